@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the system tools the test suite drives as real peers (sipp, baresip, kamailio),
+# the text-to-speech engine and sox, and makes sure PostgreSQL and Redis are up.
+# Idempotent: does nothing that is already done. Needs root (as CI is).
+set -euo pipefail
+
+need=()
+command -v sipp >/dev/null || need+=(sip-tester)
+command -v baresip >/dev/null || need+=(baresip-core)
+command -v kamailio >/dev/null || need+=(kamailio)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v sox >/dev/null || need+=(sox libsox-fmt-all)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup-system: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Services the scale-out test run needs; start them if a previous run left them stopped.
+if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+fi
+if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+fi

@@ -1,0 +1,190 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+// Every configuration key lives in this one table: the loader reads it, `switchboard --help`
+// and README.md print it, and a test checks the README lists every key. Environment
+// variables win over the optional JSON config file (SWITCHBOARD_CONFIG, default
+// ./switchboard.json), which uses the same names.
+
+type Kind = 'string' | 'int' | 'bool' | 'list';
+
+interface KeySpec {
+  readonly env: string;
+  readonly kind: Kind;
+  readonly default: string | undefined;
+  readonly doc: string;
+}
+
+export const CONFIG_KEYS = {
+  port: { env: 'PORT', kind: 'int', default: '3000', doc: 'HTTP API port (0 = any free port).' },
+  host: { env: 'HOST', kind: 'string', default: '0.0.0.0', doc: 'HTTP bind address.' },
+  publicUrl: {
+    env: 'SWITCHBOARD_PUBLIC_URL',
+    kind: 'string',
+    default: undefined,
+    doc: 'Base URL clients use to reach the API (defaults to http://127.0.0.1:PORT).',
+  },
+  dataDir: {
+    env: 'SWITCHBOARD_DATA_DIR',
+    kind: 'string',
+    default: './data',
+    doc: 'Directory for the SQLite database, recordings and the owner credentials file.',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    kind: 'string',
+    default: undefined,
+    doc: 'postgres://… to store records in PostgreSQL instead of SQLite.',
+  },
+  databaseSchema: {
+    env: 'SWITCHBOARD_DATABASE_SCHEMA',
+    kind: 'string',
+    default: undefined,
+    doc: 'PostgreSQL schema to use (created if missing); default is the search_path.',
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    kind: 'string',
+    default: undefined,
+    doc: 'redis://… to share state (presence, throttling) and queues between nodes.',
+  },
+  redisPrefix: {
+    env: 'SWITCHBOARD_REDIS_PREFIX',
+    kind: 'string',
+    default: 'sb:',
+    doc: 'Prefix of every Redis key this deployment uses.',
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    kind: 'string',
+    default: 'info',
+    doc: 'pino log level: trace, debug, info, warn, error, fatal, silent.',
+  },
+  accountSid: {
+    env: 'SWITCHBOARD_ACCOUNT_SID',
+    kind: 'string',
+    default: undefined,
+    doc: 'Preset AccountSid of the owner account created on first start.',
+  },
+  authToken: {
+    env: 'SWITCHBOARD_AUTH_TOKEN',
+    kind: 'string',
+    default: undefined,
+    doc: 'Preset AuthToken of the owner account created on first start.',
+  },
+  bodyLimit: {
+    env: 'SWITCHBOARD_BODY_LIMIT',
+    kind: 'int',
+    default: '1048576',
+    doc: 'Largest accepted request body in bytes (larger: 413, error 20001).',
+  },
+  sipPort: {
+    env: 'SWITCHBOARD_SIP_PORT',
+    kind: 'int',
+    default: '5060',
+    doc: 'SIP port for UDP and TCP (0 = any free port).',
+  },
+  sipHost: {
+    env: 'SWITCHBOARD_SIP_HOST',
+    kind: 'string',
+    default: '0.0.0.0',
+    doc: 'SIP and RTP bind address.',
+  },
+  sipPublicAddress: {
+    env: 'SWITCHBOARD_SIP_PUBLIC_ADDRESS',
+    kind: 'string',
+    default: undefined,
+    doc: 'Address advertised in Via/Contact/SDP when behind NAT (defaults to the bind address, or 127.0.0.1 for 0.0.0.0).',
+  },
+  rtpPorts: {
+    env: 'SWITCHBOARD_RTP_PORTS',
+    kind: 'string',
+    default: '20000-29999',
+    doc: 'RTP port range, inclusive (even ports are used for RTP).',
+  },
+  rtpTimeout: {
+    env: 'SWITCHBOARD_RTP_TIMEOUT',
+    kind: 'int',
+    default: '60',
+    doc: 'Seconds without incoming RTP after which an answered call is hung up (0 = never).',
+  },
+  sipEnabled: {
+    env: 'SWITCHBOARD_SIP',
+    kind: 'bool',
+    default: 'true',
+    doc: 'Start the SIP/RTP engine with the platform.',
+  },
+} as const satisfies Record<string, KeySpec>;
+
+type Keys = typeof CONFIG_KEYS;
+type ValueOf<K extends Kind> = K extends 'int'
+  ? number
+  : K extends 'bool'
+    ? boolean
+    : K extends 'list'
+      ? string[]
+      : string;
+
+export type Config = {
+  readonly [P in keyof Keys]: Keys[P]['default'] extends string
+    ? ValueOf<Keys[P]['kind']>
+    : ValueOf<Keys[P]['kind']> | undefined;
+};
+
+export class ConfigError extends Error {}
+
+function parse(name: string, kind: Kind, raw: string): string | number | boolean | string[] {
+  switch (kind) {
+    case 'int': {
+      if (!/^\d+$/.test(raw.trim()))
+        throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+      return Number(raw);
+    }
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+    }
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    default:
+      return raw;
+  }
+}
+
+/** Reads configuration from `env`, then the JSON file, then defaults; `overrides` win over all. */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Record<keyof Keys, string | number | boolean>> = {},
+): Config {
+  const file = env.SWITCHBOARD_CONFIG ?? './switchboard.json';
+  let fromFile: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError(
+        `config file ${resolve(file)} is not valid JSON: ${(e as Error).message}`,
+      );
+    }
+  } else if (env.SWITCHBOARD_CONFIG) {
+    throw new ConfigError(`config file ${resolve(file)} does not exist`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(CONFIG_KEYS) as [keyof Keys, KeySpec][]) {
+    const override = overrides[key];
+    if (override !== undefined) {
+      out[key] = typeof override === 'string' ? parse(spec.env, spec.kind, override) : override;
+      continue;
+    }
+    const fileValue = fromFile[spec.env];
+    const raw = env[spec.env] ?? (fileValue === undefined ? undefined : String(fileValue));
+    const value = raw === undefined || raw === '' ? spec.default : raw;
+    out[key] = value === undefined ? undefined : parse(spec.env, spec.kind, value);
+  }
+  return out as Config;
+}

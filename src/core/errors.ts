@@ -1,0 +1,71 @@
+// The one catalogue of errors Switchboard raises through its API. Each entry carries the
+// Twilio error code and HTTP status a Twilio client expects; the HTTP edge is the only place
+// that turns a TwilioError into a response.
+
+export interface ErrorSpec {
+  readonly code: number;
+  readonly status: number;
+  readonly message: string;
+}
+
+export class TwilioError extends Error {
+  readonly code: number;
+  readonly status: number;
+  readonly moreInfo: string;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(spec: ErrorSpec, detail?: string, headers: Record<string, string> = {}) {
+    super(detail ? `${spec.message}: ${detail}` : spec.message);
+    this.name = 'TwilioError';
+    this.code = spec.code;
+    this.status = spec.status;
+    this.moreInfo = `https://www.twilio.com/docs/errors/${spec.code}`;
+    this.headers = headers;
+  }
+
+  toJSON(): { code: number; message: string; more_info: string; status: number } {
+    return {
+      code: this.code,
+      message: this.message,
+      more_info: this.moreInfo,
+      status: this.status,
+    };
+  }
+}
+
+const spec = (code: number, status: number, message: string): ErrorSpec => ({
+  code,
+  status,
+  message,
+});
+
+/** Every error the platform can answer with. Codes are Twilio's where Twilio has one. */
+export const Errors = {
+  invalidParameter: spec(20001, 400, 'Invalid parameter'),
+  missingParameter: spec(20001, 400, 'Missing required parameter'),
+  unknownParameter: spec(20001, 400, 'Unknown parameter'),
+  invalidPageToken: spec(20001, 400, 'Invalid PageToken'),
+  malformedBody: spec(20001, 400, 'Malformed request body'),
+  unsupportedMediaType: spec(20001, 415, 'Unsupported Content-Type'),
+  bodyTooLarge: spec(20001, 413, 'Request body too large'),
+  authenticate: spec(20003, 401, 'Authenticate'),
+  methodNotAllowed: spec(20004, 405, 'Method not allowed'),
+  accountNotActive: spec(20005, 403, 'Account not active'),
+  forbidden: spec(20403, 403, 'Forbidden'),
+  notFound: spec(20404, 404, 'The requested resource was not found'),
+  conflict: spec(20409, 409, 'Conflict'),
+  tooManyRequests: spec(20429, 429, 'Too Many Requests'),
+  internal: spec(20500, 500, 'Internal Server Error'),
+  unavailable: spec(20503, 503, 'Service Unavailable'),
+  accountClosed: spec(20005, 403, 'Account is closed and cannot be changed'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorName = keyof typeof Errors;
+
+export function fail(name: ErrorName, detail?: string): never {
+  throw new TwilioError(Errors[name], detail);
+}
+
+export function isTwilioError(e: unknown): e is TwilioError {
+  return e instanceof TwilioError;
+}
