@@ -1,0 +1,108 @@
+// One contract for the SQL store port, run on SQLite and (when DATABASE_URL is set, or on CI)
+// on PostgreSQL in a throwaway schema.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore, type Migration, type Store } from '../../src/store/index.js';
+
+const pgUrl =
+  process.env.DATABASE_URL ??
+  (process.env.CI === 'true' ? 'postgres://postgres@127.0.0.1:5432/test' : undefined);
+
+interface Tables {
+  widgets: { sid: string; name: string; created: number; price: number | null };
+}
+
+const migrations: Record<string, Migration> = {
+  '0001_widgets': {
+    async up(db) {
+      await db.schema
+        .createTable('widgets')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .addColumn('price', 'numeric')
+        .execute();
+    },
+  },
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+const schemas: string[] = [];
+const targets: [string, () => Promise<Store>][] = [
+  [
+    'sqlite',
+    () => openStore({ dataDir: dir, sqliteFile: `t${randomBytes(3).toString('hex')}.db` }),
+  ],
+];
+if (pgUrl) {
+  targets.push([
+    'postgres',
+    () => {
+      const schema = `sbtest_${randomBytes(6).toString('hex')}`;
+      schemas.push(schema);
+      return openStore({ dataDir: dir, databaseUrl: pgUrl, schema });
+    },
+  ]);
+} else {
+  console.warn('store contract: DATABASE_URL not set, PostgreSQL is not exercised');
+}
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  if (pgUrl && schemas.length) {
+    const c = new pg.Client({ connectionString: pgUrl });
+    await c.connect();
+    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    await c.end();
+  }
+});
+
+describe.each(targets)('Store contract: %s', (_name, open) => {
+  it('migrates once, and reads back what it wrote with the same types', async () => {
+    const store = await open();
+    expect(await store.migrate(migrations)).toEqual(['0001_widgets']);
+    expect(await store.migrate(migrations)).toEqual([]);
+    const db = store.kysely<Tables>();
+    const big = 1_764_000_000_123;
+    await db
+      .insertInto('widgets')
+      .values({ sid: 'a', name: 'one', created: big, price: 0.0075 })
+      .execute();
+    const row = await db
+      .selectFrom('widgets')
+      .selectAll()
+      .where('sid', '=', 'a')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ sid: 'a', name: 'one', created: big, price: 0.0075 });
+    await store.close();
+  });
+
+  it('compares row values for keyset paging', async () => {
+    const store = await open();
+    await store.migrate(migrations);
+    const db = store.kysely<Tables>();
+    for (let i = 0; i < 5; i++) {
+      await db
+        .insertInto('widgets')
+        .values({ sid: `w${i}`, name: 'n', created: 1000 + (i % 2), price: null })
+        .execute();
+    }
+    const rows = await db
+      .selectFrom('widgets')
+      .select('sid')
+      .where((eb) => eb(eb.refTuple('created', 'sid'), '>', eb.tuple(1000, 'w2')))
+      .orderBy('created')
+      .orderBy('sid')
+      .execute();
+    expect(rows.map((r) => r.sid)).toEqual(['w4', 'w1', 'w3']);
+    expect(
+      await sql<{ one: number }>`select 1 as one`.execute(db).then((r) => r.rows[0]?.one),
+    ).toBe(1);
+    await store.close();
+  });
+});
