@@ -26,7 +26,7 @@ export function newSid(prefix: SidPrefix): string {
   return prefix + randomBytes(16).toString('hex');
 }
 
-export function isSid(value: unknown, prefix: SidPrefix): value is string {
+export function isSid(value: unknown, prefix: SidPrefix): boolean {
   return (
     typeof value === 'string' &&
     value.length === 34 &&

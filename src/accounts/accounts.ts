@@ -1,0 +1,312 @@
+import { LRUCache } from 'lru-cache';
+import { Errors, TwilioError, fail, isSid, newSid } from '../core/index.js';
+import type { AccountContext, AccountStatus, Principal } from '../core/rest.js';
+import type { Kysely, Store } from '../store/index.js';
+import { hashSecret, matchesHash, newAuthToken, newKeySecret, sameSecret } from './credentials.js';
+import type { AccountRow, AccountTables, KeyRow } from './tables.js';
+
+export interface NewKey {
+  readonly row: KeyRow;
+  /** Shown once, never stored. */
+  readonly secret: string;
+}
+
+export interface OwnerAccount {
+  readonly sid: string;
+  readonly authToken: string;
+  readonly created: boolean;
+}
+
+// Authentication runs on every request; rows are cached briefly so a request costs no query.
+// Writes through this service invalidate the local copy at once; another node sees a change
+// (suspension, key deletion) within CACHE_TTL_MS.
+const CACHE_TTL_MS = 2000;
+
+export function toContext(row: AccountRow): AccountContext {
+  return {
+    sid: row.sid,
+    parentSid: row.parent_sid,
+    status: row.status,
+    authToken: row.auth_token,
+    friendlyName: row.friendly_name,
+  };
+}
+
+/** Accounts, subaccounts and API keys: who may call the API and on which account. */
+export class Accounts {
+  private readonly db: Kysely<AccountTables>;
+  private readonly accountCache = new LRUCache<string, AccountRow>({
+    max: 50_000,
+    ttl: CACHE_TTL_MS,
+  });
+  private readonly keyCache = new LRUCache<string, KeyRow>({ max: 50_000, ttl: CACHE_TTL_MS });
+
+  constructor(store: Store) {
+    this.db = store.kysely<AccountTables>();
+  }
+
+  get kysely(): Kysely<AccountTables> {
+    return this.db;
+  }
+
+  /** Creates the owner account on first start (with preset credentials if given). */
+  async ensureOwner(preset: {
+    sid?: string | undefined;
+    authToken?: string | undefined;
+  }): Promise<OwnerAccount> {
+    if (preset.sid !== undefined && !isSid(preset.sid, 'AC')) {
+      throw new Error('SWITCHBOARD_ACCOUNT_SID must be AC followed by 32 lowercase hex digits');
+    }
+    if (preset.authToken !== undefined && !/^[0-9A-Za-z_-]{16,64}$/.test(preset.authToken)) {
+      throw new Error('SWITCHBOARD_AUTH_TOKEN must be 16-64 letters, digits, - or _');
+    }
+    if (preset.sid) {
+      const existing = await this.find(preset.sid);
+      if (existing) return { sid: existing.sid, authToken: existing.auth_token, created: false };
+    } else {
+      const first = await this.db
+        .selectFrom('accounts')
+        .selectAll()
+        .where('parent_sid', 'is', null)
+        .orderBy('date_created')
+        .orderBy('sid')
+        .limit(1)
+        .executeTakeFirst();
+      if (first) return { sid: first.sid, authToken: first.auth_token, created: false };
+    }
+    const row = await this.insertAccount(null, 'Owner account', preset.sid, preset.authToken);
+    return { sid: row.sid, authToken: row.auth_token, created: true };
+  }
+
+  async createAccount(
+    parentSid: string | null,
+    friendlyName: string | undefined,
+  ): Promise<AccountRow> {
+    return this.insertAccount(parentSid, friendlyName, undefined, undefined);
+  }
+
+  private async insertAccount(
+    parentSid: string | null,
+    friendlyName: string | undefined,
+    sid: string | undefined,
+    authToken: string | undefined,
+  ): Promise<AccountRow> {
+    const now = Date.now();
+    const row: AccountRow = {
+      sid: sid ?? newSid('AC'),
+      parent_sid: parentSid,
+      friendly_name: friendlyName ?? `SubAccount Created at ${new Date(now).toUTCString()}`,
+      status: 'active',
+      auth_token: authToken ?? newAuthToken(),
+      date_created: now,
+      date_updated: now,
+    };
+    await this.db.insertInto('accounts').values(row).execute();
+    return row;
+  }
+
+  async find(sid: string): Promise<AccountRow | undefined> {
+    const cached = this.accountCache.get(sid);
+    if (cached) return cached;
+    const row = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('sid', '=', sid)
+      .executeTakeFirst();
+    if (row) this.accountCache.set(sid, row);
+    return row;
+  }
+
+  /** Checks HTTP Basic credentials; undefined when they do not match (the caller answers 401). */
+  async authenticate(username: string, password: string): Promise<Principal | undefined> {
+    if (isSid(username, 'AC')) {
+      const row = await this.find(username);
+      if (!row || !sameSecret(password, row.auth_token)) return undefined;
+      if (row.status !== 'active') throw new TwilioError(Errors.accountNotActive, row.sid);
+      return { accountSid: row.sid, credentialSid: row.sid };
+    }
+    if (isSid(username, 'SK')) {
+      const key = await this.findKeyRow(username);
+      if (!key || !matchesHash(password, key.secret_hash)) return undefined;
+      const account = await this.find(key.account_sid);
+      if (!account) return undefined;
+      if (account.status !== 'active') throw new TwilioError(Errors.accountNotActive, account.sid);
+      return { accountSid: account.sid, credentialSid: key.sid };
+    }
+    return undefined;
+  }
+
+  /**
+   * The account a principal acts on: its own, or one of its subaccounts. Anything else is a
+   * 404, so that another account's existence never leaks.
+   */
+  async resolve(principal: Principal, targetSid: string): Promise<AccountContext> {
+    if (!isSid(targetSid, 'AC')) fail('notFound', `Account ${targetSid.slice(0, 40)}`);
+    const row = await this.find(targetSid);
+    if (!row || (row.sid !== principal.accountSid && row.parent_sid !== principal.accountSid)) {
+      fail('notFound', `Account ${targetSid}`);
+    }
+    return toContext(row);
+  }
+
+  async update(
+    actor: Principal,
+    sid: string,
+    changes: { friendlyName?: string | undefined; status?: AccountStatus | undefined },
+  ): Promise<AccountRow> {
+    const row = await this.find(sid);
+    if (!row) fail('notFound', `Account ${sid}`);
+    if (row.status === 'closed') throw new TwilioError(Errors.accountClosed, sid);
+    if (changes.status && changes.status !== row.status) {
+      // An account's status is its parent's to change; a main account changes its own.
+      const mayChange =
+        row.parent_sid === null
+          ? actor.accountSid === row.sid
+          : actor.accountSid === row.parent_sid;
+      if (!mayChange) fail('forbidden', 'only the parent account can change a subaccount status');
+    }
+    const next: AccountRow = {
+      ...row,
+      friendly_name: changes.friendlyName ?? row.friendly_name,
+      status: changes.status ?? row.status,
+      date_updated: Date.now(),
+    };
+    await this.db
+      .updateTable('accounts')
+      .set({
+        friendly_name: next.friendly_name,
+        status: next.status,
+        date_updated: next.date_updated,
+      })
+      .where('sid', '=', sid)
+      .execute();
+    this.accountCache.delete(sid);
+    if (next.status === 'closed') {
+      // Closing an account closes its subaccounts and revokes its keys, as Twilio does.
+      await this.db
+        .updateTable('accounts')
+        .set({ status: 'closed', date_updated: next.date_updated })
+        .where('parent_sid', '=', sid)
+        .execute();
+      await this.db.deleteFrom('api_keys').where('account_sid', '=', sid).execute();
+      this.accountCache.clear();
+      this.keyCache.clear();
+    }
+    return next;
+  }
+
+  /** Lists the account and its subaccounts (or only the subaccounts of a parent). */
+  async list(
+    principal: Principal,
+    filter: { friendlyName?: string | undefined; status?: AccountStatus | undefined },
+    page: { size: number; after?: readonly (string | number)[] | undefined },
+  ): Promise<AccountRow[]> {
+    let q = this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where((eb) =>
+        eb.or([eb('sid', '=', principal.accountSid), eb('parent_sid', '=', principal.accountSid)]),
+      );
+    if (filter.friendlyName !== undefined) q = q.where('friendly_name', '=', filter.friendlyName);
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    const after = page.after;
+    if (after) {
+      const [created, sid] = after;
+      if (typeof created !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
+      q = q.where((eb) => eb(eb.refTuple('date_created', 'sid'), '>', eb.tuple(created, sid)));
+    }
+    return q
+      .orderBy('date_created')
+      .orderBy('sid')
+      .limit(page.size + 1)
+      .execute();
+  }
+
+  // ---------------------------------------------------------------- API keys
+
+  private async findKeyRow(sid: string): Promise<KeyRow | undefined> {
+    const cached = this.keyCache.get(sid);
+    if (cached) return cached;
+    const row = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('sid', '=', sid)
+      .executeTakeFirst();
+    if (row) this.keyCache.set(sid, row);
+    return row;
+  }
+
+  async createKey(accountSid: string, friendlyName: string | undefined): Promise<NewKey> {
+    const now = Date.now();
+    const secret = newKeySecret();
+    const row: KeyRow = {
+      sid: newSid('SK'),
+      account_sid: accountSid,
+      friendly_name: friendlyName ?? '',
+      secret_hash: hashSecret(secret),
+      date_created: now,
+      date_updated: now,
+    };
+    await this.db.insertInto('api_keys').values(row).execute();
+    return { row, secret };
+  }
+
+  async getKey(accountSid: string, sid: string): Promise<KeyRow> {
+    const row = isSid(sid, 'SK') ? await this.findKeyRow(sid) : undefined;
+    if (!row || row.account_sid !== accountSid) fail('notFound', `Key ${sid.slice(0, 40)}`);
+    return row;
+  }
+
+  async updateKey(
+    accountSid: string,
+    sid: string,
+    friendlyName: string | undefined,
+  ): Promise<KeyRow> {
+    const row = await this.getKey(accountSid, sid);
+    const next = {
+      ...row,
+      friendly_name: friendlyName ?? row.friendly_name,
+      date_updated: Date.now(),
+    };
+    await this.db
+      .updateTable('api_keys')
+      .set({ friendly_name: next.friendly_name, date_updated: next.date_updated })
+      .where('sid', '=', sid)
+      .execute();
+    this.keyCache.delete(sid);
+    return next;
+  }
+
+  async deleteKey(accountSid: string, sid: string): Promise<void> {
+    await this.getKey(accountSid, sid);
+    await this.db.deleteFrom('api_keys').where('sid', '=', sid).execute();
+    this.keyCache.delete(sid);
+  }
+
+  async listKeys(
+    accountSid: string,
+    page: { size: number; after?: readonly (string | number)[] | undefined },
+  ): Promise<KeyRow[]> {
+    let q = this.db.selectFrom('api_keys').selectAll().where('account_sid', '=', accountSid);
+    if (page.after) {
+      const [created, sid] = page.after;
+      if (typeof created !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
+      q = q.where((eb) => eb(eb.refTuple('date_created', 'sid'), '>', eb.tuple(created, sid)));
+    }
+    return q
+      .orderBy('date_created')
+      .orderBy('sid')
+      .limit(page.size + 1)
+      .execute();
+  }
+
+  /** All accounts, for the operator's CLI. */
+  async listAll(): Promise<AccountRow[]> {
+    return this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .orderBy('date_created')
+      .orderBy('sid')
+      .execute();
+  }
+}

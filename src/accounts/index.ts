@@ -1,0 +1,4 @@
+export { Accounts, toContext, type NewKey, type OwnerAccount } from './accounts.js';
+export { accountRoutes } from './routes.js';
+export { migrations } from './tables.js';
+export type { AccountRow, KeyRow } from './tables.js';

@@ -1,0 +1,63 @@
+import type { Migration } from '../store/index.js';
+import type { AccountStatus } from '../core/rest.js';
+
+export interface AccountRow {
+  sid: string;
+  parent_sid: string | null;
+  friendly_name: string;
+  status: AccountStatus;
+  auth_token: string;
+  date_created: number;
+  date_updated: number;
+}
+
+export interface KeyRow {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  /** sha256 of the secret: secrets are 32 random bytes, so a fast hash is enough. */
+  secret_hash: string;
+  date_created: number;
+  date_updated: number;
+}
+
+export interface AccountTables {
+  accounts: AccountRow;
+  api_keys: KeyRow;
+}
+
+export const migrations: Record<string, Migration> = {
+  accounts_0001_accounts_and_keys: {
+    async up(db) {
+      await db.schema
+        .createTable('accounts')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('parent_sid', 'varchar(34)', (c) => c.references('accounts.sid'))
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('auth_token', 'varchar(64)', (c) => c.notNull())
+        .addColumn('date_created', 'bigint', (c) => c.notNull())
+        .addColumn('date_updated', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('accounts_parent_created')
+        .on('accounts')
+        .columns(['parent_sid', 'date_created', 'sid'])
+        .execute();
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('account_sid', 'varchar(34)', (c) => c.notNull().references('accounts.sid'))
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'varchar(64)', (c) => c.notNull())
+        .addColumn('date_created', 'bigint', (c) => c.notNull())
+        .addColumn('date_updated', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('api_keys_account_created')
+        .on('api_keys')
+        .columns(['account_sid', 'date_created', 'sid'])
+        .execute();
+    },
+  },
+};

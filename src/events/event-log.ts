@@ -1,0 +1,120 @@
+import type { Logger } from '../core/index.js';
+import { newSid } from '../core/index.js';
+import type { Kysely, Store } from '../store/index.js';
+import type { EventKind, EventRow, EventTables } from './tables.js';
+
+export interface InteractionEvent {
+  readonly accountSid: string | null;
+  readonly kind: EventKind;
+  readonly actorSid?: string | null;
+  readonly method?: string | null;
+  readonly resource?: string | null;
+  readonly status?: number | null;
+  readonly durationMs?: number | null;
+  readonly subjectSid?: string | null;
+  readonly occurredAt?: number;
+  readonly tags?: readonly string[];
+  readonly data?: Readonly<Record<string, unknown>> | null;
+}
+
+export interface EventLogOptions {
+  /** Flush when this many events wait (default 500). */
+  readonly batchSize?: number;
+  /** Flush at least this often (default 250 ms). */
+  readonly flushMs?: number;
+  /** Drop events beyond this backlog (the database is down) and count them (default 100 000). */
+  readonly maxBacklog?: number;
+}
+
+/**
+ * The interaction event log. Recording is synchronous and allocation-light; rows are written
+ * in batches (one multi-row INSERT per flush) so that the request path never waits on a write.
+ */
+export class EventLog {
+  private readonly db: Kysely<EventTables>;
+  private buffer: EventRow[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private readonly batchSize: number;
+  private readonly flushMs: number;
+  private readonly maxBacklog: number;
+  /** Events written, and events lost because the backlog overflowed. */
+  written = 0;
+  dropped = 0;
+
+  constructor(
+    store: Store,
+    private readonly logger: Logger,
+    options: EventLogOptions = {},
+  ) {
+    this.db = store.kysely<EventTables>();
+    this.batchSize = options.batchSize ?? 500;
+    this.flushMs = options.flushMs ?? 250;
+    this.maxBacklog = options.maxBacklog ?? 100_000;
+  }
+
+  record(event: InteractionEvent): void {
+    if (this.buffer.length >= this.maxBacklog) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push({
+      sid: newSid('EV'),
+      account_sid: event.accountSid,
+      kind: event.kind,
+      actor_sid: event.actorSid ?? null,
+      method: event.method ?? null,
+      resource: event.resource ?? null,
+      status: event.status ?? null,
+      duration_ms: event.durationMs ?? null,
+      subject_sid: event.subjectSid ?? null,
+      occurred_at: event.occurredAt ?? Date.now(),
+      tags: JSON.stringify(event.tags ?? []),
+      data: event.data ? JSON.stringify(event.data) : null,
+    });
+    if (this.buffer.length >= this.batchSize) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  /** Writes everything recorded so far. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.flushing) await this.flushing;
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.flushing = this.write(batch).finally(() => {
+      this.flushing = undefined;
+    });
+    await this.flushing;
+    if (this.buffer.length >= this.batchSize) await this.flush();
+  }
+
+  private async write(batch: EventRow[]): Promise<void> {
+    // PostgreSQL caps a statement at 65 535 parameters; 12 columns × 1000 rows stays below.
+    for (let i = 0; i < batch.length; i += 1000) {
+      const chunk = batch.slice(i, i + 1000);
+      try {
+        await this.db.insertInto('events').values(chunk).execute();
+        this.written += chunk.length;
+      } catch (err) {
+        // Keep the events for the next flush rather than lose them (bounded by maxBacklog).
+        this.logger.error({ err, events: chunk.length }, 'event log write failed; will retry');
+        this.buffer = batch.slice(i).concat(this.buffer).slice(0, this.maxBacklog);
+        this.timer ??= setTimeout(() => void this.flush(), Math.max(this.flushMs, 1000));
+        return;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}

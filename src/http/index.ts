@@ -1,0 +1,7 @@
+export {
+  buildHttpServer,
+  type HttpServerOptions,
+  type Authenticator,
+  type RequestRecorder,
+} from './server.js';
+export { openApiDocument } from './openapi.js';

@@ -1,0 +1,181 @@
+// The composition root: reads configuration, opens the ports, builds each capability and the
+// edges, and starts them. Nothing else in the tree knows which backends run.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import { sql } from 'kysely';
+import {
+  Accounts,
+  accountRoutes,
+  migrations as accountMigrations,
+  type OwnerAccount,
+} from './accounts/index.js';
+import type { Config, Logger } from './core/index.js';
+import { createLogger } from './core/index.js';
+import type { RestRoute } from './core/rest.js';
+import {
+  EventLog,
+  eventRoutes,
+  migrations as eventMigrations,
+  type EventTables,
+} from './events/index.js';
+import { buildHttpServer } from './http/index.js';
+import { openState, type SharedState } from './state/index.js';
+import { openStore, type Migration, type Store } from './store/index.js';
+
+export const VERSION = '0.1.0';
+
+/** Every capability's migrations, applied at start and by `switchboard migrate`. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  ...accountMigrations,
+  ...eventMigrations,
+};
+
+export interface Platform {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly state: SharedState;
+  readonly accounts: Accounts;
+  readonly events: EventLog;
+  readonly http: FastifyInstance;
+  readonly metrics: Registry;
+  readonly owner: OwnerAccount;
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function openConfiguredStore(config: Config): Promise<Store> {
+  return openStore({
+    databaseUrl: config.databaseUrl,
+    schema: config.databaseSchema,
+    dataDir: config.dataDir,
+  });
+}
+
+const CREDENTIALS_FILE = 'owner-credentials.json';
+
+/** Saves the owner credentials readable by the owner only, so a newcomer can find them again. */
+function saveOwnerCredentials(dataDir: string, owner: OwnerAccount): string {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, CREDENTIALS_FILE);
+  writeFileSync(
+    path,
+    JSON.stringify({ accountSid: owner.sid, authToken: owner.authToken }, null, 2) + '\n',
+    {
+      mode: 0o600,
+    },
+  );
+  chmodSync(path, 0o600);
+  return path;
+}
+
+export function readOwnerCredentials(
+  dataDir: string,
+): { accountSid: string; authToken: string } | undefined {
+  const path = join(dataDir, CREDENTIALS_FILE);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as { accountSid: string; authToken: string };
+}
+
+export async function startPlatform(
+  config: Config,
+  options: { logger?: Logger } = {},
+): Promise<Platform> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = await openConfiguredStore(config);
+  const cleanups: (() => Promise<void>)[] = [() => store.close()];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.error({ err }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    const applied = await store.migrate(MIGRATIONS);
+    if (applied.length) logger.info({ applied }, 'database migrated');
+
+    const state = await openState({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+    cleanups.push(() => state.close());
+
+    const accounts = new Accounts(store);
+    const owner = await accounts.ensureOwner({
+      sid: config.accountSid,
+      authToken: config.authToken,
+    });
+    if (owner.created) saveOwnerCredentials(config.dataDir, owner);
+
+    const events = new EventLog(store, logger);
+    cleanups.push(() => events.close());
+
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    new Gauge({
+      name: 'switchboard_event_log_pending',
+      help: 'Interaction events waiting to be written',
+      registers: [metrics],
+      collect() {
+        this.set(events.pending);
+      },
+    });
+
+    const routes: RestRoute[] = [];
+    const subresources = () => [
+      ...new Set(
+        routes
+          .map((r) => /^\/2010-04-01\/Accounts\/:AccountSid\/([A-Za-z]+)\.json$/.exec(r.path)?.[1])
+          .filter((n): n is string => n !== undefined),
+      ),
+    ];
+    routes.push(...accountRoutes(accounts, subresources));
+    routes.push(...eventRoutes(store.kysely<EventTables>(), events));
+
+    const http = buildHttpServer({
+      routes,
+      auth: accounts,
+      events,
+      metrics,
+      logger,
+      bodyLimit: config.bodyLimit,
+      version: VERSION,
+      health: async () => {
+        const database = await sql`select 1`
+          .execute(store.kysely())
+          .then(() => 'ok')
+          .catch((e: Error) => `error: ${e.message}`);
+        const sharedState = await state
+          .get('healthz')
+          .then(() => 'ok')
+          .catch((e: Error) => `error: ${e.message}`);
+        return { database, state: sharedState };
+      },
+    });
+    cleanups.push(() => http.close());
+    await http.listen({ port: config.port, host: config.host });
+    const address = http.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = config.publicUrl ?? `http://127.0.0.1:${port}`;
+
+    return {
+      config,
+      logger,
+      store,
+      state,
+      accounts,
+      events,
+      http,
+      metrics,
+      owner,
+      url,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
