@@ -1,0 +1,409 @@
+// A typed SMPP 3.4 client over the npm `smpp` package, adding what it lacks: several binds per
+// provider, a window of outstanding submit_sm per bind, response timeouts, enquire_link
+// supervision, reconnect with backoff, TCP_NODELAY, data_coding 0x00 for GSM-7, and long
+// messages split into concatenated parts (UDH or SAR).
+import { EventEmitter } from 'node:events';
+import smpp, { type PDU, type Session } from 'smpp';
+import type { Carrier, CarrierEvents, CarrierState, InboundSms, OutboundSms } from '../carrier.js';
+import { decodeText, readUdh, toParts, type Concatenation } from '../encoding.js';
+import { ESME, SubmitError, classifyStatus, parseReceipt } from './status.js';
+
+export interface SmppSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly systemId: string;
+  readonly password: string;
+  readonly systemType?: string;
+  /** Number of transceiver binds to keep open (default 1). */
+  readonly binds?: number;
+  /** Outstanding submit_sm per bind (default 10). */
+  readonly window?: number;
+  /** Bound on waiting for any response (default 10 s). */
+  readonly responseTimeoutMs?: number;
+  /** enquire_link period (default 30 s). */
+  readonly enquireLinkMs?: number;
+  readonly concatenation?: Concatenation;
+  /** Reconnect backoff: first delay and cap (default 250 ms .. 15 s). */
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** Source TON/NPI for alphanumeric senders are chosen automatically. */
+  readonly registeredDelivery?: boolean;
+}
+
+interface Outstanding {
+  readonly timer: NodeJS.Timeout;
+  readonly reject: (e: SubmitError) => void;
+}
+
+type BindState = 'connecting' | 'bound' | 'backoff' | 'stopped';
+
+/** One TCP connection with one transceiver bind. */
+class Bind {
+  session: Session | undefined;
+  state: BindState = 'backoff';
+  outstanding = new Map<number, Outstanding>();
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private enquireTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: SmppClient,
+    private readonly s: Required<Omit<SmppSettings, 'systemType'>> & { systemType: string },
+  ) {}
+
+  connect(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'connecting';
+    const session = smpp.connect({ host: this.s.host, port: this.s.port });
+    this.session = session;
+    session.socket.setNoDelay(true);
+    session.socket.setTimeout(this.s.responseTimeoutMs * 2 + this.s.enquireLinkMs);
+    session.socket.on('timeout', () => this.lost(session, 'socket idle timeout'));
+    session.on('error', (e: Error) => this.lost(session, e.message));
+    session.on('close', () => this.lost(session, 'connection closed'));
+    session.on('connect', () => {
+      session.socket.setNoDelay(true);
+      const timer = setTimeout(
+        () => this.lost(session, 'bind timed out'),
+        this.s.responseTimeoutMs,
+      );
+      session.bind_transceiver(
+        { system_id: this.s.systemId, password: this.s.password, system_type: this.s.systemType },
+        (pdu) => {
+          clearTimeout(timer);
+          if (this.session !== session) return;
+          if (pdu.command_status !== 0) {
+            this.lost(session, `bind refused with 0x${pdu.command_status.toString(16)}`);
+            return;
+          }
+          this.state = 'bound';
+          this.attempt = 0;
+          this.enquireTimer = setInterval(() => this.enquire(session), this.s.enquireLinkMs);
+          this.client.bindChanged();
+        },
+      );
+    });
+    session.on('deliver_sm', (pdu: PDU) => {
+      session.send(pdu.response());
+      this.client.delivered(pdu);
+    });
+    session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
+    session.on('unbind', (pdu: PDU) => {
+      session.send(pdu.response());
+      this.lost(session, 'SMSC unbound');
+    });
+  }
+
+  private enquire(session: Session): void {
+    const timer = setTimeout(
+      () => this.lost(session, 'enquire_link unanswered'),
+      this.s.responseTimeoutMs,
+    );
+    session.enquire_link({}, () => clearTimeout(timer));
+  }
+
+  /** The connection is gone: fail what is outstanding as unknown outcome, reconnect later. */
+  lost(session: Session, why: string): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    clearInterval(this.enquireTimer);
+    session.destroy();
+    for (const [, o] of this.outstanding) {
+      clearTimeout(o.timer);
+      o.reject(new SubmitError('unknown', 0, `no submit_sm_resp: ${why}`, 30008));
+    }
+    this.outstanding.clear();
+    if (this.state === 'stopped') return;
+    this.state = 'backoff';
+    const base = Math.min(this.s.reconnectMaxMs, this.s.reconnectMinMs * 2 ** this.attempt++);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.client.log(`bind lost (${why}); reconnecting in ${Math.round(delay)} ms`);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.client.bindChanged();
+  }
+
+  free(): number {
+    return this.state === 'bound' ? this.s.window - this.outstanding.size : 0;
+  }
+
+  /** Sends one submit_sm; the caller has checked free() > 0. */
+  submit(fields: Record<string, unknown>): Promise<string> {
+    const session = this.session;
+    if (!session || this.state !== 'bound') {
+      return Promise.reject(new SubmitError('transient', ESME.RINVBNDSTS, 'not bound', 30008));
+    }
+    return new Promise<string>((resolve, reject) => {
+      const pdu = new smpp.PDU('submit_sm', fields);
+      let seq = 0;
+      const timer = setTimeout(() => {
+        this.outstanding.delete(seq);
+        reject(
+          new SubmitError('unknown', 0, 'no submit_sm_resp within the response timeout', 30008),
+        );
+        this.client.bindChanged();
+      }, this.s.responseTimeoutMs);
+      const ok = session.send(pdu, (resp) => {
+        const o = this.outstanding.get(resp.sequence_number);
+        if (!o) return; // timed out already
+        clearTimeout(o.timer);
+        this.outstanding.delete(resp.sequence_number);
+        if (resp.command_status === 0) resolve(String(resp.message_id ?? ''));
+        else reject(classifyStatus(resp.command_status));
+        this.client.bindChanged();
+      });
+      if (!ok) {
+        clearTimeout(timer);
+        reject(new SubmitError('transient', ESME.RINVBNDSTS, 'socket not writable', 30008));
+        return;
+      }
+      seq = pdu.sequence_number;
+      this.outstanding.set(seq, { timer, reject });
+    });
+  }
+
+  stop(): Promise<void> {
+    this.state = 'stopped';
+    clearTimeout(this.retryTimer);
+    clearInterval(this.enquireTimer);
+    const session = this.session;
+    if (!session) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.lost(session, 'stopped');
+        resolve();
+      };
+      const t = setTimeout(done, 1000);
+      session.unbind({}, () => {
+        clearTimeout(t);
+        done();
+      });
+    });
+  }
+}
+
+const TON_ALPHANUMERIC = 0x05;
+const TON_INTERNATIONAL = 0x01;
+const NPI_ISDN = 0x01;
+
+function address(a: string): { addr: string; ton: number; npi: number } {
+  if (/^\+?\d+$/.test(a))
+    return { addr: a.replace(/^\+/, ''), ton: TON_INTERNATIONAL, npi: NPI_ISDN };
+  return { addr: a, ton: TON_ALPHANUMERIC, npi: 0 };
+}
+
+/** SMPP relative validity period: 000000SS0000R style "YYMMDDhhmmss000R". */
+function relativeValidity(seconds: number): string {
+  const s = Math.max(1, Math.floor(seconds));
+  const dd = Math.floor(s / 86400);
+  const hh = Math.floor((s % 86400) / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = s % 60;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `0000${p(dd)}${p(hh)}${p(mm)}${p(ss)}000R`;
+}
+
+export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
+  readonly kind = 'smpp' as const;
+  private readonly binds: Bind[];
+  private readonly settings: Required<Omit<SmppSettings, 'systemType'>> & { systemType: string };
+  private waiters: (() => void)[] = [];
+  private started = false;
+
+  constructor(
+    settings: SmppSettings,
+    private readonly logger: (msg: string) => void = () => undefined,
+  ) {
+    super();
+    this.settings = {
+      binds: 1,
+      window: 10,
+      responseTimeoutMs: 10_000,
+      enquireLinkMs: 30_000,
+      concatenation: 'udh8',
+      reconnectMinMs: 250,
+      reconnectMaxMs: 15_000,
+      registeredDelivery: true,
+      systemType: '',
+      ...settings,
+    };
+    this.binds = Array.from({ length: this.settings.binds }, () => new Bind(this, this.settings));
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const b of this.binds) b.connect();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.binds.map((b) => b.stop()));
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** @internal */ log(msg: string): void {
+    this.logger(msg);
+  }
+
+  /** @internal a bind changed state or freed a window slot. */
+  bindChanged(): void {
+    while (this.waiters.length && this.capacity() > 0) this.waiters.shift()!();
+    this.emit('state', this.state());
+  }
+
+  capacity(): number {
+    return this.binds.reduce((n, b) => n + b.free(), 0);
+  }
+
+  isUp(): boolean {
+    return this.binds.some((b) => b.state === 'bound');
+  }
+
+  state(): CarrierState {
+    return {
+      binds: this.binds.length,
+      bound: this.binds.filter((b) => b.state === 'bound').length,
+      outstanding: this.binds.reduce((n, b) => n + b.outstanding.size, 0),
+      backingOff: this.binds.every((b) => b.state === 'backoff' || b.state === 'connecting'),
+    };
+  }
+
+  /** Waits for a window slot, bounded by the response timeout. */
+  private async slot(): Promise<Bind> {
+    const deadline = Date.now() + this.settings.responseTimeoutMs;
+    for (;;) {
+      let best: Bind | undefined;
+      for (const b of this.binds) if (b.free() > 0 && (!best || b.free() > best.free())) best = b;
+      if (best) return best;
+      const left = deadline - Date.now();
+      if (left <= 0 || !this.started) {
+        throw new SubmitError(
+          'transient',
+          ESME.RINVBNDSTS,
+          this.isUp() ? 'window full' : 'no bind is up',
+          30008,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== wake);
+          resolve();
+        }, left);
+        const wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        this.waiters.push(wake);
+      });
+    }
+  }
+
+  async submit(sms: OutboundSms): Promise<string[]> {
+    const parts = toParts(sms.body, sms.ref, this.settings.concatenation);
+    const src = address(sms.from);
+    const dst = address(sms.to);
+    const ids: string[] = [];
+    for (const part of parts) {
+      const bind = await this.slot();
+      const fields: Record<string, unknown> = {
+        source_addr: src.addr,
+        source_addr_ton: src.ton,
+        source_addr_npi: src.npi,
+        destination_addr: dst.addr,
+        dest_addr_ton: dst.ton,
+        dest_addr_npi: dst.npi,
+        esm_class: part.udhi ? 0x40 : 0x00,
+        data_coding: part.dataCoding,
+        registered_delivery: this.settings.registeredDelivery ? 0x01 : 0x00,
+        short_message: part.payload,
+      };
+      if (sms.validitySeconds) fields.validity_period = relativeValidity(sms.validitySeconds);
+      if (part.sar) {
+        fields.sar_msg_ref_num = part.sar.ref;
+        fields.sar_total_segments = part.sar.total;
+        fields.sar_segment_seqnum = part.sar.seq;
+      }
+      ids.push(await bind.submit(fields));
+    }
+    return ids;
+  }
+
+  /** @internal a deliver_sm arrived: a receipt or an MO message. */
+  delivered(pdu: PDU): void {
+    const esm = Number(pdu.esm_class ?? 0);
+    const { text, udhConcat } = shortMessageText(pdu);
+    if ((esm & 0x3c) === 0x04 || (esm & 0x3c) === 0x08) {
+      const receipt = parseReceipt(text, {
+        ...(typeof pdu.receipted_message_id === 'string'
+          ? { receiptedMessageId: pdu.receipted_message_id }
+          : {}),
+        ...(typeof pdu.message_state === 'number' ? { messageState: pdu.message_state } : {}),
+      });
+      if (receipt) this.emit('receipt', receipt);
+      else this.log(`unparseable delivery receipt: ${text.slice(0, 80)}`);
+      return;
+    }
+    const mo: InboundSms = {
+      from: withPlus(String(pdu.source_addr ?? ''), Number(pdu.source_addr_ton ?? 0)),
+      to: withPlus(String(pdu.destination_addr ?? ''), Number(pdu.dest_addr_ton ?? 0)),
+      body: text,
+    };
+    if (udhConcat) this.reassemble(mo, udhConcat);
+    else this.emit('inbound', mo);
+  }
+
+  private partsInFlight = new Map<
+    string,
+    { parts: string[]; got: number; timer: NodeJS.Timeout }
+  >();
+
+  private reassemble(mo: InboundSms, c: { ref: number; total: number; seq: number }): void {
+    const key = `${mo.from}|${mo.to}|${c.ref}|${c.total}`;
+    let entry = this.partsInFlight.get(key);
+    if (!entry) {
+      const timer = setTimeout(() => this.partsInFlight.delete(key), 5 * 60_000);
+      timer.unref();
+      entry = { parts: new Array<string>(c.total).fill(''), got: 0, timer };
+      this.partsInFlight.set(key, entry);
+    }
+    if (c.seq >= 1 && c.seq <= c.total && entry.parts[c.seq - 1] === '') {
+      entry.parts[c.seq - 1] = mo.body;
+      entry.got++;
+    }
+    if (entry.got === c.total) {
+      clearTimeout(entry.timer);
+      this.partsInFlight.delete(key);
+      this.emit('inbound', { ...mo, body: entry.parts.join('') });
+    }
+  }
+}
+
+function withPlus(addr: string, ton: number): string {
+  return ton === TON_INTERNATIONAL && /^\d+$/.test(addr) ? `+${addr}` : addr;
+}
+
+/** Text of a deliver_sm, from short_message or message_payload, as the package decoded it. */
+function shortMessageText(pdu: PDU): {
+  text: string;
+  udhConcat?: { ref: number; total: number; seq: number };
+} {
+  const raw = (pdu.message_payload ?? pdu.short_message) as unknown;
+  if (Buffer.isBuffer(raw)) return { text: decodeText(raw, Number(pdu.data_coding ?? 0)) };
+  if (raw && typeof raw === 'object' && 'message' in raw) {
+    const m = (raw as { message: unknown; udh?: Buffer[] }).message;
+    // The package splits the UDH into its information elements ([IEI, length, data…]).
+    const ies = (raw as { udh?: Buffer[] }).udh ?? [];
+    let udhConcat: { ref: number; total: number; seq: number } | undefined;
+    if (ies.length) {
+      const len = ies.reduce((n, ie) => n + ie.length, 0);
+      udhConcat = readUdh(Buffer.concat([Buffer.from([len]), ...ies])).concat;
+    }
+    const text =
+      typeof m === 'string'
+        ? m
+        : Buffer.isBuffer(m)
+          ? decodeText(m, Number(pdu.data_coding ?? 0))
+          : '';
+    return udhConcat ? { text, udhConcat } : { text };
+  }
+  return { text: typeof raw === 'string' ? raw : '' };
+}

@@ -1,0 +1,135 @@
+// SMPP command_status values and delivery-receipt states, and how each is classified.
+
+export type FailureKind = 'permanent' | 'transient' | 'unknown';
+
+/** A submit that did not succeed, classified so the worker knows to fail, retry or re-route. */
+export class SubmitError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    /** SMPP command_status, or 0 when no response came. */
+    readonly status: number,
+    message: string,
+    /** The Twilio error code the message gets if this failure is final. */
+    readonly twilioCode: number,
+  ) {
+    super(message);
+    this.name = 'SubmitError';
+  }
+}
+
+export const ESME = {
+  ROK: 0x00,
+  RINVMSGLEN: 0x01,
+  RINVCMDLEN: 0x02,
+  RINVCMDID: 0x03,
+  RINVBNDSTS: 0x04,
+  RALYBND: 0x05,
+  RSYSERR: 0x08,
+  RINVSRCADR: 0x0a,
+  RINVDSTADR: 0x0b,
+  RINVMSGID: 0x0c,
+  RBINDFAIL: 0x0d,
+  RINVPASWD: 0x0e,
+  RINVSYSID: 0x0f,
+  RMSGQFUL: 0x14,
+  RSUBMITFAIL: 0x45,
+  RTHROTTLED: 0x58,
+  RX_T_APPN: 0x64,
+  RX_P_APPN: 0x65,
+  RX_R_APPN: 0x66,
+} as const;
+
+const TRANSIENT = new Set<number>([
+  ESME.RINVBNDSTS,
+  ESME.RSYSERR,
+  ESME.RMSGQFUL,
+  ESME.RSUBMITFAIL,
+  ESME.RTHROTTLED,
+  ESME.RX_T_APPN,
+]);
+
+/** Classifies a non-zero submit_sm_resp command_status. */
+export function classifyStatus(status: number): SubmitError {
+  const hex = `0x${status.toString(16).padStart(8, '0')}`;
+  if (TRANSIENT.has(status)) {
+    return new SubmitError('transient', status, `SMSC answered ${hex} (transient)`, 30008);
+  }
+  const code =
+    status === ESME.RINVDSTADR
+      ? 30005
+      : status === ESME.RX_R_APPN
+        ? 30007
+        : status === ESME.RINVSRCADR
+          ? 21606
+          : 30008;
+  return new SubmitError('permanent', status, `SMSC rejected the message with ${hex}`, code);
+}
+
+export type ReceiptStat =
+  'DELIVRD' | 'EXPIRED' | 'DELETED' | 'UNDELIV' | 'ACCEPTD' | 'UNKNOWN' | 'REJECTD' | 'ENROUTE';
+
+export interface Receipt {
+  /** The SMSC's message id (from submit_sm_resp). */
+  readonly id: string;
+  readonly stat: ReceiptStat;
+  readonly err: string;
+  readonly doneAt?: number;
+}
+
+const STATE_BY_TLV: Record<number, ReceiptStat> = {
+  1: 'ENROUTE',
+  2: 'DELIVRD',
+  3: 'EXPIRED',
+  4: 'DELETED',
+  5: 'UNDELIV',
+  6: 'ACCEPTD',
+  7: 'UNKNOWN',
+  8: 'REJECTD',
+};
+
+/**
+ * Parses a delivery receipt: the de-facto text format of SMPP 3.4 Appendix B
+ * (`id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…`), with the
+ * receipted_message_id / message_state TLVs taking precedence when present.
+ */
+export function parseReceipt(
+  text: string,
+  tlvs: { receiptedMessageId?: string; messageState?: number } = {},
+): Receipt | undefined {
+  const field = (name: string) => new RegExp(`(?:^|\\s)${name}:(\\S*)`, 'i').exec(text)?.[1];
+  const id = tlvs.receiptedMessageId ?? field('id');
+  const stateTlv = tlvs.messageState === undefined ? undefined : STATE_BY_TLV[tlvs.messageState];
+  const stat = (stateTlv ?? field('stat')?.toUpperCase()) as ReceiptStat | undefined;
+  if (!id || !stat) return undefined;
+  const done = /done date:(\d{10,12})/i.exec(text)?.[1];
+  let doneAt: number | undefined;
+  if (done) {
+    const [yy, mo, dd, hh, mi, ss] = [0, 2, 4, 6, 8, 10].map((i) =>
+      Number(done.slice(i, i + 2) || '0'),
+    );
+    doneAt = Date.UTC(2000 + yy!, mo! - 1, dd, hh, mi, ss);
+  }
+  return { id, stat, err: field('err') ?? '000', ...(doneAt ? { doneAt } : {}) };
+}
+
+/** Message status and Twilio error code a final receipt state maps to. */
+export function receiptOutcome(r: Receipt): {
+  status: 'delivered' | 'undelivered' | 'sent';
+  errorCode: number | null;
+} {
+  switch (r.stat) {
+    case 'DELIVRD':
+      return { status: 'delivered', errorCode: null };
+    case 'ENROUTE':
+    case 'ACCEPTD':
+      return { status: 'sent', errorCode: null };
+    case 'EXPIRED':
+      return { status: 'undelivered', errorCode: 30003 };
+    case 'REJECTD':
+      return { status: 'undelivered', errorCode: 30007 };
+    case 'UNDELIV':
+      return { status: 'undelivered', errorCode: 30003 };
+    default:
+      return { status: 'undelivered', errorCode: 30008 };
+  }
+}

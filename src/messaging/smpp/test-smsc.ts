@@ -1,0 +1,265 @@
+// A small SMSC for tests and benchmarks, on the `smpp` package's server mode: it binds
+// transceivers, answers submit_sm (or throttles, rejects, fails or stays silent as configured),
+// sends delivery receipts, and can originate MO messages.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import smpp, { type PDU, type Server, type Session } from 'smpp';
+import { decodeText, readUdh } from '../encoding.js';
+import { ESME } from './status.js';
+
+export interface SmscBehaviour {
+  systemId: string;
+  password: string;
+  /** submit_sm accepted per second (sliding second); beyond it ESME_RTHROTTLED. 0 = no limit. */
+  maxPerSecond: number;
+  /** Destinations starting with one of these are refused with ESME_RINVDSTADR. */
+  rejectPrefixes: string[];
+  /** Destinations starting with one of these get an UNDELIV receipt. */
+  undeliverablePrefixes: string[];
+  /** Every Nth submit_sm answers ESME_RSYSERR (transient); 0 = never. */
+  failEvery: number;
+  /** Never answer submit_sm (the client sees an unknown outcome). */
+  silent: boolean;
+  receipts: boolean;
+  receiptDelayMs: number;
+}
+
+export interface Submitted {
+  readonly systemId: string;
+  readonly messageId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly dataCoding: number;
+  readonly concat?: { ref: number; total: number; seq: number };
+  readonly at: number;
+}
+
+export class TestSmsc {
+  readonly submits: Submitted[] = [];
+  readonly behaviour: SmscBehaviour;
+  private server: Server | undefined;
+  private readonly sessions = new Set<Session>();
+  private readonly bound = new Set<Session>();
+  private recent: number[] = [];
+  private count = 0;
+  private timers = new Set<NodeJS.Timeout>();
+  port = 0;
+
+  constructor(behaviour: Partial<SmscBehaviour> = {}) {
+    this.behaviour = {
+      systemId: 'test',
+      password: 'secret',
+      maxPerSecond: 0,
+      rejectPrefixes: [],
+      undeliverablePrefixes: [],
+      failEvery: 0,
+      silent: false,
+      receipts: true,
+      receiptDelayMs: 5,
+      ...behaviour,
+    };
+  }
+
+  /** Listens on 127.0.0.1 (port 0 = any free port, or a given port to come back on). */
+  async start(port = 0): Promise<number> {
+    const server = smpp.createServer({}, (session) => this.onSession(session));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  boundSessions(): number {
+    return this.bound.size;
+  }
+
+  /** Stops listening and drops every connection at once (an SMSC going down). */
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const s of this.sessions) s.destroy();
+    this.sessions.clear();
+    this.bound.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Sends an MO message to one bound ESME. */
+  sendMo(from: string, to: string, text: string): boolean {
+    const session = [...this.bound][0];
+    if (!session) return false;
+    session.deliver_sm({
+      source_addr: from.replace(/^\+/, ''),
+      source_addr_ton: 1,
+      destination_addr: to.replace(/^\+/, ''),
+      dest_addr_ton: 1,
+      esm_class: 0,
+      data_coding: /^[\x20-\x7e]*$/.test(text) ? 0x00 : 0x08,
+      short_message: /^[\x20-\x7e]*$/.test(text)
+        ? Buffer.from(text, 'latin1')
+        : Buffer.from(text, 'utf16le').swap16(),
+    });
+    return true;
+  }
+
+  /** Submitted texts reassembled per concatenated message, in arrival order of their first part. */
+  messages(): { to: string; from: string; text: string; systemId: string }[] {
+    const out: { to: string; from: string; text: string; systemId: string; parts: string[] }[] = [];
+    const byRef = new Map<string, (typeof out)[number]>();
+    for (const s of this.submits) {
+      if (!s.concat) {
+        out.push({ to: s.to, from: s.from, text: s.text, systemId: s.systemId, parts: [] });
+        continue;
+      }
+      const key = `${s.to}|${s.concat.ref}|${s.concat.total}`;
+      let m = byRef.get(key);
+      if (!m) {
+        m = { to: s.to, from: s.from, text: '', systemId: s.systemId, parts: [] };
+        byRef.set(key, m);
+        out.push(m);
+      }
+      m.parts[s.concat.seq - 1] = s.text;
+      m.text = m.parts.join('');
+    }
+    return out.map(({ to, from, text, systemId }) => ({ to, from, text, systemId }));
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private onSession(session: Session): void {
+    this.sessions.add(session);
+    session.socket.setNoDelay(true);
+    session.on('error', () => undefined);
+    session.on('close', () => {
+      this.sessions.delete(session);
+      this.bound.delete(session);
+    });
+    let systemId = '';
+    session.on('bind_transceiver', (pdu: PDU) => {
+      if (pdu.system_id !== this.behaviour.systemId || pdu.password !== this.behaviour.password) {
+        session.send(pdu.response({ command_status: ESME.RBINDFAIL }));
+        return;
+      }
+      systemId = String(pdu.system_id);
+      this.bound.add(session);
+      session.send(pdu.response({ system_id: 'testsmsc' }));
+    });
+    session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
+    session.on('unbind', (pdu: PDU) => {
+      session.send(pdu.response());
+      this.bound.delete(session);
+      session.close();
+    });
+    session.on('deliver_sm_resp', () => undefined);
+    session.on('submit_sm', (pdu: PDU) => this.onSubmit(session, systemId, pdu));
+  }
+
+  private onSubmit(session: Session, systemId: string, pdu: PDU): void {
+    const b = this.behaviour;
+    if (!this.bound.has(session)) {
+      session.send(pdu.response({ command_status: ESME.RINVBNDSTS }));
+      return;
+    }
+    if (b.silent) return;
+    const now = Date.now();
+    if (b.maxPerSecond > 0) {
+      this.recent = this.recent.filter((t) => now - t < 1000);
+      if (this.recent.length >= b.maxPerSecond) {
+        session.send(pdu.response({ command_status: ESME.RTHROTTLED }));
+        return;
+      }
+      this.recent.push(now);
+    }
+    this.count++;
+    if (b.failEvery > 0 && this.count % b.failEvery === 0) {
+      session.send(pdu.response({ command_status: ESME.RSYSERR }));
+      return;
+    }
+    const to = String(pdu.destination_addr ?? '');
+    if (b.rejectPrefixes.some((p) => to.startsWith(p.replace(/^\+/, '')))) {
+      session.send(pdu.response({ command_status: ESME.RINVDSTADR }));
+      return;
+    }
+    const { text, concat } = submittedText(pdu);
+    const messageId = randomBytes(8).toString('hex');
+    this.submits.push({
+      systemId,
+      messageId,
+      from: String(pdu.source_addr ?? ''),
+      to,
+      text,
+      dataCoding: Number(pdu.data_coding ?? 0),
+      ...(concat ? { concat } : {}),
+      at: now,
+    });
+    session.send(pdu.response({ message_id: messageId }));
+    if (!b.receipts || !(Number(pdu.registered_delivery ?? 0) & 0x01)) return;
+    const stat = b.undeliverablePrefixes.some((p) => to.startsWith(p.replace(/^\+/, '')))
+      ? 'UNDELIV'
+      : 'DELIVRD';
+    this.later(b.receiptDelayMs, () => {
+      if (!this.bound.has(session)) return;
+      const d = new Date().toISOString().replace(/[-T:]/g, '').slice(2, 12);
+      const receipt = `id:${messageId} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:${d} done date:${d} stat:${stat} err:${stat === 'DELIVRD' ? '000' : '001'} text:`;
+      session.deliver_sm({
+        source_addr: to,
+        destination_addr: String(pdu.source_addr ?? ''),
+        esm_class: 0x04,
+        data_coding: 0x00,
+        short_message: Buffer.from(receipt, 'latin1'),
+        receipted_message_id: messageId,
+        message_state: stat === 'DELIVRD' ? 2 : 5,
+      });
+    });
+  }
+}
+
+/** Text and concatenation info of a submit_sm, whether the package decoded it or not. */
+function submittedText(pdu: PDU): {
+  text: string;
+  concat?: { ref: number; total: number; seq: number };
+} {
+  const raw = pdu.short_message as unknown;
+  const dc = Number(pdu.data_coding ?? 0);
+  let concat: { ref: number; total: number; seq: number } | undefined;
+  if (typeof pdu.sar_msg_ref_num === 'number') {
+    concat = {
+      ref: pdu.sar_msg_ref_num,
+      total: Number(pdu.sar_total_segments),
+      seq: Number(pdu.sar_segment_seqnum),
+    };
+  }
+  if (Buffer.isBuffer(raw)) {
+    if (Number(pdu.esm_class ?? 0) & 0x40) {
+      const u = readUdh(raw);
+      return {
+        text: decodeText(u.body, dc),
+        ...(u.concat ? { concat: u.concat } : concat ? { concat } : {}),
+      };
+    }
+    return { text: decodeText(raw, dc), ...(concat ? { concat } : {}) };
+  }
+  if (raw && typeof raw === 'object' && 'message' in raw) {
+    const r = raw as { message: unknown; udh?: Buffer[] };
+    const ies = r.udh ?? [];
+    if (ies.length) {
+      const len = ies.reduce((n, ie) => n + ie.length, 0);
+      concat = readUdh(Buffer.concat([Buffer.from([len]), ...ies])).concat ?? concat;
+    }
+    const m = r.message;
+    const text = typeof m === 'string' ? m : Buffer.isBuffer(m) ? decodeText(m, dc) : '';
+    return { text, ...(concat ? { concat } : {}) };
+  }
+  return { text: '' };
+}
