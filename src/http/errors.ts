@@ -8,6 +8,9 @@ function fromFastify(err: FastifyError): TwilioError | undefined {
       return new TwilioError(Errors.bodyTooLarge);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new TwilioError(Errors.unsupportedMediaType);
+    case 'FST_ERR_BAD_URL':
+      // A path that cannot be decoded names no resource.
+      return new TwilioError(Errors.notFound, 'undecodable path');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new TwilioError(Errors.malformedBody, err.message);

@@ -85,6 +85,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     return503OnClosing: true,
     // Twilio SIDs and tokens are long; allow long URLs but not absurd ones.
     routerOptions: { maxParamLength: 200 },
+    // Errors Fastify raises before routing (undecodable URLs) also become Twilio JSON.
+    frameworkErrors: (error, request, reply) => errorHandler(logger)(error, request, reply),
   });
   registerBodyParsers(app);
   app.setErrorHandler(errorHandler(logger));
