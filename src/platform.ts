@@ -125,13 +125,18 @@ export async function startPlatform(
     });
 
     const routes: RestRoute[] = [];
-    const subresources = () => [
-      ...new Set(
-        routes
-          .map((r) => /^\/2010-04-01\/Accounts\/:AccountSid\/([A-Za-z]+)\.json$/.exec(r.path)?.[1])
-          .filter((n): n is string => n !== undefined),
-      ),
-    ];
+    // Computed once, after every capability has added its routes.
+    let subresourceNames: string[] | undefined;
+    const subresources = () =>
+      (subresourceNames ??= [
+        ...new Set(
+          routes
+            .map(
+              (r) => /^\/2010-04-01\/Accounts\/:AccountSid\/([A-Za-z]+)\.json$/.exec(r.path)?.[1],
+            )
+            .filter((n): n is string => n !== undefined),
+        ),
+      ]);
     routes.push(...accountRoutes(accounts, subresources));
     routes.push(...eventRoutes(store.kysely<EventTables>(), events));
 
