@@ -58,6 +58,29 @@ export const Errors = {
   internal: spec(20500, 500, 'Internal Server Error'),
   unavailable: spec(20503, 503, 'Service Unavailable'),
   accountClosed: spec(20005, 403, 'Account is closed and cannot be changed'),
+  // Messaging (API-time refusals; delivery failures are recorded on the message as error_code).
+  invalidToNumber: spec(21211, 400, "Invalid 'To' Phone Number"),
+  invalidFromNumber: spec(21212, 400, "Invalid 'From' Phone Number"),
+  fromOrServiceRequired: spec(
+    21603,
+    400,
+    "A 'From' phone number or MessagingServiceSid is required",
+  ),
+  toRequired: spec(21604, 400, "A 'To' phone number is required"),
+  bodyRequired: spec(21602, 400, 'Message body is required'),
+  bodyTooLong: spec(21617, 400, 'The concatenated message body exceeds the 1600 character limit'),
+  unsubscribedRecipient: spec(21610, 400, 'Attempt to send to unsubscribed recipient'),
+  noRouteToDestination: spec(
+    21408,
+    400,
+    "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
+  ),
+  invalidValidityPeriod: spec(21623, 400, 'ValidityPeriod must be between 1 and 36000 seconds'),
+  scheduleNotSupported: spec(35111, 400, 'Message scheduling is not supported by this platform'),
+  messageNotRedactable: spec(20009, 400, 'Cannot redact or delete a message that is being sent'),
+  queueOverflow: spec(30001, 429, 'Queue overflow'),
+  invalidMessagingService: spec(21701, 400, 'The Messaging Service does not exist'),
+  serviceHasNoSenders: spec(21704, 400, 'The Messaging Service contains no phone numbers'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorName = keyof typeof Errors;
