@@ -50,7 +50,13 @@ export const migrations: Record<string, Migration> = {
         .on('events')
         .columns(['account_sid', 'occurred_at', 'sid'])
         .execute();
-      await db.schema.createIndex('events_subject').on('events').column('subject_sid').execute();
+      // Partial: API requests (most events) carry no subject and cost this index nothing.
+      await db.schema
+        .createIndex('events_subject')
+        .on('events')
+        .column('subject_sid')
+        .where(sql.ref('subject_sid'), 'is not', null)
+        .execute();
     },
   },
 };

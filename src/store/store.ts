@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
   Kysely,
+  sql,
   Migrator,
   PostgresDialect,
   SqliteDialect,
@@ -20,8 +21,20 @@ export interface Store {
   kysely<Tables>(): Kysely<Tables>;
   /** Applies every migration not yet applied; returns the names applied now. */
   migrate(migrations: Readonly<Record<string, Migration>>): Promise<string[]>;
+  /**
+   * Inserts many rows at once, as cheaply as the backend allows (SQLite: one cached prepared
+   * statement in one transaction; PostgreSQL: one statement whose one parameter is the rows as
+   * JSON). For logs written in batches.
+   */
+  insertMany<Row extends object>(
+    table: string,
+    columns: readonly (keyof Row & string)[],
+    rows: readonly Row[],
+  ): Promise<void>;
   close(): Promise<void>;
 }
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 export interface StoreOptions {
   /** postgres://… selects PostgreSQL; otherwise SQLite under dataDir. */
@@ -62,7 +75,23 @@ function openSqlite(dataDir: string, file: string): Store {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) });
-  return makeStore('sqlite', db);
+  const statements = new Map<string, SQLite.Statement>();
+  const bulk: BulkInsert = async (table, columns, rows) => {
+    const key = `${table}(${columns.join(',')})`;
+    let statement = statements.get(key);
+    if (!statement) {
+      statement = database.prepare(
+        `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+      );
+      statements.set(key, statement);
+    }
+    const insert = statement;
+    database.transaction(() => {
+      for (const row of rows)
+        insert.run(columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
+    })();
+  };
+  return makeStore('sqlite', db, undefined, bulk);
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Store> {
@@ -90,7 +119,18 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   return makeStore('postgres', db, schema);
 }
 
-function makeStore(dialect: Dialect, db: Kysely<unknown>, schema?: string): Store {
+type BulkInsert = (
+  table: string,
+  columns: readonly string[],
+  rows: readonly object[],
+) => Promise<void>;
+
+function makeStore(
+  dialect: Dialect,
+  db: Kysely<unknown>,
+  schema?: string,
+  bulk?: BulkInsert,
+): Store {
   return {
     dialect,
     kysely<Tables>() {
@@ -108,6 +148,17 @@ function makeStore(dialect: Dialect, db: Kysely<unknown>, schema?: string): Stor
       const { error, results } = await migrator.migrateToLatest();
       if (error) throw error instanceof Error ? error : new Error(String(error));
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    },
+    async insertMany(table, columns, rows) {
+      if (rows.length === 0) return;
+      for (const name of [table, ...columns]) {
+        if (!IDENTIFIER.test(name)) throw new Error(`invalid SQL identifier "${name}"`);
+      }
+      if (bulk) return bulk(table, columns, rows);
+      const cols = sql.raw(columns.join(', '));
+      await sql`INSERT INTO ${sql.raw(table)} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${sql.raw(
+        table,
+      )}, ${JSON.stringify(rows)}::json)`.execute(db);
     },
     async close() {
       await db.destroy();

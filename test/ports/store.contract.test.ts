@@ -105,4 +105,31 @@ describe.each(targets)('Store contract: %s', (_name, open) => {
     ).toBe(1);
     await store.close();
   });
+
+  it('inserts many rows at once, nulls and numbers intact', async () => {
+    const store = await open();
+    await store.migrate(migrations);
+    const rows = Array.from({ length: 1500 }, (_, i) => ({
+      sid: `b${i}`,
+      name: `n'${i}"`,
+      created: 1_764_000_000_000 + i,
+      price: i % 2 ? null : i / 4,
+    }));
+    await store.insertMany('widgets', ['sid', 'name', 'created', 'price'], rows);
+    const db = store.kysely<Tables>();
+    const back = await db
+      .selectFrom('widgets')
+      .selectAll()
+      .where('sid', 'like', 'b%')
+      .orderBy('created')
+      .execute();
+    expect(back).toHaveLength(1500);
+    expect(back[0]).toEqual(rows[0]);
+    expect(back[1499]).toEqual(rows[1499]);
+    expect(back[1]?.price).toBeNull();
+    await expect(
+      store.insertMany('widgets; drop table x', ['sid'], [{ sid: 'z' }]),
+    ).rejects.toThrow(/identifier/);
+    await store.close();
+  });
 });
