@@ -327,8 +327,7 @@ export function parseMessage(buf: Buffer): SipMessage | SipParseError {
     status = Number(resp[1]);
     reason = resp[2] as string;
     if (status < 100 || status > 699) return new SipParseError('start-line', 'bad status code');
-    if (hasControl(reason))
-      return new SipParseError('start-line', 'bad reason phrase');
+    if (hasControl(reason)) return new SipParseError('start-line', 'bad reason phrase');
   } else {
     const req = /^([A-Za-z0-9\-.!%*_+`'~]+) (\S+) SIP\/2\.0$/.exec(startLine);
     if (req === null) return new SipParseError('start-line', 'bad start line');
@@ -360,8 +359,7 @@ export function parseMessage(buf: Buffer): SipMessage | SipParseError {
     const name = line.slice(0, colon).trim();
     if (!TOKEN.test(name)) return fail('header', 'bad header name');
     const value = line.slice(colon + 1).trim();
-    if (hasControl(value))
-      return fail('header', 'control character in header');
+    if (hasControl(value)) return fail('header', 'control character in header');
     const key = headerKey(name);
     switch (key) {
       case 'via':
