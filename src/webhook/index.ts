@@ -1,0 +1,8 @@
+// Webhooks out: signed requests to customers' URLs (voice TwiML, status callbacks, messaging).
+export { twilioSignature } from './signature.js';
+export {
+  callWebhook,
+  type WebhookRequest,
+  type WebhookOutcome,
+  type WebhookMethod,
+} from './client.js';

@@ -1,0 +1,100 @@
+// Webhooks out are signed so that the official SDK's validator accepts them, and failures
+// come back as Twilio error codes instead of exceptions.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import twilio from 'twilio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callWebhook } from '../../src/webhook/index.js';
+
+const token = '0123456789abcdef0123456789abcdef';
+let server: Server;
+let base: string;
+const seen: { valid: boolean; method: string; params: Record<string, string> }[] = [];
+
+function body(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    req.on('data', (c: Buffer) => (data += c.toString()));
+    req.on('end', () => resolve(data));
+  });
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    void (async () => {
+      const url = `${base}${req.url}`;
+      if (req.url?.startsWith('/slow')) return; // never answers
+      const params =
+        req.method === 'POST' ? Object.fromEntries(new URLSearchParams(await body(req))) : {};
+      const signature = String(req.headers['x-twilio-signature'] ?? '');
+      seen.push({
+        valid: twilio.validateRequest(token, signature, url, params),
+        method: req.method ?? '',
+        params,
+      });
+      res.writeHead(req.url?.startsWith('/fail') ? 500 : 200, { 'content-type': 'text/xml' });
+      res.end('<Response/>');
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+describe('webhook client', () => {
+  it('signs POST parameters the way validateRequest checks them', async () => {
+    const params = {
+      CallSid: 'CA' + '1'.repeat(32),
+      From: '+15551234567',
+      To: 'sip:alice@example.com',
+      Digits: '1 2#',
+    };
+    const out = await callWebhook({ url: `${base}/voice?x=1`, params, authToken: token });
+    expect(out).toMatchObject({ ok: true, status: 200, body: '<Response/>' });
+    expect(seen.at(-1)).toEqual({ valid: true, method: 'POST', params });
+  });
+
+  it('signs GET requests whose parameters travel in the query string', async () => {
+    const out = await callWebhook({
+      url: `${base}/get`,
+      method: 'GET',
+      params: { A: '1', B: 'two words' },
+      authToken: token,
+    });
+    expect(out.ok).toBe(true);
+    expect(seen.at(-1)).toMatchObject({ valid: true, method: 'GET' });
+  });
+
+  it('reports a timeout as 11200, a refused connection as 11205, and retries 5xx when asked', async () => {
+    const slow = await callWebhook({
+      url: `${base}/slow`,
+      params: {},
+      authToken: token,
+      timeoutMs: 200,
+      attempts: 1,
+    });
+    expect(slow).toMatchObject({ ok: false, code: 11200 });
+    const refused = await callWebhook({
+      url: 'http://127.0.0.1:1/x',
+      params: {},
+      authToken: token,
+      attempts: 2,
+      firstDelayMs: 10,
+    });
+    expect(refused).toMatchObject({ ok: false, code: 11205 });
+    const before = seen.length;
+    const failing = await callWebhook({
+      url: `${base}/fail`,
+      params: {},
+      authToken: token,
+      attempts: 3,
+      retryOnStatus: true,
+      firstDelayMs: 10,
+    });
+    expect(failing).toMatchObject({ ok: true, status: 500 });
+    expect(seen.length - before).toBe(3);
+  });
+});
