@@ -21,6 +21,12 @@ import {
   type EventTables,
 } from './events/index.js';
 import { buildHttpServer } from './http/index.js';
+import {
+  Messaging,
+  messagingRoutes,
+  migrations as messagingMigrations,
+} from './messaging/index.js';
+import { openQueues, migrations as queueMigrations } from './queue/index.js';
 import { openState, type SharedState } from './state/index.js';
 import { openStore, type Migration, type Store } from './store/index.js';
 
@@ -30,6 +36,8 @@ export const VERSION = '0.1.0';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   ...accountMigrations,
   ...eventMigrations,
+  ...queueMigrations,
+  ...messagingMigrations,
 };
 
 export interface Platform {
@@ -39,6 +47,7 @@ export interface Platform {
   readonly state: SharedState;
   readonly accounts: Accounts;
   readonly events: EventLog;
+  readonly messaging: Messaging;
   readonly http: FastifyInstance;
   readonly metrics: Registry;
   readonly owner: OwnerAccount;
@@ -113,6 +122,19 @@ export async function startPlatform(
     const events = new EventLog(store, logger);
     cleanups.push(() => events.close());
 
+    // Messaging (issue 6): one durable queue per provider (SQL store, or BullMQ when REDIS_URL
+    // is set) and one worker per provider, started here and stopped before the store closes.
+    const queues = openQueues({ store, redisUrl: config.redisUrl, prefix: config.redisPrefix });
+    cleanups.push(() => queues.close());
+    const messaging = new Messaging({
+      store,
+      queues,
+      logger: logger.child({ component: 'messaging' }),
+      authToken: async (sid) => (await accounts.find(sid))?.auth_token,
+    });
+    await messaging.start();
+    cleanups.push(() => messaging.stop());
+
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
     new Gauge({
@@ -138,6 +160,7 @@ export async function startPlatform(
         ),
       ]);
     routes.push(...accountRoutes(accounts, subresources));
+    routes.push(...messagingRoutes(messaging));
     routes.push(...eventRoutes(store.kysely<EventTables>(), events));
 
     const http = buildHttpServer({
@@ -173,6 +196,7 @@ export async function startPlatform(
       state,
       accounts,
       events,
+      messaging,
       http,
       metrics,
       owner,

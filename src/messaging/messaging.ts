@@ -1,0 +1,1034 @@
+// The messaging capability: accepts messages, routes each to a provider's own queue, runs one
+// worker per provider, records receipts, sends signed status callbacks, and hands inbound
+// messages to the service's webhook, whose TwiML <Message> replies are sent.
+import { XMLParser } from 'fast-xml-parser';
+import { sql, type Kysely } from 'kysely';
+import { fail, newSid, type Logger } from '../core/index.js';
+import type { Queues } from '../queue/index.js';
+import type { Store } from '../store/index.js';
+import type { Carrier, InboundSms } from './carrier.js';
+import { describeText } from './encoding.js';
+import { DEFAULT_WEIGHTS, decide, priceFor, type Candidate, type RouteWeights } from './router.js';
+import { SmppClient, type SmppSettings } from './smpp/client.js';
+import { receiptOutcome, type Receipt } from './smpp/status.js';
+import type {
+  MessageRow,
+  MessageStatus,
+  MessagingTables,
+  ProviderRow,
+  ServiceRow,
+} from './tables.js';
+import { postSigned } from './webhooks.js';
+import { ProviderWorker, type SmsJob, type WorkerHooks } from './worker.js';
+
+export interface MessagingOptions {
+  readonly store: Store;
+  readonly queues: Queues;
+  readonly logger: Logger;
+  /** The account's AuthToken, to sign webhooks (undefined: the account is gone). */
+  authToken(accountSid: string): Promise<string | undefined>;
+  readonly weights?: RouteWeights;
+  /** Builds the carrier connection of a provider (tests may substitute one). */
+  readonly carrierFor?: (row: ProviderRow) => Carrier;
+  /** Webhook retry attempts (default 3). */
+  readonly webhookAttempts?: number;
+}
+
+/** One entry of a message's routing log (the `routing` extension field). */
+export interface RouteEvent {
+  readonly at: number;
+  readonly event: 'routed' | 'rerouted' | 'sending' | 'sent' | 'retry' | 'failed' | 'receipt';
+  readonly provider?: string;
+  readonly detail: string;
+  readonly candidates?: readonly { name: string; score: number; price: number }[];
+}
+
+export const DELIVERY_ERRORS: Record<number, string> = {
+  30001: 'Queue overflow',
+  30003: 'Unreachable destination handset',
+  30004: 'Message blocked',
+  30005: 'Unknown destination handset',
+  30006: 'Landline or unreachable carrier',
+  30007: 'Message filtered',
+  30008: 'Unknown error',
+  30036: 'Validity period expired',
+};
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const MAX_BODY = 1600;
+
+export interface SendInput {
+  readonly to: string;
+  readonly from?: string | undefined;
+  readonly messagingServiceSid?: string | undefined;
+  readonly body: string;
+  readonly statusCallback?: string | undefined;
+  readonly validityPeriod?: number | undefined;
+  readonly direction?: 'outbound-api' | 'outbound-reply';
+}
+
+export interface ProviderInput {
+  readonly name?: string | undefined;
+  readonly kind?: 'smpp' | 'http' | undefined;
+  readonly settings?: Record<string, unknown> | undefined;
+  readonly prices?: Record<string, number> | undefined;
+  readonly priceUnit?: string | undefined;
+  readonly throughput?: number | undefined;
+  readonly priority?: number | undefined;
+  readonly enabled?: boolean | undefined;
+  readonly maxWaitMs?: number | undefined;
+  readonly maxQueue?: number | undefined;
+}
+
+export interface ServiceInput {
+  readonly friendlyName?: string | undefined;
+  readonly inboundRequestUrl?: string | null | undefined;
+  readonly inboundMethod?: string | undefined;
+  readonly statusCallback?: string | null | undefined;
+  readonly stickySender?: boolean | undefined;
+  readonly validityPeriod?: number | undefined;
+  readonly senders?: readonly string[] | undefined;
+}
+
+interface Tracked {
+  readonly job: SmsJob;
+  readonly provider: string;
+  readonly cb: string | null;
+  readonly service: string | null;
+  remaining: number;
+  readonly submittedAt: number;
+}
+
+export class Messaging {
+  private readonly db: Kysely<MessagingTables>;
+  private readonly workers = new Map<string, ProviderWorker>();
+  private readonly weights: RouteWeights;
+  /** carrier id -> message being tracked for receipts */
+  private readonly tracked = new Map<string, Tracked>();
+  /** Receipts that arrived before their submit result was recorded. */
+  private readonly early = new Map<string, { provider: string; receipt: Receipt; at: number }>();
+  private writes: ((trx: Kysely<MessagingTables>) => Promise<unknown>)[] = [];
+  private flushing: Promise<void> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly callbacks = new Map<string, Promise<void>>();
+  private readonly meta = new Map<string, { cb: string | null; service: string | null }>();
+  private tokenCache = new Map<string, { token: string | undefined; at: number }>();
+  private stickyCounter = 0;
+  private readonly xml = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    isArray: (name) => name === 'Message' || name === 'Redirect',
+  });
+
+  constructor(private readonly o: MessagingOptions) {
+    this.db = o.store.kysely<MessagingTables>();
+    this.weights = o.weights ?? DEFAULT_WEIGHTS;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  async start(): Promise<void> {
+    const rows = await this.db.selectFrom('messaging_providers').selectAll().execute();
+    for (const row of rows) if (row.enabled) await this.startProvider(row);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.workers.clear();
+    await this.flush();
+    await Promise.allSettled([...this.callbacks.values()]);
+  }
+
+  private async startProvider(row: ProviderRow): Promise<void> {
+    const carrier = this.o.carrierFor ? this.o.carrierFor(row) : this.defaultCarrier(row);
+    const queue = await this.o.queues.open<SmsJob>(`sms-${row.sid}`, { leaseMs: 60_000 });
+    const worker = new ProviderWorker(row, carrier, queue, this.hooks, (msg, extra) =>
+      this.o.logger.info({ provider: row.name, ...extra }, msg),
+    );
+    carrier.on('receipt', (r) => this.onReceipt(row.sid, r));
+    carrier.on(
+      'inbound',
+      (m) =>
+        void this.onInbound(m).catch((e: Error) =>
+          this.o.logger.warn({ err: e }, 'inbound failed'),
+        ),
+    );
+    this.workers.set(row.sid, worker);
+    worker.depth = await queue.depth();
+    worker.start();
+  }
+
+  private defaultCarrier(row: ProviderRow): Carrier {
+    if (row.kind !== 'smpp') throw new Error(`provider kind ${row.kind} is not supported yet`);
+    const s = JSON.parse(row.settings) as SmppSettings;
+    return new SmppClient(s, (msg) => this.o.logger.info({ provider: row.name }, msg));
+  }
+
+  // ------------------------------------------------------------------ providers (admin)
+
+  async createProvider(input: ProviderInput): Promise<ProviderRow> {
+    if (!input.name) fail('missingParameter', 'Name');
+    const kind = input.kind ?? 'smpp';
+    if (kind !== 'smpp') fail('invalidParameter', 'Kind: only smpp providers are supported');
+    validateSmpp(input.settings);
+    const now = Date.now();
+    const row: ProviderRow = {
+      sid: newSid('PV'),
+      name: input.name,
+      kind,
+      settings: JSON.stringify(input.settings ?? {}),
+      prices: JSON.stringify(input.prices ?? {}),
+      price_unit: input.priceUnit ?? 'USD',
+      throughput: input.throughput ?? 10,
+      priority: input.priority ?? 0,
+      enabled: input.enabled === false ? 0 : 1,
+      max_wait_ms: input.maxWaitMs ?? 60_000,
+      max_queue: input.maxQueue ?? 100_000,
+      date_created: now,
+      date_updated: now,
+    };
+    const clash = await this.db
+      .selectFrom('messaging_providers')
+      .select('sid')
+      .where('name', '=', row.name)
+      .executeTakeFirst();
+    if (clash) fail('conflict', `a provider named ${row.name} exists`);
+    await this.db.insertInto('messaging_providers').values(row).execute();
+    if (row.enabled) await this.startProvider(row);
+    return row;
+  }
+
+  async listProviders(): Promise<ProviderRow[]> {
+    return this.db
+      .selectFrom('messaging_providers')
+      .selectAll()
+      .orderBy('date_created')
+      .orderBy('sid')
+      .execute();
+  }
+
+  async provider(sid: string): Promise<ProviderRow> {
+    const row = await this.db
+      .selectFrom('messaging_providers')
+      .selectAll()
+      .where('sid', '=', sid)
+      .executeTakeFirst();
+    if (!row) return fail('notFound', `Provider ${sid}`);
+    return row;
+  }
+
+  async updateProvider(sid: string, input: ProviderInput): Promise<ProviderRow> {
+    const old = await this.provider(sid);
+    if (input.settings) validateSmpp(input.settings);
+    const row: ProviderRow = {
+      ...old,
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.settings !== undefined ? { settings: JSON.stringify(input.settings) } : {}),
+      ...(input.prices !== undefined ? { prices: JSON.stringify(input.prices) } : {}),
+      ...(input.priceUnit !== undefined ? { price_unit: input.priceUnit } : {}),
+      ...(input.throughput !== undefined ? { throughput: input.throughput } : {}),
+      ...(input.priority !== undefined ? { priority: input.priority } : {}),
+      ...(input.enabled !== undefined ? { enabled: input.enabled ? 1 : 0 } : {}),
+      ...(input.maxWaitMs !== undefined ? { max_wait_ms: input.maxWaitMs } : {}),
+      ...(input.maxQueue !== undefined ? { max_queue: input.maxQueue } : {}),
+      date_updated: Date.now(),
+    };
+    await this.db.updateTable('messaging_providers').set(row).where('sid', '=', sid).execute();
+    const worker = this.workers.get(sid);
+    const reconnect = input.settings !== undefined || input.enabled !== undefined;
+    if (worker && !reconnect) {
+      worker.row = row;
+      worker.bucket.setRate(row.throughput);
+    } else {
+      if (worker) {
+        this.workers.delete(sid);
+        await worker.stop();
+      }
+      if (row.enabled) await this.startProvider(row);
+    }
+    return row;
+  }
+
+  async deleteProvider(sid: string): Promise<void> {
+    await this.provider(sid);
+    const worker = this.workers.get(sid);
+    this.workers.delete(sid);
+    await worker?.stop();
+    await this.db.deleteFrom('messaging_providers').where('sid', '=', sid).execute();
+  }
+
+  /** Live figures of a provider (the read-only part of the Providers resource). */
+  figures(sid: string): Record<string, unknown> {
+    const w = this.workers.get(sid);
+    if (!w) return { state: 'disabled', queue_depth: null };
+    const f = w.stats.figures();
+    const c = w.carrier.state();
+    return {
+      state: w.state(),
+      connected: c.bound > 0,
+      binds: c.binds,
+      binds_bound: c.bound,
+      outstanding: c.outstanding,
+      circuit: w.breaker.state === 0 ? 'closed' : w.breaker.state === 1 ? 'open' : 'half-open',
+      queue_depth: w.depth,
+      sent_per_second: f.sentPerSecond,
+      delivery_rate: f.deliveryRate,
+      latency_p50_ms: f.latencyP50Ms,
+      errors: f.errors,
+    };
+  }
+
+  // ------------------------------------------------------------------ services
+
+  async createService(accountSid: string, input: ServiceInput): Promise<ServiceRow> {
+    const now = Date.now();
+    const row: ServiceRow = {
+      sid: newSid('MG'),
+      account_sid: accountSid,
+      friendly_name: input.friendlyName ?? '',
+      inbound_request_url: input.inboundRequestUrl ?? null,
+      inbound_method: input.inboundMethod ?? 'POST',
+      status_callback: input.statusCallback ?? null,
+      sticky_sender: input.stickySender === false ? 0 : 1,
+      validity_period: input.validityPeriod ?? 36_000,
+      senders: JSON.stringify(input.senders ?? []),
+      date_created: now,
+      date_updated: now,
+    };
+    await this.db.insertInto('messaging_services').values(row).execute();
+    return row;
+  }
+
+  async service(accountSid: string, sid: string): Promise<ServiceRow> {
+    const row = await this.db
+      .selectFrom('messaging_services')
+      .selectAll()
+      .where('sid', '=', sid)
+      .where('account_sid', '=', accountSid)
+      .executeTakeFirst();
+    if (!row) return fail('notFound', `Service ${sid}`);
+    return row;
+  }
+
+  async listServices(
+    accountSid: string,
+    size: number,
+    after?: readonly (string | number)[],
+  ): Promise<ServiceRow[]> {
+    let q = this.db
+      .selectFrom('messaging_services')
+      .selectAll()
+      .where('account_sid', '=', accountSid);
+    if (after) {
+      const [t, s] = after as [number, string];
+      q = q.where((eb) =>
+        eb.or([
+          eb('date_created', '>', t),
+          eb.and([eb('date_created', '=', t), eb('sid', '>', s)]),
+        ]),
+      );
+    }
+    return q
+      .orderBy('date_created')
+      .orderBy('sid')
+      .limit(size + 1)
+      .execute();
+  }
+
+  async updateService(accountSid: string, sid: string, input: ServiceInput): Promise<ServiceRow> {
+    const old = await this.service(accountSid, sid);
+    const row: ServiceRow = {
+      ...old,
+      ...(input.friendlyName !== undefined ? { friendly_name: input.friendlyName } : {}),
+      ...(input.inboundRequestUrl !== undefined
+        ? { inbound_request_url: input.inboundRequestUrl }
+        : {}),
+      ...(input.inboundMethod !== undefined ? { inbound_method: input.inboundMethod } : {}),
+      ...(input.statusCallback !== undefined ? { status_callback: input.statusCallback } : {}),
+      ...(input.stickySender !== undefined ? { sticky_sender: input.stickySender ? 1 : 0 } : {}),
+      ...(input.validityPeriod !== undefined ? { validity_period: input.validityPeriod } : {}),
+      ...(input.senders !== undefined ? { senders: JSON.stringify(input.senders) } : {}),
+      date_updated: Date.now(),
+    };
+    await this.db.updateTable('messaging_services').set(row).where('sid', '=', sid).execute();
+    return row;
+  }
+
+  async deleteService(accountSid: string, sid: string): Promise<void> {
+    await this.service(accountSid, sid);
+    await this.db.deleteFrom('messaging_services').where('sid', '=', sid).execute();
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  /** Validates, routes and queues an outbound message. */
+  async send(accountSid: string, input: SendInput): Promise<MessageRow> {
+    const to = input.to.trim();
+    if (!E164.test(to)) fail('invalidToNumber', to);
+    if (!input.body) fail('bodyRequired');
+    if (input.body.length > MAX_BODY) fail('bodyTooLong');
+    let service: ServiceRow | undefined;
+    let from = input.from;
+    if (input.messagingServiceSid) {
+      service = await this.db
+        .selectFrom('messaging_services')
+        .selectAll()
+        .where('sid', '=', input.messagingServiceSid)
+        .where('account_sid', '=', accountSid)
+        .executeTakeFirst();
+      if (!service) fail('invalidMessagingService', input.messagingServiceSid);
+      if (!from) {
+        const senders = JSON.parse(service.senders) as string[];
+        if (!senders.length) fail('serviceHasNoSenders');
+        // Sticky sender: the same recipient always hears from the same number.
+        const i = service.sticky_sender
+          ? hash(to) % senders.length
+          : this.stickyCounter++ % senders.length;
+        from = senders[i]!;
+      }
+    }
+    if (!from) return fail('fromOrServiceRequired');
+    if (!/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/.test(from)) fail('invalidFromNumber', from);
+    const validity = input.validityPeriod ?? service?.validity_period ?? 36_000;
+    if (validity < 1 || validity > 36_000) fail('invalidValidityPeriod');
+    const optedOut = await this.db
+      .selectFrom('messaging_optouts')
+      .select('recipient')
+      .where('account_sid', '=', accountSid)
+      .where('recipient', '=', to)
+      .where('sender', 'in', [from, service?.sid ?? '-'])
+      .executeTakeFirst();
+    if (optedOut) fail('unsubscribedRecipient', to);
+
+    const text = describeText(input.body);
+    const decision = decide(this.candidates(to), this.weights);
+    if (!decision) return fail('noRouteToDestination', to);
+    const worker = this.workers.get(decision.chosen.sid)!;
+    if (worker.depth >= worker.row.max_queue) {
+      fail('queueOverflow', `${worker.row.name} has ${worker.depth} messages waiting`);
+    }
+    const now = Date.now();
+    const sid = newSid('SM');
+    const log: RouteEvent[] = [
+      {
+        at: now,
+        event: 'routed',
+        provider: decision.chosen.name,
+        detail: decision.reason,
+        candidates: decision.candidates.map((c) => ({
+          name: c.name,
+          score: c.score,
+          price: c.price,
+        })),
+      },
+    ];
+    const cb = input.statusCallback ?? service?.status_callback ?? null;
+    const row: MessageRow = {
+      sid,
+      account_sid: accountSid,
+      messaging_service_sid: service?.sid ?? null,
+      direction: input.direction ?? 'outbound-api',
+      from_addr: from,
+      to_addr: to,
+      body: input.body,
+      status: service ? 'accepted' : 'queued',
+      num_segments: text.numSegments,
+      encoding: text.encoding,
+      price: -Math.round(decision.chosen.price * text.numSegments * 1e5) / 1e5,
+      price_unit: worker.row.price_unit,
+      error_code: null,
+      error_message: null,
+      provider_sid: decision.chosen.sid,
+      route: JSON.stringify(log),
+      status_callback: cb,
+      validity_period: input.validityPeriod ?? null,
+      date_created: now,
+      date_updated: now,
+      date_sent: null,
+    };
+    await this.db.insertInto('messaging_messages').values(row).execute();
+    const job: SmsJob = {
+      sid,
+      acct: accountSid,
+      from,
+      to,
+      body: input.body,
+      seg: text.numSegments,
+      exp: now + validity * 1000,
+      created: now,
+      tried: [],
+    };
+    this.meta.set(sid, { cb, service: service?.sid ?? null });
+    await worker.queue.add([{ id: sid, data: job }]);
+    worker.depth++;
+    worker.poke();
+    return row;
+  }
+
+  private candidates(to: string): Candidate[] {
+    const out: Candidate[] = [];
+    for (const w of this.workers.values()) {
+      const p = priceFor(JSON.parse(w.row.prices) as Record<string, number>, to);
+      if (!p) continue;
+      const f = w.stats.figures();
+      out.push({
+        sid: w.row.sid,
+        name: w.row.name,
+        price: p.price,
+        prefix: p.prefix,
+        throughput: w.row.throughput,
+        queueDepth: w.depth,
+        maxWaitMs: w.row.max_wait_ms,
+        delivered: f.delivered,
+        finished: f.finished,
+        latencyP50Ms: f.latencyP50Ms,
+        healthy: w.healthy(),
+        priority: w.row.priority,
+      });
+    }
+    return out;
+  }
+
+  async message(accountSid: string, sid: string): Promise<MessageRow> {
+    await this.flush();
+    const row = await this.db
+      .selectFrom('messaging_messages')
+      .selectAll()
+      .where('sid', '=', sid)
+      .where('account_sid', '=', accountSid)
+      .executeTakeFirst();
+    if (!row) return fail('notFound', `Message ${sid}`);
+    return row;
+  }
+
+  async listMessages(
+    accountSid: string,
+    filters: {
+      to?: string | undefined;
+      from?: string | undefined;
+      sentBefore?: number | undefined;
+      sentAfter?: number | undefined;
+      sentOn?: number | undefined;
+    },
+    size: number,
+    after?: readonly (string | number)[],
+  ): Promise<MessageRow[]> {
+    await this.flush();
+    let q = this.db
+      .selectFrom('messaging_messages')
+      .selectAll()
+      .where('account_sid', '=', accountSid);
+    if (filters.to) q = q.where('to_addr', '=', filters.to);
+    if (filters.from) q = q.where('from_addr', '=', filters.from);
+    if (filters.sentBefore !== undefined) q = q.where('date_created', '<', filters.sentBefore);
+    if (filters.sentAfter !== undefined) q = q.where('date_created', '>=', filters.sentAfter);
+    if (filters.sentOn !== undefined) {
+      q = q
+        .where('date_created', '>=', filters.sentOn)
+        .where('date_created', '<', filters.sentOn + 86_400_000);
+    }
+    if (after) {
+      const [t, s] = after as [number, string];
+      q = q.where((eb) =>
+        eb.or([
+          eb('date_created', '<', t),
+          eb.and([eb('date_created', '=', t), eb('sid', '<', s)]),
+        ]),
+      );
+    }
+    // Twilio lists newest first.
+    return q
+      .orderBy('date_created', 'desc')
+      .orderBy('sid', 'desc')
+      .limit(size + 1)
+      .execute();
+  }
+
+  private static readonly FINAL: readonly MessageStatus[] = [
+    'sent',
+    'delivered',
+    'undelivered',
+    'failed',
+    'received',
+    'canceled',
+  ];
+
+  /** Body="" redacts a message once it is no longer in flight; Status=canceled is refused. */
+  async redact(accountSid: string, sid: string): Promise<MessageRow> {
+    const row = await this.message(accountSid, sid);
+    if (!Messaging.FINAL.includes(row.status)) fail('messageNotRedactable', row.status);
+    await this.db
+      .updateTable('messaging_messages')
+      .set({ body: '', date_updated: Date.now() })
+      .where('sid', '=', sid)
+      .execute();
+    return { ...row, body: '' };
+  }
+
+  async deleteMessage(accountSid: string, sid: string): Promise<void> {
+    const row = await this.message(accountSid, sid);
+    if (!Messaging.FINAL.includes(row.status)) fail('messageNotRedactable', row.status);
+    await this.db.deleteFrom('messaging_messages').where('sid', '=', sid).execute();
+    await this.db.deleteFrom('messaging_parts').where('message_sid', '=', sid).execute();
+  }
+
+  // ------------------------------------------------------------------ batched writes
+
+  private write(op: (db: Kysely<MessagingTables>) => Promise<unknown>): void {
+    this.writes.push(op);
+    if (this.writes.length >= 500) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), 5);
+  }
+
+  /** Applies pending status writes (one transaction); readers call it to see their writes. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const ops = this.writes.splice(0);
+    if (!ops.length) return;
+    this.flushing = this.db
+      .transaction()
+      .execute(async (trx) => {
+        for (const op of ops) await op(trx);
+      })
+      .catch((e: Error) => this.o.logger.error({ err: e }, 'messaging status write failed'))
+      .finally(() => {
+        this.flushing = undefined;
+      });
+    await this.flushing;
+  }
+
+  private appendRoute(db: Kysely<MessagingTables>, sid: string, ev: RouteEvent) {
+    // JSON array append without a read: strip the closing bracket and add the event.
+    const item = JSON.stringify(ev);
+    return db
+      .updateTable('messaging_messages')
+      .set({ route: sql<string>`substr(route, 1, length(route) - 1) || ${',' + item + ']'}` })
+      .where('sid', '=', sid)
+      .execute();
+  }
+
+  private readonly hooks: WorkerHooks = {
+    sending: async (sids, providerSid) => {
+      await this.flush();
+      const now = Date.now();
+      await this.db
+        .updateTable('messaging_messages')
+        .set({ status: 'sending', provider_sid: providerSid, date_updated: now })
+        .where('sid', 'in', [...sids])
+        .execute();
+    },
+    statusOf: async (sids) => {
+      await this.flush();
+      const rows = await this.db
+        .selectFrom('messaging_messages')
+        .select(['sid', 'status', 'provider_sid'])
+        .where('sid', 'in', [...sids])
+        .execute();
+      return new Map(rows.map((r) => [r.sid, { status: r.status, provider: r.provider_sid }]));
+    },
+    sent: (job, providerSid, ids) => {
+      const now = Date.now();
+      const meta = this.meta.get(job.sid) ?? { cb: null, service: null };
+      const t: Tracked = {
+        job,
+        provider: providerSid,
+        cb: meta.cb,
+        service: meta.service,
+        remaining: ids.length,
+        submittedAt: now,
+      };
+      for (const id of ids) this.tracked.set(`${providerSid}|${id}`, t);
+      const name = this.workers.get(providerSid)?.row.name ?? providerSid;
+      this.write(async (db) => {
+        await db
+          .updateTable('messaging_messages')
+          .set({ status: 'sent', date_sent: now, date_updated: now })
+          .where('sid', '=', job.sid)
+          .where('status', '=', 'sending')
+          .execute();
+        if (ids.length) {
+          await db
+            .insertInto('messaging_parts')
+            .values(
+              ids.map((id) => ({
+                provider_sid: providerSid,
+                carrier_id: id,
+                message_sid: job.sid,
+                status: 'sent',
+              })),
+            )
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        }
+        await this.appendRoute(db, job.sid, {
+          at: now,
+          event: 'sent',
+          provider: name,
+          detail: `carrier ids ${ids.join(', ')}`,
+        });
+      });
+      this.callback(job, meta.cb, meta.service, 'sent', null);
+      for (const id of ids) {
+        const e = this.early.get(`${providerSid}|${id}`);
+        if (e) {
+          this.early.delete(`${providerSid}|${id}`);
+          this.onReceipt(providerSid, e.receipt);
+        }
+      }
+    },
+    failed: (job, code, message, note) => {
+      const now = Date.now();
+      const meta = this.meta.get(job.sid) ?? { cb: null, service: null };
+      this.meta.delete(job.sid);
+      this.write(async (db) => {
+        await db
+          .updateTable('messaging_messages')
+          .set({ status: 'failed', error_code: code, error_message: message, date_updated: now })
+          .where('sid', '=', job.sid)
+          .execute();
+        await this.appendRoute(db, job.sid, {
+          at: now,
+          event: 'failed',
+          detail: `${code}: ${note}`,
+        });
+      });
+      this.callback(job, meta.cb, meta.service, 'failed', code);
+    },
+    requeue: async (job, note) => {
+      await this.flush();
+      const now = Date.now();
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('messaging_messages')
+          .set({ status: 'queued', date_updated: now })
+          .where('sid', '=', job.sid)
+          .execute();
+        await this.appendRoute(trx, job.sid, { at: now, event: 'retry', detail: note });
+      });
+    },
+    reroute: async (job, fromProvider, reason) => {
+      const tried = new Set([...job.tried, fromProvider]);
+      const decision = decide(this.candidates(job.to), this.weights, tried);
+      if (!decision || !decision.candidates.length) return false;
+      const target = this.workers.get(decision.chosen.sid);
+      if (!target) return false;
+      const now = Date.now();
+      await this.flush();
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('messaging_messages')
+          .set({
+            status: 'queued',
+            provider_sid: target.row.sid,
+            date_updated: now,
+            price: -Math.round(decision.chosen.price * job.seg * 1e5) / 1e5,
+          })
+          .where('sid', '=', job.sid)
+          .execute();
+        await this.appendRoute(trx, job.sid, {
+          at: now,
+          event: 'rerouted',
+          provider: target.row.name,
+          detail: `${reason}; ${decision.reason}`,
+          candidates: decision.candidates.map((c) => ({
+            name: c.name,
+            score: c.score,
+            price: c.price,
+          })),
+        });
+      });
+      await target.queue.add([{ id: job.sid, data: { ...job, tried: [...tried] } }]);
+      target.depth++;
+      target.poke();
+      return true;
+    },
+  };
+
+  // ------------------------------------------------------------------ receipts and callbacks
+
+  private onReceipt(providerSid: string, r: Receipt): void {
+    const key = `${providerSid}|${r.id}`;
+    const t = this.tracked.get(key);
+    if (!t) {
+      // The receipt can overtake the submit's bookkeeping; look again shortly, then in the database.
+      this.early.set(key, { provider: providerSid, receipt: r, at: Date.now() });
+      setTimeout(() => {
+        const e = this.early.get(key);
+        if (e) {
+          this.early.delete(key);
+          void this.receiptFromDb(providerSid, r);
+        }
+      }, 2000).unref();
+      return;
+    }
+    const out = receiptOutcome(r);
+    if (out.status === 'sent') return;
+    this.tracked.delete(key);
+    if (t.remaining <= 0) return; // the message is already final
+    const worker = this.workers.get(providerSid);
+    worker?.stats.finished(out.status === 'delivered', Date.now() - t.submittedAt);
+    if (out.status === 'delivered') {
+      t.remaining--;
+      if (t.remaining > 0) return;
+    } else {
+      // One undelivered part makes the message undelivered.
+      t.remaining = 0;
+    }
+    this.meta.delete(t.job.sid);
+    this.finishFromReceipt(t.job.sid, providerSid, r, out.status, out.errorCode);
+    this.callback(t.job, t.cb, t.service, out.status, out.errorCode);
+  }
+
+  private finishFromReceipt(
+    sid: string,
+    providerSid: string,
+    r: Receipt,
+    status: 'delivered' | 'undelivered',
+    code: number | null,
+  ): void {
+    const now = Date.now();
+    const name = this.workers.get(providerSid)?.row.name ?? providerSid;
+    this.write(async (db) => {
+      await db
+        .updateTable('messaging_messages')
+        .set({
+          status,
+          error_code: code,
+          error_message: code ? (DELIVERY_ERRORS[code] ?? null) : null,
+          date_updated: now,
+        })
+        .where('sid', '=', sid)
+        .where('status', 'in', ['sending', 'sent'])
+        .execute();
+      await db
+        .updateTable('messaging_parts')
+        .set({ status: r.stat })
+        .where('provider_sid', '=', providerSid)
+        .where('carrier_id', '=', r.id)
+        .execute();
+      await this.appendRoute(db, sid, {
+        at: now,
+        event: 'receipt',
+        provider: name,
+        detail: `id:${r.id} stat:${r.stat} err:${r.err}`,
+      });
+    });
+  }
+
+  /** A receipt for a message submitted before a restart. */
+  private async receiptFromDb(providerSid: string, r: Receipt): Promise<void> {
+    await this.flush();
+    const part = await this.db
+      .selectFrom('messaging_parts')
+      .innerJoin('messaging_messages', 'messaging_messages.sid', 'messaging_parts.message_sid')
+      .select([
+        'messaging_messages.sid',
+        'account_sid',
+        'from_addr',
+        'to_addr',
+        'status_callback',
+        'messaging_service_sid',
+        'num_segments',
+      ])
+      .where('messaging_parts.provider_sid', '=', providerSid)
+      .where('messaging_parts.carrier_id', '=', r.id)
+      .executeTakeFirst();
+    if (!part) {
+      this.o.logger.warn({ provider: providerSid, id: r.id }, 'receipt for an unknown message');
+      return;
+    }
+    const out = receiptOutcome(r);
+    if (out.status === 'sent') return;
+    this.finishFromReceipt(part.sid, providerSid, r, out.status, out.errorCode);
+    const job: SmsJob = {
+      sid: part.sid,
+      acct: part.account_sid,
+      from: part.from_addr,
+      to: part.to_addr,
+      body: '',
+      seg: part.num_segments,
+      exp: 0,
+      created: 0,
+      tried: [],
+    };
+    this.callback(job, part.status_callback, part.messaging_service_sid, out.status, out.errorCode);
+  }
+
+  private async tokenOf(accountSid: string): Promise<string | undefined> {
+    const c = this.tokenCache.get(accountSid);
+    if (c && Date.now() - c.at < 60_000) return c.token;
+    const token = await this.o.authToken(accountSid);
+    this.tokenCache.set(accountSid, { token, at: Date.now() });
+    return token;
+  }
+
+  /** Status callbacks of one message are posted in order; each is retried. */
+  private callback(
+    job: SmsJob,
+    url: string | null,
+    service: string | null,
+    status: MessageStatus,
+    code: number | null,
+  ): void {
+    if (!url) return;
+    const params: Record<string, string> = {
+      MessageSid: job.sid,
+      SmsSid: job.sid,
+      AccountSid: job.acct,
+      From: job.from,
+      To: job.to,
+      MessageStatus: status,
+      SmsStatus: status,
+      ApiVersion: '2010-04-01',
+      ...(service ? { MessagingServiceSid: service } : {}),
+      ...(code ? { ErrorCode: String(code) } : {}),
+    };
+    const prev = this.callbacks.get(job.sid) ?? Promise.resolve();
+    const next = prev
+      .then(async () => {
+        const token = await this.tokenOf(job.acct);
+        if (token === undefined) return;
+        await postSigned(url, params, token, { attempts: this.o.webhookAttempts ?? 3 });
+      })
+      .catch((e: Error) =>
+        this.o.logger.warn({ sid: job.sid, url, err: e.message }, 'status callback failed'),
+      );
+    this.callbacks.set(job.sid, next);
+    void next.finally(() => {
+      if (this.callbacks.get(job.sid) === next) this.callbacks.delete(job.sid);
+    });
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private async onInbound(mo: InboundSms): Promise<void> {
+    const services = await this.db.selectFrom('messaging_services').selectAll().execute();
+    const service = services.find((s) => (JSON.parse(s.senders) as string[]).includes(mo.to));
+    if (!service) {
+      this.o.logger.warn({ to: mo.to }, 'inbound message to a number no service owns');
+      return;
+    }
+    const now = Date.now();
+    const text = describeText(mo.body);
+    const sid = newSid('SM');
+    await this.db
+      .insertInto('messaging_messages')
+      .values({
+        sid,
+        account_sid: service.account_sid,
+        messaging_service_sid: service.sid,
+        direction: 'inbound',
+        from_addr: mo.from,
+        to_addr: mo.to,
+        body: mo.body,
+        status: 'received',
+        num_segments: text.numSegments,
+        encoding: text.encoding,
+        price: null,
+        price_unit: 'USD',
+        error_code: null,
+        error_message: null,
+        provider_sid: null,
+        route: '[]',
+        status_callback: null,
+        validity_period: null,
+        date_created: now,
+        date_updated: now,
+        date_sent: now,
+      })
+      .execute();
+    const keyword = mo.body.trim().toUpperCase();
+    if (['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'].includes(keyword)) {
+      await this.db
+        .insertInto('messaging_optouts')
+        .values(
+          [mo.to, service.sid].map((sender) => ({
+            account_sid: service.account_sid,
+            sender,
+            recipient: mo.from,
+            date_created: now,
+          })),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    } else if (['START', 'UNSTOP', 'YES'].includes(keyword)) {
+      await this.db
+        .deleteFrom('messaging_optouts')
+        .where('account_sid', '=', service.account_sid)
+        .where('recipient', '=', mo.from)
+        .where('sender', 'in', [mo.to, service.sid])
+        .execute();
+    }
+    if (!service.inbound_request_url) return;
+    const token = await this.tokenOf(service.account_sid);
+    if (token === undefined) return;
+    const params: Record<string, string> = {
+      MessageSid: sid,
+      SmsSid: sid,
+      SmsMessageSid: sid,
+      AccountSid: service.account_sid,
+      MessagingServiceSid: service.sid,
+      From: mo.from,
+      To: mo.to,
+      Body: mo.body,
+      NumMedia: '0',
+      NumSegments: String(text.numSegments),
+      SmsStatus: 'received',
+      ApiVersion: '2010-04-01',
+    };
+    let url = service.inbound_request_url;
+    for (let hop = 0; hop < 5; hop++) {
+      const res = await postSigned(url, params, token, { attempts: this.o.webhookAttempts ?? 3 });
+      if (res.status >= 300 || !res.body.trim().startsWith('<')) return;
+      const doc = this.xml.parse(res.body) as { Response?: Record<string, unknown> | string };
+      const response = typeof doc.Response === 'object' ? doc.Response : {};
+      const messages = (response.Message ?? []) as unknown[];
+      for (const m of messages) {
+        const body =
+          typeof m === 'string'
+            ? m
+            : typeof m === 'object' && m
+              ? String(
+                  (m as Record<string, unknown>).Body ??
+                    (m as Record<string, unknown>)['#text'] ??
+                    '',
+                )
+              : '';
+        const attrs = typeof m === 'object' && m ? (m as Record<string, string>) : {};
+        if (!body) continue;
+        await this.send(service.account_sid, {
+          to: attrs.to ?? mo.from,
+          from: attrs.from ?? mo.to,
+          body,
+          statusCallback: attrs.statusCallback ?? attrs.action,
+          direction: 'outbound-reply',
+        }).catch((e: Error) =>
+          this.o.logger.warn({ err: e.message }, 'TwiML <Message> reply refused'),
+        );
+      }
+      const redirect = (response.Redirect ?? []) as unknown[];
+      const next = redirect[0];
+      if (!next) return;
+      const target =
+        typeof next === 'string' ? next : String((next as Record<string, unknown>)['#text'] ?? '');
+      url = new URL(target, url).toString();
+    }
+  }
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+function validateSmpp(settings: Record<string, unknown> | undefined): void {
+  const s = settings ?? {};
+  if (typeof s.host !== 'string' || !s.host) fail('invalidParameter', 'Settings.host is required');
+  if (typeof s.port !== 'number' || s.port <= 0 || s.port > 65535)
+    fail('invalidParameter', 'Settings.port must be a TCP port');
+  if (typeof s.systemId !== 'string') fail('invalidParameter', 'Settings.systemId is required');
+  if (typeof s.password !== 'string') fail('invalidParameter', 'Settings.password is required');
+}

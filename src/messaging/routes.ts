@@ -1,0 +1,456 @@
+// REST routes of the messaging capability: Messages (2010-04-01), messaging Services (v1) and
+// the Providers extension resource (v1, owner account only).
+import { fail, iso8601, rfc2822 } from '../core/index.js';
+import {
+  PAGE_PARAMS,
+  listPage2010,
+  listPageV1,
+  type ParamSpec,
+  type RestRequest,
+  type RestRoute,
+} from '../core/rest.js';
+import type { Messaging, ProviderInput, RouteEvent, ServiceInput } from './messaging.js';
+import type { MessageRow, ProviderRow, ServiceRow } from './tables.js';
+
+const MESSAGES = '/2010-04-01/Accounts/:AccountSid/Messages';
+const PRICED = new Set(['sent', 'delivered', 'undelivered']);
+
+export function messageJson(row: MessageRow): Record<string, unknown> {
+  const uri = `/2010-04-01/Accounts/${row.account_sid}/Messages/${row.sid}.json`;
+  return {
+    account_sid: row.account_sid,
+    api_version: '2010-04-01',
+    body: row.body,
+    date_created: rfc2822(row.date_created),
+    date_sent: rfc2822(row.date_sent),
+    date_updated: rfc2822(row.date_updated),
+    direction: row.direction,
+    error_code: row.error_code,
+    error_message: row.error_message,
+    from: row.from_addr,
+    messaging_service_sid: row.messaging_service_sid,
+    num_media: '0',
+    num_segments: String(row.num_segments),
+    price: PRICED.has(row.status) && row.price !== null ? row.price.toFixed(5) : null,
+    price_unit: row.price_unit,
+    sid: row.sid,
+    status: row.status,
+    subresource_uris: {
+      media: uri.replace(/\.json$/, '/Media.json'),
+      feedback: uri.replace(/\.json$/, '/Feedback.json'),
+    },
+    to: row.to_addr,
+    uri,
+    // Switchboard extension: the provider chosen and why, and what happened since.
+    provider_sid: row.provider_sid,
+    encoding: row.encoding,
+    routing: JSON.parse(row.route) as RouteEvent[],
+  };
+}
+
+function serviceJson(row: ServiceRow, baseUrl: string): Record<string, unknown> {
+  const url = `${baseUrl}/v1/Services/${row.sid}`;
+  return {
+    account_sid: row.account_sid,
+    sid: row.sid,
+    friendly_name: row.friendly_name,
+    date_created: iso8601(row.date_created),
+    date_updated: iso8601(row.date_updated),
+    inbound_request_url: row.inbound_request_url,
+    inbound_method: row.inbound_method,
+    fallback_url: null,
+    fallback_method: 'POST',
+    status_callback: row.status_callback,
+    sticky_sender: row.sticky_sender === 1,
+    mms_converter: false,
+    smart_encoding: false,
+    scan_message_content: 'inherit',
+    fallback_to_long_code: false,
+    area_code_geomatch: false,
+    validity_period: row.validity_period,
+    synchronous_validation: false,
+    usecase: 'undeclared',
+    us_app_to_person_registered: false,
+    use_inbound_webhook_on_number: false,
+    url,
+    links: { phone_numbers: `${url}/PhoneNumbers` },
+    // Switchboard extension: the sender pool.
+    senders: JSON.parse(row.senders) as string[],
+  };
+}
+
+function providerJson(
+  row: ProviderRow,
+  figures: Record<string, unknown>,
+  baseUrl: string,
+): Record<string, unknown> {
+  const settings = JSON.parse(row.settings) as Record<string, unknown>;
+  if ('password' in settings) settings.password = '********';
+  return {
+    sid: row.sid,
+    name: row.name,
+    kind: row.kind,
+    settings,
+    prices: JSON.parse(row.prices) as Record<string, number>,
+    price_unit: row.price_unit,
+    throughput: row.throughput,
+    priority: row.priority,
+    enabled: row.enabled === 1,
+    max_wait_ms: row.max_wait_ms,
+    max_queue: row.max_queue,
+    date_created: iso8601(row.date_created),
+    date_updated: iso8601(row.date_updated),
+    live: figures,
+    url: `${baseUrl}/v1/Providers/${row.sid}`,
+  };
+}
+
+function json<T>(name: string, raw: string | undefined): T | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return fail('invalidParameter', `${name} must be JSON`);
+  }
+}
+
+function page<T extends { date_created: number; sid: string }>(req: RestRequest, rows: T[]) {
+  const more = rows.length > req.page.pageSize;
+  const items = more ? rows.slice(0, -1) : rows;
+  const last = items.at(-1);
+  return { items, next: more && last ? [last.date_created, last.sid] : undefined };
+}
+
+function after(req: RestRequest): [number, string] | undefined {
+  const a = req.page.after;
+  if (!a) return undefined;
+  if (typeof a[0] !== 'number' || typeof a[1] !== 'string') fail('invalidPageToken');
+  return [a[0], a[1]];
+}
+
+/** Only the owner account (no parent), with its AuthToken, administers providers. */
+function requireOwner(req: RestRequest): void {
+  if (req.account.parentSid !== null || req.principal.credentialSid !== req.principal.accountSid) {
+    fail('forbidden', 'Providers are administered by the owner account with its AuthToken');
+  }
+}
+
+const SERVICE_PARAMS: ParamSpec[] = [
+  { name: 'FriendlyName', type: 'string', max: 64 },
+  { name: 'InboundRequestUrl', type: 'url' },
+  { name: 'InboundMethod', type: 'enum', values: ['POST', 'GET'] },
+  { name: 'StatusCallback', type: 'url' },
+  { name: 'StickySender', type: 'bool' },
+  { name: 'ValidityPeriod', type: 'int', min: 1, max: 36000 },
+  { name: 'Senders', type: 'list', description: 'Switchboard extension: sender numbers' },
+  // Accepted for compatibility, not acted on.
+  { name: 'FallbackUrl', type: 'url' },
+  { name: 'FallbackMethod', type: 'enum', values: ['POST', 'GET'] },
+  { name: 'SmartEncoding', type: 'bool' },
+  { name: 'MmsConverter', type: 'bool' },
+  { name: 'AreaCodeGeomatch', type: 'bool' },
+  { name: 'FallbackToLongCode', type: 'bool' },
+  { name: 'ScanMessageContent', type: 'string' },
+  { name: 'SynchronousValidation', type: 'bool' },
+  { name: 'Usecase', type: 'string' },
+  { name: 'UseInboundWebhookOnNumber', type: 'bool' },
+];
+
+function serviceInput(req: RestRequest): ServiceInput {
+  const i = req.input;
+  return {
+    friendlyName: i.string('FriendlyName'),
+    inboundRequestUrl: i.string('InboundRequestUrl'),
+    inboundMethod: i.string('InboundMethod'),
+    statusCallback: i.string('StatusCallback'),
+    stickySender: i.bool('StickySender'),
+    validityPeriod: i.int('ValidityPeriod'),
+    senders: i.list('Senders'),
+  };
+}
+
+const PROVIDER_PARAMS: ParamSpec[] = [
+  { name: 'Name', type: 'string', max: 64 },
+  { name: 'Kind', type: 'enum', values: ['smpp', 'http'] },
+  { name: 'Settings', type: 'string', max: 4096, description: 'JSON connection settings' },
+  { name: 'Prices', type: 'string', max: 65536, description: 'JSON {"<prefix>": price}' },
+  { name: 'PriceUnit', type: 'string', max: 3 },
+  { name: 'Throughput', type: 'int', min: 1, max: 100000 },
+  { name: 'Priority', type: 'int', min: 0, max: 1000 },
+  { name: 'Enabled', type: 'bool' },
+  { name: 'MaxWaitMs', type: 'int', min: 100, max: 36_000_000 },
+  { name: 'MaxQueue', type: 'int', min: 1 },
+];
+
+function providerInput(req: RestRequest): ProviderInput {
+  const i = req.input;
+  return {
+    name: i.string('Name'),
+    kind: i.string('Kind') as 'smpp' | 'http' | undefined,
+    settings: json<Record<string, unknown>>('Settings', i.string('Settings')),
+    prices: json<Record<string, number>>('Prices', i.string('Prices')),
+    priceUnit: i.string('PriceUnit'),
+    throughput: i.int('Throughput'),
+    priority: i.int('Priority'),
+    enabled: i.bool('Enabled'),
+    maxWaitMs: i.int('MaxWaitMs'),
+    maxQueue: i.int('MaxQueue'),
+  };
+}
+
+export function messagingRoutes(m: Messaging): RestRoute[] {
+  return [
+    {
+      method: 'POST',
+      domain: 'api',
+      path: `${MESSAGES}.json`,
+      summary: 'Send a message',
+      params: [
+        { name: 'To', type: 'string', max: 64 },
+        { name: 'From', type: 'string', max: 64 },
+        { name: 'MessagingServiceSid', type: 'sid', prefix: 'MG' },
+        { name: 'Body', type: 'string', max: 1600 },
+        { name: 'StatusCallback', type: 'url' },
+        { name: 'ValidityPeriod', type: 'int' },
+        { name: 'ScheduleType', type: 'string' },
+        { name: 'SendAt', type: 'string' },
+        { name: 'MediaUrl', type: 'list' },
+        // Accepted for compatibility, not acted on.
+        { name: 'ApplicationSid', type: 'string' },
+        { name: 'MaxPrice', type: 'number' },
+        { name: 'ProvideFeedback', type: 'bool' },
+        { name: 'Attempt', type: 'int' },
+        { name: 'ForceDelivery', type: 'bool' },
+        { name: 'ContentRetention', type: 'string' },
+        { name: 'AddressRetention', type: 'string' },
+        { name: 'SmartEncoded', type: 'bool' },
+        { name: 'ShortenUrls', type: 'bool' },
+        { name: 'PersistentAction', type: 'list' },
+      ],
+      async handler(req) {
+        const i = req.input;
+        if (i.has('ScheduleType') || i.has('SendAt')) fail('scheduleNotSupported');
+        if (i.has('MediaUrl')) fail('invalidParameter', 'MediaUrl: MMS is not supported');
+        const to = i.string('To');
+        if (!to) fail('toRequired');
+        const validity = i.int('ValidityPeriod');
+        if (validity !== undefined && (validity < 1 || validity > 36000)) {
+          fail('invalidValidityPeriod');
+        }
+        const row = await m.send(req.account.sid, {
+          to,
+          from: i.string('From'),
+          messagingServiceSid: i.string('MessagingServiceSid'),
+          body: i.string('Body') ?? '',
+          statusCallback: i.string('StatusCallback'),
+          validityPeriod: validity,
+        });
+        req.tag('message');
+        return { status: 201, body: messageJson(row) };
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'api',
+      path: `${MESSAGES}.json`,
+      summary: 'List messages, newest first',
+      paged: true,
+      params: [
+        { name: 'To', type: 'string', max: 64 },
+        { name: 'From', type: 'string', max: 64 },
+        { name: 'DateSent', type: 'date' },
+        { name: 'DateSent<', type: 'date' },
+        { name: 'DateSent>', type: 'date' },
+        ...PAGE_PARAMS,
+      ],
+      async handler(req) {
+        const i = req.input;
+        const rows = await m.listMessages(
+          req.account.sid,
+          {
+            to: i.string('To'),
+            from: i.string('From'),
+            sentOn: i.date('DateSent'),
+            sentBefore: i.date('DateSent<'),
+            sentAfter: i.date('DateSent>'),
+          },
+          req.page.pageSize,
+          after(req),
+        );
+        const p = page(req, rows);
+        return listPage2010(req, 'messages', p.items.map(messageJson), p.next, {
+          To: i.string('To'),
+          From: i.string('From'),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'api',
+      path: `${MESSAGES}/:Sid.json`,
+      summary: 'Fetch a message',
+      async handler(req) {
+        return {
+          status: 200,
+          body: messageJson(await m.message(req.account.sid, req.params.Sid ?? '')),
+        };
+      },
+    },
+    {
+      method: 'POST',
+      domain: 'api',
+      path: `${MESSAGES}/:Sid.json`,
+      summary: 'Redact a message (Body="")',
+      params: [
+        { name: 'Body', type: 'string', max: 1600 },
+        { name: 'Status', type: 'enum', values: ['canceled'] },
+      ],
+      async handler(req) {
+        if (req.input.has('Status'))
+          fail('scheduleNotSupported', 'only scheduled messages can be canceled');
+        if (req.input.string('Body') !== '') fail('invalidParameter', 'Body can only be set to ""');
+        return {
+          status: 200,
+          body: messageJson(await m.redact(req.account.sid, req.params.Sid ?? '')),
+        };
+      },
+    },
+    {
+      method: 'DELETE',
+      domain: 'api',
+      path: `${MESSAGES}/:Sid.json`,
+      summary: 'Delete a message',
+      async handler(req) {
+        await m.deleteMessage(req.account.sid, req.params.Sid ?? '');
+        return { status: 204, body: null };
+      },
+    },
+    // ------------------------------------------------------------ Services (messaging v1)
+    {
+      method: 'POST',
+      domain: 'messaging',
+      path: '/v1/Services',
+      summary: 'Create a messaging service',
+      params: SERVICE_PARAMS,
+      async handler(req) {
+        if (!req.input.string('FriendlyName')) fail('missingParameter', 'FriendlyName');
+        const row = await m.createService(req.account.sid, serviceInput(req));
+        return { status: 201, body: serviceJson(row, req.baseUrl) };
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'messaging',
+      path: '/v1/Services',
+      summary: 'List messaging services',
+      paged: true,
+      params: PAGE_PARAMS,
+      async handler(req) {
+        const rows = await m.listServices(req.account.sid, req.page.pageSize, after(req));
+        const p = page(req, rows);
+        return listPageV1(
+          req,
+          'services',
+          p.items.map((r) => serviceJson(r, req.baseUrl)),
+          p.next,
+        );
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'messaging',
+      path: '/v1/Services/:Sid',
+      summary: 'Fetch a messaging service',
+      async handler(req) {
+        const row = await m.service(req.account.sid, req.params.Sid ?? '');
+        return { status: 200, body: serviceJson(row, req.baseUrl) };
+      },
+    },
+    {
+      method: 'POST',
+      domain: 'messaging',
+      path: '/v1/Services/:Sid',
+      summary: 'Update a messaging service',
+      params: SERVICE_PARAMS,
+      async handler(req) {
+        const row = await m.updateService(req.account.sid, req.params.Sid ?? '', serviceInput(req));
+        return { status: 200, body: serviceJson(row, req.baseUrl) };
+      },
+    },
+    {
+      method: 'DELETE',
+      domain: 'messaging',
+      path: '/v1/Services/:Sid',
+      summary: 'Delete a messaging service',
+      async handler(req) {
+        await m.deleteService(req.account.sid, req.params.Sid ?? '');
+        return { status: 204, body: null };
+      },
+    },
+    // ------------------------------------------------------------ Providers (extension)
+    {
+      method: 'POST',
+      domain: 'messaging',
+      path: '/v1/Providers',
+      summary: 'Create a carrier provider (Switchboard extension, owner only)',
+      params: PROVIDER_PARAMS,
+      async handler(req) {
+        requireOwner(req);
+        const row = await m.createProvider(providerInput(req));
+        return { status: 201, body: providerJson(row, m.figures(row.sid), req.baseUrl) };
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'messaging',
+      path: '/v1/Providers',
+      summary: 'List carrier providers with live figures (Switchboard extension, owner only)',
+      paged: true,
+      params: PAGE_PARAMS,
+      async handler(req) {
+        requireOwner(req);
+        const rows = await m.listProviders();
+        return listPageV1(
+          req,
+          'providers',
+          rows.map((r) => providerJson(r, m.figures(r.sid), req.baseUrl)),
+          undefined,
+        );
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'messaging',
+      path: '/v1/Providers/:Sid',
+      summary: 'Fetch a carrier provider with live figures',
+      async handler(req) {
+        requireOwner(req);
+        const row = await m.provider(req.params.Sid ?? '');
+        return { status: 200, body: providerJson(row, m.figures(row.sid), req.baseUrl) };
+      },
+    },
+    {
+      method: 'POST',
+      domain: 'messaging',
+      path: '/v1/Providers/:Sid',
+      summary: 'Update a carrier provider',
+      params: PROVIDER_PARAMS,
+      async handler(req) {
+        requireOwner(req);
+        const row = await m.updateProvider(req.params.Sid ?? '', providerInput(req));
+        return { status: 200, body: providerJson(row, m.figures(row.sid), req.baseUrl) };
+      },
+    },
+    {
+      method: 'DELETE',
+      domain: 'messaging',
+      path: '/v1/Providers/:Sid',
+      summary: 'Delete a carrier provider',
+      async handler(req) {
+        requireOwner(req);
+        await m.deleteProvider(req.params.Sid ?? '');
+        return { status: 204, body: null };
+      },
+    },
+  ];
+}

@@ -1,0 +1,190 @@
+import type { Migration } from '../store/index.js';
+
+export type MessageStatus =
+  | 'accepted'
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'delivered'
+  | 'undelivered'
+  | 'failed'
+  | 'receiving'
+  | 'received'
+  | 'canceled';
+
+export type Direction = 'inbound' | 'outbound-api' | 'outbound-reply';
+
+export interface MessageRow {
+  sid: string;
+  account_sid: string;
+  messaging_service_sid: string | null;
+  direction: Direction;
+  from_addr: string;
+  to_addr: string;
+  body: string;
+  status: MessageStatus;
+  num_segments: number;
+  encoding: string;
+  price: number | null;
+  price_unit: string;
+  error_code: number | null;
+  error_message: string | null;
+  provider_sid: string | null;
+  /** JSON: the routing decision and what happened to the message (RouteLog). */
+  route: string;
+  status_callback: string | null;
+  validity_period: number | null;
+  date_created: number;
+  date_updated: number;
+  date_sent: number | null;
+}
+
+export interface PartRow {
+  provider_sid: string;
+  carrier_id: string;
+  message_sid: string;
+  status: string;
+}
+
+export interface ProviderRow {
+  sid: string;
+  name: string;
+  kind: 'smpp' | 'http';
+  /** JSON connection settings (SmppSettings for smpp). */
+  settings: string;
+  /** JSON {"<prefix>": price per segment}; "" matches every destination. */
+  prices: string;
+  price_unit: string;
+  /** Segments per second. */
+  throughput: number;
+  priority: number;
+  enabled: number;
+  /** Longest a message may wait in this queue before it is moved elsewhere (ms). */
+  max_wait_ms: number;
+  /** Queue depth beyond which new messages are refused with 30001. */
+  max_queue: number;
+  date_created: number;
+  date_updated: number;
+}
+
+export interface ServiceRow {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  inbound_request_url: string | null;
+  inbound_method: string;
+  status_callback: string | null;
+  sticky_sender: number;
+  validity_period: number;
+  /** JSON array of sender numbers / alphanumeric IDs. */
+  senders: string;
+  date_created: number;
+  date_updated: number;
+}
+
+export interface OptOutRow {
+  account_sid: string;
+  sender: string;
+  recipient: string;
+  date_created: number;
+}
+
+export interface MessagingTables {
+  messaging_messages: MessageRow;
+  messaging_parts: PartRow;
+  messaging_providers: ProviderRow;
+  messaging_services: ServiceRow;
+  messaging_optouts: OptOutRow;
+}
+
+export const migrations: Record<string, Migration> = {
+  messaging_0001_messages: {
+    async up(db) {
+      await db.schema
+        .createTable('messaging_messages')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('account_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('messaging_service_sid', 'varchar(34)')
+        .addColumn('direction', 'varchar(16)', (c) => c.notNull())
+        .addColumn('from_addr', 'varchar(64)', (c) => c.notNull())
+        .addColumn('to_addr', 'varchar(64)', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('num_segments', 'integer', (c) => c.notNull())
+        .addColumn('encoding', 'varchar(8)', (c) => c.notNull())
+        .addColumn('price', 'numeric')
+        .addColumn('price_unit', 'varchar(3)', (c) => c.notNull())
+        .addColumn('error_code', 'integer')
+        .addColumn('error_message', 'text')
+        .addColumn('provider_sid', 'varchar(34)')
+        .addColumn('route', 'text', (c) => c.notNull())
+        .addColumn('status_callback', 'text')
+        .addColumn('validity_period', 'integer')
+        .addColumn('date_created', 'bigint', (c) => c.notNull())
+        .addColumn('date_updated', 'bigint', (c) => c.notNull())
+        .addColumn('date_sent', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('messaging_messages_account_created')
+        .on('messaging_messages')
+        .columns(['account_sid', 'date_created', 'sid'])
+        .execute();
+      await db.schema
+        .createTable('messaging_parts')
+        .addColumn('provider_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('carrier_id', 'varchar(72)', (c) => c.notNull())
+        .addColumn('message_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('messaging_parts_pk', ['provider_sid', 'carrier_id'])
+        .execute();
+      await db.schema
+        .createIndex('messaging_parts_message')
+        .on('messaging_parts')
+        .column('message_sid')
+        .execute();
+      await db.schema
+        .createTable('messaging_providers')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('kind', 'varchar(8)', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('prices', 'text', (c) => c.notNull())
+        .addColumn('price_unit', 'varchar(3)', (c) => c.notNull())
+        .addColumn('throughput', 'integer', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('max_wait_ms', 'integer', (c) => c.notNull())
+        .addColumn('max_queue', 'integer', (c) => c.notNull())
+        .addColumn('date_created', 'bigint', (c) => c.notNull())
+        .addColumn('date_updated', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('messaging_services')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('account_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('inbound_request_url', 'text')
+        .addColumn('inbound_method', 'varchar(8)', (c) => c.notNull())
+        .addColumn('status_callback', 'text')
+        .addColumn('sticky_sender', 'integer', (c) => c.notNull())
+        .addColumn('validity_period', 'integer', (c) => c.notNull())
+        .addColumn('senders', 'text', (c) => c.notNull())
+        .addColumn('date_created', 'bigint', (c) => c.notNull())
+        .addColumn('date_updated', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('messaging_services_account_created')
+        .on('messaging_services')
+        .columns(['account_sid', 'date_created', 'sid'])
+        .execute();
+      await db.schema
+        .createTable('messaging_optouts')
+        .addColumn('account_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('sender', 'varchar(64)', (c) => c.notNull())
+        .addColumn('recipient', 'varchar(64)', (c) => c.notNull())
+        .addColumn('date_created', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('messaging_optouts_pk', ['account_sid', 'sender', 'recipient'])
+        .execute();
+    },
+  },
+};

@@ -1,0 +1,326 @@
+// One worker per provider: claims batches from the provider's own queue, paces them with a
+// token bucket at the provider's throughput, keeps the carrier's window full, and decides per
+// outcome: sent, failed (permanent), retried later (transient), re-routed (waited too long),
+// expired (ValidityPeriod, 30036) or unknown outcome (never sent twice without a record).
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import type { Queue, QueueJob } from '../queue/index.js';
+import type { Carrier } from './carrier.js';
+import { TokenBucket } from './rate.js';
+import { SubmitError } from './smpp/status.js';
+import { SlidingStats } from './stats.js';
+import type { ProviderRow } from './tables.js';
+
+/** What a queued message carries, so that sending needs no database read. */
+export interface SmsJob {
+  readonly sid: string;
+  readonly acct: string;
+  readonly from: string;
+  readonly to: string;
+  readonly body: string;
+  readonly seg: number;
+  /** Validity deadline (ms). */
+  readonly exp: number;
+  readonly created: number;
+  /** Providers this message was already moved away from. */
+  readonly tried: readonly string[];
+}
+
+/** What the worker reports back to the messaging service. */
+export interface WorkerHooks {
+  /** Marks the messages `sending` on this provider before any submit (durably). */
+  sending(sids: readonly string[], providerSid: string): Promise<void>;
+  /** Status of messages claimed again after a previous claim (crash recovery). */
+  statusOf(
+    sids: readonly string[],
+  ): Promise<Map<string, { status: string; provider: string | null }>>;
+  sent(job: SmsJob, providerSid: string, carrierIds: readonly string[]): void;
+  failed(job: SmsJob, code: number, message: string, note: string): void;
+  /** Back to `queued` before the job is released for a retry. */
+  requeue(job: SmsJob, note: string): Promise<void>;
+  /** Moves the job to another provider's queue; false when there is none. */
+  reroute(job: SmsJob, fromProvider: string, reason: string): Promise<boolean>;
+}
+
+export type WorkerState = 'running' | 'backing-off' | 'circuit-open' | 'disconnected' | 'stopped';
+
+export class ProviderWorker {
+  readonly stats = new SlidingStats();
+  readonly bucket: TokenBucket;
+  readonly breaker: CircuitBreakerPolicy;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private inflight = 0;
+  private transientStreak = 0;
+  private backoffUntil = 0;
+  /** Estimated jobs waiting (refreshed from the queue, adjusted locally). */
+  depth = 0;
+  private lastDepthRefresh = 0;
+  private acks: string[] = [];
+  private ackTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    public row: ProviderRow,
+    readonly carrier: Carrier,
+    readonly queue: Queue<SmsJob>,
+    private readonly hooks: WorkerHooks,
+    private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
+  ) {
+    this.bucket = new TokenBucket(row.throughput);
+    this.breaker = circuitBreaker(
+      handleWhen((e) => e instanceof SubmitError && e.kind === 'transient'),
+      { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(5) },
+    );
+    this.breaker.onStateChange((s) =>
+      this.log(`circuit ${CircuitState[s].toLowerCase()}`, { provider: row.name }),
+    );
+  }
+
+  healthy(): boolean {
+    return this.carrier.isUp() && this.breaker.state !== CircuitState.Open;
+  }
+
+  state(): WorkerState {
+    if (!this.running) return 'stopped';
+    if (!this.carrier.isUp())
+      return this.carrier.state().backingOff ? 'backing-off' : 'disconnected';
+    if (this.breaker.state === CircuitState.Open) return 'circuit-open';
+    if (Date.now() < this.backoffUntil) return 'backing-off';
+    return 'running';
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.carrier.start();
+    this.carrier.on('state', () => this.poke());
+    this.loop = this.run().catch((e: unknown) => {
+      this.log(`worker stopped on error: ${(e as Error).message}`, { provider: this.row.name });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.poke();
+    await this.loop;
+    const deadline = Date.now() + 5000;
+    while (this.inflight > 0 && Date.now() < deadline) await sleep(10);
+    await this.flushAcks();
+    await this.carrier.stop();
+  }
+
+  /** Something changed (new job, window slot, bind): look again now. */
+  poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async refreshDepth(): Promise<void> {
+    if (Date.now() - this.lastDepthRefresh < 1000) return;
+    this.lastDepthRefresh = Date.now();
+    this.depth = await this.queue.depth().catch(() => this.depth);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      await this.refreshDepth();
+      if (!this.healthy() || Date.now() < this.backoffUntil) {
+        await this.sweep();
+        await this.idle(this.healthy() ? Math.max(5, this.backoffUntil - Date.now()) : 500);
+        continue;
+      }
+      const room = Math.min(this.carrier.capacity() - this.inflight, this.bucket.available(), 200);
+      if (room <= 0) {
+        await this.idle(Math.max(2, Math.min(50, this.bucket.waitMs())));
+        continue;
+      }
+      let jobs: QueueJob<SmsJob>[];
+      try {
+        jobs = await this.queue.claim(room);
+      } catch (e) {
+        this.log(`claim failed: ${(e as Error).message}`, { provider: this.row.name });
+        await this.idle(500);
+        continue;
+      }
+      if (!jobs.length) {
+        await this.idle(50);
+        continue;
+      }
+      this.depth = Math.max(0, this.depth - jobs.length);
+      await this.dispatch(jobs);
+    }
+  }
+
+  /** While the provider is down: move jobs that waited too long elsewhere. */
+  private async sweep(): Promise<void> {
+    const jobs = await this.queue.claim(100).catch(() => [] as QueueJob<SmsJob>[]);
+    if (!jobs.length) return;
+    const now = Date.now();
+    const keep: string[] = [];
+    for (const job of jobs) {
+      if (now > job.data.exp) {
+        this.hooks.failed(
+          job.data,
+          30036,
+          'Validity period expired',
+          `expired waiting for ${this.row.name}`,
+        );
+        this.ack(job.id);
+      } else if (now - job.enqueuedAt > this.row.max_wait_ms) {
+        const moved = await this.hooks.reroute(
+          job.data,
+          this.row.sid,
+          `${this.row.name} is ${this.state()} and the message waited ${now - job.enqueuedAt} ms`,
+        );
+        if (moved) this.ack(job.id);
+        else keep.push(job.id);
+      } else {
+        keep.push(job.id);
+      }
+    }
+    if (keep.length) await this.queue.release(keep, 250);
+  }
+
+  private async dispatch(jobs: QueueJob<SmsJob>[]): Promise<void> {
+    const now = Date.now();
+    const live: QueueJob<SmsJob>[] = [];
+    const again = jobs.filter((j) => j.attempts > 1).map((j) => j.data.sid);
+    const prior = again.length
+      ? await this.hooks.statusOf(again)
+      : new Map<string, { status: string; provider: string | null }>();
+    for (const job of jobs) {
+      const p = prior.get(job.data.sid);
+      if (p && p.status === 'sending') {
+        // Claimed before by a process that stopped between "sending" and the SMSC's answer:
+        // the SMSC may or may not have it. Sending again could duplicate it, so say so instead.
+        this.hooks.failed(
+          job.data,
+          30008,
+          'Unknown error',
+          `outcome unknown: the platform stopped while the submit to ${p.provider ?? this.row.name} was outstanding; not resent to avoid a duplicate`,
+        );
+        this.ack(job.id);
+      } else if (p && p.status !== 'queued' && p.status !== 'accepted') {
+        this.ack(job.id); // already finished; the ack was lost
+      } else if (now > job.data.exp) {
+        this.hooks.failed(job.data, 30036, 'Validity period expired', 'expired in the queue');
+        this.ack(job.id);
+      } else {
+        live.push(job);
+      }
+    }
+    if (!live.length) return;
+    await this.hooks.sending(
+      live.map((j) => j.data.sid),
+      this.row.sid,
+    );
+    for (const job of live) {
+      this.bucket.take(job.data.seg);
+      this.inflight++;
+      void this.send(job).finally(() => {
+        this.inflight--;
+        this.poke();
+      });
+    }
+  }
+
+  private async send(job: QueueJob<SmsJob>): Promise<void> {
+    const d = job.data;
+    try {
+      const ids = await this.breaker.execute(() =>
+        this.carrier.submit({
+          from: d.from,
+          to: d.to,
+          body: d.body,
+          ref: refOf(d.sid),
+          validitySeconds: Math.max(1, Math.floor((d.exp - Date.now()) / 1000)),
+        }),
+      );
+      this.transientStreak = 0;
+      this.stats.submitted(ids.length);
+      this.hooks.sent(d, this.row.sid, ids);
+      this.ack(job.id);
+    } catch (e) {
+      this.stats.error();
+      if (e instanceof SubmitError && e.kind === 'permanent') {
+        this.hooks.failed(d, e.twilioCode, e.message, `${this.row.name}: ${e.message}`);
+        this.ack(job.id);
+        return;
+      }
+      if (e instanceof SubmitError && e.kind === 'unknown') {
+        this.hooks.failed(
+          d,
+          30008,
+          'Unknown error',
+          `outcome unknown on ${this.row.name}: ${e.message}; not resent to avoid a duplicate`,
+        );
+        this.ack(job.id);
+        return;
+      }
+      // Transient (throttled, queue full, not bound) or circuit open: back off and retry later,
+      // here or elsewhere once the message has waited too long.
+      const throttled = e instanceof SubmitError && e.status === 0x58;
+      if (throttled) this.bucket.pause(1000);
+      this.transientStreak++;
+      const delay = Math.min(30_000, 100 * 2 ** Math.min(8, this.transientStreak));
+      this.backoffUntil = Date.now() + (e instanceof BrokenCircuitError ? 0 : delay);
+      const why = e instanceof Error ? e.message : String(e);
+      if (Date.now() - job.enqueuedAt > this.row.max_wait_ms) {
+        await this.hooks.requeue(d, `${this.row.name}: ${why}`);
+        const moved = await this.hooks.reroute(d, this.row.sid, `${this.row.name}: ${why}`);
+        if (moved) {
+          this.ack(job.id);
+          return;
+        }
+      } else {
+        await this.hooks.requeue(d, `${this.row.name}: ${why}; retrying`);
+      }
+      await this.queue.release([job.id], delay).catch(() => undefined);
+    }
+  }
+
+  /** Acks are batched: one write for many jobs. */
+  private ack(id: string): void {
+    this.acks.push(id);
+    if (this.acks.length >= 200) void this.flushAcks();
+    else this.ackTimer ??= setTimeout(() => void this.flushAcks(), 5);
+  }
+
+  private async flushAcks(): Promise<void> {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    const ids = this.acks.splice(0);
+    if (!ids.length) return;
+    await this.queue.ack(ids).catch((e: Error) => this.log(`ack failed: ${e.message}`));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A concatenation reference derived from the message SID (same on every retry). */
+export function refOf(sid: string): number {
+  return parseInt(sid.slice(-4), 16) & 0xffff;
+}
