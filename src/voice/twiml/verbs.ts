@@ -1,0 +1,102 @@
+// TwiML verbs as typed values: what the interpreter executes. Attribute names follow TwiML
+// (camelCase in the XML); defaults are Twilio's.
+
+export type HttpMethod = 'GET' | 'POST';
+
+export interface SayVerb {
+  readonly verb: 'Say';
+  readonly text: string;
+  readonly voice: string | undefined;
+  readonly language: string | undefined;
+  /** 0 = repeat until the call moves on. */
+  readonly loop: number;
+}
+
+export interface PlayVerb {
+  readonly verb: 'Play';
+  readonly url: string | undefined;
+  readonly loop: number;
+  /** DTMF digits to send instead of audio (`w` = half-second pause). */
+  readonly digits: string | undefined;
+}
+
+export interface PauseVerb {
+  readonly verb: 'Pause';
+  readonly lengthS: number;
+}
+
+export type Prompt = SayVerb | PlayVerb | PauseVerb;
+
+export interface GatherVerb {
+  readonly verb: 'Gather';
+  readonly input: readonly string[];
+  readonly numDigits: number | undefined;
+  readonly finishOnKey: string;
+  readonly timeoutS: number;
+  readonly action: string | undefined;
+  readonly method: HttpMethod;
+  readonly actionOnEmptyResult: boolean;
+  readonly prompts: readonly Prompt[];
+}
+
+export interface RecordVerb {
+  readonly verb: 'Record';
+  readonly maxLengthS: number;
+  readonly timeoutS: number;
+  readonly finishOnKey: string;
+  readonly playBeep: boolean;
+  readonly action: string | undefined;
+  readonly method: HttpMethod;
+  readonly recordingStatusCallback: string | undefined;
+  readonly recordingStatusCallbackMethod: HttpMethod;
+  readonly trim: 'trim-silence' | 'do-not-trim';
+}
+
+export interface RedirectVerb {
+  readonly verb: 'Redirect';
+  /** A URL (relative to the document's), or `module:<ModuleCode>`. */
+  readonly target: string;
+  readonly method: HttpMethod;
+}
+
+export interface HangupVerb {
+  readonly verb: 'Hangup';
+}
+
+export interface RejectVerb {
+  readonly verb: 'Reject';
+  readonly reason: 'rejected' | 'busy';
+}
+
+export type DialNoun =
+  | { readonly noun: 'Number'; readonly number: string; readonly url: string | undefined }
+  | {
+      readonly noun: 'Sip';
+      readonly uri: string;
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+    }
+  | { readonly noun: 'Client'; readonly identity: string };
+
+export interface DialVerb {
+  readonly verb: 'Dial';
+  readonly nouns: readonly DialNoun[];
+  readonly timeoutS: number;
+  readonly callerId: string | undefined;
+  readonly action: string | undefined;
+  readonly method: HttpMethod;
+  readonly timeLimitS: number;
+  readonly hangupOnStar: boolean;
+  readonly record: string;
+}
+
+export type Verb =
+  | SayVerb
+  | PlayVerb
+  | PauseVerb
+  | GatherVerb
+  | RecordVerb
+  | RedirectVerb
+  | HangupVerb
+  | RejectVerb
+  | DialVerb;
