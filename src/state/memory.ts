@@ -1,17 +1,33 @@
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import type { SharedState } from './state.js';
+import { slideAt, type WindowCounter } from './window.js';
 
 export interface MemoryStateOptions {
   /** Most keys held at once; the least recently used go first (bounded memory). */
   maxKeys?: number;
+  /**
+   * Most window counters and semaphores held at once, in their own LRU so that a flood of
+   * counters (throttling a million requesters) never evicts other values.
+   */
+  maxCounters?: number;
+  /** Clock of the window counters and leases, in ms (default: monotonic, immune to jumps). */
+  clock?: () => number;
 }
+
+/** Slots of one semaphore: holder → lease end (ms on the state's clock). */
+type Slots = Map<string, number>;
 
 export function createMemoryState(options: MemoryStateOptions = {}): SharedState {
   const cache = new LRUCache<string, string>({
     max: options.maxKeys ?? 1_000_000,
     ttlAutopurge: false,
   });
+  const counters = new LRUCache<string, WindowCounter | Slots>({
+    max: options.maxCounters ?? 500_000,
+    ttlAutopurge: false,
+  });
+  const clock = options.clock ?? (() => performance.now());
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   return {
@@ -41,6 +57,41 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
       );
       return next;
     },
+    async slide(key, windowMs, opts = {}) {
+      const stored = counters.get(key);
+      const { result, next } = slideAt(
+        stored instanceof Map ? undefined : stored,
+        clock(),
+        windowMs,
+        opts,
+      );
+      if (next === undefined) counters.delete(key);
+      else if (next !== null) counters.set(key, next, { ttl: 2 * windowMs });
+      return result;
+    },
+    async acquire(key, holder, limit, leaseMs) {
+      const now = clock();
+      const stored = counters.get(key);
+      let slots: Slots;
+      if (stored instanceof Map) {
+        slots = stored;
+        if (slots.size >= limit) {
+          for (const [h, end] of slots) if (end <= now || end > now + leaseMs) slots.delete(h);
+        }
+      } else {
+        slots = new Map();
+      }
+      if (slots.size >= limit) return false;
+      slots.set(holder, now + leaseMs);
+      counters.set(key, slots, { ttl: leaseMs });
+      return true;
+    },
+    async release(key, holder) {
+      const slots = counters.peek(key);
+      if (!(slots instanceof Map)) return;
+      slots.delete(holder);
+      if (slots.size === 0) counters.delete(key);
+    },
     async publish(channel, message) {
       // Deliver asynchronously, as Redis would: a publisher never runs subscribers inline.
       queueMicrotask(() => bus.emit(channel, message));
@@ -53,6 +104,7 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
     },
     async close() {
       cache.clear();
+      counters.clear();
       bus.removeAllListeners();
     },
   };

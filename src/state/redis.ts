@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { SharedState } from './state.js';
 
@@ -12,12 +13,78 @@ local v = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
 if tonumber(v) == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return v`;
 
+// SharedState.slide: the same arithmetic as window.ts, timed by the Redis server's clock so that
+// every node agrees. ARGV: windowMs, add, max (-1: none), scale (-1: none).
+const SLIDE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local w = tonumber(ARGV[1])
+local add = tonumber(ARGV[2])
+local max = tonumber(ARGV[3])
+local scale = tonumber(ARGV[4])
+local bucket = math.floor(now / w)
+local h = redis.call('HMGET', KEYS[1], 's', 'c', 'p')
+local s = tonumber(h[1])
+local c, p, changed = 0, 0, false
+if s ~= nil then
+  if s == bucket then c = tonumber(h[2]) or 0; p = tonumber(h[3]) or 0
+  elseif s == bucket - 1 then p = tonumber(h[2]) or 0; changed = true
+  else changed = true end
+end
+local count = c + p * (1 - (now - bucket * w) / w)
+if scale >= 0 and scale ~= 1 and count > 0 then
+  c = c * scale; p = p * scale; count = count * scale; changed = true
+end
+local added = 0
+if add > 0 and (max < 0 or count + add <= max) then
+  c = c + add; count = count + add; added = 1; changed = true
+end
+if changed then
+  if c > 0 or p > 0 then
+    redis.call('HSET', KEYS[1], 's', bucket, 'c', tostring(c), 'p', tostring(p))
+    redis.call('PEXPIRE', KEYS[1], 2 * w)
+  else
+    redis.call('DEL', KEYS[1])
+  end
+end
+return {tostring(count), added}`;
+
+// SharedState.acquire: a sorted set of holders scored by lease end. ARGV: holder, limit, leaseMs.
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + lease), '+inf')
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], lease)
+return 1`;
+
+const sha1 = (script: string) => createHash('sha1').update(script).digest('hex');
+
 export async function createRedisState(options: RedisStateOptions): Promise<SharedState> {
   const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   let subscriber: Redis | undefined;
   const handlers = new Map<string, Set<(message: string) => void>>();
   const p = options.prefix;
+
+  /** EVALSHA, loading the script on the first NOSCRIPT (the server may have restarted). */
+  const scripts = new Map<string, string>();
+  async function run(script: string, key: string, args: (string | number)[]): Promise<unknown> {
+    let sha = scripts.get(script);
+    if (!sha) {
+      sha = sha1(script);
+      scripts.set(script, sha);
+    }
+    try {
+      return await redis.evalsha(sha, 1, key, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(script, 1, key, ...args);
+    }
+  }
 
   async function subscriberConnection(): Promise<Redis> {
     if (subscriber) return subscriber;
@@ -50,6 +117,22 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
         String(Math.max(1, Math.round(ttlMs))),
       );
       return Number(v);
+    },
+    async slide(key, windowMs, opts = {}) {
+      const [count, added] = (await run(SLIDE, p + key, [
+        Math.max(1, Math.round(windowMs)),
+        opts.add ?? 0,
+        opts.max ?? -1,
+        opts.scale ?? -1,
+      ])) as [string, number];
+      return { count: Number(count), added: added === 1 };
+    },
+    async acquire(key, holder, limit, leaseMs) {
+      const ok = await run(ACQUIRE, p + key, [holder, limit, Math.max(1, Math.round(leaseMs))]);
+      return ok === 1;
+    },
+    async release(key, holder) {
+      await redis.zrem(p + key, holder);
     },
     async publish(channel, message) {
       await redis.publish(p + channel, message);

@@ -10,8 +10,42 @@ export interface SharedState {
   del(key: string): Promise<void>;
   /** Adds `by` to a counter (created at 0) and returns the new value; ttlMs is set on creation. */
   incr(key: string, by: number, ttlMs: number): Promise<number>;
+  /**
+   * A sliding-window counter, timed by the state's own clock so that every node agrees: two
+   * fixed buckets of `windowMs`, the previous one weighted by how much of it the window still
+   * covers. In one atomic step it multiplies the counter by `scale` (0 clears it), then adds
+   * `add` unless that would take the count past `max`, and returns the estimated count over
+   * the last `windowMs` after that. With no add and no scale it only reads and creates nothing.
+   * A counter disappears 2 × windowMs after its last change; a clock that goes backwards
+   * clears it (fail open). Keys used here are not readable with `get`.
+   */
+  slide(key: string, windowMs: number, options?: SlideOptions): Promise<SlideResult>;
+  /**
+   * A counting semaphore with leases: takes a slot named `holder` if fewer than `limit`
+   * unexpired slots are held. A slot not released within `leaseMs` (a crashed node) frees
+   * itself. Keys used here are not readable with `get`.
+   */
+  acquire(key: string, holder: string, limit: number, leaseMs: number): Promise<boolean>;
+  /** Frees the slot `holder` took with `acquire` (nothing if it is not held). */
+  release(key: string, holder: string): Promise<void>;
   publish(channel: string, message: string): Promise<void>;
   /** Calls handler for every message on channel until the returned function is called. */
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface SlideOptions {
+  /** Events to record now (default 0). */
+  readonly add?: number;
+  /** Refuse the add when the count would exceed this (the count is left unchanged). */
+  readonly max?: number;
+  /** Multiply the counter by this first (0 clears it; 0.5 halves it). */
+  readonly scale?: number;
+}
+
+export interface SlideResult {
+  /** Estimated events in the last windowMs, after the operation. */
+  readonly count: number;
+  /** Whether `add` was recorded (false when it would have passed `max`, or add was 0). */
+  readonly added: boolean;
 }

@@ -59,6 +59,41 @@ describe.each(implementations)('SharedState contract: %s', (_name, make) => {
     expect(await s.incr('c', 1, 150)).toBe(1);
   });
 
+  it('counts events in a sliding window, refuses past a maximum, scales and clears', async () => {
+    const s = await open();
+    expect(await s.slide('w', 10_000)).toEqual({ count: 0, added: false });
+    expect(await s.slide('w', 10_000, { add: 1 })).toEqual({ count: 1, added: true });
+    expect((await s.slide('w', 10_000, { add: 2 })).count).toBeCloseTo(3, 6);
+    expect(await s.slide('w', 10_000, { add: 1, max: 3 })).toMatchObject({ added: false });
+    expect((await s.slide('w', 10_000)).count).toBeCloseTo(3, 6);
+    expect((await s.slide('w', 10_000, { scale: 0.5 })).count).toBeCloseTo(1.5, 6);
+    expect((await s.slide('w', 10_000, { scale: 0 })).count).toBe(0);
+    expect(await s.slide('w', 10_000)).toEqual({ count: 0, added: false });
+    // Reads and scales of a missing counter create nothing.
+    expect(await s.slide('never', 10_000, { scale: 0.5 })).toEqual({ count: 0, added: false });
+  });
+
+  it('forgets window counts once the window has passed', async () => {
+    const s = await open();
+    await s.slide('short', 100, { add: 5 });
+    await sleep(260);
+    expect((await s.slide('short', 100)).count).toBe(0);
+  });
+
+  it('holds at most limit semaphore slots, frees released and expired ones', async () => {
+    const s = await open();
+    expect(await s.acquire('sem', 'h1', 2, 10_000)).toBe(true);
+    expect(await s.acquire('sem', 'h2', 2, 10_000)).toBe(true);
+    expect(await s.acquire('sem', 'h3', 2, 10_000)).toBe(false);
+    await s.release('sem', 'h1');
+    await s.release('sem', 'nobody');
+    expect(await s.acquire('sem', 'h3', 2, 10_000)).toBe(true);
+    expect(await s.acquire('lease', 'x', 1, 80)).toBe(true);
+    expect(await s.acquire('lease', 'y', 1, 80)).toBe(false);
+    await sleep(150);
+    expect(await s.acquire('lease', 'y', 1, 80)).toBe(true);
+  });
+
   it('publishes to subscribers until they unsubscribe', async () => {
     const s = await open();
     const got: string[] = [];
@@ -74,6 +109,30 @@ describe.each(implementations)('SharedState contract: %s', (_name, make) => {
 });
 
 describe('memory state is bounded', () => {
+  it('holds at most maxCounters window counters, apart from other values', async () => {
+    const s = createMemoryState({ maxKeys: 10, maxCounters: 100 });
+    await s.set('keep', 'v');
+    for (let i = 0; i < 10_000; i++) await s.slide(`w${i}`, 60_000, { add: 1 });
+    expect((await s.slide('w0', 60_000)).count).toBe(0);
+    expect((await s.slide('w9999', 60_000)).count).toBe(1);
+    expect(await s.get('keep')).toBe('v');
+    await s.close();
+  });
+
+  it('survives its clock jumping back and forth (fail open, no crash)', async () => {
+    let now = 1_000_000;
+    const s = createMemoryState({ clock: () => now });
+    await s.slide('j', 1000, { add: 4 });
+    now -= 3_600_000;
+    expect((await s.slide('j', 1000, { add: 1 })).count).toBe(1);
+    now += 7_200_000;
+    expect((await s.slide('j', 1000)).count).toBe(0);
+    expect(await s.acquire('sem', 'a', 1, 1000)).toBe(true);
+    now -= 10_000_000;
+    expect(await s.acquire('sem', 'b', 1, 1000)).toBe(true);
+    await s.close();
+  });
+
   it('never holds more keys than its maximum', async () => {
     const s = createMemoryState({ maxKeys: 100 });
     for (let i = 0; i < 10_000; i++) await s.set(`k${i}`, 'v');
