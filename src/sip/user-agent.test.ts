@@ -173,3 +173,49 @@ describe('engine behaviour', () => {
     expect(got.sort()).toEqual(['SIP/2.0 200 OK', 'SIP/2.0 481 Call/Transaction Does Not Exist']);
   });
 });
+
+describe('transaction timers (UDP, short T1)', () => {
+  it('retransmits an unACKed 200, then sends BYE; retransmits an unACKed 486; absorbs INVITE retransmissions', async () => {
+    const b = await engine({ timers: { T1: 20, T2: 80, T4: 100 } });
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const port = sock.address().port;
+    const lines: string[] = [];
+    sock.on('message', (m) => lines.push(m.toString().split('\r\n')[0] ?? ''));
+    const invite = (callId: string, branch: string): string =>
+      `INVITE sip:b@127.0.0.1:${b.port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch}\r\n` +
+      `From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:${port}>\r\n` +
+      `Content-Type: application/sdp\r\nContent-Length: ${sdp(1).length}\r\n\r\n${sdp(1)}`;
+    let invites = 0;
+    const endReasons: string[] = [];
+    b.on('invite', (c) => {
+      invites++;
+      c.on('ended', (r) => endReasons.push(r));
+      if (c.request.callId === 'ok') void c.answer(sdp(2));
+      else c.reject(486);
+    });
+    sock.send(invite('ok', 'z9hG4bKok'), b.port, '127.0.0.1');
+    sock.send(invite('ok', 'z9hG4bKok'), b.port, '127.0.0.1'); // retransmission: absorbed
+    sock.send(invite('busy', 'z9hG4bKbusy'), b.port, '127.0.0.1');
+    // 64*T1 = 1.28 s until the 2xx gives up and the engine sends BYE.
+    await within(
+      new Promise<void>((resolve) => {
+        const t = setInterval(() => {
+          if (lines.some((l) => l.startsWith('BYE'))) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 20);
+      }),
+      8000,
+      'BYE after missing ACK',
+    );
+    const oks = lines.filter((l) => l === 'SIP/2.0 200 OK').length;
+    const busies = lines.filter((l) => l === 'SIP/2.0 486 Busy Here').length;
+    expect(invites).toBe(2);
+    expect(oks).toBeGreaterThanOrEqual(3);
+    expect(busies).toBeGreaterThanOrEqual(3);
+    expect(endReasons.sort()).toEqual(['ack-timeout', 'rejected']);
+    sock.close();
+  });
+});
