@@ -1,17 +1,36 @@
 // Public surface of the media engine (RTP, G.711, SDP offer/answer, DTMF, prompts, recording,
-// bridging, conferences). Other folders import only from here.
+// bridging, conferences). Other folders import only from here. See docs/media.md.
 //
-// Typical use by the SIP layer (UAS):
-//   const media = createMediaEngine({ bindAddress, publicAddress, portRange, rtpTimeoutS, dataDir, logger });
+// Composition root:
+//   const media = createMediaEngine({ bindAddress: config.sipHost,
+//     publicAddress: config.sipPublicAddress, portRange: config.rtpPorts,
+//     rtpTimeoutS: config.rtpTimeout, dataDir: config.dataDir, logger });
+//   … media.close() on shutdown.
+//
+// SIP layer, incoming call (UAS):
 //   const session = await media.createSession();
-//   const answer = session.answerOffer(invite.body);   // string, or undefined → reply 488
-//   session.on('dtmf', (e) => …); session.on('rtp-timeout', () => hang up);
-//   await session.play(await media.prompts.say('Hello')).done;
-//   session.close();                                     // on BYE; releases the port
-// UAC: `session.createOffer()` → INVITE body; `session.applyAnswer(ok.body)` on 200 OK.
-// Hold: `session.createOffer({ direction: 'sendonly' })` for our re-INVITE; a peer's re-INVITE
-// goes through `session.answerOffer(body)` like the first one.
+//   const answer = session.answerOffer(invite.body); // SDP string; undefined → 488; throws SdpParseError → 400
+//   session.on('dtmf', (e) => …); session.on('rtp-timeout', () => send BYE);
+//   session.close();                                  // on BYE/CANCEL; releases the port
+// Outgoing call (UAC): body = session.createOffer(); on 183/200: session.applyAnswer(res.body).
+// Hold: body = session.createOffer({ direction: 'sendonly' }) for our re-INVITE
+// ('sendrecv' resumes); a peer's re-INVITE goes through session.answerOffer(body).
+// SIP INFO DTMF: const d = parseDtmfInfo(contentType, body); if (d) session.receiveInfoDtmf(d.digit, d.durationMs).
+//
+// Voice engine: session.play(await media.prompts.load(urlOrPath), { loop }).done,
+//   media.prompts.say(text, { voice }), session.sendDtmf('1234'),
+//   media.record(session, path, { mode: 'both' }).stop(), media.bridge(a, b), media.createMixer().
 
+export { createMediaEngine, MediaEngine, type MediaEngineStats } from './engine.js';
+export { MediaSession, type SessionOptions, type SessionStats } from './rtp-session.js';
+export { type Bridge } from './bridge.js';
+export { Mixer } from './mixer.js';
+export { PromptStore, PromptError } from './prompt.js';
+export { MediaToolError } from './sox.js';
+export { type SayOptions } from './tts.js';
+export { PortRangeError } from './port-pool.js';
+export { parseDtmfInfo } from './dtmf.js';
+export { encodeWav, readWav, toMono16 } from './wav.js';
 export {
   parseSdp,
   serializeSdp,
