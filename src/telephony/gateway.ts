@@ -1,0 +1,116 @@
+// Joins the SIP and media edges to the voice engine: inbound INVITEs become voice calls, and
+// the engine's outgoing legs (Calls create, <Dial>) become INVITEs.
+import type { Logger } from '../core/index.js';
+import type { MediaEngine } from '../media/index.js';
+import type { IncomingCall, SipEngine, Trunk } from '../sip/index.js';
+import type { Dialer, DialOutcome, VoiceEngine } from '../voice/index.js';
+import { SipCallChannel } from './channel.js';
+
+/** The dialled identity of an INVITE: the user part of the To URI (a number), else the URI. */
+function dialled(call: IncomingCall): string {
+  const uri = call.to.uri;
+  return uri.user ? decodeURIComponent(uri.user) : `${uri.scheme}:${uri.host}`;
+}
+
+function caller(call: IncomingCall): string {
+  const uri = call.from.uri;
+  return uri.user ? decodeURIComponent(uri.user) : `${uri.scheme}:${uri.host}`;
+}
+
+/** Hands every inbound INVITE to the voice engine; unknown numbers get 404, bad SDP 488. */
+export function acceptInboundCalls(
+  sip: SipEngine,
+  media: MediaEngine,
+  voice: VoiceEngine,
+  logger: Logger,
+): void {
+  sip.on('invite', (call) => {
+    void (async () => {
+      call.trying();
+      let session;
+      try {
+        session = await media.createSession();
+      } catch (err) {
+        logger.error({ err }, 'no RTP port for an inbound call');
+        call.reject(503, 'Service Unavailable');
+        return;
+      }
+      const channel = new SipCallChannel(call, session, media);
+      const handled = await voice.handleInbound(channel, {
+        from: caller(call),
+        to: dialled(call),
+        callerName: call.from.display || undefined,
+        sipCallId: call.request.callId,
+        sipHeaders: call.xHeaders,
+      });
+      if (!handled) {
+        call.reject(404, 'Not Found');
+        session.close();
+      }
+    })().catch((err: unknown) => {
+      logger.error({ err }, 'inbound call failed');
+      call.reject(500, 'Server Internal Error');
+    });
+  });
+}
+
+/** Places outgoing legs: SIP URIs directly, numbers through the trunks, clients at their registrations. */
+export class SipDialer implements Dialer {
+  constructor(
+    private readonly sip: SipEngine,
+    private readonly media: MediaEngine,
+    private readonly trunks: readonly Trunk[],
+  ) {}
+
+  async dial(request: Parameters<Dialer['dial']>[0]): Promise<DialOutcome> {
+    let target: string | readonly Trunk[];
+    if (/^sips?:/i.test(request.to)) target = request.to;
+    else if (request.to.startsWith('client:')) {
+      const identity = request.to.slice('client:'.length);
+      const bindings =
+        this.sip.registrar?.aors().filter((aor) => aor.startsWith(`sip:${identity}@`)) ?? [];
+      const binding = bindings.flatMap((aor) => this.sip.registrar?.lookup(aor) ?? [])[0];
+      if (!binding) return { ok: false, status: 'no-answer', sipResponseCode: 480 };
+      target = binding.contact;
+    } else {
+      if (this.trunks.length === 0) return { ok: false, status: 'failed', sipResponseCode: 503 };
+      target = this.trunks;
+    }
+    const session = await this.media.createSession();
+    const call = this.sip.invite(target, {
+      from: request.from,
+      to: request.to,
+      sdp: session.createOffer(),
+      timeoutMs: request.timeoutS * 1000,
+      ...(request.headers ? { headers: { ...request.headers } } : {}),
+      ...(request.credentials ? { credentials: request.credentials } : {}),
+    });
+    call.on('provisional', (res) => {
+      if (res.status === 180 || res.status === 183) request.onRinging?.();
+    });
+    call.on('early-media', (sdp) => session.applyAnswer(sdp));
+    const onAbort = () => call.cancel();
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const result = await call.result;
+    request.signal?.removeEventListener('abort', onAbort);
+    if (!result.answered) {
+      session.close();
+      const status = result.cancelled
+        ? request.signal?.aborted
+          ? 'canceled'
+          : 'no-answer'
+        : result.status === 486 || result.status === 600
+          ? 'busy'
+          : result.status === 408 || result.status === 480 || result.status === 487
+            ? 'no-answer'
+            : 'failed';
+      return { ok: false, status, sipResponseCode: result.status };
+    }
+    if (result.sdp) session.applyAnswer(result.sdp);
+    return {
+      ok: true,
+      channel: new SipCallChannel(call, session, this.media),
+      sipCallId: call.callId,
+    };
+  }
+}

@@ -1,0 +1,92 @@
+import { newSid } from '../../core/index.js';
+import type { Kysely, Store } from '../../store/index.js';
+import type { CallRow, CallTables, NotificationRow, RecordingRow } from './tables.js';
+
+/** Durable records of calls, their notifications (errors) and recordings. */
+export class CallStore {
+  readonly db: Kysely<CallTables>;
+
+  constructor(store: Store) {
+    this.db = store.kysely<CallTables>();
+  }
+
+  async insert(row: CallRow): Promise<void> {
+    await this.db.insertInto('calls').values(row).execute();
+  }
+
+  async update(sid: string, changes: Partial<Omit<CallRow, 'sid' | 'account_sid'>>): Promise<void> {
+    await this.db
+      .updateTable('calls')
+      .set({ ...changes, date_updated: Date.now() })
+      .where('sid', '=', sid)
+      .execute();
+  }
+
+  async get(accountSid: string, sid: string): Promise<CallRow | undefined> {
+    return this.db
+      .selectFrom('calls')
+      .selectAll()
+      .where('sid', '=', sid)
+      .where('account_sid', '=', accountSid)
+      .executeTakeFirst();
+  }
+
+  async notify(
+    call: Pick<CallRow, 'sid' | 'account_sid'>,
+    code: number,
+    message: string,
+    requestUrl: string | null,
+    log: 0 | 1 = 0,
+  ): Promise<void> {
+    const row: NotificationRow = {
+      sid: newSid('NO'),
+      account_sid: call.account_sid,
+      call_sid: call.sid,
+      error_code: code,
+      log,
+      message_text: message,
+      request_url: requestUrl,
+      date_created: Date.now(),
+    };
+    await this.db.insertInto('call_notifications').values(row).execute();
+  }
+
+  async notifications(accountSid: string, callSid: string): Promise<NotificationRow[]> {
+    return this.db
+      .selectFrom('call_notifications')
+      .selectAll()
+      .where('account_sid', '=', accountSid)
+      .where('call_sid', '=', callSid)
+      .orderBy('date_created')
+      .orderBy('sid')
+      .execute();
+  }
+
+  async insertRecording(row: RecordingRow): Promise<void> {
+    await this.db.insertInto('recordings').values(row).execute();
+  }
+
+  async getRecording(accountSid: string, sid: string): Promise<RecordingRow | undefined> {
+    return this.db
+      .selectFrom('recordings')
+      .selectAll()
+      .where('sid', '=', sid)
+      .where('account_sid', '=', accountSid)
+      .executeTakeFirst();
+  }
+
+  /** Calls left live by a node that stopped: they are over; mark them so. */
+  async failOrphans(now: number): Promise<number> {
+    const res = await this.db
+      .updateTable('calls')
+      .set({ status: 'failed', end_time: now, date_updated: now })
+      .where('status', 'in', ['queued', 'ringing'])
+      .executeTakeFirst();
+    const answered = await this.db
+      .updateTable('calls')
+      .set({ status: 'completed', end_time: now, date_updated: now })
+      .where('status', '=', 'in-progress')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) + Number(answered.numUpdatedRows);
+  }
+}

@@ -1,0 +1,67 @@
+// What the voice engine needs from a live call leg. The telephony edge implements it over a
+// SIP dialog and an RTP media session; tests of the interpreter may implement it in memory.
+
+export interface ChannelPlayback {
+  /** Resolves when the audio has been sent, or was stopped. Never rejects. */
+  readonly done: Promise<'finished' | 'stopped'>;
+  stop(): void;
+}
+
+export interface ChannelRecording {
+  /** Stops and resolves with the finished file. */
+  stop(): Promise<{ path: string; durationMs: number }>;
+  readonly done: Promise<{ path: string; durationMs: number }>;
+}
+
+export type HangupCause = 'remote-bye' | 'local' | 'rtp-timeout' | 'canceled' | 'failed';
+
+export interface CallChannel {
+  /** Inbound: 180 Ringing. */
+  ring(): void;
+  /** Inbound: 200 OK with our SDP answer (once). Resolves false when the caller is gone. */
+  answer(): Promise<boolean>;
+  /** Inbound, before answer: refuse the INVITE (busy → 486, rejected → 603). */
+  reject(reason: 'rejected' | 'busy'): void;
+  /** Ends the call from our side (BYE, or CANCEL/reject before answer). */
+  hangup(): void;
+  say(
+    text: string,
+    options: { voice?: string | undefined; language?: string | undefined },
+  ): Promise<ChannelPlayback>;
+  play(url: string): Promise<ChannelPlayback>;
+  /** A tone before a recording (Twilio's beep). */
+  beep(): ChannelPlayback;
+  silence(ms: number): ChannelPlayback;
+  sendDigits(digits: string): Promise<void>;
+  /** Subscribes to DTMF from the caller; returns the unsubscribe function. */
+  onDigit(handler: (digit: string) => void): () => void;
+  record(options: { path: string; maxLengthS: number }): ChannelRecording;
+  /** Relays audio both ways between this leg and another until the returned function is called. */
+  bridge(other: CallChannel): () => void;
+  /** Resolves once, when the call has ended for any reason. */
+  readonly ended: Promise<HangupCause>;
+  readonly isEnded: boolean;
+}
+
+export type DialOutcome =
+  | { readonly ok: true; readonly channel: CallChannel; readonly sipCallId: string | undefined }
+  | {
+      readonly ok: false;
+      /** Twilio's DialCallStatus / call status for the failure. */
+      readonly status: 'busy' | 'no-answer' | 'failed' | 'canceled';
+      readonly sipResponseCode: number | undefined;
+    };
+
+/** Places outgoing legs (the telephony edge implements it over SIP trunks). */
+export interface Dialer {
+  dial(request: {
+    to: string;
+    from: string;
+    timeoutS: number;
+    headers?: Readonly<Record<string, string>>;
+    credentials?: { username: string; password: string } | undefined;
+    /** Called on 180/183, so the engine can report ringing. */
+    onRinging?: () => void;
+    signal?: AbortSignal;
+  }): Promise<DialOutcome>;
+}

@@ -1,0 +1,65 @@
+import type { Logger } from '../../core/index.js';
+import type { DialVerb, HttpMethod } from '../twiml/verbs.js';
+import type { CallChannel } from './channel.js';
+
+/** Where control goes after a verb. */
+export type Next =
+  | {
+      readonly kind: 'fetch';
+      readonly url: string;
+      readonly method: HttpMethod;
+      readonly params: Readonly<Record<string, string>>;
+    }
+  | { readonly kind: 'module'; readonly code: string }
+  | { readonly kind: 'hangup' }
+  | { readonly kind: 'reject'; readonly reason: 'rejected' | 'busy' };
+
+export interface DialResult {
+  readonly status: 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled' | 'answered';
+  readonly callSid: string | undefined;
+  readonly durationS: number;
+}
+
+export interface VerbContext {
+  readonly channel: CallChannel;
+  /** Aborted when the call ends or the API redirects it: every verb stops waiting then. */
+  readonly signal: AbortSignal;
+  /** URL of the document being run: relative URLs resolve against it. */
+  readonly documentUrl: string;
+  readonly logger: Logger;
+  /** The standard webhook parameters at this moment (CallSid, From, To, CallStatus…). */
+  params(): Record<string, string>;
+  /** Stores a finished recording; returns its SID and media URL. */
+  saveRecording(
+    path: string,
+    durationMs: number,
+    source: string,
+  ): Promise<{ sid: string; url: string }>;
+  recordingPath(): string;
+  /** Sends a recording status callback (signed, retried, never blocking). */
+  recordingStatus(url: string, method: HttpMethod, params: Record<string, string>): void;
+  dial(verb: DialVerb): Promise<DialResult>;
+}
+
+/** Resolves with the value, or undefined when the call ended or was redirected first. */
+export function until<T>(ctx: VerbContext, work: Promise<T>): Promise<T | undefined> {
+  if (ctx.signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+export function resolveUrl(ctx: VerbContext, url: string): string {
+  return new URL(url, ctx.documentUrl).toString();
+}

@@ -1,0 +1,339 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { newSid, type Logger } from '../../core/index.js';
+import type { SharedState } from '../../state/index.js';
+import type { CallStore } from '../calls/call-store.js';
+import type { CallRow } from '../calls/tables.js';
+import type { HttpMethod } from '../twiml/verbs.js';
+import type { CallChannel, Dialer } from './channel.js';
+import type { SegmentMeter, VoiceDirectory } from './ports.js';
+import { CallSession, type Start } from './session.js';
+import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
+
+export interface VoiceEngineOptions {
+  readonly calls: CallStore;
+  readonly directory: VoiceDirectory;
+  readonly meter: SegmentMeter;
+  readonly dialer: Dialer;
+  readonly state: SharedState;
+  readonly logger: Logger;
+  readonly dataDir: string;
+  readonly publicUrl: string;
+  readonly webhookTimeoutMs?: number;
+  readonly recordEvent: (event: {
+    accountSid: string;
+    kind: 'call';
+    subjectSid: string;
+    data: Record<string, unknown>;
+  }) => void;
+}
+
+export interface InboundInvite {
+  readonly from: string;
+  readonly to: string;
+  readonly callerName?: string | undefined;
+  readonly sipCallId?: string | undefined;
+  /** X- headers of the INVITE, passed to webhooks as SipHeader_X-… */
+  readonly sipHeaders: Readonly<Record<string, string>>;
+}
+
+export interface OutboundRequest {
+  readonly accountSid: string;
+  readonly to: string;
+  readonly from: string;
+  readonly url: string | undefined;
+  readonly twiml: string | undefined;
+  readonly method: HttpMethod;
+  readonly moduleSid: string | null;
+  readonly fallbackUrl: string | null;
+  readonly fallbackMethod: HttpMethod;
+  readonly statusCallback: string | null;
+  readonly statusCallbackMethod: HttpMethod;
+  readonly statusCallbackEvents: readonly StatusEvent[];
+  readonly timeoutS: number;
+}
+
+type ControlMessage =
+  | { readonly callSid: string; readonly action: 'hangup' }
+  | {
+      readonly callSid: string;
+      readonly action: 'redirect';
+      readonly url: string;
+      readonly method: HttpMethod;
+    }
+  | { readonly callSid: string; readonly action: 'twiml'; readonly twiml: string };
+
+const CONTROL_CHANNEL = 'voice:control';
+
+/**
+ * Takes inbound calls, places API calls, and keeps the live sessions of this node. Live-call
+ * commands from the API reach the node holding the call through the shared-state bus.
+ */
+export class VoiceEngine {
+  private readonly sessions = new Map<string, CallSession>();
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private readonly recordingsDir: string;
+
+  constructor(private readonly options: VoiceEngineOptions) {
+    this.recordingsDir = join(options.dataDir, 'recordings');
+    mkdirSync(this.recordingsDir, { recursive: true });
+  }
+
+  async start(): Promise<void> {
+    const closed = await this.options.calls.failOrphans(Date.now());
+    if (closed)
+      this.options.logger.warn({ calls: closed }, 'closed calls left live by a previous run');
+    this.unsubscribe = await this.options.state.subscribe(CONTROL_CHANNEL, (raw) =>
+      this.onControl(raw),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sessions.values()) s.hangup();
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.done));
+    await this.unsubscribe?.();
+  }
+
+  get liveCalls(): number {
+    return this.sessions.size;
+  }
+
+  private onControl(raw: string): void {
+    let msg: ControlMessage;
+    try {
+      msg = JSON.parse(raw) as ControlMessage;
+    } catch {
+      this.options.logger.warn(
+        { raw: raw.slice(0, 100) },
+        'ignoring malformed voice control message',
+      );
+      return;
+    }
+    const session = this.sessions.get(msg.callSid);
+    if (!session) return;
+    if (msg.action === 'hangup') session.hangup();
+    else if (msg.action === 'redirect') session.redirect({ url: msg.url, method: msg.method });
+    else session.redirect({ twiml: msg.twiml });
+  }
+
+  /** Sends a command to whichever node holds the call. */
+  async control(message: ControlMessage): Promise<void> {
+    const local = this.sessions.get(message.callSid);
+    if (local) {
+      this.onControl(JSON.stringify(message));
+      return;
+    }
+    await this.options.state.publish(CONTROL_CHANNEL, JSON.stringify(message));
+  }
+
+  private deps() {
+    const o = this.options;
+    return {
+      calls: o.calls,
+      directory: o.directory,
+      meter: o.meter,
+      dialer: o.dialer,
+      logger: o.logger,
+      recordingsDir: this.recordingsDir,
+      publicUrl: o.publicUrl,
+      webhookTimeoutMs: o.webhookTimeoutMs ?? 15_000,
+      event: (row: CallRow, data: Record<string, unknown>) =>
+        o.recordEvent({
+          accountSid: row.account_sid,
+          kind: 'call',
+          subjectSid: row.sid,
+          data: { direction: row.direction, ...data },
+        }),
+      onChildCall: (_parent: CallRow, child: CallRow) =>
+        o.recordEvent({
+          accountSid: child.account_sid,
+          kind: 'call',
+          subjectSid: child.sid,
+          data: { direction: child.direction, to: child.to },
+        }),
+    };
+  }
+
+  private track(session: CallSession): void {
+    this.sessions.set(session.sid, session);
+    void session.done.finally(() => this.sessions.delete(session.sid));
+  }
+
+  /**
+   * An inbound call reached this node. Returns false when no number routes it (the caller
+   * then answers 404); otherwise the call runs until it ends.
+   */
+  async handleInbound(channel: CallChannel, invite: InboundInvite): Promise<boolean> {
+    const route = await this.options.directory.findInboundRoute(invite.to);
+    if (!route) return false;
+    const authToken = await this.options.directory.authToken(route.accountSid);
+    if (!authToken) return false;
+    const now = Date.now();
+    const row: CallRow = {
+      sid: newSid('CA'),
+      account_sid: route.accountSid,
+      parent_call_sid: null,
+      direction: 'inbound',
+      from: invite.from,
+      to: invite.to,
+      caller_name: invite.callerName ?? null,
+      forwarded_from: null,
+      status: 'ringing',
+      start_time: now,
+      end_time: null,
+      answered_time: null,
+      url: route.url,
+      method: route.method,
+      fallback_url: route.fallbackUrl,
+      status_callback: route.statusCallback,
+      status_callback_method: route.statusCallbackMethod,
+      status_callback_events: JSON.stringify(['initiated', 'ringing', 'answered', 'completed']),
+      module_sid: route.moduleSid,
+      sip_call_id: invite.sipCallId ?? null,
+      sip_response_code: null,
+      sip_headers: JSON.stringify(invite.sipHeaders),
+      date_created: now,
+      date_updated: now,
+    };
+    await this.options.calls.insert(row);
+    const callbacks = new StatusCallbacks(
+      route.statusCallback,
+      route.statusCallbackMethod,
+      new Set<StatusEvent>(['ringing', 'answered', 'completed']),
+      authToken,
+      this.options.logger,
+    );
+    const session = new CallSession(
+      this.deps(),
+      row,
+      channel,
+      { ...route },
+      authToken,
+      callbacks,
+      invite.sipHeaders,
+    );
+    this.track(session);
+    this.deps().event(row, { status: 'ringing', from: row.from, to: row.to });
+    await session.runInbound();
+    return true;
+  }
+
+  /** Calls create: records the call as queued and dials in the background. */
+  async createOutbound(request: OutboundRequest, authToken: string): Promise<CallRow> {
+    const now = Date.now();
+    const events = new Set<StatusEvent>(
+      request.statusCallbackEvents.length ? request.statusCallbackEvents : ['completed'],
+    );
+    const row: CallRow = {
+      sid: newSid('CA'),
+      account_sid: request.accountSid,
+      parent_call_sid: null,
+      direction: 'outbound-api',
+      from: request.from,
+      to: request.to,
+      caller_name: null,
+      forwarded_from: null,
+      status: 'queued',
+      start_time: null,
+      end_time: null,
+      answered_time: null,
+      url: request.url ?? null,
+      method: request.method,
+      fallback_url: request.fallbackUrl,
+      status_callback: request.statusCallback,
+      status_callback_method: request.statusCallbackMethod,
+      status_callback_events: JSON.stringify([...events]),
+      module_sid: request.moduleSid,
+      sip_call_id: null,
+      sip_response_code: null,
+      sip_headers: '{}',
+      date_created: now,
+      date_updated: now,
+    };
+    await this.options.calls.insert(row);
+    const callbacks = new StatusCallbacks(
+      request.statusCallback,
+      request.statusCallbackMethod,
+      events,
+      authToken,
+      this.options.logger,
+    );
+    callbacks.emit('initiated', { ...baseParams(row), CallStatus: 'queued' });
+    void this.dialOut(row, request, authToken, callbacks).catch((err: unknown) => {
+      this.options.logger.error({ err, callSid: row.sid }, 'outbound call failed');
+    });
+    return row;
+  }
+
+  private async dialOut(
+    row: CallRow,
+    request: OutboundRequest,
+    authToken: string,
+    callbacks: StatusCallbacks,
+  ): Promise<void> {
+    const { calls } = this.options;
+    await calls.update(row.sid, { start_time: Date.now() });
+    row.start_time = Date.now();
+    const outcome = await this.options.dialer.dial({
+      to: request.to,
+      from: request.from,
+      timeoutS: request.timeoutS,
+      onRinging: () => {
+        row.status = 'ringing';
+        void calls.update(row.sid, { status: 'ringing' });
+        callbacks.emit('ringing', { ...baseParams(row), CallStatus: 'ringing' });
+      },
+    });
+    if (!outcome.ok) {
+      const now = Date.now();
+      row.status = outcome.status;
+      await calls.update(row.sid, {
+        status: outcome.status,
+        end_time: now,
+        sip_response_code: outcome.sipResponseCode ?? null,
+      });
+      callbacks.emit('completed', {
+        ...baseParams(row),
+        CallStatus: outcome.status,
+        CallDuration: '0',
+        ...(outcome.sipResponseCode ? { SipResponseCode: String(outcome.sipResponseCode) } : {}),
+      });
+      this.deps().event(row, { status: outcome.status });
+      return;
+    }
+    row.sip_call_id = outcome.sipCallId ?? null;
+    await calls.update(row.sid, { sip_call_id: row.sip_call_id });
+    const source = {
+      url: request.url ?? `${this.options.publicUrl}/inline-twiml`,
+      method: request.method,
+      fallbackUrl: request.fallbackUrl,
+      fallbackMethod: request.fallbackMethod,
+      moduleSid: request.moduleSid,
+    };
+    const session = new CallSession(
+      this.deps(),
+      row,
+      outcome.channel,
+      source,
+      authToken,
+      callbacks,
+    );
+    this.track(session);
+    const start: Start = request.twiml
+      ? { kind: 'twiml', twiml: request.twiml }
+      : { kind: 'fetch' };
+    await session.runOutbound(start);
+  }
+}
+
+function baseParams(row: CallRow): Record<string, string> {
+  return {
+    CallSid: row.sid,
+    AccountSid: row.account_sid,
+    From: row.from,
+    To: row.to,
+    Direction: row.direction,
+    ApiVersion: '2010-04-01',
+    CallStatus: row.status,
+  };
+}

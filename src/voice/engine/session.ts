@@ -1,0 +1,467 @@
+import { join } from 'node:path';
+import { newSid, type Logger } from '../../core/index.js';
+import type { CallStore } from '../calls/call-store.js';
+import { FINAL_STATUSES, type CallRow, type CallStatus } from '../calls/tables.js';
+import { parseTwiml, TwimlError } from '../twiml/parse.js';
+import type { DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
+import { callWebhook } from '../../webhook/index.js';
+import type { CallChannel, Dialer } from './channel.js';
+import type { DialResult, Next, VerbContext } from './context.js';
+import { runDocument } from './interpreter.js';
+import type { SegmentMeter, VoiceDirectory } from './ports.js';
+import type { StatusCallbacks } from './status-callbacks.js';
+import { fetchTwiml, type TwimlSource } from './webhooks.js';
+
+export interface SessionDeps {
+  readonly calls: CallStore;
+  readonly directory: VoiceDirectory;
+  readonly meter: SegmentMeter;
+  readonly dialer: Dialer;
+  readonly logger: Logger;
+  readonly recordingsDir: string;
+  readonly publicUrl: string;
+  readonly webhookTimeoutMs: number;
+  /** Records a call event in the interaction log. */
+  readonly event: (row: CallRow, data: Record<string, unknown>) => void;
+  /** Creates a child call record and returns its SID (for <Dial>). */
+  readonly onChildCall: (parent: CallRow, child: CallRow) => void;
+}
+
+export type Source = TwimlSource & { readonly moduleSid: string | null };
+
+/** Where a session starts: a URL to fetch, or TwiML given inline (Calls create with Twiml). */
+export type Start = { readonly kind: 'fetch' } | { readonly kind: 'twiml'; readonly twiml: string };
+
+const SPEND_CHECK_MS = 1000;
+
+/** One live call: its state machine, its TwiML control loop, its segments and callbacks. */
+export class CallSession {
+  private control: AbortController = new AbortController();
+  private pending: Next | { kind: 'twiml'; twiml: string } | undefined;
+  private segment: string | undefined;
+  private spendTimer: NodeJS.Timeout | undefined;
+  private finalized = false;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    readonly row: CallRow,
+    private readonly channel: CallChannel,
+    private source: Source,
+    private readonly authToken: string,
+    private readonly callbacks: StatusCallbacks,
+    private readonly sipHeaders: Readonly<Record<string, string>> = {},
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+    void channel.ended.then(() => this.control.abort());
+  }
+
+  get sid(): string {
+    return this.row.sid;
+  }
+
+  /** Twilio's voice webhook parameters for this call now. */
+  params(): Record<string, string> {
+    const r = this.row;
+    const p: Record<string, string> = {
+      CallSid: r.sid,
+      AccountSid: r.account_sid,
+      From: r.from,
+      To: r.to,
+      Caller: r.from,
+      Called: r.to,
+      CallStatus: r.status,
+      ApiVersion: '2010-04-01',
+      Direction: r.direction,
+    };
+    if (r.forwarded_from) p.ForwardedFrom = r.forwarded_from;
+    if (r.caller_name) p.CallerName = r.caller_name;
+    if (r.parent_call_sid) p.ParentCallSid = r.parent_call_sid;
+    for (const [k, v] of Object.entries(this.sipHeaders)) p[`SipHeader_${k}`] = v;
+    return p;
+  }
+
+  private async setStatus(status: CallStatus, extra: Partial<CallRow> = {}): Promise<void> {
+    Object.assign(this.row, extra, { status, date_updated: Date.now() });
+    await this.deps.calls.update(this.row.sid, { status, ...extra });
+  }
+
+  private notify(code: number, message: string, url: string | null): void {
+    this.deps.logger.warn({ callSid: this.row.sid, code, url }, message);
+    this.deps.calls.notify(this.row, code, message, url).catch((err: unknown) => {
+      this.deps.logger.error({ err, callSid: this.row.sid }, 'could not store a call notification');
+    });
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Inbound: ring, fetch the first document, answer (unless it rejects) and run it. */
+  async runInbound(): Promise<void> {
+    try {
+      this.channel.ring();
+      this.callbacks.emit('ringing', this.params());
+      this.segment = await this.deps.meter.open(
+        { callSid: this.row.sid, accountSid: this.row.account_sid },
+        this.source.moduleSid,
+        'call-start',
+        Date.now(),
+      );
+      const first = await this.fetch({
+        kind: 'fetch',
+        url: this.source.url,
+        method: this.source.method,
+        params: this.params(),
+      });
+      if (!first) {
+        this.channel.reject('rejected');
+        await this.finish('failed');
+        return;
+      }
+      if (first.verbs[0]?.verb === 'Reject') {
+        const reason = first.verbs[0].reason;
+        this.channel.reject(reason);
+        await this.finish(reason === 'busy' ? 'busy' : 'no-answer');
+        return;
+      }
+      if (!(await this.channel.answer())) {
+        await this.finish('canceled');
+        return;
+      }
+      await this.answered();
+      await this.loop(first);
+    } catch (err) {
+      this.deps.logger.error({ err, callSid: this.row.sid }, 'call failed');
+      this.notify(20500, `internal error: ${(err as Error).message}`, null);
+      this.channel.hangup();
+    } finally {
+      await this.finishFromChannel();
+    }
+  }
+
+  /** Outbound (Calls create): the leg is already answered by the dialer. */
+  async runOutbound(start: Start): Promise<void> {
+    try {
+      this.segment = await this.deps.meter.open(
+        { callSid: this.row.sid, accountSid: this.row.account_sid },
+        this.source.moduleSid,
+        'call-start',
+        Date.now(),
+      );
+      await this.answered();
+      const first =
+        start.kind === 'twiml'
+          ? this.inline(start.twiml)
+          : await this.fetch({
+              kind: 'fetch',
+              url: this.source.url,
+              method: this.source.method,
+              params: this.params(),
+            });
+      if (first) await this.loop(first);
+    } catch (err) {
+      this.deps.logger.error({ err, callSid: this.row.sid }, 'call failed');
+      this.channel.hangup();
+    } finally {
+      this.channel.hangup();
+      await this.finishFromChannel();
+    }
+  }
+
+  private async answered(): Promise<void> {
+    const now = Date.now();
+    await this.setStatus('in-progress', {
+      answered_time: now,
+      start_time: this.row.start_time ?? now,
+    });
+    this.callbacks.emit('answered', this.params());
+    this.deps.event(this.row, { status: 'in-progress' });
+    this.spendTimer = setInterval(() => void this.checkSpend(), SPEND_CHECK_MS);
+  }
+
+  private async checkSpend(): Promise<void> {
+    if (this.channel.isEnded) return;
+    try {
+      if (await this.deps.meter.overSpendLimit(this.row.sid, this.row.account_sid, Date.now())) {
+        this.notify(10004, 'spend limit reached: call ended', null);
+        this.channel.hangup();
+      }
+    } catch (err) {
+      this.deps.logger.error({ err, callSid: this.row.sid }, 'spend check failed');
+    }
+  }
+
+  private async finishFromChannel(): Promise<void> {
+    if (this.finalized) return;
+    this.channel.hangup();
+    const wasAnswered = this.row.answered_time !== null;
+    await this.finish(wasAnswered ? 'completed' : 'canceled');
+  }
+
+  private async finish(status: CallStatus): Promise<void> {
+    if (this.finalized) return;
+    this.finalized = true;
+    clearInterval(this.spendTimer);
+    this.control.abort();
+    const now = Date.now();
+    const final: CallStatus = FINAL_STATUSES.has(this.row.status) ? this.row.status : status;
+    await this.setStatus(final, { end_time: now });
+    if (this.segment) await this.deps.meter.close(this.segment, 'hangup', now);
+    const duration = this.row.answered_time ? Math.round((now - this.row.answered_time) / 1000) : 0;
+    this.callbacks.emit('completed', { ...this.params(), CallDuration: String(duration) });
+    this.deps.event(this.row, { status: final, durationS: duration });
+    this.resolveDone();
+  }
+
+  // ------------------------------------------------------------------ API control
+
+  /** Redirects the live call to new TwiML (Calls update with Url or Twiml). */
+  redirect(to: { url: string; method: HttpMethod } | { twiml: string }): void {
+    this.pending =
+      'twiml' in to
+        ? { kind: 'twiml', twiml: to.twiml }
+        : { kind: 'fetch', url: to.url, method: to.method, params: {} };
+    this.control.abort();
+  }
+
+  hangup(): void {
+    this.channel.hangup();
+  }
+
+  // ------------------------------------------------------------------ control loop
+
+  private inline(twiml: string): { verbs: Verb[]; url: string } | undefined {
+    try {
+      return { verbs: parseTwiml(twiml), url: this.source.url };
+    } catch (e) {
+      if (!(e instanceof TwimlError)) throw e;
+      this.notify(e.code, e.message, null);
+      return undefined;
+    }
+  }
+
+  private async fetch(
+    next: Extract<Next, { kind: 'fetch' }>,
+  ): Promise<{ verbs: Verb[]; url: string } | undefined> {
+    const fetched = await fetchTwiml(
+      {
+        url: next.url,
+        method: next.method,
+        fallbackUrl: this.source.fallbackUrl,
+        fallbackMethod: this.source.fallbackMethod,
+      },
+      next.params,
+      {
+        authToken: this.authToken,
+        logger: this.deps.logger,
+        timeoutMs: this.deps.webhookTimeoutMs,
+        notify: (code, message, url) => this.notify(code, message, url),
+      },
+    );
+    return fetched.ok ? { verbs: fetched.verbs, url: fetched.url } : undefined;
+  }
+
+  /** Hands the call to another module: dispatcher + policy, then a new segment. */
+  private async transfer(
+    code: string,
+    from: string,
+  ): Promise<{ verbs: Verb[]; url: string } | undefined> {
+    const resolution = await this.deps.directory.resolveModule(
+      this.row.account_sid,
+      code,
+      this.row.sid,
+    );
+    if (!resolution.ok) {
+      this.notify(resolution.code, `module ${code} refused: ${resolution.message}`, null);
+      // The refusal goes back to the module in control, which decides what the caller hears.
+      const params = {
+        ...this.params(),
+        ErrorCode: String(resolution.code),
+        ErrorMessage: resolution.message,
+      };
+      const url = this.source.fallbackUrl ?? from;
+      const method = this.source.fallbackUrl ? this.source.fallbackMethod : 'POST';
+      return this.fetch({ kind: 'fetch', url, method, params });
+    }
+    const now = Date.now();
+    if (this.segment) await this.deps.meter.close(this.segment, `redirect:${code}`, now);
+    const { target } = resolution;
+    this.segment = await this.deps.meter.open(
+      { callSid: this.row.sid, accountSid: this.row.account_sid },
+      target.moduleSid,
+      `redirect-from:${this.source.moduleSid ?? 'url'}`,
+      now,
+    );
+    this.source = { ...target };
+    await this.deps.calls.update(this.row.sid, { module_sid: target.moduleSid, url: target.url });
+    return this.fetch({
+      kind: 'fetch',
+      url: target.url,
+      method: target.method,
+      params: this.params(),
+    });
+  }
+
+  private async loop(first: { verbs: Verb[]; url: string }): Promise<void> {
+    let doc: { verbs: Verb[]; url: string } | undefined = first;
+    while (doc && !this.channel.isEnded) {
+      this.control = new AbortController();
+      const ctx = this.context(doc.url, this.control.signal);
+      const next = await runDocument(ctx, doc.verbs);
+      if (this.channel.isEnded) {
+        // A <Record>/<Gather> action after the caller hung up is still requested; its TwiML is ignored.
+        if (next.kind === 'fetch' && next.params.RecordingSid) await this.fetch(next);
+        return;
+      }
+      const pending = this.pending;
+      this.pending = undefined;
+      const step: Next | { kind: 'twiml'; twiml: string } = pending ?? next;
+      switch (step.kind) {
+        case 'twiml':
+          doc = this.inline(step.twiml);
+          break;
+        case 'fetch':
+          doc = await this.fetch({ ...step, params: { ...this.params(), ...step.params } });
+          break;
+        case 'module':
+          doc = await this.transfer(step.code, doc.url);
+          break;
+        case 'reject':
+        case 'hangup':
+          doc = undefined;
+          break;
+      }
+    }
+  }
+
+  private context(documentUrl: string, signal: AbortSignal): VerbContext {
+    return {
+      channel: this.channel,
+      signal,
+      documentUrl,
+      logger: this.deps.logger,
+      params: () => this.params(),
+      recordingPath: () => join(this.deps.recordingsDir, `${newSid('RE')}.wav`),
+      saveRecording: (path, durationMs, source) => this.saveRecording(path, durationMs, source),
+      recordingStatus: (url, method, params) => {
+        void callWebhook({
+          url,
+          method,
+          params,
+          authToken: this.authToken,
+          attempts: 3,
+          retryOnStatus: true,
+        }).then((out) => {
+          if (!out.ok) this.notify(out.code, `recordingStatusCallback: ${out.message}`, url);
+        });
+      },
+      dial: (verb) => this.dial(verb),
+    };
+  }
+
+  private async saveRecording(
+    path: string,
+    durationMs: number,
+    source: string,
+  ): Promise<{ sid: string; url: string }> {
+    const sid = /(RE[0-9a-f]{32})\.wav$/.exec(path)?.[1] ?? newSid('RE');
+    const now = Date.now();
+    await this.deps.calls.insertRecording({
+      sid,
+      account_sid: this.row.account_sid,
+      call_sid: this.row.sid,
+      status: 'completed',
+      duration_ms: Math.round(durationMs),
+      channels: 1,
+      path,
+      source,
+      date_created: now,
+      date_updated: now,
+    });
+    return {
+      sid,
+      url: `${this.deps.publicUrl}/2010-04-01/Accounts/${this.row.account_sid}/Recordings/${sid}`,
+    };
+  }
+
+  private async dial(verb: DialVerb): Promise<DialResult> {
+    const child: CallRow = {
+      ...this.row,
+      sid: newSid('CA'),
+      parent_call_sid: this.row.sid,
+      direction: 'outbound-dial',
+      from: verb.callerId ?? this.row.from,
+      to: '',
+      status: 'queued',
+      start_time: null,
+      end_time: null,
+      answered_time: null,
+      url: null,
+      fallback_url: null,
+      status_callback: null,
+      status_callback_events: '[]',
+      sip_call_id: null,
+      sip_response_code: null,
+      sip_headers: '{}',
+      date_created: Date.now(),
+      date_updated: Date.now(),
+    };
+    let last: DialResult = { status: 'failed', callSid: undefined, durationS: 0 };
+    for (const noun of verb.nouns) {
+      if (this.channel.isEnded) return { status: 'canceled', callSid: undefined, durationS: 0 };
+      const to =
+        noun.noun === 'Number'
+          ? noun.number
+          : noun.noun === 'Sip'
+            ? noun.uri
+            : `client:${noun.identity}`;
+      const row: CallRow = { ...child, sid: newSid('CA'), to, start_time: Date.now() };
+      await this.deps.calls.insert(row);
+      this.deps.onChildCall(this.row, row);
+      const abort = new AbortController();
+      const stopDialing = () => abort.abort();
+      void this.channel.ended.then(stopDialing);
+      const outcome = await this.deps.dialer.dial({
+        to,
+        from: row.from,
+        timeoutS: verb.timeoutS,
+        credentials:
+          noun.noun === 'Sip' && noun.username && noun.password
+            ? { username: noun.username, password: noun.password }
+            : undefined,
+        onRinging: () => void this.deps.calls.update(row.sid, { status: 'ringing' }),
+        signal: abort.signal,
+      });
+      if (!outcome.ok) {
+        await this.deps.calls.update(row.sid, {
+          status: outcome.status,
+          end_time: Date.now(),
+          sip_response_code: outcome.sipResponseCode ?? null,
+        });
+        last = { status: outcome.status, callSid: row.sid, durationS: 0 };
+        continue;
+      }
+      const answeredAt = Date.now();
+      await this.deps.calls.update(row.sid, {
+        status: 'in-progress',
+        answered_time: answeredAt,
+        sip_call_id: outcome.sipCallId ?? null,
+      });
+      const callee = outcome.channel;
+      const unbridge = this.channel.bridge(callee);
+      const limit = setTimeout(() => callee.hangup(), verb.timeLimitS * 1000);
+      const unsubscribeStar = verb.hangupOnStar
+        ? this.channel.onDigit((d) => d === '*' && callee.hangup())
+        : () => undefined;
+      await Promise.race([this.channel.ended, callee.ended]);
+      clearTimeout(limit);
+      unsubscribeStar();
+      unbridge();
+      callee.hangup();
+      const durationS = Math.round((Date.now() - answeredAt) / 1000);
+      await this.deps.calls.update(row.sid, { status: 'completed', end_time: Date.now() });
+      return { status: 'completed', callSid: row.sid, durationS };
+    }
+    return last;
+  }
+}

@@ -1,0 +1,20 @@
+import { resolveUrl, type Next, type VerbContext } from '../context.js';
+import type { DialVerb } from '../../twiml/verbs.js';
+
+/** <Dial>: places the outgoing leg, bridges it, and reports DialCallStatus to the action. */
+export async function dial(ctx: VerbContext, verb: DialVerb): Promise<Next | undefined> {
+  const result = await ctx.dial(verb);
+  if (!verb.action) return undefined;
+  const status = result.status === 'answered' ? 'completed' : result.status;
+  return {
+    kind: 'fetch',
+    url: resolveUrl(ctx, verb.action),
+    method: verb.method,
+    params: {
+      ...ctx.params(),
+      DialCallStatus: status,
+      ...(result.callSid ? { DialCallSid: result.callSid } : {}),
+      DialCallDuration: String(result.durationS),
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { resolveUrl, type Next, type VerbContext } from '../context.js';
+import type { GatherVerb } from '../../twiml/verbs.js';
+import { runPrompt } from './prompts.js';
+
+/**
+ * <Gather input="dtmf">: plays its prompts while listening; the first key stops them. Ends on
+ * finishOnKey, numDigits, or `timeout` seconds without a key after the prompts.
+ */
+export async function gather(ctx: VerbContext, verb: GatherVerb): Promise<Next | undefined> {
+  if (!verb.input.includes('dtmf')) {
+    ctx.logger.warn(
+      { input: verb.input },
+      '<Gather input="speech"> needs a speech recogniser; listening for DTMF only',
+    );
+  }
+  let digits = '';
+  let finishedOnKey = '';
+  const stopPrompts = new AbortController();
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  let timer: NodeJS.Timeout | undefined;
+  let promptsOver = false;
+  const armTimer = () => {
+    clearTimeout(timer);
+    if (promptsOver) timer = setTimeout(finish, verb.timeoutS * 1000);
+  };
+  const unsubscribe = ctx.channel.onDigit((d) => {
+    stopPrompts.abort();
+    if (verb.finishOnKey && d === verb.finishOnKey) {
+      finishedOnKey = d;
+      finish();
+      return;
+    }
+    digits += d;
+    if (verb.numDigits !== undefined && digits.length >= verb.numDigits) finish();
+    else armTimer();
+  });
+  const onAbort = () => finish();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (const p of verb.prompts) {
+      if (stopPrompts.signal.aborted || ctx.signal.aborted) break;
+      await runPrompt(ctx, p, stopPrompts.signal);
+    }
+    promptsOver = true;
+    armTimer();
+    await finished;
+  } finally {
+    clearTimeout(timer);
+    unsubscribe();
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  if (ctx.signal.aborted) return undefined;
+  if (digits === '' && !verb.actionOnEmptyResult) return undefined;
+  return {
+    kind: 'fetch',
+    url: verb.action ? resolveUrl(ctx, verb.action) : ctx.documentUrl,
+    method: verb.method,
+    params: { ...ctx.params(), Digits: digits, FinishedOnKey: finishedOnKey },
+  };
+}
