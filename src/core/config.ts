@@ -114,6 +114,97 @@ export const CONFIG_KEYS = {
     default: 'true',
     doc: 'Start the SIP/RTP engine with the platform.',
   },
+  // Error-aware throttling (issue 5, src/throttle, docs/throttling.md).
+  throttle: {
+    env: 'SWITCHBOARD_THROTTLE',
+    kind: 'bool',
+    default: 'true',
+    doc: 'Throttle the API: delay requesters repeating failing requests, per-account concurrency and per-credential rate limits.',
+  },
+  throttleWindowMs: {
+    env: 'SWITCHBOARD_THROTTLE_WINDOW_MS',
+    kind: 'int',
+    default: '60000',
+    doc: 'Sliding window over which errors per (requester, resource) are counted, in ms.',
+  },
+  throttleThreshold: {
+    env: 'SWITCHBOARD_THROTTLE_THRESHOLD',
+    kind: 'int',
+    default: '5',
+    doc: 'Errors in the window after which further requests to that resource are delayed.',
+  },
+  throttleDelayMs: {
+    env: 'SWITCHBOARD_THROTTLE_DELAY_MS',
+    kind: 'int',
+    default: '100',
+    doc: 'First delay once past the threshold, in ms.',
+  },
+  throttleMaxDelayMs: {
+    env: 'SWITCHBOARD_THROTTLE_MAX_DELAY_MS',
+    kind: 'int',
+    default: '10000',
+    doc: 'Longest delay, in ms.',
+  },
+  throttleCurve: {
+    env: 'SWITCHBOARD_THROTTLE_CURVE',
+    kind: 'string',
+    default: 'exponential',
+    doc: 'How the delay grows with each error past the threshold: constant, linear or exponential (doubling).',
+  },
+  throttleSuccessKeep: {
+    env: 'SWITCHBOARD_THROTTLE_SUCCESS_KEEP',
+    kind: 'int',
+    default: '0',
+    doc: 'Percent of the error count kept after a successful request (0 = a success resets it).',
+  },
+  throttleErrorStatuses: {
+    env: 'SWITCHBOARD_THROTTLE_ERROR_STATUSES',
+    kind: 'list',
+    default: '400-599',
+    doc: 'HTTP statuses counted as errors (comma-separated codes and ranges); 429s the throttle answers itself never count.',
+  },
+  throttleConcurrency: {
+    env: 'SWITCHBOARD_THROTTLE_CONCURRENCY',
+    kind: 'int',
+    default: '100',
+    doc: 'Requests in progress per account; more get 429 (error 20429) with Retry-After (0 = no limit).',
+  },
+  throttleRate: {
+    env: 'SWITCHBOARD_THROTTLE_RATE',
+    kind: 'int',
+    default: '10000',
+    doc: 'Requests per credential per rate window; more get 429 (error 20429) with Retry-After (0 = no limit).',
+  },
+  throttleRateWindowMs: {
+    env: 'SWITCHBOARD_THROTTLE_RATE_WINDOW_MS',
+    kind: 'int',
+    default: '1000',
+    doc: 'Window of the per-credential rate limit, in ms.',
+  },
+  throttleExemptRoutes: {
+    env: 'SWITCHBOARD_THROTTLE_EXEMPT_ROUTES',
+    kind: 'list',
+    default: '/healthz,/metrics,/openapi.json',
+    doc: 'Route templates never throttled (comma-separated; a trailing * matches a prefix).',
+  },
+  throttleExemptAccounts: {
+    env: 'SWITCHBOARD_THROTTLE_EXEMPT_ACCOUNTS',
+    kind: 'list',
+    default: undefined,
+    doc: 'AccountSids or credential SIDs never throttled (comma-separated).',
+  },
+  throttleMaxKeys: {
+    env: 'SWITCHBOARD_THROTTLE_MAX_KEYS',
+    kind: 'int',
+    default: '100000',
+    doc: "Most entries in each of the throttle's in-process caches (verified identities, tracked keys).",
+  },
+  trustedProxies: {
+    env: 'SWITCHBOARD_TRUSTED_PROXIES',
+    kind: 'list',
+    default: undefined,
+    doc: 'Addresses or CIDRs of proxies whose X-Forwarded-For is believed (comma-separated).',
+  },
 } as const satisfies Record<string, KeySpec>;
 
 type Keys = typeof CONFIG_KEYS;

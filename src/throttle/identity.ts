@@ -1,0 +1,88 @@
+// Who is asking, and for what: the requester (a verified credential, else the client address)
+// and the resource (the route template with the SIDs it names). Both are bounded in length
+// and derived only from verified or validated input, so garbage never becomes a key.
+import { BlockList, isIP } from 'node:net';
+
+const SID = /^[A-Z]{2}[0-9a-f]{32}$/;
+const CREDENTIAL = /^(AC|SK)[0-9a-f]{32}$/;
+const PARAM = /:([A-Za-z0-9_]+)/g;
+/** Most X-Forwarded-For hops examined (a huge header costs nothing more). */
+const MAX_HOPS = 16;
+
+export function isCredentialSid(value: string): boolean {
+  return CREDENTIAL.test(value);
+}
+
+/** `Basic base64(user:password)` → [user, password], else undefined. */
+export function parseBasic(header: string | undefined): [string, string] | undefined {
+  if (!header || header.length > 1024 || !header.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return [decoded.slice(0, colon), decoded.slice(colon + 1)];
+}
+
+export function trustList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const raw of entries) {
+    const entry = raw.trim();
+    if (!entry) continue;
+    const [addr = '', bits] = entry.split('/');
+    const family = isIP(addr);
+    if (family === 0) throw new Error(`SWITCHBOARD_TRUSTED_PROXIES: "${entry}" is not an address`);
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(addr, type);
+    else list.addSubnet(addr, Number(bits), type);
+  }
+  return list;
+}
+
+function normalise(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+function trusted(list: BlockList, address: string): boolean {
+  const family = isIP(address);
+  return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * The client's address: the socket's peer, or, when that peer is a trusted proxy, the
+ * right-most X-Forwarded-For hop that is not itself a trusted proxy.
+ */
+export function clientAddress(
+  remote: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  proxies: BlockList,
+): string {
+  let current = normalise(remote ?? '');
+  if (!isIP(current)) return 'unknown';
+  if (!forwardedFor || !trusted(proxies, current)) return current;
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
+  const hops = header.slice(-MAX_HOPS * 48).split(',');
+  for (let i = hops.length - 1; i >= 0 && i >= hops.length - MAX_HOPS; i--) {
+    if (!trusted(proxies, current)) break;
+    const hop = normalise((hops[i] ?? '').trim());
+    if (!isIP(hop)) break;
+    current = hop;
+  }
+  return current;
+}
+
+/**
+ * The resource a request addresses: its route template with every parameter that is a SID
+ * filled in (`/2010-04-01/Accounts/AC…/Keys/SK….json`); other parameters stay as placeholders,
+ * so the number of resources per requester is bounded by routes × SIDs that exist in URLs.
+ */
+export function resourceOf(
+  method: string,
+  template: string | undefined,
+  params: Readonly<Record<string, string | undefined>>,
+): string {
+  if (!template) return `${method} (unmatched)`;
+  const path = template.replace(PARAM, (whole, name: string) => {
+    const value = params[name];
+    return value !== undefined && SID.test(value) ? value : whole;
+  });
+  return `${method} ${path}`;
+}

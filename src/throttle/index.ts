@@ -1,0 +1,18 @@
+// Error-aware API throttling (issue 5): see docs/throttling.md.
+export {
+  Throttle,
+  type RequestFacts,
+  type Ticket,
+  type ThrottleDeps,
+  type VerifiedCredential,
+  type Verifier,
+} from './throttle.js';
+export {
+  DEFAULT_OPTIONS,
+  delayFor,
+  statusMatcher,
+  throttleOptionsFrom,
+  type DelayCurve,
+  type ThrottleOptions,
+} from './options.js';
+export { clientAddress, resourceOf, parseBasic } from './identity.js';
