@@ -26,3 +26,10 @@ export type { Peer, TransportName } from './transport.js';
 export type { NameAddr, SipUri, SipRequest, SipResponse, SipMessage } from './message.js';
 export { formatNameAddr, formatUri } from './message.js';
 export { parseUri, parseNameAddr, parseMessage, SipParseError } from './parser.js';
+export {
+  acceptMedia,
+  answerWithMedia,
+  bindMedia,
+  inviteWithMedia,
+  type AcceptedMedia,
+} from './call-leg.js';
