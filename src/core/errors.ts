@@ -81,6 +81,14 @@ export const Errors = {
   queueOverflow: spec(30001, 429, 'Queue overflow'),
   invalidMessagingService: spec(21701, 400, 'The Messaging Service does not exist'),
   serviceHasNoSenders: spec(21704, 400, 'The Messaging Service contains no phone numbers'),
+  // Voice modules, numbers and billing (issue 4).
+  invalidApplicationSid: spec(21218, 400, 'Invalid ApplicationSid'),
+  applicationNotAccessible: spec(21420, 400, 'ApplicationSid is not accessible'),
+  invalidPhoneNumber: spec(21421, 400, 'PhoneNumber is invalid'),
+  phoneNumberNotAvailable: spec(21422, 400, 'PhoneNumber is not available'),
+  moduleCodeInUse: spec(20409, 409, 'ModuleCode is already in use'),
+  userAccountNotActive: spec(10001, 403, 'Account is not active'),
+  spendLimitReached: spec(86002, 403, 'Spend limit reached: insufficient funds for this account'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorName = keyof typeof Errors;

@@ -24,3 +24,36 @@ export { CallStore } from './calls/call-store.js';
 export { callRoutes } from './calls/routes.js';
 export { migrations as callMigrations } from './calls/tables.js';
 export { parseTwiml, TwimlError } from './twiml/parse.js';
+
+// ---- modules, numbers, dispatcher, policy (resources & metering half of issue 4) ----
+export {
+  Modules,
+  applicationRoutes,
+  applicationJson,
+  canUseModule,
+  dispatch,
+  isVisibleTo,
+  parseModuleRef,
+  toModuleInfo,
+  validateModuleCode,
+  migrations as moduleMigrations,
+  type ApplicationRow,
+  type DispatchDeps,
+  type DispatchTarget,
+  type HttpMethod,
+  type ModuleInfo,
+  type PolicyDecision,
+  type PolicyDeps,
+  type Visibility,
+} from './modules/index.js';
+export {
+  Numbers,
+  numberRoutes,
+  numberJson,
+  parseAddress,
+  routeKeys,
+  migrations as numberMigrations,
+  type NumberRoute,
+  type NumberRow,
+} from './numbers/index.js';
+// ---- end modules/numbers block ----

@@ -1,0 +1,230 @@
+import { formatMicros, parseCurrency, parseMicros } from '../../billing/index.js';
+import { Errors, TwilioError, rfc2822 } from '../../core/index.js';
+import {
+  PAGE_PARAMS,
+  listPage2010,
+  type Input,
+  type ParamSpec,
+  type RestRequest,
+  type RestRoute,
+} from '../../core/rest.js';
+import { type ApplicationInput, type Modules, validateModuleCode } from './modules.js';
+import { METHODS, optionalUrl } from './params.js';
+import type { ApplicationRow, HttpMethod, Visibility } from './tables.js';
+
+const BASE = '/2010-04-01/Accounts/:AccountSid/Applications';
+const VISIBILITIES = ['private', 'shared', 'public'] as const;
+
+const WRITE_PARAMS: readonly ParamSpec[] = [
+  { name: 'FriendlyName', type: 'string', max: 64 },
+  { name: 'ApiVersion', type: 'enum', values: ['2010-04-01', '2008-08-01'] },
+  { name: 'VoiceUrl', type: 'string', max: 2048 },
+  { name: 'VoiceMethod', type: 'enum', values: METHODS },
+  { name: 'VoiceFallbackUrl', type: 'string', max: 2048 },
+  { name: 'VoiceFallbackMethod', type: 'enum', values: METHODS },
+  { name: 'StatusCallback', type: 'string', max: 2048 },
+  { name: 'StatusCallbackMethod', type: 'enum', values: METHODS },
+  { name: 'VoiceCallerIdLookup', type: 'bool' },
+  { name: 'SmsUrl', type: 'string', max: 2048 },
+  { name: 'SmsMethod', type: 'enum', values: METHODS },
+  { name: 'SmsFallbackUrl', type: 'string', max: 2048 },
+  { name: 'SmsFallbackMethod', type: 'enum', values: METHODS },
+  { name: 'SmsStatusCallback', type: 'string', max: 2048 },
+  { name: 'MessageStatusCallback', type: 'string', max: 2048 },
+  { name: 'PublicApplicationConnectEnabled', type: 'bool' },
+  // Extensions: the module's identity, who may use it, and its usage plan.
+  {
+    name: 'ModuleCode',
+    type: 'string',
+    max: 128,
+    description: 'Platform-wide unique identity code (e.g. voicemail, acme.ivr); empty clears',
+  },
+  {
+    name: 'Visibility',
+    type: 'enum',
+    values: VISIBILITIES,
+    description: 'private (publisher only), shared (SharedWith accounts), public (anyone)',
+  },
+  { name: 'SharedWith', type: 'list', description: 'Account SIDs that may use a shared module' },
+  { name: 'PerMinuteRate', type: 'string', max: 20, description: 'Price per minute (decimal)' },
+  {
+    name: 'BillingIncrement',
+    type: 'int',
+    min: 1,
+    max: 3600,
+    description: 'Seconds; time is billed in whole increments, rounded up',
+  },
+  {
+    name: 'PerInvocationFee',
+    type: 'string',
+    max: 20,
+    description: 'Fee per invocation (decimal)',
+  },
+  { name: 'Currency', type: 'string', max: 3, description: 'ISO 4217 code (default USD)' },
+];
+
+function bool(v: boolean | undefined): number | undefined {
+  return v === undefined ? undefined : v ? 1 : 0;
+}
+
+function readInput(input: Input): ApplicationInput {
+  const code = input.string('ModuleCode');
+  const shared = input.list('SharedWith');
+  for (const sid of shared ?? []) {
+    if (!/^AC[0-9a-f]{32}$/.test(sid)) {
+      throw new TwilioError(
+        Errors.invalidParameter,
+        `SharedWith ${sid.slice(0, 40)} is not an AC SID`,
+      );
+    }
+  }
+  const rate = input.string('PerMinuteRate');
+  const fee = input.string('PerInvocationFee');
+  const currency = input.string('Currency');
+  const method = (name: string) => input.string(name) as HttpMethod | undefined;
+  return {
+    friendly_name: input.string('FriendlyName'),
+    api_version: input.string('ApiVersion'),
+    voice_url: optionalUrl(input, 'VoiceUrl'),
+    voice_method: method('VoiceMethod'),
+    voice_fallback_url: optionalUrl(input, 'VoiceFallbackUrl'),
+    voice_fallback_method: method('VoiceFallbackMethod'),
+    status_callback: optionalUrl(input, 'StatusCallback'),
+    status_callback_method: method('StatusCallbackMethod'),
+    voice_caller_id_lookup: bool(input.bool('VoiceCallerIdLookup')),
+    sms_url: optionalUrl(input, 'SmsUrl'),
+    sms_method: method('SmsMethod'),
+    sms_fallback_url: optionalUrl(input, 'SmsFallbackUrl'),
+    sms_fallback_method: method('SmsFallbackMethod'),
+    sms_status_callback: optionalUrl(input, 'SmsStatusCallback'),
+    message_status_callback: optionalUrl(input, 'MessageStatusCallback'),
+    public_application_connect_enabled: bool(input.bool('PublicApplicationConnectEnabled')),
+    module_code:
+      code === undefined ? undefined : code.trim() === '' ? null : validateModuleCode(code.trim()),
+    visibility: input.string('Visibility') as Visibility | undefined,
+    shared_with: shared,
+    per_minute_rate_micros: rate === undefined ? undefined : parseMicros('PerMinuteRate', rate),
+    billing_increment: input.int('BillingIncrement'),
+    per_invocation_fee_micros: fee === undefined ? undefined : parseMicros('PerInvocationFee', fee),
+    currency: currency === undefined ? undefined : parseCurrency('Currency', currency),
+  };
+}
+
+export function applicationJson(
+  row: ApplicationRow,
+  sharedWith: readonly string[],
+): Record<string, unknown> {
+  return {
+    account_sid: row.account_sid,
+    api_version: row.api_version,
+    date_created: rfc2822(row.date_created),
+    date_updated: rfc2822(row.date_updated),
+    friendly_name: row.friendly_name,
+    message_status_callback: row.message_status_callback,
+    sid: row.sid,
+    sms_fallback_method: row.sms_fallback_method,
+    sms_fallback_url: row.sms_fallback_url,
+    sms_method: row.sms_method,
+    sms_status_callback: row.sms_status_callback,
+    sms_url: row.sms_url,
+    status_callback: row.status_callback,
+    status_callback_method: row.status_callback_method,
+    uri: `/2010-04-01/Accounts/${row.account_sid}/Applications/${row.sid}.json`,
+    voice_caller_id_lookup: row.voice_caller_id_lookup === 1,
+    voice_fallback_method: row.voice_fallback_method,
+    voice_fallback_url: row.voice_fallback_url,
+    voice_method: row.voice_method,
+    voice_url: row.voice_url,
+    public_application_connect_enabled: row.public_application_connect_enabled === 1,
+    // Extensions.
+    module_code: row.module_code,
+    visibility: row.visibility,
+    shared_with: sharedWith,
+    per_minute_rate: formatMicros(row.per_minute_rate_micros),
+    billing_increment: row.billing_increment,
+    per_invocation_fee: formatMicros(row.per_invocation_fee_micros),
+    currency: row.currency,
+  };
+}
+
+/** Applications (AP…) as modules: Twilio's CRUD plus the module extension fields. */
+export function applicationRoutes(
+  modules: Modules,
+  hooks: { onDelete?: (applicationSid: string) => Promise<void> } = {},
+): RestRoute[] {
+  const show = async (row: ApplicationRow) => applicationJson(row, await modules.sharesOf(row.sid));
+  const page = (req: RestRequest) => ({ size: req.page.pageSize, after: req.page.after });
+  return [
+    {
+      method: 'POST',
+      domain: 'api',
+      path: `${BASE}.json`,
+      summary: 'Create an application (a module: ModuleCode, Visibility, SharedWith, usage plan)',
+      params: WRITE_PARAMS,
+      async handler(req) {
+        const row = await modules.create(req.account.sid, readInput(req.input));
+        return { status: 201, body: await show(row) };
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'api',
+      path: `${BASE}.json`,
+      summary: "List the account's applications",
+      paged: true,
+      params: [{ name: 'FriendlyName', type: 'string', max: 64 }, ...PAGE_PARAMS],
+      async handler(req) {
+        const friendlyName = req.input.string('FriendlyName');
+        const rows = await modules.list(req.account.sid, { friendlyName }, page(req));
+        const more = rows.length > req.page.pageSize;
+        const items = more ? rows.slice(0, -1) : rows;
+        const last = items.at(-1);
+        return listPage2010(
+          req,
+          'applications',
+          await Promise.all(items.map(show)),
+          more && last ? [last.date_created, last.sid] : undefined,
+          { FriendlyName: friendlyName },
+        );
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'api',
+      path: `${BASE}/:Sid.json`,
+      summary: 'Fetch an application',
+      async handler(req) {
+        return {
+          status: 200,
+          body: await show(await modules.get(req.account.sid, req.params.Sid ?? '')),
+        };
+      },
+    },
+    {
+      method: 'POST',
+      domain: 'api',
+      path: `${BASE}/:Sid.json`,
+      summary: 'Update an application',
+      params: WRITE_PARAMS,
+      async handler(req) {
+        const row = await modules.update(
+          req.account.sid,
+          req.params.Sid ?? '',
+          readInput(req.input),
+        );
+        return { status: 200, body: await show(row) };
+      },
+    },
+    {
+      method: 'DELETE',
+      domain: 'api',
+      path: `${BASE}/:Sid.json`,
+      summary: 'Delete an application',
+      async handler(req) {
+        await modules.delete(req.account.sid, req.params.Sid ?? '');
+        await hooks.onDelete?.(req.params.Sid ?? '');
+        return { status: 204, body: undefined };
+      },
+    },
+  ];
+}
