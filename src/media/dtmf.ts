@@ -59,15 +59,21 @@ export interface ReceivedDigit {
 export class DtmfReceiver {
   private current:
     { timestamp: number; event: number; duration: number; lastTick: number } | undefined;
-  private readonly finished: number[] = [];
+  private readonly finished: { timestamp: number; tick: number }[] = [];
 
   constructor(private readonly emit: (d: ReceivedDigit) => void) {}
 
-  /** Feed one telephone-event packet (its RTP timestamp and payload) at clock tick `tick`. */
-  onPacket(timestamp: number, payload: Uint8Array, tick: number): void {
+  /**
+   * Feed one telephone-event packet (RTP timestamp, marker bit, payload) at clock tick `tick`.
+   * A packet of an event already reported is a retransmission, unless it carries the marker
+   * bit of a new event start a while later (a sender replaying the same capture twice).
+   */
+  onPacket(timestamp: number, payload: Uint8Array, tick: number, marker = false): void {
     const e = parseTelephoneEvent(payload);
     if (!e || digitOfEvent(e.event) === undefined) return;
-    if (this.finished.includes(timestamp)) return; // retransmitted end packet
+    const seen = this.finished.find((f) => f.timestamp === timestamp);
+    if (seen && !(marker && !e.end && tick - seen.tick > 2)) return;
+    if (seen) this.finished.splice(this.finished.indexOf(seen), 1);
     if (this.current && this.current.timestamp !== timestamp) this.finish();
     if (!this.current) this.current = { timestamp, event: e.event, duration: 0, lastTick: tick };
     this.current.duration = Math.max(this.current.duration, e.duration);
@@ -84,7 +90,7 @@ export class DtmfReceiver {
     const c = this.current;
     if (!c) return;
     this.current = undefined;
-    this.finished.push(c.timestamp);
+    this.finished.push({ timestamp: c.timestamp, tick: c.lastTick });
     if (this.finished.length > 8) this.finished.shift();
     const digit = digitOfEvent(c.event);
     if (digit !== undefined) this.emit({ digit, durationMs: Math.round(c.duration / 8) });

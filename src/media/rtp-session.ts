@@ -307,7 +307,12 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
     const pt = packet.payloadType;
     const audio = this.audio;
     if (audio?.telephoneEvent !== undefined && pt === audio.telephoneEvent) {
-      this.dtmfIn.onPacket(packet.timestamp, packet.payload, this.ctx.clock.currentTick);
+      this.dtmfIn.onPacket(
+        packet.timestamp,
+        packet.payload,
+        this.ctx.clock.currentTick,
+        packet.marker,
+      );
       return;
     }
     // Decode whichever law the peer uses (some switch between offered codecs).

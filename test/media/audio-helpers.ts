@@ -94,3 +94,27 @@ export function pcapUdpPayloads(file: Buffer): Buffer[] {
   }
   return out;
 }
+
+/**
+ * Resemblance robust to the gaps a jitter buffer inserts under load: `ref` is cut into
+ * 200 ms windows, each is found in `rec` on its own (lags 0..maxLag), and the fraction of
+ * windows found with a correlation above 0.9 is returned with the median correlation.
+ */
+export function windowedResemblance(
+  ref: Int16Array,
+  rec: Int16Array,
+  maxLag: number,
+): { median: number; fractionAbove09: number } {
+  const win = 1600;
+  const values: number[] = [];
+  for (let start = 0; start + win <= ref.length; start += win) {
+    const part = ref.subarray(start, start + win);
+    const from = Math.max(0, start - 800);
+    values.push(bestCorrelation(part, rec.subarray(from), maxLag).value);
+  }
+  values.sort((a, b) => a - b);
+  return {
+    median: values[Math.floor(values.length / 2)] ?? 0,
+    fractionAbove09: values.filter((v) => v > 0.9).length / Math.max(1, values.length),
+  };
+}

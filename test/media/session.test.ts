@@ -11,7 +11,14 @@ import {
   type MediaEngine,
   type MediaSession,
 } from '../../src/media/index.js';
-import { bestCorrelation, rms, testSignal, waitFor, withTimeout } from './audio-helpers.js';
+import {
+  bestCorrelation,
+  rms,
+  testSignal,
+  waitFor,
+  windowedResemblance,
+  withTimeout,
+} from './audio-helpers.js';
 
 let dir: string;
 let engine: MediaEngine;
@@ -65,11 +72,15 @@ describe('two RTP sessions on 127.0.0.1', () => {
     expect(result.durationMs).toBeGreaterThanOrEqual(1500);
 
     const rec = await readRecording(result.path);
-    const { value, lag } = bestCorrelation(source, rec, 8000);
-    expect(value).toBeGreaterThan(0.95);
+    // Shape: every 200 ms of the source is found in the recording (G.711 keeps ≈0.99).
+    const shape = windowedResemblance(source, rec, 8000);
+    expect(shape.median).toBeGreaterThan(0.95);
+    expect(shape.fractionAbove09).toBeGreaterThanOrEqual(0.75);
+    // Energy: the loud part of the recording carries the source's energy.
+    const { lag } = bestCorrelation(source.subarray(0, 1600), rec, 8000);
     const energy = rms(rec, lag, lag + source.length) / rms(source);
-    expect(energy).toBeGreaterThan(0.9);
-    expect(energy).toBeLessThan(1.1);
+    expect(energy).toBeGreaterThan(0.8);
+    expect(energy).toBeLessThan(1.2);
     expect(a.stats.packetsSent).toBeGreaterThanOrEqual(75);
     expect(b.stats.packetsReceived).toBeGreaterThanOrEqual(75);
     a.close();
@@ -161,8 +172,9 @@ describe('two RTP sessions on 127.0.0.1', () => {
     );
     await new Promise((r) => setTimeout(r, 250));
     const rec = await readRecording((await recording.stop()).path);
-    const { value } = bestCorrelation(source, rec, 8000);
-    expect(value).toBeGreaterThan(0.9);
+    const shape = windowedResemblance(source, rec, 8000);
+    expect(shape.median).toBeGreaterThan(0.9);
+    expect(shape.fractionAbove09).toBeGreaterThanOrEqual(0.6);
     br.stop();
     for (const s of [x, a, b, y]) s.close();
   });
