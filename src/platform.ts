@@ -20,7 +20,7 @@ import {
   migrations as eventMigrations,
   type EventTables,
 } from './events/index.js';
-import { buildHttpServer } from './http/index.js';
+import { buildHttpServer, throttleHook } from './http/index.js';
 import {
   Messaging,
   messagingRoutes,
@@ -28,7 +28,24 @@ import {
 } from './messaging/index.js';
 import { openQueues, migrations as queueMigrations } from './queue/index.js';
 import { openState, type SharedState } from './state/index.js';
+import { noTelephonyDialer, startTelephony, type Telephony } from './telephony/index.js';
+import { Billing, billingRoutes, migrations as billingMigrations } from './billing/index.js';
+import {
+  CallStore,
+  VoiceEngine,
+  callMigrations,
+  callRoutes,
+  segmentMeter,
+  voiceDirectory,
+} from './voice/index.js';
+import {
+  Modules,
+  applicationRoutes,
+  migrations as moduleMigrations,
+} from './voice/modules/index.js';
+import { Numbers, numberRoutes, migrations as numberMigrations } from './voice/numbers/index.js';
 import { openStore, type Migration, type Store } from './store/index.js';
+import { Throttle, throttleOptionsFrom } from './throttle/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -38,6 +55,10 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   ...eventMigrations,
   ...queueMigrations,
   ...messagingMigrations,
+  ...moduleMigrations,
+  ...numberMigrations,
+  ...billingMigrations,
+  ...callMigrations,
 };
 
 export interface Platform {
@@ -51,6 +72,12 @@ export interface Platform {
   readonly http: FastifyInstance;
   readonly metrics: Registry;
   readonly owner: OwnerAccount;
+  readonly voice: VoiceEngine;
+  readonly billing: Billing;
+  readonly modules: Modules;
+  readonly numbers: Numbers;
+  /** Present when SIP is enabled (SWITCHBOARD_SIP). */
+  readonly telephony: Telephony | undefined;
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:3000 */
   readonly url: string;
   stop(): Promise<void>;
@@ -163,7 +190,75 @@ export async function startPlatform(
     routes.push(...messagingRoutes(messaging));
     routes.push(...eventRoutes(store.kysely<EventTables>(), events));
 
+    let url = config.publicUrl ?? `http://127.0.0.1:${config.port}`;
+
+    // ---- voice: modules, numbers, billing, the call engine and the telephony edge
+    const billing = new Billing({ store, logger });
+    const modules = new Modules(store, {
+      accountStatus: async (sid) => (await accounts.find(sid))?.status,
+      spendLimitReached: async (sid) =>
+        (await billing.checkSpend({ accountSid: sid, callSid: '', nowMs: Date.now() })).reached,
+    });
+    const numbers = new Numbers(store, modules);
+    const recovered = await billing.recoverOpenSegments(
+      Date.now(),
+      config.redisUrl ? { staleMs: 60_000 } : {},
+    );
+    if (recovered.length)
+      logger.warn({ segments: recovered.length }, 'closed segments left open by a previous run');
+    const telephony = config.sipEnabled ? await startTelephony(config, logger) : undefined;
+    if (telephony) cleanups.push(() => telephony.close());
+    const meter = segmentMeter(billing, modules, logger);
+    cleanups.push(async () => meter.stop());
+    const calls = new CallStore(store);
+    const directory = voiceDirectory(accounts, modules, numbers);
+    const voice = new VoiceEngine({
+      calls,
+      directory,
+      meter: meter.meter,
+      dialer: telephony?.dialer ?? noTelephonyDialer,
+      state,
+      logger,
+      dataDir: config.dataDir,
+      publicUrl: () => url,
+      // With several nodes sharing the database, a starting node must not end others' calls.
+      recoverOrphans: !config.redisUrl,
+      recordEvent: (e) => events.record(e),
+    });
+    await voice.start();
+    cleanups.push(() => voice.stop());
+    telephony?.accept(voice);
+    routes.push(...callRoutes(calls, voice, directory));
+    routes.push(
+      ...applicationRoutes(modules, { onDelete: (sid) => numbers.detachApplication(sid) }),
+    );
+    routes.push(...numberRoutes(numbers));
+    routes.push(...billingRoutes(billing, { subaccountsOf: (sid) => accounts.subaccountsOf(sid) }));
+    // Billing sweep (issue 4): posts segments left unposted and closes those whose call
+    // stopped beating (a crashed node) at their last known time.
+    const billingSweep = setInterval(() => {
+      billing
+        .recoverOpenSegments(Date.now(), { staleMs: 60_000 })
+        .then(() => billing.runAccounting())
+        .catch((err: unknown) => logger.error({ err }, 'billing sweep failed'));
+    }, 30_000);
+    billingSweep.unref();
+    cleanups.push(async () => clearInterval(billingSweep));
+    await billing.runAccounting();
+
+    // Throttling (issue 5, docs/throttling.md): counters in the shared state, hooks at the edge.
+    const throttle = config.throttle
+      ? new Throttle({
+          state,
+          options: throttleOptionsFrom(config),
+          verify: (username, password) => accounts.authenticate(username, password),
+          logger: logger.child({ component: 'throttle' }),
+          metrics,
+        })
+      : undefined;
+
     const http = buildHttpServer({
+      plugins: throttle ? [throttleHook(throttle)] : [],
       routes,
       auth: accounts,
       events,
@@ -187,7 +282,7 @@ export async function startPlatform(
     await http.listen({ port: config.port, host: config.host });
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = config.publicUrl ?? `http://127.0.0.1:${port}`;
+    url = config.publicUrl ?? `http://127.0.0.1:${port}`;
 
     return {
       config,
@@ -201,6 +296,11 @@ export async function startPlatform(
       metrics,
       owner,
       url,
+      voice,
+      billing,
+      modules,
+      numbers,
+      telephony,
       stop: stopAll,
     };
   } catch (err) {

@@ -300,6 +300,15 @@ export class Accounts {
       .execute();
   }
 
+  async subaccountsOf(sid: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('accounts')
+      .select('sid')
+      .where('parent_sid', '=', sid)
+      .execute();
+    return rows.map((r) => r.sid);
+  }
+
   /** All accounts, for the operator's CLI. */
   async listAll(): Promise<AccountRow[]> {
     return this.db

@@ -24,6 +24,7 @@ export { CallStore } from './calls/call-store.js';
 export { callRoutes } from './calls/routes.js';
 export { migrations as callMigrations } from './calls/tables.js';
 export { parseTwiml, TwimlError } from './twiml/parse.js';
+export { voiceDirectory, segmentMeter } from './wiring.js';
 
 // ---- modules, numbers, dispatcher, policy (resources & metering half of issue 4) ----
 export {

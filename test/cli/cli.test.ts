@@ -47,7 +47,8 @@ afterAll(async () => {
   }
 });
 
-describe('switchboard CLI', () => {
+// Each command is a fresh Node process (about a second, more on a loaded machine).
+describe('switchboard CLI', { timeout: 120_000 }, () => {
   it('prints help with the commands and the configuration table', async () => {
     const { code, stdout } = await cli('--help');
     expect(code).toBe(0);

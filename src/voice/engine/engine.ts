@@ -18,8 +18,10 @@ export interface VoiceEngineOptions {
   readonly state: SharedState;
   readonly logger: Logger;
   readonly dataDir: string;
-  readonly publicUrl: string;
+  readonly publicUrl: () => string;
   readonly webhookTimeoutMs?: number;
+  /** Mark calls left live by a previous run of this (only) node as ended. */
+  readonly recoverOrphans?: boolean;
   readonly recordEvent: (event: {
     accountSid: string;
     kind: 'call';
@@ -304,7 +306,7 @@ export class VoiceEngine {
     row.sip_call_id = outcome.sipCallId ?? null;
     await calls.update(row.sid, { sip_call_id: row.sip_call_id });
     const source = {
-      url: request.url ?? `${this.options.publicUrl}/inline-twiml`,
+      url: request.url ?? `${this.options.publicUrl()}/inline-twiml`,
       method: request.method,
       fallbackUrl: request.fallbackUrl,
       fallbackMethod: request.fallbackMethod,

@@ -39,13 +39,15 @@ export interface VoiceDirectory {
 
 /** Per-module metering of a call: one segment per period a module controls it. */
 export interface SegmentMeter {
+  /** Opens a segment; `reason` is start or redirect. Returns the segment's id. */
   open(
-    call: { callSid: string; accountSid: string },
+    call: { callSid: string; accountSid: string; direction: string },
     moduleSid: string | null,
-    reason: string,
+    reason: 'start' | 'redirect',
     at: number,
   ): Promise<string>;
-  close(segmentId: string, reason: string, at: number): Promise<void>;
+  /** Closes a segment; `reason` is redirect or hangup. */
+  close(segmentId: string, reason: 'redirect' | 'hangup', at: number): Promise<void>;
   /** True when the call's metered cost reached its account's (or its own) spend limit. */
   overSpendLimit(callSid: string, accountSid: string, at: number): Promise<boolean>;
 }

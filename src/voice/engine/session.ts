@@ -19,7 +19,8 @@ export interface SessionDeps {
   readonly dialer: Dialer;
   readonly logger: Logger;
   readonly recordingsDir: string;
-  readonly publicUrl: string;
+  /** Base URL of this platform's API (known once the HTTP server listens). */
+  readonly publicUrl: () => string;
   readonly webhookTimeoutMs: number;
   /** Records a call event in the interaction log. */
   readonly event: (row: CallRow, data: Record<string, unknown>) => void;
@@ -82,6 +83,14 @@ export class CallSession {
     return p;
   }
 
+  private meterKey(): { callSid: string; accountSid: string; direction: string } {
+    return {
+      callSid: this.row.sid,
+      accountSid: this.row.account_sid,
+      direction: this.row.direction,
+    };
+  }
+
   private async setStatus(status: CallStatus, extra: Partial<CallRow> = {}): Promise<void> {
     Object.assign(this.row, extra, { status, date_updated: Date.now() });
     await this.deps.calls.update(this.row.sid, { status, ...extra });
@@ -102,9 +111,9 @@ export class CallSession {
       this.channel.ring();
       this.callbacks.emit('ringing', this.params());
       this.segment = await this.deps.meter.open(
-        { callSid: this.row.sid, accountSid: this.row.account_sid },
+        this.meterKey(),
         this.source.moduleSid,
-        'call-start',
+        'start',
         Date.now(),
       );
       const first = await this.fetch({
@@ -143,9 +152,9 @@ export class CallSession {
   async runOutbound(start: Start): Promise<void> {
     try {
       this.segment = await this.deps.meter.open(
-        { callSid: this.row.sid, accountSid: this.row.account_sid },
+        this.meterKey(),
         this.source.moduleSid,
-        'call-start',
+        'start',
         Date.now(),
       );
       await this.answered();
@@ -284,14 +293,9 @@ export class CallSession {
       return this.fetch({ kind: 'fetch', url, method, params });
     }
     const now = Date.now();
-    if (this.segment) await this.deps.meter.close(this.segment, `redirect:${code}`, now);
+    if (this.segment) await this.deps.meter.close(this.segment, 'redirect', now);
     const { target } = resolution;
-    this.segment = await this.deps.meter.open(
-      { callSid: this.row.sid, accountSid: this.row.account_sid },
-      target.moduleSid,
-      `redirect-from:${this.source.moduleSid ?? 'url'}`,
-      now,
-    );
+    this.segment = await this.deps.meter.open(this.meterKey(), target.moduleSid, 'redirect', now);
     this.source = { ...target };
     await this.deps.calls.update(this.row.sid, { module_sid: target.moduleSid, url: target.url });
     return this.fetch({
@@ -380,7 +384,7 @@ export class CallSession {
     });
     return {
       sid,
-      url: `${this.deps.publicUrl}/2010-04-01/Accounts/${this.row.account_sid}/Recordings/${sid}`,
+      url: `${this.deps.publicUrl()}/2010-04-01/Accounts/${this.row.account_sid}/Recordings/${sid}`,
     };
   }
 

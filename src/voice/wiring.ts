@@ -1,0 +1,132 @@
+// Adapters that give the call engine what it asks for (ports.ts) from the modules, numbers,
+// accounts and billing capabilities.
+import type { Accounts } from '../accounts/index.js';
+import { FREE_PLAN, type Billing } from '../billing/index.js';
+import { isTwilioError, type Logger } from '../core/index.js';
+import type {
+  ModuleResolution,
+  ModuleTarget,
+  SegmentMeter,
+  VoiceDirectory,
+} from './engine/ports.js';
+import { dispatch, type ModuleInfo, type Modules } from './modules/index.js';
+import type { Numbers } from './numbers/index.js';
+
+function targetOf(m: ModuleInfo): ModuleTarget | undefined {
+  if (!m.voiceUrl) return undefined;
+  return {
+    moduleSid: m.sid,
+    url: m.voiceUrl,
+    method: m.voiceMethod,
+    fallbackUrl: m.voiceFallbackUrl,
+    fallbackMethod: m.voiceFallbackMethod,
+  };
+}
+
+export function voiceDirectory(
+  accounts: Accounts,
+  modules: Modules,
+  numbers: Numbers,
+): VoiceDirectory {
+  return {
+    async authToken(accountSid) {
+      const row = await accounts.find(accountSid);
+      return row?.status === 'active' ? row.auth_token : undefined;
+    },
+    async findInboundRoute(to) {
+      const route = await numbers.findRoute(to);
+      if (!route) return undefined;
+      const moduleTarget = route.module ? targetOf(route.module) : undefined;
+      const url = moduleTarget?.url ?? route.url;
+      if (!url) return undefined;
+      return {
+        accountSid: route.accountSid,
+        moduleSid: route.module?.sid ?? null,
+        url,
+        method: moduleTarget?.method ?? route.method,
+        fallbackUrl: moduleTarget?.fallbackUrl ?? route.fallbackUrl,
+        fallbackMethod: moduleTarget?.fallbackMethod ?? route.fallbackMethod,
+        statusCallback: route.statusCallback ?? route.module?.statusCallback ?? null,
+        statusCallbackMethod: route.statusCallback
+          ? route.statusCallbackMethod
+          : (route.module?.statusCallbackMethod ?? 'POST'),
+      };
+    },
+    async resolveModule(accountSid, code): Promise<ModuleResolution> {
+      try {
+        const t = await dispatch(modules, code, accountSid);
+        return {
+          ok: true,
+          target: {
+            moduleSid: t.module.sid,
+            url: t.url,
+            method: t.method,
+            fallbackUrl: t.fallbackUrl,
+            fallbackMethod: t.fallbackMethod,
+          },
+        };
+      } catch (e) {
+        if (isTwilioError(e)) return { ok: false, code: e.code, message: e.message };
+        throw e;
+      }
+    },
+    async moduleBySid(accountSid, sid) {
+      const m = await modules.findBySid(sid);
+      if (!m) return undefined;
+      try {
+        const t = await dispatch(modules, m.moduleCode ?? '', accountSid);
+        return targetOf(t.module);
+      } catch {
+        // A module without a code is usable only by its own account.
+        return m.accountSid === accountSid ? targetOf(m) : undefined;
+      }
+    },
+  };
+}
+
+const HEARTBEAT_MS = 5000;
+
+/**
+ * Segments through billing. Open segments are touched every few seconds, so that a crash
+ * loses at most that much metered time: on restart they close at their last known time.
+ */
+export function segmentMeter(
+  billing: Billing,
+  modules: Modules,
+  logger: Logger,
+): { meter: SegmentMeter; stop(): void } {
+  const open = new Set<string>();
+  const heartbeat = setInterval(() => {
+    if (open.size === 0) return;
+    billing
+      .touch([...open], Date.now())
+      .catch((err: unknown) => logger.error({ err }, 'segment heartbeat failed'));
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  const meter: SegmentMeter = {
+    async open(call, moduleSid, reason, at) {
+      const m = moduleSid ? await modules.findBySid(moduleSid) : undefined;
+      const row = await billing.openSegment({
+        callSid: call.callSid,
+        moduleSid: m?.sid ?? null,
+        moduleCode: m?.moduleCode ?? null,
+        publisherAccountSid: m?.accountSid ?? call.accountSid,
+        userAccountSid: call.accountSid,
+        direction: call.direction,
+        plan: m?.plan ?? FREE_PLAN,
+        startedMs: at,
+        reason,
+      });
+      open.add(row.sid);
+      return row.sid;
+    },
+    async close(segmentId, reason, at) {
+      open.delete(segmentId);
+      await billing.closeSegment(segmentId, at, reason);
+    },
+    async overSpendLimit(callSid, accountSid, at) {
+      return (await billing.checkSpend({ accountSid, callSid, nowMs: at })).reached;
+    },
+  };
+  return { meter, stop: () => clearInterval(heartbeat) };
+}
