@@ -20,6 +20,8 @@ export interface ClockStats {
   /** Lateness of each fire behind its deadline, ms (last 3000 fires). */
   lateness: Float64Array;
   skipped: number;
+  /** Time spent running handlers per tick, ms (same ring as lateness). */
+  work: Float64Array;
 }
 
 export class MediaClock {
@@ -34,6 +36,7 @@ export class MediaClock {
   private subscribers = 0;
   private skipped = 0;
   private readonly lateRing = new Float64Array(3000);
+  private readonly workRing = new Float64Array(3000);
   private lateCount = 0;
   onError: (err: unknown) => void = () => undefined;
 
@@ -61,7 +64,12 @@ export class MediaClock {
 
   stats(): ClockStats {
     const n = Math.min(this.lateCount, this.lateRing.length);
-    return { ticks: this.lateCount, lateness: this.lateRing.slice(0, n), skipped: this.skipped };
+    return {
+      ticks: this.lateCount,
+      lateness: this.lateRing.slice(0, n),
+      skipped: this.skipped,
+      work: this.workRing.slice(0, n),
+    };
   }
 
   stop(): void {
@@ -99,11 +107,15 @@ export class MediaClock {
     while (this.tick < due && this.subscribers > 0) {
       this.tick++;
       const late = now - (this.start + this.tick * TICK_MS);
-      this.lateRing[this.lateCount++ % this.lateRing.length] = late;
+      const slot = this.lateCount++ % this.lateRing.length;
+      this.lateRing[slot] = late;
+      const began = performance.now();
       this.runPhase('receive');
       this.runPhase('send');
       this.runPhase('after');
-      due = Math.floor((performance.now() - this.start) / TICK_MS);
+      const ended = performance.now();
+      this.workRing[slot] = ended - began;
+      due = Math.floor((ended - this.start) / TICK_MS);
       if (due - this.tick > MAX_CATCH_UP) break;
     }
     if (this.subscribers > 0) this.schedule();

@@ -396,8 +396,8 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
 
   private readonly onAfterTick = (tick: number): void => {
     if (tick % 50 !== 0 || this.timedOut || this.rtpTimeoutS <= 0 || !this.audio) return;
-    const d = this.direction;
-    if (d !== 'sendrecv' && d !== 'recvonly') return; // the peer is not expected to send
+    // Only while the call is not on hold: a holding peer may legitimately send nothing.
+    if (this.direction !== 'sendrecv') return;
     if (performance.now() - this.lastRx > this.rtpTimeoutS * 1000) {
       this.timedOut = true;
       this.ctx.logger?.info({ session: this.id, timeoutS: this.rtpTimeoutS }, 'RTP timeout');

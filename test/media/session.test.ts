@@ -65,6 +65,7 @@ describe('two RTP sessions on 127.0.0.1', () => {
     expect(prompt.samples.length).toBe(source.length);
 
     const recording = engine.record(b, join(dir, 'rec.wav'), { mode: 'in' });
+    const both = engine.record(a, join(dir, 'both.wav')); // a's leg, both directions mixed
     const playback = a.play(prompt);
     expect(await withTimeout(playback.done, 10_000, 'playback')).toBe('finished');
     await new Promise((r) => setTimeout(r, 200)); // let the tail arrive
@@ -81,6 +82,9 @@ describe('two RTP sessions on 127.0.0.1', () => {
     const energy = rms(rec, lag, lag + source.length) / rms(source);
     expect(energy).toBeGreaterThan(0.8);
     expect(energy).toBeLessThan(1.2);
+    // The mixed recording of the sending leg holds what it sent, sample-exact.
+    const mixed = await readRecording((await both.stop()).path);
+    expect(bestCorrelation(source, mixed, 8000).value).toBeGreaterThan(0.99);
     expect(a.stats.packetsSent).toBeGreaterThanOrEqual(75);
     expect(b.stats.packetsReceived).toBeGreaterThanOrEqual(75);
     a.close();
