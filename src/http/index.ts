@@ -5,3 +5,4 @@ export {
   type RequestRecorder,
 } from './server.js';
 export { openApiDocument } from './openapi.js';
+export { throttleHook, THROTTLE_DELAY_HEADER } from './throttle-hook.js';

@@ -210,14 +210,17 @@ export class Throttle {
     }
   }
 
-  /** Reports how the request ended: frees its slot and counts it as an error or a success. */
-  async end(ticket: Ticket, status: number): Promise<void> {
+  /**
+   * Reports how the request ended: frees its slot and counts it as an error or a success.
+   * `undefined` when no answer was sent (the client left): the slot is freed, nothing counted.
+   */
+  async end(ticket: Ticket, status: number | undefined): Promise<void> {
     try {
       const slot = ticket.slot;
       ticket.slot = undefined;
       const work: Promise<unknown>[] = [];
       if (slot) work.push(this.state.release(slot.key, slot.holder));
-      if (!ticket.refusal) {
+      if (!ticket.refusal && status !== undefined) {
         const key = this.errorKey(ticket.requester, ticket.resource);
         if (this.o.isError(status)) {
           this.tracked.set(key, true);

@@ -51,6 +51,8 @@ export async function startTestPlatform(overrides: Overrides = {}): Promise<Test
       accountSid,
       authToken,
       sipEnabled: false,
+      // Tests of other capabilities send errors on purpose; throttle tests turn it on.
+      throttle: false,
       redisPrefix: `sbt:${randomBytes(4).toString('hex')}:`,
       ...(schema ? { databaseSchema: schema } : {}),
       ...overrides,
