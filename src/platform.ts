@@ -1,0 +1,310 @@
+// The composition root: reads configuration, opens the ports, builds each capability and the
+// edges, and starts them. Nothing else in the tree knows which backends run.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import { sql } from 'kysely';
+import {
+  Accounts,
+  accountRoutes,
+  migrations as accountMigrations,
+  type OwnerAccount,
+} from './accounts/index.js';
+import type { Config, Logger } from './core/index.js';
+import { createLogger } from './core/index.js';
+import type { RestRoute } from './core/rest.js';
+import {
+  EventLog,
+  eventRoutes,
+  migrations as eventMigrations,
+  type EventTables,
+} from './events/index.js';
+import { buildHttpServer, throttleHook } from './http/index.js';
+import {
+  Messaging,
+  messagingRoutes,
+  migrations as messagingMigrations,
+} from './messaging/index.js';
+import { openQueues, migrations as queueMigrations } from './queue/index.js';
+import { openState, type SharedState } from './state/index.js';
+import { noTelephonyDialer, startTelephony, type Telephony } from './telephony/index.js';
+import { Billing, billingRoutes, migrations as billingMigrations } from './billing/index.js';
+import {
+  CallStore,
+  VoiceEngine,
+  callMigrations,
+  callRoutes,
+  segmentMeter,
+  voiceDirectory,
+} from './voice/index.js';
+import {
+  Modules,
+  applicationRoutes,
+  migrations as moduleMigrations,
+} from './voice/modules/index.js';
+import { Numbers, numberRoutes, migrations as numberMigrations } from './voice/numbers/index.js';
+import { openStore, type Migration, type Store } from './store/index.js';
+import { Throttle, throttleOptionsFrom } from './throttle/index.js';
+
+export const VERSION = '0.1.0';
+
+/** Every capability's migrations, applied at start and by `switchboard migrate`. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  ...accountMigrations,
+  ...eventMigrations,
+  ...queueMigrations,
+  ...messagingMigrations,
+  ...moduleMigrations,
+  ...numberMigrations,
+  ...billingMigrations,
+  ...callMigrations,
+};
+
+export interface Platform {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly state: SharedState;
+  readonly accounts: Accounts;
+  readonly events: EventLog;
+  readonly messaging: Messaging;
+  readonly http: FastifyInstance;
+  readonly metrics: Registry;
+  readonly owner: OwnerAccount;
+  readonly voice: VoiceEngine;
+  readonly billing: Billing;
+  readonly modules: Modules;
+  readonly numbers: Numbers;
+  /** Present when SIP is enabled (SWITCHBOARD_SIP). */
+  readonly telephony: Telephony | undefined;
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function openConfiguredStore(config: Config): Promise<Store> {
+  return openStore({
+    databaseUrl: config.databaseUrl,
+    schema: config.databaseSchema,
+    dataDir: config.dataDir,
+  });
+}
+
+const CREDENTIALS_FILE = 'owner-credentials.json';
+
+/** Saves the owner credentials readable by the owner only, so a newcomer can find them again. */
+function saveOwnerCredentials(dataDir: string, owner: OwnerAccount): string {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, CREDENTIALS_FILE);
+  writeFileSync(
+    path,
+    JSON.stringify({ accountSid: owner.sid, authToken: owner.authToken }, null, 2) + '\n',
+    {
+      mode: 0o600,
+    },
+  );
+  chmodSync(path, 0o600);
+  return path;
+}
+
+export function readOwnerCredentials(
+  dataDir: string,
+): { accountSid: string; authToken: string } | undefined {
+  const path = join(dataDir, CREDENTIALS_FILE);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as { accountSid: string; authToken: string };
+}
+
+export async function startPlatform(
+  config: Config,
+  options: { logger?: Logger } = {},
+): Promise<Platform> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = await openConfiguredStore(config);
+  const cleanups: (() => Promise<void>)[] = [() => store.close()];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.error({ err }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    const applied = await store.migrate(MIGRATIONS);
+    if (applied.length) logger.info({ applied }, 'database migrated');
+
+    const state = await openState({ redisUrl: config.redisUrl, prefix: config.redisPrefix });
+    cleanups.push(() => state.close());
+
+    const accounts = new Accounts(store);
+    const owner = await accounts.ensureOwner({
+      sid: config.accountSid,
+      authToken: config.authToken,
+    });
+    if (owner.created) saveOwnerCredentials(config.dataDir, owner);
+
+    const events = new EventLog(store, logger);
+    cleanups.push(() => events.close());
+
+    // Messaging (issue 6): one durable queue per provider (SQL store, or BullMQ when REDIS_URL
+    // is set) and one worker per provider, started here and stopped before the store closes.
+    const queues = openQueues({ store, redisUrl: config.redisUrl, prefix: config.redisPrefix });
+    cleanups.push(() => queues.close());
+    const messaging = new Messaging({
+      store,
+      queues,
+      logger: logger.child({ component: 'messaging' }),
+      authToken: async (sid) => (await accounts.find(sid))?.auth_token,
+    });
+    await messaging.start();
+    cleanups.push(() => messaging.stop());
+
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    new Gauge({
+      name: 'switchboard_event_log_pending',
+      help: 'Interaction events waiting to be written',
+      registers: [metrics],
+      collect() {
+        this.set(events.pending);
+      },
+    });
+
+    const routes: RestRoute[] = [];
+    // Computed once, after every capability has added its routes.
+    let subresourceNames: string[] | undefined;
+    const subresources = () =>
+      (subresourceNames ??= [
+        ...new Set(
+          routes
+            .map(
+              (r) => /^\/2010-04-01\/Accounts\/:AccountSid\/([A-Za-z]+)\.json$/.exec(r.path)?.[1],
+            )
+            .filter((n): n is string => n !== undefined),
+        ),
+      ]);
+    routes.push(...accountRoutes(accounts, subresources));
+    routes.push(...messagingRoutes(messaging));
+    routes.push(...eventRoutes(store.kysely<EventTables>(), events));
+
+    let url = config.publicUrl ?? `http://127.0.0.1:${config.port}`;
+
+    // ---- voice: modules, numbers, billing, the call engine and the telephony edge
+    const billing = new Billing({ store, logger });
+    const modules = new Modules(store, {
+      accountStatus: async (sid) => (await accounts.find(sid))?.status,
+      spendLimitReached: async (sid) =>
+        (await billing.checkSpend({ accountSid: sid, callSid: '', nowMs: Date.now() })).reached,
+    });
+    const numbers = new Numbers(store, modules);
+    const recovered = await billing.recoverOpenSegments(
+      Date.now(),
+      config.redisUrl ? { staleMs: 60_000 } : {},
+    );
+    if (recovered.length)
+      logger.warn({ segments: recovered.length }, 'closed segments left open by a previous run');
+    const telephony = config.sipEnabled ? await startTelephony(config, logger) : undefined;
+    if (telephony) cleanups.push(() => telephony.close());
+    const meter = segmentMeter(billing, modules, logger);
+    cleanups.push(async () => meter.stop());
+    const calls = new CallStore(store);
+    const directory = voiceDirectory(accounts, modules, numbers);
+    const voice = new VoiceEngine({
+      calls,
+      directory,
+      meter: meter.meter,
+      dialer: telephony?.dialer ?? noTelephonyDialer,
+      state,
+      logger,
+      dataDir: config.dataDir,
+      publicUrl: () => url,
+      // With several nodes sharing the database, a starting node must not end others' calls.
+      recoverOrphans: !config.redisUrl,
+      recordEvent: (e) => events.record(e),
+    });
+    await voice.start();
+    cleanups.push(() => voice.stop());
+    telephony?.accept(voice);
+    routes.push(...callRoutes(calls, voice, directory));
+    routes.push(
+      ...applicationRoutes(modules, { onDelete: (sid) => numbers.detachApplication(sid) }),
+    );
+    routes.push(...numberRoutes(numbers));
+    routes.push(...billingRoutes(billing, { subaccountsOf: (sid) => accounts.subaccountsOf(sid) }));
+    // Billing sweep (issue 4): posts segments left unposted and closes those whose call
+    // stopped beating (a crashed node) at their last known time.
+    const billingSweep = setInterval(() => {
+      billing
+        .recoverOpenSegments(Date.now(), { staleMs: 60_000 })
+        .then(() => billing.runAccounting())
+        .catch((err: unknown) => logger.error({ err }, 'billing sweep failed'));
+    }, 30_000);
+    billingSweep.unref();
+    cleanups.push(async () => clearInterval(billingSweep));
+    await billing.runAccounting();
+
+    // Throttling (issue 5, docs/throttling.md): counters in the shared state, hooks at the edge.
+    const throttle = config.throttle
+      ? new Throttle({
+          state,
+          options: throttleOptionsFrom(config),
+          verify: (username, password) => accounts.authenticate(username, password),
+          logger: logger.child({ component: 'throttle' }),
+          metrics,
+        })
+      : undefined;
+
+    const http = buildHttpServer({
+      plugins: throttle ? [throttleHook(throttle)] : [],
+      routes,
+      auth: accounts,
+      events,
+      metrics,
+      logger,
+      bodyLimit: config.bodyLimit,
+      version: VERSION,
+      health: async () => {
+        const database = await sql`select 1`
+          .execute(store.kysely())
+          .then(() => 'ok')
+          .catch((e: Error) => `error: ${e.message}`);
+        const sharedState = await state
+          .get('healthz')
+          .then(() => 'ok')
+          .catch((e: Error) => `error: ${e.message}`);
+        return { database, state: sharedState };
+      },
+    });
+    cleanups.push(() => http.close());
+    await http.listen({ port: config.port, host: config.host });
+    const address = http.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    url = config.publicUrl ?? `http://127.0.0.1:${port}`;
+
+    return {
+      config,
+      logger,
+      store,
+      state,
+      accounts,
+      events,
+      messaging,
+      http,
+      metrics,
+      owner,
+      url,
+      voice,
+      billing,
+      modules,
+      numbers,
+      telephony,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
