@@ -118,6 +118,9 @@ console.log(
   `  clock lateness: p50 ${fmt(late[Math.floor(late.length / 2)])} ms, p99 ${fmt(late[Math.floor(late.length * 0.99)])} ms, skipped ticks ${clock.skipped}`,
 );
 console.log(
+  `  work per tick (all sessions): p50 ${fmt(work[Math.floor(work.length / 2)])} ms, p99 ${fmt(work[Math.floor(work.length * 0.99)])} ms`,
+);
+console.log(
   `  CPU (engine process): ${fmt(((cpu.user + cpu.system) / 1000 / elapsed) * 100)} % of one core`,
 );
 console.log(
