@@ -31,7 +31,8 @@ export interface CarrierState {
 }
 
 export interface CarrierEvents {
-  receipt: [Receipt];
+  /** A delivery receipt; call `stored` once it is durably recorded (the carrier then acks it). */
+  receipt: [Receipt, () => void];
   inbound: [InboundSms];
   state: [CarrierState];
 }

@@ -3,5 +3,4 @@ export { messagingRoutes } from './routes.js';
 export { migrations, type MessagingTables } from './tables.js';
 export { DEFAULT_WEIGHTS, type RouteWeights } from './router.js';
 export { TestSmsc, type SmscBehaviour } from './smpp/test-smsc.js';
-export { twilioSignature } from './webhooks.js';
 export { describeText } from './encoding.js';

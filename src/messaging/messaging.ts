@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { fail, newSid, type Logger } from '../core/index.js';
 import type { Queues } from '../queue/index.js';
 import type { Store } from '../store/index.js';
+import { callWebhook } from '../webhook/index.js';
 import type { Carrier, InboundSms } from './carrier.js';
 import { describeText } from './encoding.js';
 import { DEFAULT_WEIGHTS, decide, priceFor, type Candidate, type RouteWeights } from './router.js';
@@ -18,7 +19,6 @@ import type {
   ProviderRow,
   ServiceRow,
 } from './tables.js';
-import { postSigned } from './webhooks.js';
 import { ProviderWorker, type SmsJob, type WorkerHooks } from './worker.js';
 
 export interface MessagingOptions {
@@ -32,6 +32,11 @@ export interface MessagingOptions {
   readonly carrierFor?: (row: ProviderRow) => Carrier;
   /** Webhook retry attempts (default 3). */
   readonly webhookAttempts?: number;
+  /**
+   * How long a claimed message stays invisible to other claimers (default 15 s): after a crash,
+   * the time before its queued messages are picked up again.
+   */
+  readonly leaseMs?: number;
 }
 
 /** One entry of a message's routing log (the `routing` extension field). */
@@ -106,8 +111,13 @@ export class Messaging {
   /** carrier id -> message being tracked for receipts */
   private readonly tracked = new Map<string, Tracked>();
   /** Receipts that arrived before their submit result was recorded. */
-  private readonly early = new Map<string, { provider: string; receipt: Receipt; at: number }>();
+  private readonly early = new Map<
+    string,
+    { provider: string; receipt: Receipt; stored: () => void; at: number }
+  >();
   private writes: ((trx: Kysely<MessagingTables>) => Promise<unknown>)[] = [];
+  /** Run after the transaction holding the pending writes has committed. */
+  private afterWrites: (() => void)[] = [];
   private flushing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly callbacks = new Map<string, Promise<void>>();
@@ -141,11 +151,13 @@ export class Messaging {
 
   private async startProvider(row: ProviderRow): Promise<void> {
     const carrier = this.o.carrierFor ? this.o.carrierFor(row) : this.defaultCarrier(row);
-    const queue = await this.o.queues.open<SmsJob>(`sms-${row.sid}`, { leaseMs: 60_000 });
+    const queue = await this.o.queues.open<SmsJob>(`sms-${row.sid}`, {
+      leaseMs: this.o.leaseMs ?? 15_000,
+    });
     const worker = new ProviderWorker(row, carrier, queue, this.hooks, (msg, extra) =>
       this.o.logger.info({ provider: row.name, ...extra }, msg),
     );
-    carrier.on('receipt', (r) => this.onReceipt(row.sid, r));
+    carrier.on('receipt', (r, stored) => this.onReceipt(row.sid, r, stored));
     carrier.on(
       'inbound',
       (m) =>
@@ -574,8 +586,9 @@ export class Messaging {
 
   // ------------------------------------------------------------------ batched writes
 
-  private write(op: (db: Kysely<MessagingTables>) => Promise<unknown>): void {
+  private write(op: (db: Kysely<MessagingTables>) => Promise<unknown>, done?: () => void): void {
     this.writes.push(op);
+    if (done) this.afterWrites.push(done);
     if (this.writes.length >= 500) void this.flush();
     else this.flushTimer ??= setTimeout(() => void this.flush(), 5);
   }
@@ -586,11 +599,15 @@ export class Messaging {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const ops = this.writes.splice(0);
+    const dones = this.afterWrites.splice(0);
     if (!ops.length) return;
     this.flushing = this.db
       .transaction()
       .execute(async (trx) => {
         for (const op of ops) await op(trx);
+      })
+      .then(() => {
+        for (const d of dones) d();
       })
       .catch((e: Error) => this.o.logger.error({ err: e }, 'messaging status write failed'))
       .finally(() => {
@@ -674,7 +691,7 @@ export class Messaging {
         const e = this.early.get(`${providerSid}|${id}`);
         if (e) {
           this.early.delete(`${providerSid}|${id}`);
-          this.onReceipt(providerSid, e.receipt);
+          this.onReceipt(providerSid, e.receipt, e.stored);
         }
       }
     },
@@ -748,36 +765,37 @@ export class Messaging {
 
   // ------------------------------------------------------------------ receipts and callbacks
 
-  private onReceipt(providerSid: string, r: Receipt): void {
+  /** `stored` acknowledges the receipt to the carrier once it is recorded. */
+  private onReceipt(providerSid: string, r: Receipt, stored: () => void): void {
     const key = `${providerSid}|${r.id}`;
     const t = this.tracked.get(key);
     if (!t) {
       // The receipt can overtake the submit's bookkeeping; look again shortly, then in the database.
-      this.early.set(key, { provider: providerSid, receipt: r, at: Date.now() });
+      this.early.set(key, { provider: providerSid, receipt: r, stored, at: Date.now() });
       setTimeout(() => {
         const e = this.early.get(key);
         if (e) {
           this.early.delete(key);
-          void this.receiptFromDb(providerSid, r);
+          void this.receiptFromDb(providerSid, r, stored);
         }
       }, 2000).unref();
       return;
     }
     const out = receiptOutcome(r);
-    if (out.status === 'sent') return;
+    if (out.status === 'sent') return stored();
     this.tracked.delete(key);
-    if (t.remaining <= 0) return; // the message is already final
+    if (t.remaining <= 0) return stored(); // the message is already final
     const worker = this.workers.get(providerSid);
     worker?.stats.finished(out.status === 'delivered', Date.now() - t.submittedAt);
     if (out.status === 'delivered') {
       t.remaining--;
-      if (t.remaining > 0) return;
+      if (t.remaining > 0) return stored();
     } else {
       // One undelivered part makes the message undelivered.
       t.remaining = 0;
     }
     this.meta.delete(t.job.sid);
-    this.finishFromReceipt(t.job.sid, providerSid, r, out.status, out.errorCode);
+    this.finishFromReceipt(t.job.sid, providerSid, r, out.status, out.errorCode, stored);
     this.callback(t.job, t.cb, t.service, out.status, out.errorCode);
   }
 
@@ -787,6 +805,7 @@ export class Messaging {
     r: Receipt,
     status: 'delivered' | 'undelivered',
     code: number | null,
+    stored: () => void,
   ): void {
     const now = Date.now();
     const name = this.workers.get(providerSid)?.row.name ?? providerSid;
@@ -814,11 +833,11 @@ export class Messaging {
         provider: name,
         detail: `id:${r.id} stat:${r.stat} err:${r.err}`,
       });
-    });
+    }, stored);
   }
 
   /** A receipt for a message submitted before a restart. */
-  private async receiptFromDb(providerSid: string, r: Receipt): Promise<void> {
+  private async receiptFromDb(providerSid: string, r: Receipt, stored: () => void): Promise<void> {
     await this.flush();
     const part = await this.db
       .selectFrom('messaging_parts')
@@ -837,11 +856,11 @@ export class Messaging {
       .executeTakeFirst();
     if (!part) {
       this.o.logger.warn({ provider: providerSid, id: r.id }, 'receipt for an unknown message');
-      return;
+      return stored();
     }
     const out = receiptOutcome(r);
-    if (out.status === 'sent') return;
-    this.finishFromReceipt(part.sid, providerSid, r, out.status, out.errorCode);
+    if (out.status === 'sent') return stored();
+    this.finishFromReceipt(part.sid, providerSid, r, out.status, out.errorCode, stored);
     const job: SmsJob = {
       sid: part.sid,
       acct: part.account_sid,
@@ -890,7 +909,20 @@ export class Messaging {
       .then(async () => {
         const token = await this.tokenOf(job.acct);
         if (token === undefined) return;
-        await postSigned(url, params, token, { attempts: this.o.webhookAttempts ?? 3 });
+        const res = await callWebhook({
+          url,
+          params,
+          authToken: token,
+          attempts: this.o.webhookAttempts ?? 3,
+          retryOnStatus: true,
+          timeoutMs: 10_000,
+        });
+        if (!res.ok || res.status >= 400) {
+          this.o.logger.warn(
+            { sid: job.sid, url, outcome: res.ok ? res.status : res.message },
+            'status callback failed',
+          );
+        }
       })
       .catch((e: Error) =>
         this.o.logger.warn({ sid: job.sid, url, err: e.message }, 'status callback failed'),
@@ -980,7 +1012,18 @@ export class Messaging {
     };
     let url = service.inbound_request_url;
     for (let hop = 0; hop < 5; hop++) {
-      const res = await postSigned(url, params, token, { attempts: this.o.webhookAttempts ?? 3 });
+      const res = await callWebhook({
+        url,
+        method: service.inbound_method === 'GET' ? 'GET' : 'POST',
+        params,
+        authToken: token,
+        attempts: this.o.webhookAttempts ?? 3,
+        retryOnStatus: true,
+      });
+      if (!res.ok) {
+        this.o.logger.warn({ url, code: res.code, err: res.message }, 'inbound webhook failed');
+        return;
+      }
       if (res.status >= 300 || !res.body.trim().startsWith('<')) return;
       const doc = this.xml.parse(res.body) as { Response?: Record<string, unknown> | string };
       const response = typeof doc.Response === 'object' ? doc.Response : {};

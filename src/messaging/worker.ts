@@ -58,6 +58,7 @@ export class ProviderWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private inflight = 0;
+  private readonly sending = new Set<string>();
   private transientStreak = 0;
   private backoffUntil = 0;
   /** Estimated jobs waiting (refreshed from the queue, adjusted locally). */
@@ -211,7 +212,10 @@ export class ProviderWorker {
       : new Map<string, { status: string; provider: string | null }>();
     for (const job of jobs) {
       const p = prior.get(job.data.sid);
-      if (p && p.status === 'sending') {
+      if (this.sending.has(job.data.sid)) {
+        // Our own submit is still running (a slow SMSC outlived the lease): its ack will do.
+        continue;
+      } else if (p && p.status === 'sending') {
         // Claimed before by a process that stopped between "sending" and the SMSC's answer:
         // the SMSC may or may not have it. Sending again could duplicate it, so say so instead.
         this.hooks.failed(
@@ -238,7 +242,9 @@ export class ProviderWorker {
     for (const job of live) {
       this.bucket.take(job.data.seg);
       this.inflight++;
+      this.sending.add(job.data.sid);
       void this.send(job).finally(() => {
+        this.sending.delete(job.data.sid);
         this.inflight--;
         this.poke();
       });

@@ -84,8 +84,15 @@ class Bind {
       );
     });
     session.on('deliver_sm', (pdu: PDU) => {
-      session.send(pdu.response());
-      this.client.delivered(pdu);
+      // A receipt is answered once the platform has recorded it, so that an SMSC keeps (and
+      // re-sends) receipts a crashed platform never stored; MO messages are answered at once.
+      let answered = false;
+      const answer = () => {
+        if (answered || this.session !== session) return;
+        answered = true;
+        session.send(pdu.response());
+      };
+      if (!this.client.delivered(pdu, answer)) answer();
     });
     session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
     session.on('unbind', (pdu: PDU) => {
@@ -327,8 +334,11 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
     return ids;
   }
 
-  /** @internal a deliver_sm arrived: a receipt or an MO message. */
-  delivered(pdu: PDU): void {
+  /**
+   * @internal a deliver_sm arrived: a receipt or an MO message. Returns true when a receipt
+   * listener took charge of answering (it calls `answer` once the receipt is stored).
+   */
+  delivered(pdu: PDU, answer: () => void): boolean {
     const esm = Number(pdu.esm_class ?? 0);
     const { text, udhConcat } = shortMessageText(pdu);
     if ((esm & 0x3c) === 0x04 || (esm & 0x3c) === 0x08) {
@@ -338,9 +348,13 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
           : {}),
         ...(typeof pdu.message_state === 'number' ? { messageState: pdu.message_state } : {}),
       });
-      if (receipt) this.emit('receipt', receipt);
-      else this.log(`unparseable delivery receipt: ${text.slice(0, 80)}`);
-      return;
+      if (!receipt) {
+        this.log(`unparseable delivery receipt: ${text.slice(0, 80)}`);
+        return false;
+      }
+      if (this.listenerCount('receipt') === 0) return false;
+      this.emit('receipt', receipt, answer);
+      return true;
     }
     const mo: InboundSms = {
       from: withPlus(String(pdu.source_addr ?? ''), Number(pdu.source_addr_ton ?? 0)),
@@ -349,6 +363,7 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
     };
     if (udhConcat) this.reassemble(mo, udhConcat);
     else this.emit('inbound', mo);
+    return false;
   }
 
   private partsInFlight = new Map<

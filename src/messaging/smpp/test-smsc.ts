@@ -42,6 +42,7 @@ export class TestSmsc {
   private readonly sessions = new Set<Session>();
   private readonly bound = new Set<Session>();
   private recent: number[] = [];
+  private pendingReceipts: { systemId: string; fields: Record<string, unknown> }[] = [];
   private count = 0;
   private timers = new Set<NodeJS.Timeout>();
   port = 0;
@@ -137,6 +138,28 @@ export class TestSmsc {
     this.timers.add(t);
   }
 
+  /** Receipts not answered with deliver_sm_resp before their session closes are kept. */
+  private unanswered = new Map<
+    Session,
+    Map<number, { systemId: string; fields: Record<string, unknown> }>
+  >();
+
+  private deliverReceipt(
+    session: Session,
+    systemId: string,
+    fields: Record<string, unknown>,
+  ): void {
+    if (!this.bound.has(session)) {
+      this.pendingReceipts.push({ systemId, fields });
+      return;
+    }
+    const waiting = this.unanswered.get(session) ?? new Map();
+    this.unanswered.set(session, waiting);
+    const pdu = new smpp.PDU('deliver_sm', { ...fields });
+    session.send(pdu, () => waiting.delete(pdu.sequence_number));
+    waiting.set(pdu.sequence_number, { systemId, fields });
+  }
+
   private onSession(session: Session): void {
     this.sessions.add(session);
     session.socket.setNoDelay(true);
@@ -144,6 +167,9 @@ export class TestSmsc {
     session.on('close', () => {
       this.sessions.delete(session);
       this.bound.delete(session);
+      const waiting = this.unanswered.get(session);
+      this.unanswered.delete(session);
+      if (waiting) for (const r of waiting.values()) this.pendingReceipts.push(r);
     });
     let systemId = '';
     session.on('bind_transceiver', (pdu: PDU) => {
@@ -153,6 +179,11 @@ export class TestSmsc {
       }
       systemId = String(pdu.system_id);
       this.bound.add(session);
+      const held = this.pendingReceipts.filter((r) => r.systemId === systemId);
+      this.pendingReceipts = this.pendingReceipts.filter((r) => r.systemId !== systemId);
+      setImmediate(() => {
+        for (const r of held) this.deliverReceipt(session, systemId, r.fields);
+      });
       session.send(pdu.response({ system_id: 'testsmsc' }));
     });
     session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
@@ -209,10 +240,9 @@ export class TestSmsc {
       ? 'UNDELIV'
       : 'DELIVRD';
     this.later(b.receiptDelayMs, () => {
-      if (!this.bound.has(session)) return;
       const d = new Date().toISOString().replace(/[-T:]/g, '').slice(2, 12);
       const receipt = `id:${messageId} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:${d} done date:${d} stat:${stat} err:${stat === 'DELIVRD' ? '000' : '001'} text:`;
-      session.deliver_sm({
+      const fields = {
         source_addr: to,
         destination_addr: String(pdu.source_addr ?? ''),
         esm_class: 0x04,
@@ -220,7 +250,9 @@ export class TestSmsc {
         short_message: Buffer.from(receipt, 'latin1'),
         receipted_message_id: messageId,
         message_state: stat === 'DELIVRD' ? 2 : 5,
-      });
+      };
+      // Like a real SMSC, keep receipts for an ESME that went away and deliver them on its next bind.
+      this.deliverReceipt(session, systemId, fields);
     });
   }
 }
