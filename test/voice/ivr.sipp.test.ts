@@ -1,0 +1,194 @@
+// A real SIP call drives TwiML built with the official SDK's VoiceResponse through two
+// modules: an IVR (Gather, sipp sends RFC 2833 digit 1) that hands the call to a voicemail
+// module (<Redirect>module:voicemail</Redirect>), which records the caller and hangs up.
+// Checks the signed webhooks, the call record, the segments per module and the recording.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import twilio from 'twilio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { haveSipp, killSipps, startSipp } from '../sip/sipp.js';
+import { startTwimlServer, type TwimlServer } from './twiml-server.js';
+
+const { VoiceResponse } = twilio.twiml;
+const TOOLS = haveSipp() && (existsSync('/usr/bin/espeak-ng') || process.env.CI === 'true');
+if (!TOOLS) console.warn('\n*** sipp or espeak-ng missing: skipping the voice IVR call test ***\n');
+
+let t: TestPlatform;
+let web: TwimlServer;
+
+beforeAll(async () => {
+  if (!TOOLS) return;
+  web = await startTwimlServer();
+  t = await startTestPlatform({
+    sipEnabled: true,
+    sipPort: 0,
+    sipHost: '127.0.0.1',
+    rtpPorts: '0',
+  });
+  web.setAuthToken(t.authToken);
+});
+afterAll(async () => {
+  killSipps();
+  await t?.cleanup();
+  await web?.close();
+});
+
+async function createModule(code: string, path: string, plan: Record<string, string>) {
+  const res = await request(
+    t,
+    'POST',
+    `/2010-04-01/Accounts/${t.accountSid}/Applications.json`,
+    new URLSearchParams({
+      FriendlyName: code,
+      ModuleCode: code,
+      VoiceUrl: web.url + path,
+      ...plan,
+    }).toString(),
+  );
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  return String(res.json.sid);
+}
+
+describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
+  it('runs Gather → Redirect to another module → Record → Hangup with signed webhooks and per-module segments', async () => {
+    const ivr = new VoiceResponse();
+    ivr
+      .gather({ numDigits: 1, action: '/ivr/choice', timeout: 8 })
+      .say('Press one to leave a message.');
+    ivr.say('We did not hear you.');
+    web.routes.set('/ivr', ivr.toString());
+    web.routes.set('/ivr/choice', (p) => {
+      const r = new VoiceResponse();
+      if (p.Digits === '1') r.redirect('module:voicemail');
+      else r.hangup();
+      return r.toString();
+    });
+    const vm = new VoiceResponse();
+    vm.record({ maxLength: 2, playBeep: true, action: '/vm/done', finishOnKey: '#' });
+    web.routes.set('/vm', vm.toString());
+    const done = new VoiceResponse();
+    done.hangup();
+    web.routes.set('/vm/done', done.toString());
+    web.routes.set('/status', '<Response/>');
+
+    // With VoiceApplicationSid set, the application's StatusCallback applies (as on Twilio).
+    const ivrSid = await createModule('acme.ivr', '/ivr', {
+      StatusCallback: web.url + '/status',
+      PerMinuteRate: '0.02',
+      BillingIncrement: '60',
+      PerInvocationFee: '0.01',
+    });
+    const vmSid = await createModule('voicemail', '/vm', {
+      PerMinuteRate: '0.10',
+      BillingIncrement: '1',
+    });
+    const number = await t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550001000',
+      voiceApplicationSid: ivrSid,
+    });
+    expect(number.sid).toMatch(/^PN/);
+
+    const sipPort = t.platform.telephony!.sip.transport.port;
+    const sipp = startSipp(
+      [
+        '-sf',
+        join(import.meta.dirname, 'scenarios', 'uac-ivr.xml'),
+        '-s',
+        '+15550001000',
+        '-m',
+        '1',
+        '-timeout',
+        '45s',
+        `127.0.0.1:${sipPort}`,
+      ],
+      60,
+    );
+    const result = await sipp.done;
+    expect(result.code, result.stdout.slice(-2000) + result.stderr.slice(-2000)).toBe(0);
+
+    // Let the final status callback and segment writes land.
+    for (
+      let i = 0;
+      i < 50 && !web.seen.some((s) => s.path === '/status' && s.params.CallStatus === 'completed');
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const paths = web.seen.map((s) => s.path);
+    expect(paths.filter((p) => p !== '/status')).toEqual([
+      '/ivr',
+      '/ivr/choice',
+      '/vm',
+      '/vm/done',
+    ]);
+    for (const s of web.seen) expect(s.signatureValid, `${s.path} signature`).toBe(true);
+    const first = web.seen[0]!.params;
+    expect(first).toMatchObject({
+      AccountSid: t.accountSid,
+      From: '+15557654321',
+      To: '+15550001000',
+      Direction: 'inbound',
+      ApiVersion: '2010-04-01',
+      'SipHeader_X-Customer-Id': 'cust-42',
+    });
+    expect(first.CallSid).toMatch(/^CA[0-9a-f]{32}$/);
+    expect(web.seen.find((s) => s.path === '/ivr/choice')?.params.Digits).toBe('1');
+    const recorded = web.seen.find((s) => s.path === '/vm/done')!.params;
+    expect(recorded.RecordingSid).toMatch(/^RE/);
+    expect(Number(recorded.RecordingDuration)).toBeGreaterThanOrEqual(1);
+
+    const completed = web.seen.find(
+      (s) => s.path === '/status' && s.params.CallStatus === 'completed',
+    );
+    expect(completed?.params.CallSid).toBe(first.CallSid);
+    expect(Number(completed?.params.CallDuration)).toBeGreaterThanOrEqual(3);
+
+    const call = await t.client.calls(first.CallSid!).fetch();
+    expect(call).toMatchObject({
+      status: 'completed',
+      direction: 'inbound',
+      to: '+15550001000',
+      from: '+15557654321',
+    });
+    const listed = await t.client.calls.list({ to: '+15550001000' });
+    expect(listed.map((c) => c.sid)).toEqual([first.CallSid]);
+
+    const segments = await request(
+      t,
+      'GET',
+      `/2010-04-01/Accounts/${t.accountSid}/Calls/${first.CallSid}/Segments.json`,
+    );
+    expect(segments.status).toBe(200);
+    const rows = (segments.json.segments as Record<string, unknown>[]) ?? [];
+    expect(rows.map((s) => s.module_sid)).toEqual([ivrSid, vmSid]);
+
+    const recording = await request(
+      t,
+      'GET',
+      `/2010-04-01/Accounts/${t.accountSid}/Recordings/${recorded.RecordingSid}.json`,
+    );
+    expect(recording.json).toMatchObject({ call_sid: first.CallSid, status: 'completed' });
+    const wav = await fetch(
+      `${t.url}/2010-04-01/Accounts/${t.accountSid}/Recordings/${recorded.RecordingSid}.wav`,
+      {
+        headers: {
+          authorization:
+            'Basic ' + Buffer.from(`${t.accountSid}:${t.authToken}`).toString('base64'),
+        },
+      },
+    );
+    expect(wav.status).toBe(200);
+    const bytes = Buffer.from(await wav.arrayBuffer());
+    expect(bytes.subarray(0, 4).toString()).toBe('RIFF');
+    // The caller spoke (g711a.pcap) during the recording: it must not be silence.
+    const samples = new Int16Array(
+      bytes.buffer,
+      bytes.byteOffset + 44,
+      Math.floor((bytes.length - 44) / 2),
+    );
+    const rms = Math.sqrt(samples.reduce((a, s) => a + s * s, 0) / Math.max(1, samples.length));
+    expect(rms).toBeGreaterThan(100);
+  }, 90_000);
+});
