@@ -128,7 +128,7 @@ export async function usageRecords(
              SUM(c.price) AS price
       FROM (
         SELECT call_sid, currency, MIN(started_ms) AS first_ms, MIN(direction) AS direction,
-               SUM(duration_ms) AS duration_ms, SUM(price_micros) AS price
+               CAST(SUM(duration_ms) AS BIGINT) AS duration_ms, SUM(price_micros) AS price
         FROM billing_segments
         WHERE status = 'closed' AND user_account_sid IN (${accounts})
         GROUP BY call_sid, currency
