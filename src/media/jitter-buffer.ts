@@ -13,7 +13,7 @@ export class JitterBuffer {
   dropped = 0;
 
   constructor(
-    maxMs = 200,
+    maxMs = 300,
     private readonly primeSamples = 2 * SAMPLES_PER_TICK,
   ) {
     this.ring = new Int16Array(Math.max(primeSamples * 2, (maxMs / 1000) * 8000));
@@ -41,6 +41,14 @@ export class JitterBuffer {
       write = write + 1 === cap ? 0 : write + 1;
     }
     this.fill += length;
+  }
+
+  private readonly zeros = new Int16Array(SAMPLES_PER_TICK);
+
+  /** Silence in place of lost audio. */
+  pushSilence(samples: number): void {
+    for (let left = samples; left > 0; left -= SAMPLES_PER_TICK)
+      this.push(this.zeros, Math.min(left, SAMPLES_PER_TICK));
   }
 
   /** Fills `out` with the next frame; returns false (and zeros) on underrun. */

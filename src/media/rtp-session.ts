@@ -66,6 +66,8 @@ export interface SessionStats {
   packetsReceived: number;
   bytesSent: number;
   invalidPackets: number;
+  /** Audio packets dropped as duplicates or too late. */
+  latePackets: number;
   sendErrors: number;
   /** Samples of incoming audio dropped because the peer sent faster than real time. */
   overrunSamples: number;
@@ -82,6 +84,7 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
     packetsReceived: 0,
     bytesSent: 0,
     invalidPackets: 0,
+    latePackets: 0,
     sendErrors: 0,
     overrunSamples: 0,
   };
@@ -113,6 +116,8 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
   private closed = false;
   private readonly free: Buffer[] = [];
   private readonly jitter = new JitterBuffer();
+  private rxSsrc = -1;
+  private rxNextTs: number | undefined;
   private readonly decodeBuf = new Int16Array(2048);
   private readonly dtmfIn: DtmfReceiver;
   private readonly dtmfOut = new DtmfSender();
@@ -321,6 +326,20 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
     if (!codec) return; // comfort noise, unknown payloads
     if (this.direction === 'sendonly' || this.direction === 'inactive') return;
     const n = Math.min(packet.payload.length, this.decodeBuf.length);
+    // Timestamps put audio in its place: duplicates and late packets are dropped, a short
+    // gap (lost packets) becomes silence so what follows keeps its timing.
+    const expected = this.rxNextTs;
+    this.rxNextTs = (packet.timestamp + n) >>> 0;
+    if (packet.ssrc === this.rxSsrc && expected !== undefined) {
+      const delta = (packet.timestamp - expected) | 0;
+      if (delta < 0 && delta > -8000) {
+        this.rxNextTs = expected; // a duplicate or a late packet
+        this.stats.latePackets++;
+        return;
+      }
+      if (delta > 0 && delta <= 800) this.jitter.pushSilence(delta);
+    }
+    this.rxSsrc = packet.ssrc;
     decode(codec, packet.payload, this.decodeBuf, 0, n);
     const before = this.jitter.dropped;
     this.jitter.push(this.decodeBuf, n);

@@ -222,3 +222,52 @@ describe('two RTP sessions on 127.0.0.1', () => {
     expect(engine.stats().portsInUse).toBe(before);
   });
 });
+
+describe('incoming RTP placement', () => {
+  it('drops duplicates and late packets, and fills a lost packet with silence', async () => {
+    const { createSocket } = await import('node:dgram');
+    const { buildRtp } = await import('../../src/media/rtp-packet.js');
+    const session = await engine.createSession();
+    const offer = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      'm=audio 9 RTP/AVP 0',
+      '',
+    ].join('\r\n');
+    session.answerOffer(offer);
+    const recording = engine.record(session, join(dir, 'placed.wav'), { mode: 'in' });
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const loud = new Uint8Array(160).fill(0x80); // μ-law full scale positive
+    const send = (seq: number): Promise<void> =>
+      new Promise((r) =>
+        sock.send(
+          buildRtp(
+            { marker: false, payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 7 },
+            loud,
+          ),
+          session.localPort,
+          '127.0.0.1',
+          () => r(),
+        ),
+      );
+    try {
+      // 0..9 with 5 lost, 3 duplicated and 2 arriving late (after 4).
+      for (const seq of [0, 1, 3, 3, 4, 2, 6, 7, 8, 9]) await send(seq);
+      await waitFor(() => session.stats.packetsReceived >= 10, 5_000, 'packets');
+      expect(session.stats.latePackets).toBe(2);
+      await new Promise((r) => setTimeout(r, 300));
+      const rec = await readRecording((await recording.stop()).path);
+      // 0, 1, silence for 2 (it came late), 3, 4, silence for 5 (lost), 6..9: 8 loud frames.
+      let loudSamples = 0;
+      for (const v of rec) if (v > 30000) loudSamples++;
+      expect(loudSamples).toBe(8 * 160);
+    } finally {
+      sock.close();
+      session.close();
+    }
+  });
+});
