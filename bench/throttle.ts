@@ -1,0 +1,126 @@
+// bench/throttle: what error-aware throttling costs and what it saves, next to express-slow-down,
+// in one run on one machine. Each server runs in its own process; the load generators
+// (autocannon) run in this one.
+//   (a) normal traffic (authenticated account fetch) with the throttle on vs off: req/s, p99;
+//   (b) a retrying client hammering a 404 for `hammer` s: requests it completes, with and
+//       without the throttle, and the p99 of a normal client running at the same time;
+//   (c) the same figures for Express 4 with and without express-slow-down.
+// Targets (issue 5): (a) ≥ 90% of the throughput, ≤ 1 ms added p99; (b) ≥ 100× fewer requests
+// from the hammering client, the normal client's p99 within 10% of its baseline.
+//   npx tsx bench/throttle.ts [--seconds 10 --hammer 10 --connections 50]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const seconds = arg('seconds', 10);
+const hammerSeconds = arg('hammer', 10);
+const connections = arg('connections', 50);
+/** Connections of the hammering client and of the normal client running beside it. */
+const side = 10;
+
+interface Endpoint {
+  url: string;
+  authorization?: string;
+}
+interface Target {
+  ok: Endpoint;
+  missing: Endpoint;
+}
+
+async function start(kind: string): Promise<{ child: ChildProcess; target: Target }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./throttle-target.ts', import.meta.url).pathname, kind],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+    setTimeout(() => reject(new Error(`${kind} did not start in 30 s`)), 30_000).unref();
+  });
+  return { child, target: JSON.parse(line) as Target };
+}
+
+const load = (e: Endpoint, conns: number, duration: number) =>
+  autocannon({
+    url: e.url,
+    connections: conns,
+    duration,
+    timeout: 30,
+    headers: e.authorization ? { authorization: e.authorization } : {},
+  });
+
+interface Row {
+  name: string;
+  rps: number;
+  p99: number;
+  baseP99: number;
+  hammered: number;
+  besideP99: number;
+  errors: number;
+}
+
+async function measure(name: string, kind: string): Promise<Row> {
+  const { child, target } = await start(kind);
+  try {
+    await load(target.ok, connections, 2);
+    const normal = await load(target.ok, connections, seconds);
+    const base = await load(target.ok, side, Math.max(3, Math.round(hammerSeconds / 2)));
+    const [hammer, beside] = await Promise.all([
+      load(target.missing, side, hammerSeconds),
+      load(target.ok, side, hammerSeconds),
+    ]);
+    return {
+      name,
+      rps: Math.round(normal.requests.average),
+      p99: normal.latency.p99,
+      baseP99: base.latency.p99,
+      hammered: hammer.requests.total,
+      besideP99: beside.latency.p99,
+      errors:
+        normal.errors + normal.non2xx + base.errors + base.non2xx + beside.errors + beside.non2xx,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+const rows: Row[] = [];
+for (const [name, kind] of [
+  ['Switchboard, throttle off', 'sb-off'],
+  ['Switchboard, throttle on', 'sb-on'],
+  ['Express 4, no slow-down', 'ex-off'],
+  ['Express 4 + express-slow-down', 'ex-on'],
+] as const)
+  rows.push(await measure(name, kind));
+
+console.log(
+  `\nbench/throttle — node ${process.version}; (a) ${connections} connections × ${seconds} s; ` +
+    `(b) hammering client ${side} connections × ${hammerSeconds} s beside a normal client of ${side}\n`,
+);
+console.log(
+  '| server | (a) req/s | (a) p99 ms | normal alone p99 ms | (b) hammer requests | (b) normal p99 ms beside | errors/non-2xx on normal |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const r of rows)
+  console.log(
+    `| ${r.name} | ${r.rps} | ${r.p99} | ${r.baseP99} | ${r.hammered} | ${r.besideP99} | ${r.errors} |`,
+  );
+const pair = (off: Row | undefined, on: Row | undefined, label: string) => {
+  if (!off || !on) return;
+  console.log(
+    `\n${label}: throughput on/off ${((100 * on.rps) / off.rps).toFixed(1)}% ` +
+      `(cost ${(100 - (100 * on.rps) / off.rps).toFixed(1)}%), p99 ${on.p99 - off.p99 >= 0 ? '+' : ''}${(on.p99 - off.p99).toFixed(2)} ms; ` +
+      `hammering client ${off.hammered} → ${on.hammered} requests (${(off.hammered / Math.max(1, on.hammered)).toFixed(0)}× fewer); ` +
+      `normal client p99 beside it ${on.besideP99} ms vs ${on.baseP99} ms alone ` +
+      `(${(((on.besideP99 - on.baseP99) / Math.max(0.001, on.baseP99)) * 100).toFixed(0)}%)`,
+  );
+};
+pair(rows[0], rows[1], 'Switchboard throttle');
+pair(rows[2], rows[3], 'express-slow-down');
