@@ -376,6 +376,9 @@ export class IncomingCall extends CallLeg {
     const res = createResponse(this.request, status, reason, this.localTag);
     if (status > 100 && status < 300) {
       const d = this.ensureDialog();
+      // RFC 3261 12.1.1: a dialog-creating response carries the request's Record-Route.
+      for (const rr of this.request.headers.getAll('record-route'))
+        res.headers.append('Record-Route', rr);
       res.headers.append('Contact', d.contact);
       if (status >= 200) {
         res.headers.append('Allow', ALLOW);

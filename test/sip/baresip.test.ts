@@ -30,7 +30,7 @@ function haveTools(): boolean {
 const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
 let child: ChildProcess | undefined;
 afterAll(() => {
-  child?.kill('SIGKILL');
+  child?.kill('SIGTERM'); // through `timeout` to baresip
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -192,7 +192,7 @@ describe.skipIf(!haveTools())('SIP + media against baresip', () => {
       );
       writeFileSync(join(dir, 'accounts'), '<sip:baresip@127.0.0.1>;regint=0\n');
       writeFileSync(join(dir, 'contacts'), '');
-      child = spawn('timeout', ['-k', '2', '40', BARESIP, '-f', dir], {
+      child = spawn('timeout', ['-k', '2', '40', BARESIP, '-f', dir, '-t', '40'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let log = '';

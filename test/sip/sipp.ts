@@ -49,7 +49,8 @@ const children = new Set<ChildProcess>();
 
 /** Kill any sipp still running (call from afterAll). */
 export function killSipps(): void {
-  for (const c of children) c.kill('SIGKILL');
+  // SIGTERM: `timeout` passes it on to sipp (SIGKILL would orphan sipp).
+  for (const c of children) c.kill('SIGTERM');
   children.clear();
 }
 
