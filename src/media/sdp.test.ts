@@ -214,3 +214,31 @@ describe('offer/answer', () => {
     });
   });
 });
+
+describe('SDP parser under garbage', () => {
+  it('only ever throws SdpParseError', async () => {
+    const fc = (await import('fast-check')).default;
+    const { SdpParseError } = await import('./sdp.js');
+    const line = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc
+        .tuple(fc.constantFrom(...'vosctmabiuepkrz'), fc.string({ maxLength: 40 }))
+        .map(([t, v]) => `${t}=${v}`),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 20 }), fc.boolean(), (lines, crlf) => {
+        const text = lines.join(crlf ? '\r\n' : '\n');
+        for (const input of [text, `v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\n${text}`]) {
+          try {
+            const sdp = parseSdp(input);
+            answerOffer(sdp, local());
+            serializeSdp(sdp);
+          } catch (err) {
+            expect(err).toBeInstanceOf(SdpParseError);
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -213,6 +213,32 @@ describe('two RTP sessions on 127.0.0.1', () => {
     }
   });
 
+  it('shrugs off garbage datagrams from strangers and keeps its peer', async () => {
+    const { createSocket } = await import('node:dgram');
+    const { randomBytes } = await import('node:crypto');
+    const [a, b] = await pair();
+    await waitFor(() => b.stats.packetsReceived > 3, 5_000, 'media flowing');
+    const stranger = createSocket('udp4');
+    await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', r));
+    try {
+      for (let i = 0; i < 200; i++) {
+        const junk = randomBytes(1 + (i % 200));
+        if (i % 2 === 0) junk[0] = 0x80; // half of them look like RTP v2
+        await new Promise<void>((r) => stranger.send(junk, b.localPort, '127.0.0.1', () => r()));
+      }
+      const got: string[] = [];
+      b.on('dtmf', (e) => got.push(e.digit));
+      await withTimeout(a.sendDtmf('5'), 5_000, 'dtmf');
+      await waitFor(() => got.length === 1, 5_000, 'digit after garbage');
+      expect(b.remoteTarget).toEqual({ address: '127.0.0.1', port: a.localPort });
+      expect(b.stats.invalidPackets).toBeGreaterThan(0);
+    } finally {
+      stranger.close();
+      a.close();
+      b.close();
+    }
+  });
+
   it('releases ports when sessions close', async () => {
     const before = engine.stats().portsInUse;
     const s = await engine.createSession();
