@@ -88,6 +88,29 @@ describe('module dispatcher and policy across accounts', () => {
     });
     expect(target.module.accountSid).toBe(publisher.accountSid);
 
+    // Each account's catalogue lists what it may use, without the publisher's webhooks.
+    const catalogue = async (who: Who) => {
+      const res = await request(
+        who,
+        'GET',
+        `/2010-04-01/Accounts/${who.accountSid}/Modules.json?PageSize=1`,
+      );
+      const codes: string[] = [];
+      let page = res.json;
+      for (;;) {
+        for (const m of page.modules as Record<string, unknown>[]) {
+          expect(m.voice_url).toBeUndefined();
+          codes.push(String(m.module_code));
+        }
+        if (!page.next_page_uri) break;
+        page = (await request(who, 'GET', String(page.next_page_uri))).json;
+      }
+      return codes;
+    };
+    expect(await catalogue(userB)).toEqual(['pub.public', 'pub.shared']);
+    expect(await catalogue(userC)).toEqual(['pub.public']);
+    expect(await catalogue(publisher)).toEqual(['pub.private', 'pub.public', 'pub.shared']);
+
     // Unknown codes and malformed references are refused the same way as invisible ones.
     expect(await refusal(dispatch(m, 'module:no.such', userB.accountSid))).toBe(21218);
     expect(await refusal(dispatch(m, 'module:../etc', userB.accountSid))).toBe(21218);

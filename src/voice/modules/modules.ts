@@ -349,6 +349,43 @@ export class Modules implements DispatchDeps {
       .execute();
   }
 
+  /**
+   * The catalogue an account may use: its own modules with a code, public ones, and those
+   * shared with it, ordered by code.
+   */
+  async available(accountSid: string, page: Page): Promise<ApplicationRow[]> {
+    let q = this.db
+      .selectFrom('applications')
+      .selectAll()
+      .where('module_code', 'is not', null)
+      .where((eb) =>
+        eb.or([
+          eb('account_sid', '=', accountSid),
+          eb('visibility', '=', 'public'),
+          eb.and([
+            eb('visibility', '=', 'shared'),
+            eb(
+              'sid',
+              'in',
+              eb
+                .selectFrom('module_shares')
+                .select('module_sid')
+                .where('module_shares.account_sid', '=', accountSid),
+            ),
+          ]),
+        ]),
+      );
+    if (page.after) {
+      const [code] = page.after;
+      if (typeof code !== 'string') fail('invalidPageToken');
+      q = q.where('module_code', '>', code);
+    }
+    return q
+      .orderBy('module_code')
+      .limit(page.size + 1)
+      .execute();
+  }
+
   /** A module by SID, whoever published it (the engine then applies canUseModule). */
   async findBySid(sid: string): Promise<ModuleInfo | undefined> {
     if (!isSid(sid, 'AP')) return undefined;

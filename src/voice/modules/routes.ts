@@ -147,6 +147,23 @@ export function applicationJson(
   };
 }
 
+/** A catalogue entry: what a user needs to pick a module, not the publisher's webhooks. */
+function catalogueJson(row: ApplicationRow, accountSid: string): Record<string, unknown> {
+  return {
+    module_code: row.module_code,
+    reference: `module:${row.module_code ?? ''}`,
+    application_sid: row.sid,
+    friendly_name: row.friendly_name,
+    publisher_account_sid: row.account_sid,
+    own: row.account_sid === accountSid,
+    visibility: row.visibility,
+    per_minute_rate: formatMicros(row.per_minute_rate_micros),
+    billing_increment: row.billing_increment,
+    per_invocation_fee: formatMicros(row.per_invocation_fee_micros),
+    currency: row.currency,
+  };
+}
+
 /** Applications (AP…) as modules: Twilio's CRUD plus the module extension fields. */
 export function applicationRoutes(
   modules: Modules,
@@ -155,6 +172,27 @@ export function applicationRoutes(
   const show = async (row: ApplicationRow) => applicationJson(row, await modules.sharesOf(row.sid));
   const page = (req: RestRequest) => ({ size: req.page.pageSize, after: req.page.after });
   return [
+    {
+      method: 'GET',
+      domain: 'api',
+      path: '/2010-04-01/Accounts/:AccountSid/Modules.json',
+      summary:
+        'Modules this account may use: its own, public ones and those shared with it (extension)',
+      paged: true,
+      params: PAGE_PARAMS,
+      async handler(req) {
+        const rows = await modules.available(req.account.sid, page(req));
+        const more = rows.length > req.page.pageSize;
+        const items = more ? rows.slice(0, -1) : rows;
+        const last = items.at(-1);
+        return listPage2010(
+          req,
+          'modules',
+          items.map((row) => catalogueJson(row, req.account.sid)),
+          more && last?.module_code ? [last.module_code] : undefined,
+        );
+      },
+    },
     {
       method: 'POST',
       domain: 'api',
