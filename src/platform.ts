@@ -221,6 +221,7 @@ export async function startPlatform(
       logger,
       dataDir: config.dataDir,
       publicUrl: () => url,
+      webhookTimeoutMs: config.webhookTimeout,
       // With several nodes sharing the database, a starting node must not end others' calls.
       recoverOrphans: !config.redisUrl,
       recordEvent: (e) => events.record(e),

@@ -78,6 +78,12 @@ export const CONFIG_KEYS = {
     default: '1048576',
     doc: 'Largest accepted request body in bytes (larger: 413, error 20001).',
   },
+  webhookTimeout: {
+    env: 'SWITCHBOARD_WEBHOOK_TIMEOUT',
+    kind: 'int',
+    default: '15000',
+    doc: 'Milliseconds to wait for a TwiML webhook before its fallback URL is used (Twilio: 15 s).',
+  },
   sipPort: {
     env: 'SWITCHBOARD_SIP_PORT',
     kind: 'int',

@@ -100,6 +100,9 @@ export async function callWebhook(req: WebhookRequest): Promise<WebhookOutcome> 
           ? `timed out after ${req.timeoutMs ?? 15_000} ms`
           : `connection failed: ${cause}`,
       };
+      // A request that timed out may have been acted on: only idempotent deliveries (status
+      // callbacks, retryOnStatus) try again; a TwiML fetch goes to its fallback instead.
+      if (timedOut && !req.retryOnStatus) return last;
     }
   }
   return last;

@@ -1,0 +1,94 @@
+// A module whose webhook times out, answers 500, or returns invalid TwiML: the call goes to
+// the fallback URL, the error is recorded against the call with Twilio's code, and the
+// caller is still handled (hears the fallback, then a clean hang-up).
+import { join } from 'node:path';
+import twilio from 'twilio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveSipp, killSipps, startSipp } from '../sip/sipp.js';
+import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startTwimlServer, type TwimlServer } from './twiml-server.js';
+
+const { VoiceResponse } = twilio.twiml;
+const TOOLS = haveSipp();
+
+let t: TestPlatform;
+let web: TwimlServer;
+
+beforeAll(async () => {
+  if (!TOOLS) return;
+  web = await startTwimlServer();
+  t = await startTestPlatform({
+    sipEnabled: true,
+    sipPort: 0,
+    sipHost: '127.0.0.1',
+    rtpPorts: '0',
+    webhookTimeout: 1000,
+  });
+  web.setAuthToken(t.authToken);
+  const fallback = new VoiceResponse();
+  // Long enough for the caller's scenario to reach the point where it waits for our BYE.
+  fallback.pause({ length: 4 });
+  fallback.hangup();
+  web.routes.set('/fallback', fallback.toString());
+  web.routes.set('/slow', () => ({ status: 200, body: '<Response/>', delayMs: 4000 }));
+  web.routes.set('/broken', () => ({ status: 500, body: 'oops' }));
+  web.routes.set('/garbage', '<Response><Say>unclosed</Response>');
+});
+afterAll(async () => {
+  killSipps();
+  await t?.cleanup();
+  await web?.close();
+});
+
+describe.skipIf(!TOOLS)('webhook failures fall back', () => {
+  it.each([
+    ['a webhook that times out (11200)', '/slow', 11200, '+15550003001'],
+    ['a webhook answering 500 (11200)', '/broken', 11200, '+15550003002'],
+    ['invalid TwiML (12100)', '/garbage', 12100, '+15550003003'],
+  ])(
+    '%s → fallback URL, error recorded, call handled',
+    async (_name, path, code, number) => {
+      const app = await t.client.applications.create({
+        friendlyName: path,
+        voiceUrl: web.url + path,
+        voiceFallbackUrl: web.url + '/fallback',
+      });
+      await t.client.incomingPhoneNumbers.create({
+        phoneNumber: number,
+        voiceApplicationSid: app.sid,
+      });
+      const before = web.seen.length;
+      const sipPort = t.platform.telephony!.sip.transport.port;
+      const run = await startSipp(
+        [
+          '-sf',
+          join(import.meta.dirname, 'scenarios', 'uac-ivr.xml'),
+          '-s',
+          number,
+          '-m',
+          '1',
+          '-timeout',
+          '40s',
+          `127.0.0.1:${sipPort}`,
+        ],
+        50,
+      ).done;
+      expect(run.code, run.stdout.slice(-1500)).toBe(0);
+      const requests = web.seen.slice(before);
+      expect(requests.map((r) => r.path)).toEqual([path, '/fallback']);
+      const fallback = requests[1]!;
+      expect(fallback.signatureValid).toBe(true);
+      expect(fallback.params.ErrorCode).toBe(String(code));
+      const callSid = fallback.params.CallSid!;
+      const notes = await request(
+        t,
+        'GET',
+        `/2010-04-01/Accounts/${t.accountSid}/Calls/${callSid}/Notifications.json`,
+      );
+      const codes = (notes.json.notifications as { error_code: string }[]).map((n) => n.error_code);
+      expect(codes).toContain(String(code));
+      expect((await t.client.calls(callSid).fetch()).status).toBe('completed');
+    },
+    60_000,
+  );
+});
