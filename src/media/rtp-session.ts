@@ -113,6 +113,7 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
   private lastRx = 0;
   private timedOut = false;
   private marker = true;
+  private lastSendTick = -1;
   private closed = false;
   private readonly free: Buffer[] = [];
   private readonly jitter = new JitterBuffer();
@@ -360,6 +361,14 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
 
   private readonly onSendTick = (tick: number): void => {
     this.outFrameValid = false;
+    // Ticks the clock skipped after a stall still count as time (RFC 3550 §5.1): jump the
+    // timestamp over them and mark the discontinuity.
+    const missed = this.lastSendTick >= 0 ? tick - this.lastSendTick - 1 : 0;
+    this.lastSendTick = tick;
+    if (missed > 0) {
+      this.timestamp = (this.timestamp + missed * SAMPLES_PER_TICK) >>> 0;
+      this.marker = true;
+    }
     const ts = this.timestamp;
     // The media clock runs whether or not we send (RFC 3550 §5.1: timestamps follow time).
     this.timestamp = (this.timestamp + SAMPLES_PER_TICK) >>> 0;
