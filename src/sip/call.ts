@@ -484,6 +484,11 @@ export interface InviteOptions {
   credentials?: Credentials;
   /** Final statuses that move on to the next trunk (default 408, 480, 500, 502, 503, 504). */
   failoverCodes?: readonly number[];
+  /**
+   * Send to this address instead of the target URI's host (outbound proxy, or the source
+   * address of a NATed phone's REGISTER: `binding.source`). The Request-URI stays the target.
+   */
+  destination?: { address: string; port: number; transport?: TransportName };
 }
 
 export type CallResult =

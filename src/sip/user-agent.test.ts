@@ -139,6 +139,21 @@ describe('engine behaviour', () => {
     out.hangup();
   });
 
+  it('sends to an explicit destination (NATed binding source) while keeping the Request-URI', async () => {
+    const a = await engine();
+    const b = await engine();
+    const incoming = nextCall(b);
+    const out = a.invite('sip:bob@192.0.2.10:5062', {
+      sdp: sdp(1),
+      destination: { address: '127.0.0.1', port: b.port },
+    });
+    const call = await incoming;
+    expect(call.request.uri).toBe('sip:bob@192.0.2.10:5062');
+    void call.answer(sdp(2));
+    expect((await within(out.result)).answered).toBe(true);
+    out.hangup();
+  });
+
   it('times out an unanswered call with CANCEL and 408', async () => {
     const a = await engine();
     const b = await engine();

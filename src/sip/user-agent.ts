@@ -171,8 +171,16 @@ export class SipEngine extends Emitter<SipEngineEvents> implements CallHost, Tra
       if (u instanceof SipParseError) targets = [{ host: '0.0.0.0', uri: target }];
       else {
         const transport: TransportName = u.params.transport === 'tcp' ? 'tcp' : 'udp';
+        const d = opts.destination;
         targets = [
-          { host: u.host.replace(/^\[|\]$/g, ''), port: u.port ?? 5060, transport, uri: target },
+          d !== undefined
+            ? { host: d.address, port: d.port, transport: d.transport ?? transport, uri: target }
+            : {
+                host: u.host.replace(/^\[|\]$/g, ''),
+                port: u.port ?? 5060,
+                transport,
+                uri: target,
+              },
         ];
       }
     } else if (target === undefined) targets = [...(this.opts.trunks ?? [])];
