@@ -53,6 +53,8 @@ export interface RegistrarOptions {
   defaultExpires?: number;
   /** Require the digest user name to equal the AOR's user (default true). */
   matchUser?: boolean;
+  /** Bound on `lookup` (default 5 s); past it the REGISTER gets 503 + Retry-After. */
+  lookupTimeoutMs?: number;
 }
 
 export function aorOf(uri: SipUri): string {
@@ -99,11 +101,22 @@ export class Registrar extends Emitter<RegistrarEvents> {
 
   /** Answer a REGISTER on its server transaction. Never throws. */
   async handle(req: SipRequest, tx: ServerTransaction): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.process(req, tx);
+      // A credentials lookup that hangs must not leave the phone without an answer.
+      const limit = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), this.opts.lookupTimeoutMs ?? 5000);
+      });
+      if ((await Promise.race([this.process(req, tx), limit])) === 'timeout') {
+        const res = createResponse(req, 503);
+        res.headers.append('Retry-After', '5');
+        tx.respond(res);
+      }
     } catch (err) {
       this.listenerError(err);
       tx.respond(createResponse(req, 500));
+    } finally {
+      clearTimeout(timer);
     }
   }
 

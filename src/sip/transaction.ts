@@ -10,7 +10,7 @@ import {
   type Via,
 } from './message.js';
 import { TimerWheel, type TimerHandle, type TimerTarget } from './timer-wheel.js';
-import { responseDestination, type Peer, type SipTransport } from './transport.js';
+import type { Peer, SipTransport } from './transport.js';
 
 export interface TimerConfig {
   T1: number;
@@ -278,7 +278,7 @@ export class ServerTransaction implements TimerTarget {
   respond(res: SipResponse): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     const { wheel, timers, transport } = this.layer;
-    const dest = responseDestination(res, this.source);
+    const dest = transport.responsePeer(res, this.source);
     const wire = serialize(res);
     transport.sendRaw(wire, dest);
     this.last = wire;

@@ -187,7 +187,7 @@ export class SipTransport {
   private bindTcp(host: string, port: number): Promise<Server> {
     return new Promise((resolve, reject) => {
       const server = createServer((sock) => this.adopt(sock));
-      if (this.opts.maxConnections !== undefined) server.maxConnections = this.opts.maxConnections;
+      server.maxConnections = this.opts.maxConnections ?? 4096;
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
@@ -341,7 +341,26 @@ export class SipTransport {
    * connection while it is open, else to `received`:`rport` (or the Via sent-by).
    */
   sendResponse(res: SipResponse, source: Peer | undefined): void {
-    this.sendRaw(serialize(res), responseDestination(res, source));
+    this.sendRaw(serialize(res), this.responsePeer(res, source));
+  }
+
+  /**
+   * `responseDestination`, except that a TCP response whose connection has gone is sent on a
+   * new connection to `received` and the Via sent-by port (RFC 3261 18.2.2), not to the
+   * closed connection's ephemeral port.
+   */
+  responsePeer(res: SipResponse, source: Peer | undefined): Peer {
+    const dest = responseDestination(res, source);
+    if (dest.transport !== 'tcp' || dest !== source) return dest;
+    const open = this.conns.get(peerKey(dest.address, dest.port));
+    if (open !== undefined && !open.socket.destroyed) return dest;
+    const top = res.vias[0];
+    const received = top?.params.received;
+    return {
+      transport: 'tcp',
+      address: typeof received === 'string' ? received : dest.address,
+      port: top?.port ?? 5060,
+    };
   }
 
   async close(): Promise<void> {
