@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import { fail, newSid, type Logger } from '../core/index.js';
 import type { Kysely, Store } from '../store/index.js';
 import { msUntilPrice, rate, type UsagePlan } from './money.js';
@@ -73,6 +74,11 @@ export class Billing {
   private readonly db: Kysely<BillingTables>;
   private readonly logger: Logger | undefined;
   private readonly autoAccount: boolean;
+  // Segments this process opened and has not closed (one per live call it runs), and the last
+  // sequence number per call: they spare a read on each open and close. A call runs on one
+  // node; the unique (call_sid, seq) index catches anything else, and we then re-read.
+  private readonly openRows = new Map<string, SegmentRow>();
+  private readonly lastSeq = new LRUCache<string, number>({ max: 100_000 });
 
   constructor(options: BillingOptions) {
     this.db = options.store.kysely<BillingTables>();
@@ -86,15 +92,11 @@ export class Billing {
   async openSegment(input: OpenSegmentInput): Promise<SegmentRow> {
     const reason = cleanReason(input.reason ?? 'start');
     const now = Date.now();
-    const last = await this.db
-      .selectFrom('billing_segments')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('call_sid', '=', input.callSid)
-      .executeTakeFirst();
+    const cached = this.lastSeq.get(input.callSid);
     const row: SegmentRow = {
       sid: newSid('SG'),
       call_sid: input.callSid,
-      seq: Number(last?.seq ?? 0) + 1,
+      seq: (cached ?? (await this.maxSeq(input.callSid))) + 1,
       module_sid: input.moduleSid,
       module_code: input.moduleCode ?? null,
       publisher_account_sid: input.publisherAccountSid,
@@ -119,8 +121,26 @@ export class Billing {
       date_created: now,
       date_updated: now,
     };
-    await this.db.insertInto('billing_segments').values(row).execute();
+    try {
+      await this.db.insertInto('billing_segments').values(row).execute();
+    } catch (err) {
+      if (cached === undefined) throw err;
+      // Another writer numbered this call meanwhile: number from the table.
+      row.seq = (await this.maxSeq(input.callSid)) + 1;
+      await this.db.insertInto('billing_segments').values(row).execute();
+    }
+    this.lastSeq.set(row.call_sid, row.seq);
+    this.openRows.set(row.sid, row);
     return row;
+  }
+
+  private async maxSeq(callSid: string): Promise<number> {
+    const last = await this.db
+      .selectFrom('billing_segments')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('call_sid', '=', callSid)
+      .executeTakeFirst();
+    return Number(last?.seq ?? 0);
   }
 
   /** Heartbeat: records that these open segments were alive at `nowMs` (one statement). */
@@ -142,31 +162,45 @@ export class Billing {
    */
   async closeSegment(sid: string, endedMs: number, why: string): Promise<SegmentRow> {
     const reason = cleanReason(why);
-    const row = await this.getSegment(sid);
+    const row = this.openRows.get(sid) ?? (await this.getSegment(sid));
     if (!row) return fail('notFound', `Segment ${sid}`);
+    this.openRows.delete(sid);
     if (row.status === 'closed') return row;
     const closed = this.rated(row, Math.max(endedMs, row.started_ms), reason);
-    const res = await this.db
-      .updateTable('billing_segments')
-      .set({
-        status: 'closed',
-        ended_ms: closed.ended_ms,
-        last_seen_ms: closed.last_seen_ms,
-        duration_ms: closed.duration_ms,
-        transition_reason: closed.transition_reason,
-        billable_units: closed.billable_units,
-        price_micros: closed.price_micros,
-        date_updated: closed.date_updated,
-      })
-      .where('sid', '=', sid)
-      .where('status', '=', 'open')
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) return (await this.getSegment(sid)) ?? row;
+    const close = (db: Kysely<BillingTables>, accounted: number | null) =>
+      db
+        .updateTable('billing_segments')
+        .set({
+          status: 'closed',
+          ended_ms: closed.ended_ms,
+          last_seen_ms: closed.last_seen_ms,
+          duration_ms: closed.duration_ms,
+          transition_reason: closed.transition_reason,
+          billable_units: closed.billable_units,
+          price_micros: closed.price_micros,
+          accounted_ms: accounted,
+          date_updated: closed.date_updated,
+        })
+        .where('sid', '=', sid)
+        .where('status', '=', 'open')
+        .executeTakeFirst();
     if (this.autoAccount) {
-      await this.postSegment(sid).catch((err: unknown) =>
-        this.logger?.error({ err, segment: sid }, 'posting segment failed; runAccounting retries'),
-      );
+      // Close and post in one transaction (one commit): the close is the claim.
+      try {
+        const posted = await this.db.transaction().execute(async (trx) => {
+          const res = await close(trx, closed.date_updated);
+          if (Number(res.numUpdatedRows) === 0) return false;
+          await this.post(trx, closed, closed.date_updated);
+          return true;
+        });
+        if (!posted) return (await this.getSegment(sid)) ?? row;
+        return { ...closed, accounted_ms: closed.date_updated };
+      } catch (err) {
+        this.logger?.error({ err, segment: sid }, 'posting segment failed; closing it unposted');
+      }
     }
+    const res = await close(this.db, null);
+    if (Number(res.numUpdatedRows) === 0) return (await this.getSegment(sid)) ?? row;
     return closed;
   }
 
@@ -276,68 +310,68 @@ export class Billing {
         .selectAll()
         .where('sid', '=', sid)
         .executeTakeFirstOrThrow();
-      if (seg.price_micros === 0) return true;
-      const what = seg.module_code ?? seg.module_sid ?? 'call';
-      const entries: LedgerEntryRow[] = [
-        {
-          sid: newSid('LE'),
-          entry_key: `${seg.sid}:debit`,
-          account_sid: seg.user_account_sid,
-          counterparty_account_sid: seg.publisher_account_sid,
-          kind: 'debit',
-          amount_micros: -seg.price_micros,
-          currency: seg.currency,
-          segment_sid: seg.sid,
-          call_sid: seg.call_sid,
-          module_sid: seg.module_sid,
-          module_code: seg.module_code,
-          description: `Use of module ${what} on call ${seg.call_sid}`,
-          date_created: now,
-        },
-        {
-          sid: newSid('LE'),
-          entry_key: `${seg.sid}:credit`,
-          account_sid: seg.publisher_account_sid,
-          counterparty_account_sid: seg.user_account_sid,
-          kind: 'credit',
-          amount_micros: seg.price_micros,
-          currency: seg.currency,
-          segment_sid: seg.sid,
-          call_sid: seg.call_sid,
-          module_sid: seg.module_sid,
-          module_code: seg.module_code,
-          description: `Module ${what} used by ${seg.user_account_sid} on call ${seg.call_sid}`,
-          date_created: now,
-        },
-      ];
-      for (const entry of entries) {
-        const ins = await trx
-          .insertInto('ledger_entries')
-          .values(entry)
-          .onConflict((oc) => oc.column('entry_key').doNothing())
-          .executeTakeFirst();
-        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) continue;
-        const spent = entry.kind === 'debit' ? -entry.amount_micros : 0;
-        await trx
-          .insertInto('ledger_balances')
-          .values({
-            account_sid: entry.account_sid,
-            currency: entry.currency,
-            balance_micros: entry.amount_micros,
-            spent_micros: spent,
-            date_updated: now,
-          })
-          .onConflict((oc) =>
-            oc.columns(['account_sid', 'currency']).doUpdateSet({
-              balance_micros: sql<number>`ledger_balances.balance_micros + excluded.balance_micros`,
-              spent_micros: sql<number>`ledger_balances.spent_micros + excluded.spent_micros`,
-              date_updated: now,
-            }),
-          )
-          .execute();
-      }
+      await this.post(trx, seg, now);
       return true;
     });
+  }
+
+  /**
+   * The ledger entries of a claimed, closed segment and the balances they move, inside the
+   * caller's transaction: both entries in one statement (unique keys), both balances in one.
+   */
+  private async post(trx: Transaction<BillingTables>, seg: SegmentRow, now: number): Promise<void> {
+    if (seg.price_micros === 0) return;
+    const what = seg.module_code ?? seg.module_sid ?? 'call';
+    const entry = (kind: 'debit' | 'credit'): LedgerEntryRow => ({
+      sid: newSid('LE'),
+      entry_key: `${seg.sid}:${kind}`,
+      account_sid: kind === 'debit' ? seg.user_account_sid : seg.publisher_account_sid,
+      counterparty_account_sid: kind === 'debit' ? seg.publisher_account_sid : seg.user_account_sid,
+      kind,
+      amount_micros: kind === 'debit' ? -seg.price_micros : seg.price_micros,
+      currency: seg.currency,
+      segment_sid: seg.sid,
+      call_sid: seg.call_sid,
+      module_sid: seg.module_sid,
+      module_code: seg.module_code,
+      description:
+        kind === 'debit'
+          ? `Use of module ${what} on call ${seg.call_sid}`
+          : `Module ${what} used by ${seg.user_account_sid} on call ${seg.call_sid}`,
+      date_created: now,
+    });
+    const ins = await trx
+      .insertInto('ledger_entries')
+      .values([entry('debit'), entry('credit')])
+      .onConflict((oc) => oc.column('entry_key').doNothing())
+      .executeTakeFirst();
+    if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) return;
+    const balance = (account: string, amount: number, spent: number): BalanceRow => ({
+      account_sid: account,
+      currency: seg.currency,
+      balance_micros: amount,
+      spent_micros: spent,
+      date_updated: now,
+    });
+    // One row per account (a publisher using its own module nets to zero).
+    const rows =
+      seg.user_account_sid === seg.publisher_account_sid
+        ? [balance(seg.user_account_sid, 0, seg.price_micros)]
+        : [
+            balance(seg.user_account_sid, -seg.price_micros, seg.price_micros),
+            balance(seg.publisher_account_sid, seg.price_micros, 0),
+          ];
+    await trx
+      .insertInto('ledger_balances')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['account_sid', 'currency']).doUpdateSet({
+          balance_micros: sql<number>`ledger_balances.balance_micros + excluded.balance_micros`,
+          spent_micros: sql<number>`ledger_balances.spent_micros + excluded.spent_micros`,
+          date_updated: now,
+        }),
+      )
+      .execute();
   }
 
   /** Posts every closed segment not yet posted; safe to run any number of times, anywhere. */
