@@ -1,0 +1,136 @@
+// bench/voice: inbound SIP calls per second that complete a webhook round-trip and a short
+// TwiML script (Say, Hangup), and the latency from INVITE to 200 OK (the answer, sent once
+// the first document is fetched; media starts at answer). Driven by sipp at a fixed rate.
+//   npx tsx bench/voice.ts [--rate 100] [--calls 1000]
+// Target (issue 4): ≥ 100 calls/s with the webhook on loopback, first-media p99 < 150 ms.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/core/index.js';
+import { startPlatform } from '../src/platform.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const rate = arg('rate', 100);
+const calls = arg('calls', 1000);
+
+const twiml = '<Response><Say>Hello.</Say><Hangup/></Response>';
+let webhooks = 0;
+const web = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    webhooks++;
+    res.writeHead(200, { 'content-type': 'text/xml' }).end(twiml);
+  });
+});
+await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+const webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-voice-'));
+const platform = await startPlatform(
+  loadConfig(process.env, {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'warn',
+    sipEnabled: true,
+    sipPort: 0,
+    sipHost: '127.0.0.1',
+    rtpPorts: '30000-39999',
+  }),
+);
+const auth =
+  'Basic ' + Buffer.from(`${platform.owner.sid}:${platform.owner.authToken}`).toString('base64');
+const post = async (path: string, form: Record<string, string>) => {
+  const res = await fetch(`${platform.url}/2010-04-01/Accounts/${platform.owner.sid}/${path}`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+  return (await res.json()) as { sid: string };
+};
+const app = await post('Applications.json', { FriendlyName: 'bench', VoiceUrl: `${webUrl}/voice` });
+await post('IncomingPhoneNumbers.json', {
+  PhoneNumber: '+15550009999',
+  VoiceApplicationSid: app.sid,
+});
+
+const sipPort = platform.telephony!.sip.transport.port;
+const work = mkdtempSync(join(tmpdir(), 'sipp-bench-'));
+const scenario = new URL('../test/voice/scenarios/uac-short.xml', import.meta.url).pathname;
+const started = Date.now();
+const sipp = spawn(
+  'timeout',
+  [
+    '-k',
+    '5',
+    String(Math.ceil(calls / rate) + 60),
+    'sipp',
+    '-sf',
+    scenario,
+    '-s',
+    '+15550009999',
+    '-r',
+    String(rate),
+    '-m',
+    String(calls),
+    '-l',
+    String(rate * 5),
+    '-i',
+    '127.0.0.1',
+    '-nostdin',
+    '-trace_rtt',
+    '-rtt_freq',
+    '1',
+    '-timeout',
+    String(Math.ceil(calls / rate) + 30) + 's',
+    `127.0.0.1:${sipPort}`,
+  ],
+  { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] },
+);
+let out = '';
+sipp.stdout.on('data', (d: Buffer) => (out += d.toString()));
+sipp.stderr.on('data', (d: Buffer) => (out += d.toString()));
+await new Promise((r) => sipp.on('close', r));
+const elapsed = (Date.now() - started) / 1000;
+
+const ok = Number(/Successful call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(out)?.[1] ?? 0);
+const failed = Number(/Failed call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(out)?.[1] ?? 0);
+const rttFile = readdirSync(work).find((f) => f.endsWith('_rtt.csv'));
+const rtts = rttFile
+  ? readFileSync(join(work, rttFile), 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(';')[2]))
+      .filter((v) => Number.isFinite(v) && v > 0)
+      .sort((a, b) => a - b)
+  : [];
+const pct = (p: number) =>
+  rtts.length
+    ? rtts[Math.min(rtts.length - 1, Math.floor((p / 100) * rtts.length))]!.toFixed(1)
+    : 'n/a';
+
+console.log(
+  `\nbench/voice — ${calls} calls offered at ${rate}/s, node ${process.version}, ${platform.store.dialect}\n`,
+);
+console.log('| figure | value |');
+console.log('|---|---:|');
+console.log(`| calls completed (sipp: INVITE → 200 → ACK → our BYE) | ${ok} |`);
+console.log(`| calls failed | ${failed} |`);
+console.log(`| webhook round-trips served | ${webhooks} |`);
+console.log(
+  `| completed calls per second (wall clock incl. ramp) | ${(ok / elapsed).toFixed(1)} |`,
+);
+console.log(`| INVITE → 200 OK (answer; media starts here) p50 ms | ${pct(50)} |`);
+console.log(`| INVITE → 200 OK p99 ms | ${pct(99)} |`);
+if (!rttFile) console.log(out.slice(-3000));
+
+await platform.stop();
+web.close();
+rmSync(dataDir, { recursive: true, force: true });
+rmSync(work, { recursive: true, force: true });
