@@ -113,6 +113,7 @@ describe('parseMessage', () => {
       [INVITE.replace('l: 4', 'l: x'), 'content-length'],
       [INVITE.replace('CSeq: 314159 INVITE', 'CSeq: 1 BYE'), 'bad-header'],
       [INVITE.replace('Max-Forwards: 70', 'Max-Forwards 70'), 'header'],
+      [INVITE.replace('Max-Forwards: 70', `X-Big: ${'b'.repeat(9000)}`), 'too-large'],
     ];
     for (const [raw, code] of cases) {
       const r = parseMessage(Buffer.from(raw, 'latin1'));

@@ -35,6 +35,7 @@ export class SipParseError {
 
 export const MAX_MESSAGE = 65_535;
 export const MAX_HEADERS = 200;
+export const MAX_HEADER_LINE = 8192;
 
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const LIST_HEADERS = new Set([
@@ -358,6 +359,7 @@ export function parseMessage(buf: Buffer): SipMessage | SipParseError {
     if (colon <= 0) return fail('header', 'header line without a colon');
     const name = line.slice(0, colon).trim();
     if (!TOKEN.test(name)) return fail('header', 'bad header name');
+    if (line.length > MAX_HEADER_LINE) return fail('too-large', 'header line too long');
     const value = line.slice(colon + 1).trim();
     if (hasControl(value)) return fail('header', 'control character in header');
     const key = headerKey(name);

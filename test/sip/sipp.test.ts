@@ -223,7 +223,7 @@ describe.skipIf(!haveSipp())('SIP engine against sipp', () => {
       Buffer.from(good(t, '', '500', 'short')), // Content-Length larger than the body
       Buffer.from(good(t, '', 'abc')), // bad Content-Length
       Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 7919) % 256)), // binary garbage
-      Buffer.from(good(t, `X-Huge: ${'a'.repeat(70_000)}\r\n`)), // huge header
+      Buffer.from(good(t, `X-Huge: ${'a'.repeat(t === 'UDP' ? 20_000 : 70_000)}\r\n`)), // huge header
       Buffer.from(good(t).replace('CSeq: 1 OPTIONS', 'CSeq: one OPTIONS')), // bad CSeq
       Buffer.from('\x00\x01\x02INVITE\r\n\r\n'),
       Buffer.from(good(t).replace('From: <sip:a@b>;tag=1\r\n', '')), // no From
