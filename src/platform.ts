@@ -29,7 +29,12 @@ import {
 import { openQueues, migrations as queueMigrations } from './queue/index.js';
 import { openState, type SharedState } from './state/index.js';
 import { noTelephonyDialer, startTelephony, type Telephony } from './telephony/index.js';
-import { Billing, billingRoutes, migrations as billingMigrations } from './billing/index.js';
+import {
+  Billing,
+  billingRoutes,
+  migrations as billingMigrations,
+  segmentEvent,
+} from './billing/index.js';
 import {
   CallStore,
   VoiceEngine,
@@ -193,7 +198,12 @@ export async function startPlatform(
     let url = config.publicUrl ?? `http://127.0.0.1:${config.port}`;
 
     // ---- voice: modules, numbers, billing, the call engine and the telephony edge
-    const billing = new Billing({ store, logger });
+    const billing = new Billing({
+      store,
+      logger,
+      // Each closed segment is an interaction event (kind segment, tagged module:<code>).
+      onClosed: (segment) => events.record(segmentEvent(segment)),
+    });
     const modules = new Modules(store, {
       accountStatus: async (sid) => (await accounts.find(sid))?.status,
       spendLimitReached: async (sid) =>

@@ -55,6 +55,8 @@ export interface BillingOptions {
   readonly logger?: Logger;
   /** Post ledger entries as each segment closes (default true; tests turn it off). */
   readonly autoAccount?: boolean;
+  /** Told of each segment this process closes (the platform records it in the event log). */
+  readonly onClosed?: (segment: SegmentRow) => void;
 }
 
 type Page = { size: number; after?: readonly (string | number)[] | undefined };
@@ -74,6 +76,7 @@ export class Billing {
   private readonly db: Kysely<BillingTables>;
   private readonly logger: Logger | undefined;
   private readonly autoAccount: boolean;
+  private readonly onClosed: ((segment: SegmentRow) => void) | undefined;
   // Segments this process opened and has not closed (one per live call it runs), and the last
   // sequence number per call: they spare a read on each open and close. A call runs on one
   // node; the unique (call_sid, seq) index catches anything else, and we then re-read.
@@ -84,6 +87,7 @@ export class Billing {
     this.db = options.store.kysely<BillingTables>();
     this.logger = options.logger;
     this.autoAccount = options.autoAccount ?? true;
+    this.onClosed = options.onClosed;
   }
 
   // ---------------------------------------------------------------- metering
@@ -194,14 +198,23 @@ export class Billing {
           return true;
         });
         if (!posted) return (await this.getSegment(sid)) ?? row;
-        return { ...closed, accounted_ms: closed.date_updated };
+        return this.announce({ ...closed, accounted_ms: closed.date_updated });
       } catch (err) {
         this.logger?.error({ err, segment: sid }, 'posting segment failed; closing it unposted');
       }
     }
     const res = await close(this.db, null);
     if (Number(res.numUpdatedRows) === 0) return (await this.getSegment(sid)) ?? row;
-    return closed;
+    return this.announce(closed);
+  }
+
+  private announce(segment: SegmentRow): SegmentRow {
+    try {
+      this.onClosed?.(segment);
+    } catch (err) {
+      this.logger?.error({ err, segment: segment.sid }, 'segment listener failed');
+    }
+    return segment;
   }
 
   /** A module transition: closes the call's open segment and opens the next one. */

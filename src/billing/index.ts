@@ -1,3 +1,4 @@
+export { segmentEvent } from './segment-event.js';
 export {
   Billing,
   planOf,

@@ -194,6 +194,23 @@ describe('module dispatcher and policy across accounts', () => {
     );
     expect(after.json).toMatchObject({ spent: '0.50', remaining: '0.00' });
 
+    // Each closed segment is in C's interaction event log, tagged with its module.
+    let events: Record<string, unknown>[] = [];
+    for (let i = 0; i < 50 && events.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await request(
+        userC,
+        'GET',
+        `/2010-04-01/Accounts/${userC.accountSid}/Events.json?Kind=segment&Tag=module:pub.paid`,
+      );
+      events = (res.json.events ?? []) as Record<string, unknown>[];
+    }
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({
+      kind: 'segment',
+      data: { module_code: 'pub.paid', price: '0.25' },
+    });
+
     // Removing the limit lets C use modules again.
     await request(t, 'POST', `/2010-04-01/Accounts/${userC.accountSid}/SpendLimit.json`, 'Amount=');
     expect((await canUseModule(m, module, userC.accountSid)).allowed).toBe(true);
