@@ -13,6 +13,7 @@ import { DEFAULT_WEIGHTS, decide, priceFor, type Candidate, type RouteWeights } 
 import { SmppClient, type SmppSettings } from './smpp/client.js';
 import { receiptOutcome, type Receipt } from './smpp/status.js';
 import type {
+  PartRow,
   MessageRow,
   MessageStatus,
   MessagingTables,
@@ -115,6 +116,7 @@ export class Messaging {
     string,
     { provider: string; receipt: Receipt; stored: () => void; at: number }
   >();
+  private parts: PartRow[] = [];
   private writes: ((trx: Kysely<MessagingTables>) => Promise<unknown>)[] = [];
   /** Run after the transaction holding the pending writes has committed. */
   private afterWrites: (() => void)[] = [];
@@ -600,10 +602,19 @@ export class Messaging {
     this.flushTimer = undefined;
     const ops = this.writes.splice(0);
     const dones = this.afterWrites.splice(0);
-    if (!ops.length) return;
+    const parts = this.parts.splice(0);
+    if (!ops.length && !parts.length) return;
     this.flushing = this.db
       .transaction()
       .execute(async (trx) => {
+        // Carrier ids of every part sent since the last flush, in few statements.
+        for (let i = 0; i < parts.length; i += 200) {
+          await trx
+            .insertInto('messaging_parts')
+            .values(parts.slice(i, i + 200))
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        }
         for (const op of ops) await op(trx);
       })
       .then(() => {
@@ -617,11 +628,9 @@ export class Messaging {
   }
 
   private appendRoute(db: Kysely<MessagingTables>, sid: string, ev: RouteEvent) {
-    // JSON array append without a read: strip the closing bracket and add the event.
-    const item = JSON.stringify(ev);
     return db
       .updateTable('messaging_messages')
-      .set({ route: sql<string>`substr(route, 1, length(route) - 1) || ${',' + item + ']'}` })
+      .set({ route: routeAppend(ev) })
       .where('sid', '=', sid)
       .execute();
   }
@@ -658,33 +667,31 @@ export class Messaging {
       };
       for (const id of ids) this.tracked.set(`${providerSid}|${id}`, t);
       const name = this.workers.get(providerSid)?.row.name ?? providerSid;
+      for (const id of ids) {
+        this.parts.push({
+          provider_sid: providerSid,
+          carrier_id: id,
+          message_sid: job.sid,
+          status: 'sent',
+        });
+      }
       this.write(async (db) => {
         await db
           .updateTable('messaging_messages')
-          .set({ status: 'sent', date_sent: now, date_updated: now })
+          .set({
+            status: 'sent',
+            date_sent: now,
+            date_updated: now,
+            route: routeAppend({
+              at: now,
+              event: 'sent',
+              provider: name,
+              detail: `carrier ids ${ids.join(', ')}`,
+            }),
+          })
           .where('sid', '=', job.sid)
           .where('status', '=', 'sending')
           .execute();
-        if (ids.length) {
-          await db
-            .insertInto('messaging_parts')
-            .values(
-              ids.map((id) => ({
-                provider_sid: providerSid,
-                carrier_id: id,
-                message_sid: job.sid,
-                status: 'sent',
-              })),
-            )
-            .onConflict((oc) => oc.doNothing())
-            .execute();
-        }
-        await this.appendRoute(db, job.sid, {
-          at: now,
-          event: 'sent',
-          provider: name,
-          detail: `carrier ids ${ids.join(', ')}`,
-        });
       });
       this.callback(job, meta.cb, meta.service, 'sent', null);
       for (const id of ids) {
@@ -817,22 +824,16 @@ export class Messaging {
           error_code: code,
           error_message: code ? (DELIVERY_ERRORS[code] ?? null) : null,
           date_updated: now,
+          route: routeAppend({
+            at: now,
+            event: 'receipt',
+            provider: name,
+            detail: `id:${r.id} stat:${r.stat} err:${r.err}`,
+          }),
         })
         .where('sid', '=', sid)
         .where('status', 'in', ['sending', 'sent'])
         .execute();
-      await db
-        .updateTable('messaging_parts')
-        .set({ status: r.stat })
-        .where('provider_sid', '=', providerSid)
-        .where('carrier_id', '=', r.id)
-        .execute();
-      await this.appendRoute(db, sid, {
-        at: now,
-        event: 'receipt',
-        provider: name,
-        detail: `id:${r.id} stat:${r.stat} err:${r.err}`,
-      });
     }, stored);
   }
 
@@ -1059,6 +1060,11 @@ export class Messaging {
       url = new URL(target, url).toString();
     }
   }
+}
+
+/** Appends an event to the JSON array in `route` without reading it (works on both dialects). */
+function routeAppend(ev: RouteEvent) {
+  return sql<string>`substr(route, 1, length(route) - 1) || ${',' + JSON.stringify(ev) + ']'}`;
 }
 
 function hash(s: string): number {

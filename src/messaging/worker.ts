@@ -58,6 +58,7 @@ export class ProviderWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private inflight = 0;
+  private dispatching = 0;
   private readonly sending = new Set<string>();
   private transientStreak = 0;
   private backoffUntil = 0;
@@ -151,7 +152,14 @@ export class ProviderWorker {
         await this.idle(this.healthy() ? Math.max(5, this.backoffUntil - Date.now()) : 500);
         continue;
       }
-      const room = Math.min(this.carrier.capacity() - this.inflight, this.bucket.available(), 200);
+      // Window slots not yet spoken for: free slots minus sends waiting for one and claims not
+      // yet dispatched.
+      const waiting = Math.max(0, this.inflight - this.carrier.state().outstanding);
+      const room = Math.min(
+        this.carrier.capacity() - waiting - this.dispatching,
+        this.bucket.available(),
+        200,
+      );
       if (room <= 0) {
         await this.idle(Math.max(2, Math.min(50, this.bucket.waitMs())));
         continue;
@@ -169,7 +177,14 @@ export class ProviderWorker {
         continue;
       }
       this.depth = Math.max(0, this.depth - jobs.length);
-      await this.dispatch(jobs);
+      // Dispatch (a durable "sending" write, then the submits) runs while the next batch is claimed.
+      this.dispatching += jobs.length;
+      void this.dispatch(jobs)
+        .catch((e: Error) => this.log(`dispatch failed: ${e.message}`, { provider: this.row.name }))
+        .finally(() => {
+          this.dispatching -= jobs.length;
+          this.poke();
+        });
     }
   }
 

@@ -48,8 +48,13 @@ async function launch(
     stdio: ['ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
   await waitFor(
-    async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200,
+    async () => {
+      if (exited !== null) throw new Error(`the platform exited with ${exited} while starting`);
+      return (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200;
+    },
     90_000,
     'platform up',
   );
