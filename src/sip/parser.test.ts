@@ -78,6 +78,55 @@ describe('parseMessage', () => {
     expect(again).toEqual(m);
   });
 
+  it('parses a tortuous but valid request (spacing, tabs, folding, mixed case, IPv6)', () => {
+    const raw = [
+      'OPTIONS sip:%61lice@[2001:db8::10]:5070;Transport=UDP;lr SIP/2.0',
+      'vIa  :  SIP / 2.0 / udp   [2001:db8::9]:5061 ;branch = z9hG4bK-tort ;  rport',
+      '\t,SIP/2.0/TCP host.example.org;branch=z9hG4bK2;received=192.0.2.7',
+      'TO\t:\t"Bob \\\\ the \\"Builder\\"" <sip:bob@example.org?Subject=hi>',
+      'from: sip:caller@example.org;tag=x.y-z',
+      'cseq:\t  0009  OPTIONS',
+      "Call-Id: odd!id%*_+`'~@[2001:db8::9]",
+      'Max-Forwards: 0070',
+      'Unknown-Header:  text with  spaces, and;semicolons',
+      ' folded onto two lines',
+      'Route: <sip:p1.example.org;lr>, "Proxy Two" <sip:p2.example.org;lr>',
+      'L: 0',
+      '',
+      '',
+    ].join('\r\n');
+    const m = parseOk(raw) as SipRequest;
+    expect(m.method).toBe('OPTIONS');
+    expect(parseUri(m.uri)).toMatchObject({
+      user: '%61lice',
+      host: '[2001:db8::10]',
+      port: 5070,
+      params: { transport: 'UDP', lr: null },
+    });
+    expect(m.vias).toHaveLength(2);
+    expect(m.vias[0]).toMatchObject({
+      transport: 'UDP',
+      host: '[2001:db8::9]',
+      port: 5061,
+      params: { branch: 'z9hG4bK-tort', rport: null },
+    });
+    expect(m.vias[1]?.params.received).toBe('192.0.2.7');
+    expect(m.to.display).toBe('Bob \\ the "Builder"');
+    expect(m.to.uri.headers).toBe('Subject=hi');
+    expect(m.from.params.tag).toBe('x.y-z');
+    expect(m.cseq).toEqual({ seq: 9, method: 'OPTIONS' });
+    expect(m.callId).toBe("odd!id%*_+`'~@[2001:db8::9]");
+    expect(m.headers.get('unknown-header')).toBe(
+      'text with  spaces, and;semicolons folded onto two lines',
+    );
+    const routes = parseNameAddrList(m.headers.getAll('route'));
+    expect(routes instanceof SipParseError ? [] : routes.map((r) => r.uri.host)).toEqual([
+      'p1.example.org',
+      'p2.example.org',
+    ]);
+    expect(parseOk(serialize(m))).toEqual(m);
+  });
+
   it('parses URIs with user, password, port, params, headers and IPv6', () => {
     expect(parseUri('sip:alice:secret@[2001:db8::1]:5070;transport=tcp;lr?subject=x')).toEqual({
       scheme: 'sip',
