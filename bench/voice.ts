@@ -106,7 +106,7 @@ const rtts = rttFile
   ? readFileSync(join(work, rttFile), 'utf8')
       .split('\n')
       .slice(1)
-      .map((l) => Number(l.split(';')[2]))
+      .map((l) => Number(l.split(';')[1]))
       .filter((v) => Number.isFinite(v) && v > 0)
       .sort((a, b) => a - b)
   : [];

@@ -1,0 +1,86 @@
+// <Dial><Sip> bridges an inbound SIP call to a second SIP phone (a sipp UAS); timeLimit ends
+// the bridged leg, the action gets DialCallStatus, and both legs are recorded as calls.
+import { join } from 'node:path';
+import twilio from 'twilio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, haveSipp, killSipps, startSipp } from '../sip/sipp.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { startTwimlServer, type TwimlServer } from './twiml-server.js';
+
+const { VoiceResponse } = twilio.twiml;
+const TOOLS = haveSipp();
+
+let t: TestPlatform;
+let web: TwimlServer;
+
+beforeAll(async () => {
+  if (!TOOLS) return;
+  web = await startTwimlServer();
+  t = await startTestPlatform({
+    sipEnabled: true,
+    sipPort: 0,
+    sipHost: '127.0.0.1',
+    rtpPorts: '0',
+  });
+  web.setAuthToken(t.authToken);
+});
+afterAll(async () => {
+  killSipps();
+  await t?.cleanup();
+  await web?.close();
+});
+
+describe.skipIf(!TOOLS)('<Dial>', () => {
+  it('bridges the caller to a SIP callee, reports DialCallStatus, and records the child call', async () => {
+    const calleePort = await freePort();
+    const callee = startSipp(['-sn', 'uas', '-p', String(calleePort), '-m', '1'], 60);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const dial = new VoiceResponse();
+    dial
+      .dial({ timeout: 10, timeLimit: 4, action: '/dialed', callerId: '+15550004000' })
+      .sip(`sip:callee@127.0.0.1:${calleePort}`);
+    web.routes.set('/dial', dial.toString());
+    const after = new VoiceResponse();
+    after.hangup();
+    web.routes.set('/dialed', after.toString());
+    await t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550004001',
+      voiceUrl: web.url + '/dial',
+    });
+
+    const sipPort = t.platform.telephony!.sip.transport.port;
+    const caller = await startSipp(
+      [
+        '-sf',
+        join(import.meta.dirname, 'scenarios', 'uac-ivr.xml'),
+        '-s',
+        '+15550004001',
+        '-m',
+        '1',
+        '-timeout',
+        '40s',
+        `127.0.0.1:${sipPort}`,
+      ],
+      50,
+    ).done;
+    expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
+    const calleeRun = await callee.done;
+    expect(calleeRun.code, calleeRun.stdout.slice(-1500)).toBe(0);
+
+    const dialed = web.seen.find((s) => s.path === '/dialed');
+    expect(dialed?.signatureValid).toBe(true);
+    expect(dialed?.params.DialCallStatus).toBe('completed');
+    expect(Number(dialed?.params.DialCallDuration)).toBeGreaterThanOrEqual(3);
+    const parentSid = dialed!.params.CallSid!;
+    const children = await t.client.calls.list({ parentCallSid: parentSid });
+    expect(children).toHaveLength(1);
+    expect(children[0]).toMatchObject({
+      direction: 'outbound-dial',
+      status: 'completed',
+      from: '+15550004000',
+      parentCallSid: parentSid,
+    });
+    expect(children[0]!.sid).toBe(dialed!.params.DialCallSid);
+  }, 90_000);
+});
