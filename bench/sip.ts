@@ -4,13 +4,18 @@
 //   npx tsx bench/sip.ts                # rate ladder + 500 concurrent calls held 30 s
 //   BENCH_RATES=500,1000 BENCH_HOLD_S=10 npx tsx bench/sip.ts
 //
-// Media is not part of this run (signalling only); see docs/sip.md.
+// BENCH_MEDIA=1 adds a run with media: sipp plays g711a.pcap into each call (then holds it),
+// the engine answers with a media session and loops a tone back; prints calls ok/failed,
+// packets the engine sent per call against the 50/s expected, the media clock's skipped
+// ticks, CPU and memory per call with media. Outgoing jitter itself is measured by
+// bench/media.ts (receiver in another process).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSipEngine, type SipEngine } from '../src/sip/index.js';
+import { createMediaEngine, type MediaSession } from '../src/media/index.js';
+import { answerWithMedia, createSipEngine, type SipEngine } from '../src/sip/index.js';
 
 const SDP =
   'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 7078 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
@@ -159,4 +164,88 @@ async function main(): Promise<void> {
   await e.close();
 }
 
+async function mediaRun(): Promise<void> {
+  const calls = Number(process.env.BENCH_MEDIA_CALLS ?? 200);
+  const holdS = Number(process.env.BENCH_MEDIA_HOLD_S ?? 20);
+  const rate = Number(process.env.BENCH_MEDIA_RATE ?? 50);
+  const dataDir = mkdtempSync(join(tmpdir(), 'sip-bench-media-'));
+  const media = createMediaEngine({
+    bindAddress: '127.0.0.1',
+    portRange: '30000-39999',
+    rtpTimeoutS: 0,
+    dataDir,
+  });
+  const e = await createSipEngine({ host: '127.0.0.1', port: 0 });
+  const tone = new Int16Array(8000);
+  for (let i = 0; i < tone.length; i++)
+    tone[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+  const prompt = media.prompts.fromSamples('bench-tone', tone);
+  const sessions: Array<{ s: MediaSession; start: number; end: number }> = [];
+  e.on('invite', (call) => {
+    void answerWithMedia(call, media).then((s) => {
+      if (s === undefined) return;
+      const rec = { s, start: performance.now(), end: 0 };
+      sessions.push(rec);
+      s.play(prompt, { loop: 0 });
+      call.once('ended', () => (rec.end = performance.now()));
+    });
+  });
+  global.gc?.();
+  const before = process.memoryUsage();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const skipped0 = media.stats().clockSkippedTicks;
+  let peak = 0;
+  let mem = before;
+  const sampler = setInterval(() => {
+    const n = media.stats().sessions;
+    if (n > peak) {
+      peak = n;
+      mem = process.memoryUsage();
+    }
+  }, 500);
+  const r = await sipp(
+    [
+      '-sf',
+      join(import.meta.dirname, '../test/sip/scenarios/uac-pcap-hold.xml'),
+      `127.0.0.1:${e.port}`,
+      '-p',
+      '16999',
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      '36000',
+      '-r',
+      String(rate),
+      '-m',
+      String(calls),
+      '-l',
+      String(calls),
+      '-d',
+      String(holdS * 1000),
+      '-timeout',
+      `${holdS + 120}s`,
+    ],
+    holdS + 180,
+  );
+  clearInterval(sampler);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  let ratio = 0;
+  for (const x of sessions) {
+    const secs = ((x.end || performance.now()) - x.start) / 1000;
+    ratio += x.s.stats.packetsSent / Math.max(1, secs * 50);
+  }
+  console.log(
+    `media: ${calls} calls at ${rate}/s held ${holdS}s (sipp plays g711a.pcap, engine loops a tone): ok ${r.ok}, failed ${r.failed}; ` +
+      `peak ${peak} sessions; engine sent ${((ratio / Math.max(1, sessions.length)) * 100).toFixed(1)}% of the expected 50 packets/s per call; ` +
+      `clock skipped ticks ${media.stats().clockSkippedTicks - skipped0}; engine CPU ${(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(0)}%; ` +
+      `heap per call with media ≈ ${((mem.heapUsed - before.heapUsed) / Math.max(1, peak) / 1024).toFixed(1)} KiB (rss ${(mem.rss / 1048576).toFixed(0)} MiB)`,
+  );
+  await e.close();
+  media.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
 await main();
+if (process.env.BENCH_MEDIA === '1') await mediaRun();
