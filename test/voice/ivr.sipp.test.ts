@@ -164,6 +164,32 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
     const rows = (segments.json.segments as Record<string, unknown>[]) ?? [];
     expect(rows.map((s) => s.module_sid)).toEqual([ivrSid, vmSid]);
 
+    // Each segment is priced by its own module's plan, computed here by hand from its duration.
+    const [a, b] = rows as {
+      duration_ms: number;
+      price: string;
+      sid: string;
+      billable_units: number;
+    }[];
+    expect(a!.billable_units).toBe(Math.ceil(a!.duration_ms / 60_000)); // 60 s increment
+    expect(Number(a!.price)).toBeCloseTo(a!.billable_units * 0.02 + 0.01, 6); // 0.02/min + 0.01 per invocation
+    expect(b!.billable_units).toBe(Math.ceil(b!.duration_ms / 1000)); // 1 s increment
+    expect(Number(b!.price)).toBeCloseTo((b!.billable_units * 0.1) / 60, 6); // 0.10/min
+    const ledger = await request(
+      t,
+      'GET',
+      `/2010-04-01/Accounts/${t.accountSid}/Ledger.json?PageSize=100`,
+    );
+    const entries = (ledger.json.entries ?? ledger.json.ledger ?? []) as {
+      kind: string;
+      amount: string;
+      segment_sid: string;
+    }[];
+    for (const seg of [a!, b!]) {
+      const debit = entries.find((e) => e.segment_sid === seg.sid && e.kind === 'debit');
+      expect(Number(debit?.amount)).toBeCloseTo(-Number(seg.price), 6);
+    }
+
     const recording = await request(
       t,
       'GET',

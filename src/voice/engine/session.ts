@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { newSid, type Logger } from '../../core/index.js';
+import { Errors, newSid, type Logger } from '../../core/index.js';
 import type { CallStore } from '../calls/call-store.js';
 import { FINAL_STATUSES, type CallRow, type CallStatus } from '../calls/tables.js';
 import { parseTwiml, TwimlError } from '../twiml/parse.js';
@@ -192,7 +192,7 @@ export class CallSession {
     if (this.channel.isEnded) return;
     try {
       if (await this.deps.meter.overSpendLimit(this.row.sid, this.row.account_sid, Date.now())) {
-        this.notify(10004, 'spend limit reached: call ended', null);
+        this.notify(Errors.spendLimitReached.code, 'spend limit reached: call ended', null);
         this.channel.hangup();
       }
     } catch (err) {
