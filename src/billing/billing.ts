@@ -517,26 +517,36 @@ export class Billing {
     const currency = limit?.currency ?? input.currency ?? open?.currency ?? 'USD';
     const same = segs.filter((s) => s.currency === currency);
     const closedCost = sum(same.filter((s) => s.status === 'closed').map((s) => s.price_micros));
-    const unposted = sum(
-      same
-        .filter((s) => s.status === 'closed' && s.accounted_ms === null)
-        .map((s) => s.price_micros),
-    );
-    const openPrice =
-      open && open.currency === currency
-        ? rate(planOf(open), Math.max(0, input.nowMs - open.started_ms), open.invocations)
-            .priceMicros
-        : 0;
+    const priceNow = (s: SegmentRow) =>
+      s.status === 'closed'
+        ? s.price_micros
+        : rate(planOf(s), Math.max(0, input.nowMs - s.started_ms), s.invocations).priceMicros;
+    const openPrice = open && open.currency === currency ? priceNow(open) : 0;
     const callCost = closedCost + openPrice;
-    const posted = limit ? await this.spent(input.accountSid, currency) : 0;
-    const accountSpent = posted + unposted + openPrice;
+
+    // The account: what is posted, plus every segment not yet posted — closed ones and the
+    // live segments of all its calls, priced now (few rows, a partial index).
+    let posted = 0;
+    let pendingElsewhere = 0;
+    if (limit) {
+      posted = await this.spent(input.accountSid, currency);
+      const pending = await this.db
+        .selectFrom('billing_segments')
+        .selectAll()
+        .where('user_account_sid', '=', input.accountSid)
+        .where('accounted_ms', 'is', null)
+        .where('currency', '=', currency)
+        .execute();
+      pendingElsewhere = sum(pending.filter((s) => s.sid !== open?.sid).map(priceNow));
+    }
+    const accountSpent = posted + pendingElsewhere + openPrice;
 
     const accountReached = limit !== undefined && accountSpent >= limit.limit_micros;
     const callReached = input.callLimitMicros !== undefined && callCost >= input.callLimitMicros;
 
     // Budgets left for the open segment under each limit.
     const budgets: number[] = [];
-    if (limit) budgets.push(limit.limit_micros - posted - unposted);
+    if (limit) budgets.push(limit.limit_micros - posted - pendingElsewhere);
     if (input.callLimitMicros !== undefined) budgets.push(input.callLimitMicros - closedCost);
     let msUntilLimit: number | undefined;
     if (accountReached || callReached) msUntilLimit = 0;

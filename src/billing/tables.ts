@@ -185,4 +185,15 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  billing_0002_pending_by_account: {
+    async up(db) {
+      // Spend checks read an account's segments not yet posted (live or just closed).
+      await db.schema
+        .createIndex('billing_segments_pending_user')
+        .on('billing_segments')
+        .columns(['user_account_sid'])
+        .where(sql.ref('accounted_ms'), 'is', null)
+        .execute();
+    },
+  },
 };

@@ -318,7 +318,8 @@ describe('three modules on three plans, checked by hand', () => {
     );
     expect(set.json).toMatchObject({ amount: '0.20', spent: '0.11', remaining: '0.09' });
     const CA3 = 'CA' + '3'.repeat(32);
-    const start = Date.UTC(2026, 2, 15, 12, 0, 0);
+    // Live calls start now: the platform's sweep leaves segments alone until unseen for 60 s.
+    const start = Date.now();
     await billing.openSegment({ ...next(mod.B, CA3, 'inbound'), startedMs: start });
     const at = (ms: number, callLimitMicros?: number) =>
       billing.checkSpend({
@@ -349,5 +350,17 @@ describe('three modules on three plans, checked by hand', () => {
     expect((await at(10_000, 50_000)).msUntilLimit).toBe(19_001);
     expect((await at(29_000, 50_000)).reached).toBe(false);
     expect(await at(29_001, 50_000)).toMatchObject({ reached: true, limit: 'call' });
+
+    // A second live call of U counts against the same allotment: at 10 s each costs 0.016667,
+    // so 0.073333 is left for CA3 — reached at 44 increments, from 43.001 s (then re-checked).
+    const CA4 = 'CA' + '4'.repeat(32);
+    await billing.openSegment({ ...next(mod.B, CA4, 'inbound'), startedMs: start });
+    expect(await at(10_000)).toMatchObject({
+      reached: false,
+      callCostMicros: 16_667,
+      accountSpentMicros: 143_334,
+      msUntilLimit: 33_001,
+    });
+    expect(await at(48_001)).toMatchObject({ reached: true, limit: 'account' });
   });
 });
