@@ -10,7 +10,12 @@ import {
   type MediaEngine,
   type MediaSession,
 } from '../../src/media/index.js';
-import { answerWithMedia, createSipEngine, type SipEngine } from '../../src/sip/index.js';
+import {
+  answerWithMedia,
+  createSipEngine,
+  inviteWithMedia,
+  type SipEngine,
+} from '../../src/sip/index.js';
 import { SCENARIOS, counts, freePort, haveSipp, killSipps, runSipp } from './sipp.js';
 
 let sip: SipEngine | undefined;
@@ -73,4 +78,54 @@ describe.skipIf(!haveSipp())('SIP + media against sipp', () => {
     expect(received[0]).toBeGreaterThan(200);
     expect(sessions[0]?.isClosed).toBe(true);
   }, 60_000);
+});
+
+describe('SIP + media, engine to engine', () => {
+  it('inviteWithMedia/answerWithMedia: negotiated both ways, INFO DTMF reaches the session, hold by re-INVITE, ports released', async () => {
+    media = createMediaEngine({
+      bindAddress: '127.0.0.1',
+      portRange: '0',
+      rtpTimeoutS: 0,
+      dataDir: dir,
+    });
+    sip = await createSipEngine({ host: '127.0.0.1', port: 0 });
+    const m = media;
+    const callee = await createSipEngine({ host: '127.0.0.1', port: 0 });
+    try {
+      const answered = new Promise<MediaSession | undefined>((resolve) =>
+        callee.on('invite', (call) => void answerWithMedia(call, m).then(resolve)),
+      );
+      const { call, session } = await inviteWithMedia(sip, m, `sip:bob@127.0.0.1:${callee.port}`, {
+        from: 'alice',
+      });
+      const result = await call.result;
+      expect(result.answered).toBe(true);
+      const remote = await answered;
+      if (remote === undefined) throw new Error('callee did not answer');
+      expect(session.negotiated?.codec).toBe('PCMU');
+      expect(remote.negotiated?.remotePort).toBe(session.localPort);
+      expect(session.negotiated?.remotePort).toBe(remote.localPort);
+
+      const digits: DtmfEvent[] = [];
+      remote.on('dtmf', (d) => digits.push(d));
+      expect(await call.sendInfo('Signal=7\r\nDuration=160\r\n', 'application/dtmf-relay')).toBe(
+        200,
+      );
+      expect(digits).toMatchObject([{ digit: '7', source: 'info' }]);
+
+      const hold = await call.reinvite(session.createOffer({ direction: 'sendonly' }));
+      expect(hold.status).toBe(200);
+      expect(remote.direction).toBe('recvonly');
+
+      const before = m.stats().sessions;
+      call.hangup();
+      const deadline = Date.now() + 5000;
+      while (m.stats().sessions > before - 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(session.isClosed).toBe(true);
+      expect(remote.isClosed).toBe(true);
+    } finally {
+      await callee.close();
+    }
+  });
 });
