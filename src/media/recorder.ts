@@ -44,8 +44,10 @@ export class Recorder implements Recording {
     });
     this.file.catch(() => undefined);
     this.unsubscribe = clock.subscribe(this.onTick, 'after');
-    session.once('closed', () => void this.stop().catch(() => undefined));
+    session.once('closed', this.onClosed);
   }
+
+  private readonly onClosed = (): void => void this.stop().catch(() => undefined);
 
   private readonly onTick = (): void => {
     if (this.stopped) return;
@@ -83,6 +85,7 @@ export class Recorder implements Recording {
     if (this.stopped) return this.done;
     this.stopped = true;
     this.unsubscribe();
+    this.session.off('closed', this.onClosed);
     this.flush();
     try {
       await this.writes;
