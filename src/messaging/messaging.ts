@@ -120,7 +120,7 @@ export class Messaging {
   private writes: ((trx: Kysely<MessagingTables>) => Promise<unknown>)[] = [];
   /** Run after the transaction holding the pending writes has committed. */
   private afterWrites: (() => void)[] = [];
-  private flushing: Promise<void> | undefined;
+  private flushing: Promise<boolean> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly callbacks = new Map<string, Promise<void>>();
   private readonly meta = new Map<string, { cb: string | null; service: string | null }>();
@@ -460,7 +460,6 @@ export class Messaging {
       date_updated: now,
       date_sent: null,
     };
-    await this.db.insertInto('messaging_messages').values(row).execute();
     const job: SmsJob = {
       sid,
       acct: accountSid,
@@ -473,16 +472,70 @@ export class Messaging {
       tried: [],
     };
     this.meta.set(sid, { cb, service: service?.sid ?? null });
-    await worker.queue.add([{ id: sid, data: job }]);
-    worker.depth++;
-    worker.poke();
+    await this.accept(row, job, worker);
     return row;
+  }
+
+  private accepting: {
+    row: MessageRow;
+    job: SmsJob;
+    worker: ProviderWorker;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private acceptScheduled = false;
+
+  /**
+   * Group commit: messages accepted in the same turn of the event loop are inserted with one
+   * statement and queued with one add per provider; each caller returns once both are done.
+   */
+  private accept(row: MessageRow, job: SmsJob, worker: ProviderWorker): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.accepting.push({ row, job, worker, resolve, reject });
+      if (this.acceptScheduled) return;
+      this.acceptScheduled = true;
+      setImmediate(() => void this.commitAccepted());
+    });
+  }
+
+  private async commitAccepted(): Promise<void> {
+    this.acceptScheduled = false;
+    const batch = this.accepting.splice(0);
+    try {
+      for (let i = 0; i < batch.length; i += 100) {
+        await this.db
+          .insertInto('messaging_messages')
+          .values(batch.slice(i, i + 100).map((b) => b.row))
+          .execute();
+      }
+      const byWorker = new Map<ProviderWorker, SmsJob[]>();
+      for (const b of batch) byWorker.set(b.worker, [...(byWorker.get(b.worker) ?? []), b.job]);
+      for (const [worker, jobs] of byWorker) {
+        await worker.queue.add(jobs.map((job) => ({ id: job.sid, data: job })));
+        worker.depth += jobs.length;
+        worker.poke();
+      }
+      for (const b of batch) b.resolve();
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+    }
+  }
+
+  private readonly parsedPrices = new WeakMap<ProviderRow, Record<string, number>>();
+
+  private pricesOf(row: ProviderRow): Record<string, number> {
+    let p = this.parsedPrices.get(row);
+    if (!p) {
+      p = JSON.parse(row.prices) as Record<string, number>;
+      this.parsedPrices.set(row, p);
+    }
+    return p;
   }
 
   private candidates(to: string): Candidate[] {
     const out: Candidate[] = [];
     for (const w of this.workers.values()) {
-      const p = priceFor(JSON.parse(w.row.prices) as Record<string, number>, to);
+      const p = priceFor(this.pricesOf(w.row), to);
       if (!p) continue;
       const f = w.stats.figures();
       out.push({
@@ -595,15 +648,18 @@ export class Messaging {
     else this.flushTimer ??= setTimeout(() => void this.flush(), 5);
   }
 
-  /** Applies pending status writes (one transaction); readers call it to see their writes. */
-  async flush(): Promise<void> {
+  /**
+   * Applies pending status writes (one transaction); readers call it to see their writes, and
+   * workers before acknowledging jobs. False when the transaction failed.
+   */
+  async flush(): Promise<boolean> {
     while (this.flushing) await this.flushing;
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const ops = this.writes.splice(0);
     const dones = this.afterWrites.splice(0);
     const parts = this.parts.splice(0);
-    if (!ops.length && !parts.length) return;
+    if (!ops.length && !parts.length) return true;
     this.flushing = this.db
       .transaction()
       .execute(async (trx) => {
@@ -619,12 +675,16 @@ export class Messaging {
       })
       .then(() => {
         for (const d of dones) d();
+        return true;
       })
-      .catch((e: Error) => this.o.logger.error({ err: e }, 'messaging status write failed'))
+      .catch((e: Error) => {
+        this.o.logger.error({ err: e }, 'messaging status write failed');
+        return false;
+      })
       .finally(() => {
         this.flushing = undefined;
       });
-    await this.flushing;
+    return this.flushing;
   }
 
   private appendRoute(db: Kysely<MessagingTables>, sid: string, ev: RouteEvent) {
@@ -636,6 +696,7 @@ export class Messaging {
   }
 
   private readonly hooks: WorkerHooks = {
+    settle: () => this.flush(),
     sending: async (sids, providerSid) => {
       await this.flush();
       const now = Date.now();

@@ -55,7 +55,17 @@ export class SlidingStats {
     if (latencyMs !== undefined && b.latencies.length < 5000) b.latencies.push(latencyMs);
   }
 
+  private cached: { at: number; figures: ProviderFigures } | undefined;
+
+  /** Figures over the window; recomputed at most every 250 ms (routing asks per message). */
   figures(): ProviderFigures {
+    const at = Date.now();
+    if (this.cached && at - this.cached.at < 250) return this.cached.figures;
+    this.cached = { at, figures: this.compute() };
+    return this.cached.figures;
+  }
+
+  private compute(): ProviderFigures {
     this.current();
     const now = Date.now();
     let delivered = 0;

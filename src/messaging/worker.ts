@@ -40,6 +40,8 @@ export interface WorkerHooks {
   statusOf(
     sids: readonly string[],
   ): Promise<Map<string, { status: string; provider: string | null }>>;
+  /** Makes every status reported so far durable (false: it failed); acks wait for it. */
+  settle(): Promise<boolean>;
   sent(job: SmsJob, providerSid: string, carrierIds: readonly string[]): void;
   failed(job: SmsJob, code: number, message: string, note: string): void;
   /** Back to `queued` before the job is released for a retry. */
@@ -333,6 +335,12 @@ export class ProviderWorker {
     this.ackTimer = undefined;
     const ids = this.acks.splice(0);
     if (!ids.length) return;
+    // A job is removed only once the status saying what happened to it is stored; otherwise
+    // its lease runs out and it comes back (and is then found "sending": outcome unknown).
+    if (!(await this.hooks.settle())) {
+      this.log('status write failed; jobs left to come back after their lease');
+      return;
+    }
     await this.queue.ack(ids).catch((e: Error) => this.log(`ack failed: ${e.message}`));
   }
 }
