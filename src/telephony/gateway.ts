@@ -64,6 +64,9 @@ export class SipDialer implements Dialer {
 
   async dial(request: Parameters<Dialer['dial']>[0]): Promise<DialOutcome> {
     let target: string | readonly Trunk[];
+    // A registered phone behind NAT is reached where its REGISTER came from, not at its
+    // (private) Contact address.
+    let destination: { address: string; port: number; transport?: 'udp' | 'tcp' } | undefined;
     if (/^sips?:/i.test(request.to)) target = request.to;
     else if (request.to.startsWith('client:')) {
       const identity = request.to.slice('client:'.length);
@@ -72,6 +75,11 @@ export class SipDialer implements Dialer {
       const binding = bindings.flatMap((aor) => this.sip.registrar?.lookup(aor) ?? [])[0];
       if (!binding) return { ok: false, status: 'no-answer', sipResponseCode: 480 };
       target = binding.contact;
+      destination = {
+        address: binding.source.address,
+        port: binding.source.port,
+        transport: binding.source.transport === 'tcp' ? 'tcp' : 'udp',
+      };
     } else {
       if (this.trunks.length === 0) return { ok: false, status: 'failed', sipResponseCode: 503 };
       target = this.trunks;
@@ -84,6 +92,7 @@ export class SipDialer implements Dialer {
       timeoutMs: request.timeoutS * 1000,
       ...(request.headers ? { headers: { ...request.headers } } : {}),
       ...(request.credentials ? { credentials: request.credentials } : {}),
+      ...(destination ? { destination } : {}),
     });
     call.on('provisional', (res) => {
       if (res.status === 180 || res.status === 183) request.onRinging?.();
