@@ -72,6 +72,28 @@ describe('IncomingPhoneNumbers through the official SDK', () => {
     });
   });
 
+  it('provisions and lists through the typed collections (Local, Mobile, TollFree)', async () => {
+    const local = await t.client.incomingPhoneNumbers.local.create({
+      phoneNumber: '+15550005555',
+      voiceUrl: 'https://example.com/local',
+    });
+    expect(local.sid).toMatch(/^PN/);
+    const tollFree = await t.client.incomingPhoneNumbers.tollFree.create({
+      phoneNumber: '+18005550100',
+    });
+    const listed = await t.client.incomingPhoneNumbers.local.list();
+    expect(listed.map((n) => n.phoneNumber)).toEqual(
+      expect.arrayContaining(['+15550005555', '+18005550100']),
+    );
+    expect(listed.every((n) => n.phoneNumber.startsWith('+'))).toBe(true);
+    expect((await t.client.incomingPhoneNumbers(tollFree.sid).fetch()).phoneNumber).toBe(
+      '+18005550100',
+    );
+    await expect(
+      t.client.incomingPhoneNumbers.mobile.create({ phoneNumber: 'sip:someone@example.com' }),
+    ).rejects.toMatchObject({ status: 400, code: 21421 });
+  });
+
   it('refuses invalid numbers (21421), taken numbers (21422) and inaccessible modules (21420)', async () => {
     await expect(
       t.client.incomingPhoneNumbers.create({ phoneNumber: '+0123' }),

@@ -147,13 +147,18 @@ export class Numbers {
 
   async list(
     accountSid: string,
-    filter: { phoneNumber?: string | undefined; friendlyName?: string | undefined },
+    filter: {
+      phoneNumber?: string | undefined;
+      friendlyName?: string | undefined;
+      addressType?: string | undefined;
+    },
     page: Page,
   ): Promise<NumberRow[]> {
     let q = this.db
       .selectFrom('incoming_phone_numbers')
       .selectAll()
       .where('account_sid', '=', accountSid);
+    if (filter.addressType !== undefined) q = q.where('address_type', '=', filter.addressType);
     if (filter.phoneNumber !== undefined) {
       const key = parseAddress(filter.phoneNumber)?.key;
       // Twilio matches a partial number too; an exact address matches its key.

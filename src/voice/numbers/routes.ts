@@ -1,4 +1,4 @@
-import { rfc2822 } from '../../core/index.js';
+import { Errors, TwilioError, rfc2822 } from '../../core/index.js';
 import {
   PAGE_PARAMS,
   listPage2010,
@@ -98,10 +98,66 @@ export function numberJson(row: NumberRow): Record<string, unknown> {
   };
 }
 
+const LIST_PARAMS: readonly ParamSpec[] = [
+  { name: 'PhoneNumber', type: 'string', max: 320 },
+  { name: 'FriendlyName', type: 'string', max: 64 },
+  { name: 'Beta', type: 'bool' },
+  { name: 'Origin', type: 'string', max: 16 },
+  ...PAGE_PARAMS,
+];
+
 /** IncomingPhoneNumbers (PN…): numbers and SIP addresses routed to modules or URLs. */
 export function numberRoutes(numbers: Numbers): RestRoute[] {
   const page = (req: RestRequest) => ({ size: req.page.pageSize, after: req.page.after });
+  const list = async (req: RestRequest, addressType?: string) => {
+    const phoneNumber = req.input.string('PhoneNumber');
+    const friendlyName = req.input.string('FriendlyName');
+    const rows = await numbers.list(
+      req.account.sid,
+      { phoneNumber, friendlyName, addressType },
+      page(req),
+    );
+    const more = rows.length > req.page.pageSize;
+    const items = more ? rows.slice(0, -1) : rows;
+    const last = items.at(-1);
+    return listPage2010(
+      req,
+      'incoming_phone_numbers',
+      items.map(numberJson),
+      more && last ? [last.date_created, last.sid] : undefined,
+      { PhoneNumber: phoneNumber, FriendlyName: friendlyName },
+    );
+  };
+  // Twilio's typed collections. Switchboard does not classify E.164 numbers, so Local,
+  // Mobile and TollFree each create and list E.164 numbers (SIP addresses stay out).
+  const typed: RestRoute[] = ['Local', 'Mobile', 'TollFree'].flatMap((kind): RestRoute[] => [
+    {
+      method: 'POST',
+      domain: 'api',
+      path: `${BASE}/${kind}.json`,
+      summary: `Provision an E.164 number (${kind}; same as IncomingPhoneNumbers)`,
+      params: [{ name: 'PhoneNumber', type: 'string', required: true, max: 32 }, ...WRITE_PARAMS],
+      async handler(req) {
+        const raw = req.input.string('PhoneNumber') ?? '';
+        if (!/^\+[1-9]\d{1,14}$/.test(raw.trim())) {
+          throw new TwilioError(Errors.invalidPhoneNumber, `${kind} numbers are E.164`);
+        }
+        const row = await numbers.create(req.account.sid, raw, readInput(req.input));
+        return { status: 201, body: numberJson(row) };
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'api',
+      path: `${BASE}/${kind}.json`,
+      summary: `List the account's E.164 numbers (${kind})`,
+      paged: true,
+      params: LIST_PARAMS,
+      handler: (req) => list(req, 'e164'),
+    },
+  ]);
   return [
+    ...typed,
     {
       method: 'POST',
       domain: 'api',
@@ -123,28 +179,8 @@ export function numberRoutes(numbers: Numbers): RestRoute[] {
       path: `${BASE}.json`,
       summary: "List the account's numbers",
       paged: true,
-      params: [
-        { name: 'PhoneNumber', type: 'string', max: 320 },
-        { name: 'FriendlyName', type: 'string', max: 64 },
-        { name: 'Beta', type: 'bool' },
-        { name: 'Origin', type: 'string', max: 16 },
-        ...PAGE_PARAMS,
-      ],
-      async handler(req) {
-        const phoneNumber = req.input.string('PhoneNumber');
-        const friendlyName = req.input.string('FriendlyName');
-        const rows = await numbers.list(req.account.sid, { phoneNumber, friendlyName }, page(req));
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
-        return listPage2010(
-          req,
-          'incoming_phone_numbers',
-          items.map(numberJson),
-          more && last ? [last.date_created, last.sid] : undefined,
-          { PhoneNumber: phoneNumber, FriendlyName: friendlyName },
-        );
-      },
+      params: LIST_PARAMS,
+      handler: (req) => list(req),
     },
     {
       method: 'GET',
