@@ -108,7 +108,7 @@ interface Tracked {
 export class Messaging {
   private readonly db: Kysely<MessagingTables>;
   private readonly workers = new Map<string, ProviderWorker>();
-  private readonly weights: RouteWeights;
+  private weights: RouteWeights;
   /** carrier id -> message being tracked for receipts */
   private readonly tracked = new Map<string, Tracked>();
   /** Receipts that arrived before their submit result was recorded. */
@@ -140,6 +140,12 @@ export class Messaging {
   // ------------------------------------------------------------------ lifecycle
 
   async start(): Promise<void> {
+    const saved = await this.db
+      .selectFrom('messaging_settings')
+      .select('value')
+      .where('name', '=', 'routing_weights')
+      .executeTakeFirst();
+    if (saved) this.weights = { ...this.weights, ...(JSON.parse(saved.value) as RouteWeights) };
     const rows = await this.db.selectFrom('messaging_providers').selectAll().execute();
     for (const row of rows) if (row.enabled) await this.startProvider(row);
   }
@@ -290,6 +296,27 @@ export class Messaging {
       latency_p50_ms: f.latencyP50Ms,
       errors: f.errors,
     };
+  }
+
+  /** The routing weights in force (defaults, then the platform's options, then the API). */
+  routingWeights(): RouteWeights {
+    return this.weights;
+  }
+
+  async setRoutingWeights(update: Partial<RouteWeights>): Promise<RouteWeights> {
+    const next = { ...this.weights };
+    for (const [k, v] of Object.entries(update) as [keyof RouteWeights, number | undefined][]) {
+      if (v !== undefined) next[k] = v;
+    }
+    const value = JSON.stringify(next);
+    const now = Date.now();
+    await this.db
+      .insertInto('messaging_settings')
+      .values({ name: 'routing_weights', value, date_updated: now })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value, date_updated: now }))
+      .execute();
+    this.weights = next;
+    return next;
   }
 
   // ------------------------------------------------------------------ services

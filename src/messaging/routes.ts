@@ -10,6 +10,7 @@ import {
   type RestRoute,
 } from '../core/rest.js';
 import type { Messaging, ProviderInput, RouteEvent, ServiceInput } from './messaging.js';
+import type { RouteWeights } from './router.js';
 import type { MessageRow, ProviderRow, ServiceRow } from './tables.js';
 
 const MESSAGES = '/2010-04-01/Accounts/:AccountSid/Messages';
@@ -168,6 +169,15 @@ function serviceInput(req: RestRequest): ServiceInput {
     senders: i.list('Senders'),
   };
 }
+
+const WEIGHT_PARAMS: readonly (readonly [string, keyof RouteWeights])[] = [
+  ['PriceWeight', 'price'],
+  ['QueueWeight', 'queue'],
+  ['DeliveryWeight', 'delivery'],
+  ['LatencyWeight', 'latency'],
+  ['HealthWeight', 'health'],
+  ['PriorityWeight', 'priority'],
+];
 
 const PROVIDER_PARAMS: ParamSpec[] = [
   { name: 'Name', type: 'string', max: 64 },
@@ -385,6 +395,37 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       async handler(req) {
         await m.deleteService(req.account.sid, req.params.Sid ?? '');
         return { status: 204, body: null };
+      },
+    },
+    // ------------------------------------------------------------ Routing weights (extension)
+    {
+      method: 'GET',
+      domain: 'messaging',
+      path: '/v1/Routing',
+      summary: 'Routing weights in force (Switchboard extension, owner only)',
+      async handler(req) {
+        requireOwner(req);
+        return {
+          status: 200,
+          body: { weights: m.routingWeights(), url: `${req.baseUrl}/v1/Routing` },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      domain: 'messaging',
+      path: '/v1/Routing',
+      summary: 'Set routing weights (Switchboard extension, owner only)',
+      params: WEIGHT_PARAMS.map(([name]) => ({ name, type: 'number', min: 0, max: 100 })),
+      async handler(req) {
+        requireOwner(req);
+        const update: Partial<Record<keyof RouteWeights, number>> = {};
+        for (const [name, key] of WEIGHT_PARAMS) {
+          const v = req.input.number(name);
+          if (v !== undefined) update[key] = v;
+        }
+        const weights = await m.setRoutingWeights(update);
+        return { status: 200, body: { weights, url: `${req.baseUrl}/v1/Routing` } };
       },
     },
     // ------------------------------------------------------------ Providers (extension)

@@ -89,12 +89,20 @@ export interface OptOutRow {
   date_created: number;
 }
 
+export interface SettingRow {
+  name: string;
+  /** JSON */
+  value: string;
+  date_updated: number;
+}
+
 export interface MessagingTables {
   messaging_messages: MessageRow;
   messaging_parts: PartRow;
   messaging_providers: ProviderRow;
   messaging_services: ServiceRow;
   messaging_optouts: OptOutRow;
+  messaging_settings: SettingRow;
 }
 
 export const migrations: Record<string, Migration> = {
@@ -184,6 +192,16 @@ export const migrations: Record<string, Migration> = {
         .addColumn('recipient', 'varchar(64)', (c) => c.notNull())
         .addColumn('date_created', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('messaging_optouts_pk', ['account_sid', 'sender', 'recipient'])
+        .execute();
+    },
+  },
+  messaging_0002_settings: {
+    async up(db) {
+      await db.schema
+        .createTable('messaging_settings')
+        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('date_updated', 'bigint', (c) => c.notNull())
         .execute();
     },
   },

@@ -179,6 +179,8 @@ export class ProviderWorker {
         continue;
       }
       this.depth = Math.max(0, this.depth - jobs.length);
+      // Tokens are taken at claim time, so that the next claim already sees them spent.
+      this.bucket.take(jobs.reduce((n, j) => n + j.data.seg, 0));
       // Dispatch (a durable "sending" write, then the submits) runs while the next batch is claimed.
       this.dispatching += jobs.length;
       void this.dispatch(jobs)
@@ -257,7 +259,6 @@ export class ProviderWorker {
       this.row.sid,
     );
     for (const job of live) {
-      this.bucket.take(job.data.seg);
       this.inflight++;
       this.sending.add(job.data.sid);
       void this.send(job).finally(() => {

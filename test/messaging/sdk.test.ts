@@ -97,6 +97,44 @@ describe('Messages through provider queues', () => {
     expect(routing.map((r) => r.event)).toEqual(['routed', 'sent', 'receipt']);
   });
 
+  it('scores with configurable weights, kept on the message', async () => {
+    const only =
+      'PriceWeight=1&QueueWeight=0&DeliveryWeight=0&LatencyWeight=0&HealthWeight=0&PriorityWeight=0';
+    const set = await request(t, 'POST', '/messaging/v1/Routing', only);
+    expect(set.status).toBe(200);
+    expect(set.json.weights).toMatchObject({ price: 1, queue: 0, health: 0 });
+    const msg = await t.client.messages.create({
+      to: '+447700900002',
+      from: '+15550001111',
+      body: 'weights',
+    });
+    const raw = await request(
+      t,
+      'GET',
+      `/2010-04-01/Accounts/${t.accountSid}/Messages/${msg.sid}.json`,
+    );
+    const routed = (raw.json.routing as { candidates: { name: string; score: number }[] }[])[0]!;
+    // Price alone: cheap 0.02 scores 1, dear 0.05 scores 0.02 / 0.05.
+    expect(routed.candidates).toEqual([
+      { name: 'cheap', score: 1, price: 0.02 },
+      { name: 'dear', score: 0.4, price: 0.05 },
+    ]);
+    const back = await request(
+      t,
+      'POST',
+      '/messaging/v1/Routing',
+      'PriceWeight=0.35&QueueWeight=0.25&DeliveryWeight=0.2&LatencyWeight=0.1&HealthWeight=0.1&PriorityWeight=0.05',
+    );
+    expect((await request(t, 'GET', '/messaging/v1/Routing')).json.weights).toEqual(
+      back.json.weights,
+    );
+    await waitFor(
+      async () => (await t.client.messages(msg.sid).fetch()).status === 'delivered',
+      15_000,
+      'delivered',
+    );
+  });
+
   it('counts segments, splits long messages and reports undelivered and failed outcomes', async () => {
     const long = await t.client.messages.create({
       to: '+14155550100',
