@@ -221,7 +221,7 @@ export async function startPlatform(
     const meter = segmentMeter(billing, modules, logger);
     cleanups.push(async () => meter.stop());
     const calls = new CallStore(store);
-    const directory = voiceDirectory(accounts, modules, numbers);
+    const directory = voiceDirectory(accounts, modules, numbers, logger);
     const voice = new VoiceEngine({
       calls,
       directory,

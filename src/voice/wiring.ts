@@ -9,7 +9,7 @@ import type {
   SegmentMeter,
   VoiceDirectory,
 } from './engine/ports.js';
-import { dispatch, type ModuleInfo, type Modules } from './modules/index.js';
+import { canUseModule, dispatch, type ModuleInfo, type Modules } from './modules/index.js';
 import type { Numbers } from './numbers/index.js';
 
 function targetOf(m: ModuleInfo): ModuleTarget | undefined {
@@ -27,6 +27,7 @@ export function voiceDirectory(
   accounts: Accounts,
   modules: Modules,
   numbers: Numbers,
+  logger: Logger,
 ): VoiceDirectory {
   return {
     async authToken(accountSid) {
@@ -36,6 +37,17 @@ export function voiceDirectory(
     async findInboundRoute(to) {
       const route = await numbers.findRoute(to);
       if (!route) return undefined;
+      // The number's first module passes the same policy as a <Redirect> to it would.
+      if (route.module) {
+        const decision = await canUseModule(modules, route.module, route.accountSid);
+        if (!decision.allowed) {
+          logger.warn(
+            { to, module: route.module.sid, code: decision.error.code },
+            'inbound call refused by module policy',
+          );
+          return undefined;
+        }
+      }
       const moduleTarget = route.module ? targetOf(route.module) : undefined;
       const url = moduleTarget?.url ?? route.url;
       if (!url) return undefined;
