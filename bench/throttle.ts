@@ -65,47 +65,72 @@ interface Row {
   errors: number;
 }
 
-async function measure(name: string, kind: string): Promise<Row> {
-  const { child, target } = await start(kind);
+/**
+ * Measures a pair (without, with) side by side: both servers run at once, and the normal
+ * traffic of (a) alternates between them in `rounds` slices, so that a load change on a busy
+ * machine hits both alike.
+ */
+async function measurePair(
+  names: [string, string],
+  kinds: [string, string],
+  rounds = 4,
+): Promise<[Row, Row]> {
+  const started = [await start(kinds[0]), await start(kinds[1])];
   try {
-    await load(target.ok, connections, 2);
-    const normal = await load(target.ok, connections, seconds);
-    const base = await load(target.ok, side, Math.max(3, Math.round(hammerSeconds / 2)));
-    const [hammer, beside] = await Promise.all([
-      load(target.missing, side, hammerSeconds),
-      load(target.ok, side, hammerSeconds),
-    ]);
-    return {
-      name,
-      rps: Math.round(normal.requests.average),
-      p99: normal.latency.p99,
-      baseP99: base.latency.p99,
-      hammered: hammer.requests.total,
-      besideP99: beside.latency.p99,
-      errors:
-        normal.errors + normal.non2xx + base.errors + base.non2xx + beside.errors + beside.non2xx,
-    };
+    const targets = started.map((s) => s.target);
+    for (const t of targets) await load(t.ok, connections, 2);
+    const normal: { rps: number[]; p99: number[] }[] = targets.map(() => ({ rps: [], p99: [] }));
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, t] of targets.entries()) {
+        const r = await load(t.ok, connections, Math.max(1, Math.round(seconds / rounds)));
+        normal[i]!.rps.push(r.requests.average);
+        normal[i]!.p99.push(r.latency.p99);
+      }
+    }
+    const rows: Row[] = [];
+    for (const [i, t] of targets.entries()) {
+      const base = await load(t.ok, side, Math.max(3, Math.round(hammerSeconds / 2)));
+      const [hammer, beside] = await Promise.all([
+        load(t.missing, side, hammerSeconds),
+        load(t.ok, side, hammerSeconds),
+      ]);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      rows.push({
+        name: names[i]!,
+        rps: Math.round(mean(normal[i]!.rps)),
+        p99: Math.round(mean(normal[i]!.p99) * 10) / 10,
+        baseP99: base.latency.p99,
+        hammered: hammer.requests.total,
+        besideP99: beside.latency.p99,
+        errors: base.errors + base.non2xx + beside.errors + beside.non2xx,
+      });
+    }
+    return rows as [Row, Row];
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    for (const { child } of started) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   }
 }
 
-const rows: Row[] = [];
-for (const [name, kind] of [
-  ['Switchboard, throttle off', 'sb-off'],
-  ['Switchboard, throttle on', 'sb-on'],
-  ['Express 4, no slow-down', 'ex-off'],
-  ['Express 4 + express-slow-down', 'ex-on'],
-] as const)
-  rows.push(await measure(name, kind));
+const rows: Row[] = [
+  ...(await measurePair(
+    ['Switchboard, throttle off', 'Switchboard, throttle on'],
+    ['sb-off', 'sb-on'],
+  )),
+  ...(await measurePair(
+    ['Express 4, no slow-down', 'Express 4 + express-slow-down'],
+    ['ex-off', 'ex-on'],
+  )),
+];
 
 console.log(
-  `\nbench/throttle — node ${process.version}; (a) ${connections} connections × ${seconds} s; ` +
+  `\nbench/throttle — node ${process.version}; (a) ${connections} connections × ${seconds} s, alternating on/off in 4 slices; ` +
     `(b) hammering client ${side} connections × ${hammerSeconds} s beside a normal client of ${side}\n`,
 );
 console.log(
-  '| server | (a) req/s | (a) p99 ms | normal alone p99 ms | (b) hammer requests | (b) normal p99 ms beside | errors/non-2xx on normal |',
+  '| server | (a) req/s | (a) p99 ms | normal alone p99 ms | (b) hammer requests | (b) normal p99 ms beside | normal client errors in (b) |',
 );
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows)

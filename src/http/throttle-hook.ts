@@ -16,10 +16,14 @@ export function throttleHook(throttle: Throttle): (app: FastifyInstance) => void
     app.addHook('onRequest', async (request, reply) => {
       const route = request.routeOptions.url;
       if (throttle.exemptRoute(route)) return;
-      const left = new AbortController();
+      // Settles when the response closes: sent, or the client gone (which ends a delay early).
+      let closed = false;
+      let leave: () => void = () => undefined;
+      const gone = new Promise<void>((resolve) => (leave = resolve));
       const held: { ticket?: Ticket } = {};
       reply.raw.once('close', () => {
-        left.abort();
+        closed = true;
+        leave();
         if (held.ticket)
           void throttle.end(held.ticket, reply.raw.writableFinished ? reply.statusCode : undefined);
       });
@@ -32,10 +36,10 @@ export function throttleHook(throttle: Throttle): (app: FastifyInstance) => void
           remoteAddress: request.raw.socket.remoteAddress,
           forwardedFor: request.headers['x-forwarded-for'],
         },
-        left.signal,
+        gone,
       );
       if (!decided) return;
-      if (left.signal.aborted) {
+      if (closed) {
         void throttle.end(decided, undefined);
         return;
       }

@@ -5,7 +5,10 @@ import { BlockList, isIP } from 'node:net';
 
 const SID = /^[A-Z]{2}[0-9a-f]{32}$/;
 const CREDENTIAL = /^(AC|SK)[0-9a-f]{32}$/;
-const PARAM = /:([A-Za-z0-9_]+)/g;
+const PARAM = /:([A-Za-z0-9_]+)/;
+/** Route templates split once (there are as many as routes; the bound is a guard). */
+const compiled = new Map<string, string[]>();
+const MAX_TEMPLATES = 10_000;
 /** Most X-Forwarded-For hops examined (a huge header costs nothing more). */
 const MAX_HOPS = 16;
 
@@ -80,9 +83,17 @@ export function resourceOf(
   params: Readonly<Record<string, string | undefined>>,
 ): string {
   if (!template) return `${method} (unmatched)`;
-  const path = template.replace(PARAM, (whole, name: string) => {
+  let parts = compiled.get(template);
+  if (!parts) {
+    parts = template.split(PARAM);
+    if (compiled.size < MAX_TEMPLATES) compiled.set(template, parts);
+  }
+  // parts alternate literal text and parameter names: [text, name, text, name, text].
+  let out = `${method} ${parts[0] ?? ''}`;
+  for (let i = 1; i < parts.length; i += 2) {
+    const name = parts[i] ?? '';
     const value = params[name];
-    return value !== undefined && SID.test(value) ? value : whole;
-  });
-  return `${method} ${path}`;
+    out += (value !== undefined && SID.test(value) ? value : `:${name}`) + (parts[i + 1] ?? '');
+  }
+  return out;
 }

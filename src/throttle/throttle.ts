@@ -1,8 +1,7 @@
 // The throttle engine, free of any HTTP framework: the edge describes a request (begin), waits
 // the delay it is told, and reports the status it answered (end). Counters live in the shared
 // state port, so every API node sharing a Redis agrees; in-process caches are bounded LRUs.
-import { createHash, randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Errors, TwilioError, type Logger } from '../core/index.js';
@@ -39,11 +38,11 @@ export interface Ticket {
   readonly requester: string;
   readonly resource: string;
   /** Errors of (requester, resource) in the window when the request arrived. */
-  readonly errors: number;
+  errors: number;
   /** Delay applied before the request was let through, in ms. */
-  readonly delayMs: number;
+  delayMs: number;
   /** Set when the throttle refused the request (429, error 20429); do not count it. */
-  readonly refusal: TwilioError | undefined;
+  refusal: TwilioError | undefined;
   /** Concurrency slot held until `end`. */
   slot: { key: string; holder: string } | undefined;
 }
@@ -68,15 +67,15 @@ export class Throttle {
   private readonly exemptAccounts: ReadonlySet<string>;
   private readonly exemptExact: ReadonlySet<string>;
   private readonly exemptPrefixes: readonly string[];
-  /** sha256(Authorization) → credential (NO_SUCH when wrong); bounded, short-lived. */
+  /** Authorization header → credential (NO_SUCH when wrong); bounded, short-lived. */
   private readonly identities: LRUCache<string, VerifiedCredential>;
   /** Error keys this node has recorded within the window: the "keys tracked" gauge. */
   private readonly tracked: LRUCache<string, true>;
   private readonly node = randomBytes(6).toString('hex');
   private sequence = 0;
   private lastWarning = 0;
-  /** Aborted on close: pending delays end at once. */
-  private readonly closing = new AbortController();
+  /** Pending delays, ended at once by close(). */
+  private readonly waiting = new Set<() => void>();
   private readonly delayed?: Counter<'reason'>;
   private readonly delaySeconds?: Counter;
   private readonly refused?: Counter<'reason'>;
@@ -134,12 +133,14 @@ export class Throttle {
 
   /**
    * Decides for one request: refuses it (rate, concurrency), or delays it (awaiting the delay
-   * here, on a timer) and lets it through. Undefined when the request is exempt. Never throws:
-   * when the shared state fails, the request goes through unthrottled (fail open).
+   * here, on a timer, cut short when `gone` settles: the client left) and lets it through.
+   * Undefined when the request is exempt. Never throws: when the shared state fails, the
+   * request goes through unthrottled (fail open).
    */
-  async begin(facts: RequestFacts, signal?: AbortSignal): Promise<Ticket | undefined> {
+  async begin(facts: RequestFacts, gone?: Promise<unknown>): Promise<Ticket | undefined> {
     if (this.exemptRoute(facts.route)) return undefined;
-    const who = await this.identify(facts.authorization);
+    const cached = this.identify(facts.authorization);
+    const who = cached instanceof Promise ? await cached : cached;
     if (
       who &&
       (this.exemptAccounts.has(who.accountSid) || this.exemptAccounts.has(who.credentialSid))
@@ -148,62 +149,61 @@ export class Throttle {
     const requester =
       who?.credentialSid ??
       `ip:${clientAddress(facts.remoteAddress, facts.forwardedFor, this.proxies)}`;
-    const resource = resourceOf(facts.method, facts.route, facts.params);
     const ticket: Ticket = {
       requester,
-      resource,
+      resource: resourceOf(facts.method, facts.route, facts.params),
       errors: 0,
       delayMs: 0,
       refusal: undefined,
       slot: undefined,
     };
+    const o = this.o;
+    const slotKey = `thr:c:${who?.accountSid ?? requester}`;
+    const holder = `${this.node}:${(this.sequence = (this.sequence + 1) % 1e15)}`;
     try {
-      const [rate, errors] = await Promise.all([
-        this.o.rate > 0
-          ? this.state.slide(`thr:r:${requester}`, this.o.rateWindowMs, {
-              add: 1,
-              max: this.o.rate,
-            })
+      // One round trip for the common case: rate, error count and a concurrency slot at once.
+      const [rate, errors, slot] = await Promise.all([
+        o.rate > 0
+          ? this.state.slide(`thr:r:${requester}`, o.rateWindowMs, { add: 1, max: o.rate })
           : undefined,
-        this.state.slide(this.errorKey(requester, resource), this.o.windowMs),
+        this.state.slide(this.errorKey(requester, ticket.resource), o.windowMs),
+        o.concurrency > 0 ? this.state.acquire(slotKey, holder, o.concurrency, o.leaseMs) : false,
       ]);
+      if (slot) ticket.slot = { key: slotKey, holder };
       if (rate && !rate.added) {
         this.refused?.inc({ reason: 'rate' });
-        return {
-          ...ticket,
-          refusal: new TwilioError(
-            Errors.tooManyRequests,
-            `more than ${this.o.rate} requests in ${this.o.rateWindowMs} ms`,
-            { 'Retry-After': String(Math.max(1, Math.ceil(this.o.rateWindowMs / 1000))) },
-          ),
-        };
+        ticket.refusal = new TwilioError(
+          Errors.tooManyRequests,
+          `more than ${o.rate} requests in ${o.rateWindowMs} ms`,
+          { 'Retry-After': String(Math.max(1, Math.ceil(o.rateWindowMs / 1000))) },
+        );
+        return ticket;
       }
       // The sliding count is an estimate (the previous bucket is weighted): decide on it rounded.
-      const count = Math.round(errors.count * 1000) / 1000;
-      const delayMs = delayFor(Math.round(count), this.o);
-      const admitted: Ticket = { ...ticket, errors: count, delayMs };
-      if (delayMs > 0) {
+      ticket.errors = Math.round(errors.count * 1000) / 1000;
+      ticket.delayMs = delayFor(Math.round(ticket.errors), o);
+      let admitted = slot || o.concurrency <= 0;
+      if (ticket.delayMs > 0) {
         this.delayed?.inc({ reason: 'errors' });
-        this.delaySeconds?.inc(delayMs / 1000);
-        await this.wait(delayMs, signal);
-      }
-      if (this.o.concurrency > 0) {
-        const key = `thr:c:${who?.accountSid ?? requester}`;
-        const holder = `${this.node}:${(this.sequence = (this.sequence + 1) % 1e15)}`;
-        if (!(await this.state.acquire(key, holder, this.o.concurrency, this.o.leaseMs))) {
-          this.refused?.inc({ reason: 'concurrency' });
-          return {
-            ...admitted,
-            refusal: new TwilioError(
-              Errors.tooManyRequests,
-              `more than ${this.o.concurrency} concurrent requests`,
-              { 'Retry-After': '1' },
-            ),
-          };
+        this.delaySeconds?.inc(ticket.delayMs / 1000);
+        // A waiting request holds no slot: give it back, wait, take one again.
+        if (ticket.slot) await this.state.release(slotKey, holder);
+        ticket.slot = undefined;
+        await this.wait(ticket.delayMs, gone);
+        if (o.concurrency > 0) {
+          admitted = await this.state.acquire(slotKey, holder, o.concurrency, o.leaseMs);
+          if (admitted) ticket.slot = { key: slotKey, holder };
         }
-        admitted.slot = { key, holder };
       }
-      return admitted;
+      if (!admitted) {
+        this.refused?.inc({ reason: 'concurrency' });
+        ticket.refusal = new TwilioError(
+          Errors.tooManyRequests,
+          `more than ${o.concurrency} concurrent requests`,
+          { 'Retry-After': '1' },
+        );
+      }
+      return ticket;
     } catch (err) {
       this.warn(err);
       return ticket;
@@ -213,32 +213,33 @@ export class Throttle {
   /**
    * Reports how the request ended: frees its slot and counts it as an error or a success.
    * `undefined` when no answer was sent (the client left): the slot is freed, nothing counted.
+   * Never rejects.
    */
-  async end(ticket: Ticket, status: number | undefined): Promise<void> {
-    try {
-      const slot = ticket.slot;
-      ticket.slot = undefined;
-      const work: Promise<unknown>[] = [];
-      if (slot) work.push(this.state.release(slot.key, slot.holder));
-      if (!ticket.refusal && status !== undefined) {
-        const key = this.errorKey(ticket.requester, ticket.resource);
-        if (this.o.isError(status)) {
-          this.tracked.set(key, true);
-          work.push(this.state.slide(key, this.o.windowMs, { add: 1 }));
-        } else if (ticket.errors > 0 && this.o.successKeep < 1) {
-          if (this.o.successKeep === 0) this.tracked.delete(key);
-          work.push(this.state.slide(key, this.o.windowMs, { scale: this.o.successKeep }));
-        }
+  end(ticket: Ticket, status: number | undefined): Promise<void> {
+    const work: Promise<unknown>[] = [];
+    const slot = ticket.slot;
+    ticket.slot = undefined;
+    if (slot) work.push(this.state.release(slot.key, slot.holder));
+    if (!ticket.refusal && status !== undefined) {
+      const key = this.errorKey(ticket.requester, ticket.resource);
+      if (this.o.isError(status)) {
+        this.tracked.set(key, true);
+        work.push(this.state.slide(key, this.o.windowMs, { add: 1 }));
+      } else if (ticket.errors > 0 && this.o.successKeep < 1) {
+        if (this.o.successKeep === 0) this.tracked.delete(key);
+        work.push(this.state.slide(key, this.o.windowMs, { scale: this.o.successKeep }));
       }
-      await Promise.all(work);
-    } catch (err) {
-      this.warn(err);
     }
+    const settled = work.length === 1 ? work[0]! : Promise.all(work);
+    return settled.then(
+      () => undefined,
+      (err: unknown) => this.warn(err),
+    );
   }
 
   /** Ends pending delays at once (their requests proceed); call before closing the server. */
   close(): void {
-    this.closing.abort();
+    for (const done of [...this.waiting]) done();
   }
 
   /** Number of (requester, resource) error counters this node updated within the window. */
@@ -250,36 +251,49 @@ export class Throttle {
     return `thr:e:${requester}|${resource}`;
   }
 
-  private async identify(
+  /** The verified credential of a request: from the cache at once, else checked (async). */
+  private identify(
     authorization: string | undefined,
-  ): Promise<VerifiedCredential | undefined> {
+  ): VerifiedCredential | undefined | Promise<VerifiedCredential | undefined> {
+    if (!authorization) return undefined;
+    // Keyed by the header itself: a hash would cost more than the rest of the throttle, and a
+    // weak one could be made to collide with someone else's. Entries are bounded and expire.
+    const found = this.identities.get(authorization);
+    if (found) return found === NO_SUCH ? undefined : found;
     const basic = parseBasic(authorization);
     if (!basic || !isCredentialSid(basic[0])) return undefined;
-    const cacheKey = createHash('sha256')
-      .update(authorization ?? '')
-      .digest('base64');
-    let found = this.identities.get(cacheKey);
-    if (!found) {
-      let verified: VerifiedCredential | undefined;
-      try {
-        verified = await this.verify(basic[0], basic[1]);
-      } catch {
-        verified = undefined; // a suspended account, a failing store: not a verified credential
-      }
-      found = verified ?? NO_SUCH;
-      // Wrong secrets are remembered briefly, so a flood of them costs one check each 5 s.
-      this.identities.set(cacheKey, found, verified ? {} : { ttl: 5000 });
-    }
-    return found === NO_SUCH ? undefined : found;
+    return this.check(authorization, basic[0], basic[1]);
   }
 
-  private async wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    const signals = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+  private async check(
+    authorization: string,
+    username: string,
+    password: string,
+  ): Promise<VerifiedCredential | undefined> {
+    let verified: VerifiedCredential | undefined;
     try {
-      await sleep(ms, undefined, { signal: signals });
+      verified = await this.verify(username, password);
     } catch {
-      // Aborted: the client left or the server is closing; let the request go on.
+      verified = undefined; // a suspended account, a failing store: not a verified credential
     }
+    // Wrong secrets are remembered briefly, so a flood of them costs one check each 5 s.
+    this.identities.set(authorization, verified ?? NO_SUCH, verified ? {} : { ttl: 5000 });
+    return verified;
+  }
+
+  /** A timer, ended early by `gone` or by close(); never rejects. */
+  private wait(ms: number, gone: Promise<unknown> | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const waiting = this.waiting;
+      const done = () => {
+        clearTimeout(timer);
+        waiting.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiting.add(done);
+      gone?.then(done, done);
+    });
   }
 
   private warn(err: unknown): void {
