@@ -259,6 +259,7 @@ export class Messaging {
     if (worker && !reconnect) {
       worker.row = row;
       worker.bucket.setRate(row.throughput);
+      worker.pacer.setRate(row.throughput);
     } else {
       if (worker) {
         this.workers.delete(sid);

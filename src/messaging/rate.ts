@@ -48,6 +48,18 @@ export class TokenBucket {
     return pause + Math.ceil(((1 - this.tokens) / this.rate) * 1000);
   }
 
+  /** Waits until a token is available, then takes n. */
+  async acquire(n: number): Promise<void> {
+    for (;;) {
+      const wait = this.waitMs();
+      if (wait <= 0) {
+        this.take(n);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
   /** Stops handing out tokens for ms (the provider said it is throttling us). */
   pause(ms: number): void {
     this.tokens = Math.min(this.tokens, 0);

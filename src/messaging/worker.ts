@@ -54,7 +54,10 @@ export type WorkerState = 'running' | 'backing-off' | 'circuit-open' | 'disconne
 
 export class ProviderWorker {
   readonly stats = new SlidingStats();
+  /** Paces claims at the provider's throughput. */
   readonly bucket: TokenBucket;
+  /** Paces the submits themselves: a claim-to-submit delay that varies must not bunch them. */
+  readonly pacer: TokenBucket;
   readonly breaker: CircuitBreakerPolicy;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -78,6 +81,7 @@ export class ProviderWorker {
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
   ) {
     this.bucket = new TokenBucket(row.throughput);
+    this.pacer = new TokenBucket(row.throughput);
     this.breaker = circuitBreaker(
       handleWhen((e) => e instanceof SubmitError && e.kind === 'transient'),
       { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(5) },
@@ -272,6 +276,7 @@ export class ProviderWorker {
   private async send(job: QueueJob<SmsJob>): Promise<void> {
     const d = job.data;
     try {
+      await this.pacer.acquire(d.seg);
       const ids = await this.breaker.execute(() =>
         this.carrier.submit({
           from: d.from,
@@ -305,7 +310,10 @@ export class ProviderWorker {
       // Transient (throttled, queue full, not bound) or circuit open: back off and retry later,
       // here or elsewhere once the message has waited too long.
       const throttled = e instanceof SubmitError && e.status === 0x58;
-      if (throttled) this.bucket.pause(1000);
+      if (throttled) {
+        this.bucket.pause(1000);
+        this.pacer.pause(1000);
+      }
       this.transientStreak++;
       const delay = Math.min(30_000, 100 * 2 ** Math.min(8, this.transientStreak));
       this.backoffUntil = Date.now() + (e instanceof BrokenCircuitError ? 0 : delay);
