@@ -1,5 +1,11 @@
 import { fail, rfc2822 } from '../core/index.js';
-import { PAGE_PARAMS, listPage2010, type RestRequest, type RestRoute } from '../core/rest.js';
+import {
+  PAGE_PARAMS,
+  listPage2010,
+  type RestRequest,
+  type RestRoute,
+  splitPage,
+} from '../core/rest.js';
 import type { Accounts } from './accounts.js';
 import type { AccountRow, KeyRow } from './tables.js';
 
@@ -76,16 +82,11 @@ export function accountRoutes(
         const friendlyName = req.input.string('FriendlyName');
         const status = req.input.string('Status') as AccountRow['status'] | undefined;
         const rows = await accounts.list(req.principal, { friendlyName, status }, page(req));
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
-        return listPage2010(
-          req,
-          'accounts',
-          items.map(show),
-          more && last ? [last.date_created, last.sid] : undefined,
-          { FriendlyName: friendlyName, Status: status },
-        );
+        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        return listPage2010(req, 'accounts', items.map(show), next, {
+          FriendlyName: friendlyName,
+          Status: status,
+        });
       },
     },
     {
@@ -144,15 +145,8 @@ export function accountRoutes(
       async handler(req) {
         requireAuthToken(req);
         const rows = await accounts.listKeys(req.account.sid, page(req));
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
-        return listPage2010(
-          req,
-          'keys',
-          items.map(keyJson),
-          more && last ? [last.date_created, last.sid] : undefined,
-        );
+        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        return listPage2010(req, 'keys', items.map(keyJson), next);
       },
     },
     {

@@ -1,5 +1,11 @@
 import { fail, rfc2822 } from '../core/index.js';
-import { PAGE_PARAMS, listPage2010, type RestRequest, type RestRoute } from '../core/rest.js';
+import {
+  PAGE_PARAMS,
+  listPage2010,
+  type RestRequest,
+  type RestRoute,
+  splitPage,
+} from '../core/rest.js';
 import type { Billing } from './billing.js';
 import { formatMicros, parseCurrency, parseMicros } from './money.js';
 import type { LedgerEntryRow, SegmentRow } from './tables.js';
@@ -211,15 +217,8 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
           req.params.CallSid ?? '',
           page(req),
         );
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
-        return listPage2010(
-          req,
-          'segments',
-          items.map(segmentJson),
-          more && last ? [last.seq] : undefined,
-        );
+        const { items, next } = splitPage(req, rows, (last) => [last.seq]);
+        return listPage2010(req, 'segments', items.map(segmentJson), next);
       },
     },
     {
@@ -255,16 +254,11 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
         const callSid = req.input.string('CallSid');
         const currency = req.input.string('Currency')?.toUpperCase();
         const rows = await billing.listEntries(req.account.sid, { callSid, currency }, page(req));
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
-        return listPage2010(
-          req,
-          'entries',
-          items.map(entryJson),
-          more && last ? [last.date_created, last.sid] : undefined,
-          { CallSid: callSid, Currency: currency },
-        );
+        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        return listPage2010(req, 'entries', items.map(entryJson), next, {
+          CallSid: callSid,
+          Currency: currency,
+        });
       },
     },
     {

@@ -246,6 +246,30 @@ export function decodePageToken(token: string): (string | number)[] {
   return parsed as (string | number)[];
 }
 
+/**
+ * Splits rows fetched with `limit(pageSize + 1)` into this page and, when there is more, the
+ * sort key of its last row (which the next page's token carries).
+ */
+export function splitPage<Row>(
+  req: RestRequest,
+  rows: readonly Row[],
+  sortKey: (last: Row) => readonly (string | number)[],
+): { items: Row[]; next: readonly (string | number)[] | undefined } {
+  const more = rows.length > req.page.pageSize;
+  const items = more ? rows.slice(0, req.page.pageSize) : [...rows];
+  const last = items.at(-1);
+  return { items, next: more && last !== undefined ? sortKey(last) : undefined };
+}
+
+/** The (number, string) sort key of a PageToken for lists ordered by time then SID. */
+export function afterTimeAndSid(req: RestRequest): [number, string] | undefined {
+  if (!req.page.after) return undefined;
+  const [a, b] = req.page.after;
+  if (typeof a !== 'number' || typeof b !== 'string')
+    throw new TwilioError(Errors.invalidPageToken);
+  return [a, b];
+}
+
 export function pageRequest(input: Input): PageRequest {
   const token = input.string('PageToken');
   return {

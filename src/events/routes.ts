@@ -1,5 +1,5 @@
 import { fail, rfc2822 } from '../core/index.js';
-import { PAGE_PARAMS, listPage2010, type RestRoute } from '../core/rest.js';
+import { PAGE_PARAMS, listPage2010, type RestRoute, splitPage } from '../core/rest.js';
 import type { EventLog } from './event-log.js';
 import type { EventRow } from './tables.js';
 import type { EventTables } from './tables.js';
@@ -60,20 +60,12 @@ export function eventRoutes(db: Kysely<EventTables>, log: EventLog): RestRoute[]
           .orderBy('sid', 'desc')
           .limit(req.page.pageSize + 1)
           .execute();
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
-        return listPage2010(
-          req,
-          'events',
-          items.map(eventJson),
-          more && last ? [last.occurred_at, last.sid] : undefined,
-          {
-            Kind: kind,
-            SubjectSid: subject,
-            Tag: tag,
-          },
-        );
+        const { items, next } = splitPage(req, rows, (last) => [last.occurred_at, last.sid]);
+        return listPage2010(req, 'events', items.map(eventJson), next, {
+          Kind: kind,
+          SubjectSid: subject,
+          Tag: tag,
+        });
       },
     },
   ];

@@ -1,6 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fail, rfc2822, TwilioError, Errors } from '../../core/index.js';
-import { PAGE_PARAMS, listPage2010, type RestRequest, type RestRoute } from '../../core/rest.js';
+import {
+  PAGE_PARAMS,
+  listPage2010,
+  type RestRequest,
+  type RestRoute,
+  splitPage,
+  afterTimeAndSid,
+} from '../../core/rest.js';
 import type { VoiceEngine } from '../engine/engine.js';
 import type { VoiceDirectory } from '../engine/ports.js';
 import type { StatusEvent } from '../engine/status-callbacks.js';
@@ -105,13 +112,6 @@ function recordingJson(row: RecordingRow): Record<string, unknown> {
     media_url: `${base}.wav`,
     uri: `${base}.json`,
   };
-}
-
-function keyset(req: RestRequest): [number, string] | undefined {
-  if (!req.page.after) return undefined;
-  const [a, b] = req.page.after;
-  if (typeof a !== 'number' || typeof b !== 'string') fail('invalidPageToken');
-  return [a, b];
 }
 
 export function callRoutes(
@@ -251,7 +251,7 @@ export function callRoutes(
         if (etBefore !== undefined) q = q.where('end_time', '<=', etBefore);
         const etAfter = i.date('EndTime>');
         if (etAfter !== undefined) q = q.where('end_time', '>=', etAfter);
-        const after = keyset(req);
+        const after = afterTimeAndSid(req);
         if (after)
           q = q.where((eb) =>
             eb(eb.refTuple('date_created', 'sid'), '<', eb.tuple(after[0], after[1])),
@@ -261,20 +261,12 @@ export function callRoutes(
           .orderBy('sid', 'desc')
           .limit(req.page.pageSize + 1)
           .execute();
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
-        return listPage2010(
-          req,
-          'calls',
-          items.map(callJson),
-          more && last ? [last.date_created, last.sid] : undefined,
-          {
-            To: to,
-            From: from,
-            Status: status,
-          },
-        );
+        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        return listPage2010(req, 'calls', items.map(callJson), next, {
+          To: to,
+          From: from,
+          Status: status,
+        });
       },
     },
     {
@@ -378,7 +370,7 @@ export function callRoutes(
           .where('account_sid', '=', req.account.sid);
         const callSid = req.input.string('CallSid');
         if (callSid) q = q.where('call_sid', '=', callSid);
-        const after = keyset(req);
+        const after = afterTimeAndSid(req);
         if (after)
           q = q.where((eb) =>
             eb(eb.refTuple('date_created', 'sid'), '<', eb.tuple(after[0], after[1])),
@@ -388,16 +380,10 @@ export function callRoutes(
           .orderBy('sid', 'desc')
           .limit(req.page.pageSize + 1)
           .execute();
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
-        return listPage2010(
-          req,
-          'recordings',
-          items.map(recordingJson),
-          more && last ? [last.date_created, last.sid] : undefined,
-          { CallSid: callSid },
-        );
+        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        return listPage2010(req, 'recordings', items.map(recordingJson), next, {
+          CallSid: callSid,
+        });
       },
     },
     {

@@ -7,6 +7,7 @@ import {
   type ParamSpec,
   type RestRequest,
   type RestRoute,
+  splitPage,
 } from '../../core/rest.js';
 import { type ApplicationInput, type Modules, validateModuleCode } from './modules.js';
 import { METHODS, optionalUrl } from './params.js';
@@ -182,14 +183,12 @@ export function applicationRoutes(
       params: PAGE_PARAMS,
       async handler(req) {
         const rows = await modules.available(req.account.sid, page(req));
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
+        const { items, next } = splitPage(req, rows, (last) => [last.module_code ?? '']);
         return listPage2010(
           req,
           'modules',
           items.map((row) => catalogueJson(row, req.account.sid)),
-          more && last?.module_code ? [last.module_code] : undefined,
+          next,
         );
       },
     },
@@ -214,16 +213,10 @@ export function applicationRoutes(
       async handler(req) {
         const friendlyName = req.input.string('FriendlyName');
         const rows = await modules.list(req.account.sid, { friendlyName }, page(req));
-        const more = rows.length > req.page.pageSize;
-        const items = more ? rows.slice(0, -1) : rows;
-        const last = items.at(-1);
-        return listPage2010(
-          req,
-          'applications',
-          await Promise.all(items.map(show)),
-          more && last ? [last.date_created, last.sid] : undefined,
-          { FriendlyName: friendlyName },
-        );
+        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        return listPage2010(req, 'applications', await Promise.all(items.map(show)), next, {
+          FriendlyName: friendlyName,
+        });
       },
     },
     {

@@ -6,6 +6,7 @@ import {
   type ParamSpec,
   type RestRequest,
   type RestRoute,
+  splitPage,
 } from '../../core/rest.js';
 import type { HttpMethod } from '../modules/index.js';
 import { METHODS, optionalApplicationSid, optionalUrl } from '../modules/params.js';
@@ -117,16 +118,11 @@ export function numberRoutes(numbers: Numbers): RestRoute[] {
       { phoneNumber, friendlyName, addressType },
       page(req),
     );
-    const more = rows.length > req.page.pageSize;
-    const items = more ? rows.slice(0, -1) : rows;
-    const last = items.at(-1);
-    return listPage2010(
-      req,
-      'incoming_phone_numbers',
-      items.map(numberJson),
-      more && last ? [last.date_created, last.sid] : undefined,
-      { PhoneNumber: phoneNumber, FriendlyName: friendlyName },
-    );
+    const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+    return listPage2010(req, 'incoming_phone_numbers', items.map(numberJson), next, {
+      PhoneNumber: phoneNumber,
+      FriendlyName: friendlyName,
+    });
   };
   // Twilio's typed collections. Switchboard does not classify E.164 numbers, so Local,
   // Mobile and TollFree each create and list E.164 numbers (SIP addresses stay out).
