@@ -16,14 +16,13 @@ export function throttleHook(throttle: Throttle): (app: FastifyInstance) => void
     app.addHook('onRequest', async (request, reply) => {
       const route = request.routeOptions.url;
       if (throttle.exemptRoute(route)) return;
-      // Settles when the response closes: sent, or the client gone (which ends a delay early).
+      // The response closes when sent, or when the client leaves (which ends a delay early).
       let closed = false;
-      let leave: () => void = () => undefined;
-      const gone = new Promise<void>((resolve) => (leave = resolve));
+      let wake: (() => void) | undefined;
       const held: { ticket?: Ticket } = {};
-      reply.raw.once('close', () => {
+      reply.raw.on('close', () => {
         closed = true;
-        leave();
+        wake?.();
         if (held.ticket)
           void throttle.end(held.ticket, reply.raw.writableFinished ? reply.statusCode : undefined);
       });
@@ -36,7 +35,10 @@ export function throttleHook(throttle: Throttle): (app: FastifyInstance) => void
           remoteAddress: request.raw.socket.remoteAddress,
           forwardedFor: request.headers['x-forwarded-for'],
         },
-        gone,
+        (w) => {
+          if (closed) w();
+          else wake = w;
+        },
       );
       if (!decided) return;
       if (closed) {

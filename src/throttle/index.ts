@@ -1,6 +1,7 @@
 // Error-aware API throttling (issue 5): see docs/throttling.md.
 export {
   Throttle,
+  type OnGone,
   type RequestFacts,
   type Ticket,
   type ThrottleDeps,

@@ -213,6 +213,14 @@ describe.each(backends)('throttle engine over %s state', (kind, makeState) => {
     expect(t.keysTracked).toBeLessThanOrEqual(500);
   });
 
+  it('ends a delay early when the client leaves', async () => {
+    const t = await node({ threshold: 1, delayMs: 60_000, maxDelayMs: 60_000 });
+    await hit(t, facts(AUTH_ALICE), 404);
+    const ticket = await t.begin(facts(AUTH_ALICE), (wake) => setTimeout(wake, 20));
+    expect(ticket?.delayMs).toBe(60_000);
+    await t.end(ticket!, undefined);
+  });
+
   it('ends pending delays when closed', async () => {
     const t = await node({ threshold: 1, delayMs: 60_000, maxDelayMs: 60_000 });
     await hit(t, facts(AUTH_ALICE), 404);

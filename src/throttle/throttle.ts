@@ -21,6 +21,12 @@ export type Verifier = (
   password: string,
 ) => Promise<VerifiedCredential | undefined>;
 
+/**
+ * How the edge tells a waiting request that its client left: it is given a function to call
+ * then (at once if the client is already gone), which ends the delay early.
+ */
+export type OnGone = (wake: () => void) => void;
+
 /** What the edge knows about a request when it arrives. */
 export interface RequestFacts {
   readonly method: string;
@@ -133,11 +139,11 @@ export class Throttle {
 
   /**
    * Decides for one request: refuses it (rate, concurrency), or delays it (awaiting the delay
-   * here, on a timer, cut short when `gone` settles: the client left) and lets it through.
+   * here, on a timer, cut short through `onGone` when the client leaves) and lets it through.
    * Undefined when the request is exempt. Never throws: when the shared state fails, the
    * request goes through unthrottled (fail open).
    */
-  async begin(facts: RequestFacts, gone?: Promise<unknown>): Promise<Ticket | undefined> {
+  async begin(facts: RequestFacts, onGone?: OnGone): Promise<Ticket | undefined> {
     if (this.exemptRoute(facts.route)) return undefined;
     const cached = this.identify(facts.authorization);
     const who = cached instanceof Promise ? await cached : cached;
@@ -189,7 +195,7 @@ export class Throttle {
         // A waiting request holds no slot: give it back, wait, take one again.
         if (ticket.slot) await this.state.release(slotKey, holder);
         ticket.slot = undefined;
-        await this.wait(ticket.delayMs, gone);
+        await this.wait(ticket.delayMs, onGone);
         if (o.concurrency > 0) {
           admitted = await this.state.acquire(slotKey, holder, o.concurrency, o.leaseMs);
           if (admitted) ticket.slot = { key: slotKey, holder };
@@ -281,8 +287,8 @@ export class Throttle {
     return verified;
   }
 
-  /** A timer, ended early by `gone` or by close(); never rejects. */
-  private wait(ms: number, gone: Promise<unknown> | undefined): Promise<void> {
+  /** A timer, ended early through `onGone` or by close(); never rejects. */
+  private wait(ms: number, onGone: OnGone | undefined): Promise<void> {
     return new Promise((resolve) => {
       const waiting = this.waiting;
       const done = () => {
@@ -292,7 +298,7 @@ export class Throttle {
       };
       const timer = setTimeout(done, ms);
       waiting.add(done);
-      gone?.then(done, done);
+      onGone?.(done);
     });
   }
 
