@@ -2,33 +2,15 @@
 // the bridged leg, the action gets DialCallStatus, and both legs are recorded as calls.
 import { join } from 'node:path';
 import twilio from 'twilio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, haveSipp, killSipps, startSipp } from '../sip/sipp.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { startTwimlServer, type TwimlServer } from './twiml-server.js';
+import { describe, expect, it } from 'vitest';
+import { freePort, haveSipp, startSipp } from '../sip/sipp.js';
+
+import { useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
 
-let t: TestPlatform;
-let web: TwimlServer;
-
-beforeAll(async () => {
-  if (!TOOLS) return;
-  web = await startTwimlServer();
-  t = await startTestPlatform({
-    sipEnabled: true,
-    sipPort: 0,
-    sipHost: '127.0.0.1',
-    rtpPorts: '0',
-  });
-  web.setAuthToken(t.authToken);
-});
-afterAll(async () => {
-  killSipps();
-  await t?.cleanup();
-  await web?.close();
-});
+const fx = useVoicePlatform(TOOLS);
 
 describe.skipIf(!TOOLS)('<Dial>', () => {
   it('bridges the caller to a SIP callee, reports DialCallStatus, and records the child call', async () => {
@@ -40,16 +22,16 @@ describe.skipIf(!TOOLS)('<Dial>', () => {
     dial
       .dial({ timeout: 10, timeLimit: 4, action: '/dialed', callerId: '+15550004000' })
       .sip(`sip:callee@127.0.0.1:${calleePort}`);
-    web.routes.set('/dial', dial.toString());
+    fx.web.routes.set('/dial', dial.toString());
     const after = new VoiceResponse();
     after.hangup();
-    web.routes.set('/dialed', after.toString());
-    await t.client.incomingPhoneNumbers.create({
+    fx.web.routes.set('/dialed', after.toString());
+    await fx.t.client.incomingPhoneNumbers.create({
       phoneNumber: '+15550004001',
-      voiceUrl: web.url + '/dial',
+      voiceUrl: fx.web.url + '/dial',
     });
 
-    const sipPort = t.platform.telephony!.sip.transport.port;
+    const sipPort = fx.t.platform.telephony!.sip.transport.port;
     const caller = await startSipp(
       [
         '-sf',
@@ -68,12 +50,12 @@ describe.skipIf(!TOOLS)('<Dial>', () => {
     const calleeRun = await callee.done;
     expect(calleeRun.code, calleeRun.stdout.slice(-1500)).toBe(0);
 
-    const dialed = web.seen.find((s) => s.path === '/dialed');
+    const dialed = fx.web.seen.find((s) => s.path === '/dialed');
     expect(dialed?.signatureValid).toBe(true);
     expect(dialed?.params.DialCallStatus).toBe('completed');
     expect(Number(dialed?.params.DialCallDuration)).toBeGreaterThanOrEqual(3);
     const parentSid = dialed!.params.CallSid!;
-    const children = await t.client.calls.list({ parentCallSid: parentSid });
+    const children = await fx.t.client.calls.list({ parentCallSid: parentSid });
     expect(children).toHaveLength(1);
     expect(children[0]).toMatchObject({
       direction: 'outbound-dial',

@@ -3,41 +3,25 @@
 // caller is still handled (hears the fallback, then a clean hang-up).
 import { join } from 'node:path';
 import twilio from 'twilio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveSipp, killSipps, startSipp } from '../sip/sipp.js';
-import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { startTwimlServer, type TwimlServer } from './twiml-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { haveSipp, startSipp } from '../sip/sipp.js';
+import { request } from '../support/platform.js';
+import { useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
 
-let t: TestPlatform;
-let web: TwimlServer;
-
-beforeAll(async () => {
+const fx = useVoicePlatform(TOOLS, { webhookTimeout: 1000 });
+beforeAll(() => {
   if (!TOOLS) return;
-  web = await startTwimlServer();
-  t = await startTestPlatform({
-    sipEnabled: true,
-    sipPort: 0,
-    sipHost: '127.0.0.1',
-    rtpPorts: '0',
-    webhookTimeout: 1000,
-  });
-  web.setAuthToken(t.authToken);
   const fallback = new VoiceResponse();
   // Long enough for the caller's scenario to reach the point where it waits for our BYE.
   fallback.pause({ length: 4 });
   fallback.hangup();
-  web.routes.set('/fallback', fallback.toString());
-  web.routes.set('/slow', () => ({ status: 200, body: '<Response/>', delayMs: 4000 }));
-  web.routes.set('/broken', () => ({ status: 500, body: 'oops' }));
-  web.routes.set('/garbage', '<Response><Say>unclosed</Response>');
-});
-afterAll(async () => {
-  killSipps();
-  await t?.cleanup();
-  await web?.close();
+  fx.web.routes.set('/fallback', fallback.toString());
+  fx.web.routes.set('/slow', () => ({ status: 200, body: '<Response/>', delayMs: 4000 }));
+  fx.web.routes.set('/broken', () => ({ status: 500, body: 'oops' }));
+  fx.web.routes.set('/garbage', '<Response><Say>unclosed</Response>');
 });
 
 describe.skipIf(!TOOLS)('webhook failures fall back', () => {
@@ -48,17 +32,17 @@ describe.skipIf(!TOOLS)('webhook failures fall back', () => {
   ])(
     '%s → fallback URL, error recorded, call handled',
     async (_name, path, code, number) => {
-      const app = await t.client.applications.create({
+      const app = await fx.t.client.applications.create({
         friendlyName: path,
-        voiceUrl: web.url + path,
-        voiceFallbackUrl: web.url + '/fallback',
+        voiceUrl: fx.web.url + path,
+        voiceFallbackUrl: fx.web.url + '/fallback',
       });
-      await t.client.incomingPhoneNumbers.create({
+      await fx.t.client.incomingPhoneNumbers.create({
         phoneNumber: number,
         voiceApplicationSid: app.sid,
       });
-      const before = web.seen.length;
-      const sipPort = t.platform.telephony!.sip.transport.port;
+      const before = fx.web.seen.length;
+      const sipPort = fx.t.platform.telephony!.sip.transport.port;
       const run = await startSipp(
         [
           '-sf',
@@ -74,20 +58,20 @@ describe.skipIf(!TOOLS)('webhook failures fall back', () => {
         50,
       ).done;
       expect(run.code, run.stdout.slice(-1500)).toBe(0);
-      const requests = web.seen.slice(before);
+      const requests = fx.web.seen.slice(before);
       expect(requests.map((r) => r.path)).toEqual([path, '/fallback']);
       const fallback = requests[1]!;
       expect(fallback.signatureValid).toBe(true);
       expect(fallback.params.ErrorCode).toBe(String(code));
       const callSid = fallback.params.CallSid!;
       const notes = await request(
-        t,
+        fx.t,
         'GET',
-        `/2010-04-01/Accounts/${t.accountSid}/Calls/${callSid}/Notifications.json`,
+        `/2010-04-01/Accounts/${fx.t.accountSid}/Calls/${callSid}/Notifications.json`,
       );
       const codes = (notes.json.notifications as { error_code: string }[]).map((n) => n.error_code);
       expect(codes).toContain(String(code));
-      expect((await t.client.calls(callSid).fetch()).status).toBe('completed');
+      expect((await fx.t.client.calls(callSid).fetch()).status).toBe('completed');
     },
     60_000,
   );

@@ -5,44 +5,26 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import twilio from 'twilio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { haveSipp, killSipps, startSipp } from '../sip/sipp.js';
-import { startTwimlServer, type TwimlServer } from './twiml-server.js';
+import { describe, expect, it } from 'vitest';
+import { request } from '../support/platform.js';
+import { haveSipp, startSipp } from '../sip/sipp.js';
+import { useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp() && (existsSync('/usr/bin/espeak-ng') || process.env.CI === 'true');
 if (!TOOLS) console.warn('\n*** sipp or espeak-ng missing: skipping the voice IVR call test ***\n');
 
-let t: TestPlatform;
-let web: TwimlServer;
-
-beforeAll(async () => {
-  if (!TOOLS) return;
-  web = await startTwimlServer();
-  t = await startTestPlatform({
-    sipEnabled: true,
-    sipPort: 0,
-    sipHost: '127.0.0.1',
-    rtpPorts: '0',
-  });
-  web.setAuthToken(t.authToken);
-});
-afterAll(async () => {
-  killSipps();
-  await t?.cleanup();
-  await web?.close();
-});
+const fx = useVoicePlatform(TOOLS);
 
 async function createModule(code: string, path: string, plan: Record<string, string>) {
   const res = await request(
-    t,
+    fx.t,
     'POST',
-    `/2010-04-01/Accounts/${t.accountSid}/Applications.json`,
+    `/2010-04-01/Accounts/${fx.t.accountSid}/Applications.json`,
     new URLSearchParams({
       FriendlyName: code,
       ModuleCode: code,
-      VoiceUrl: web.url + path,
+      VoiceUrl: fx.web.url + path,
       ...plan,
     }).toString(),
   );
@@ -57,8 +39,8 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
       .gather({ numDigits: 1, action: '/ivr/choice', timeout: 8 })
       .say('Press one to leave a message.');
     ivr.say('We did not hear you.');
-    web.routes.set('/ivr', ivr.toString());
-    web.routes.set('/ivr/choice', (p) => {
+    fx.web.routes.set('/ivr', ivr.toString());
+    fx.web.routes.set('/ivr/choice', (p) => {
       const r = new VoiceResponse();
       if (p.Digits === '1') r.redirect('module:voicemail');
       else r.hangup();
@@ -66,15 +48,15 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
     });
     const vm = new VoiceResponse();
     vm.record({ maxLength: 2, playBeep: true, action: '/vm/done', finishOnKey: '#' });
-    web.routes.set('/vm', vm.toString());
+    fx.web.routes.set('/vm', vm.toString());
     const done = new VoiceResponse();
     done.hangup();
-    web.routes.set('/vm/done', done.toString());
-    web.routes.set('/status', '<Response/>');
+    fx.web.routes.set('/vm/done', done.toString());
+    fx.web.routes.set('/status', '<Response/>');
 
     // With VoiceApplicationSid set, the application's StatusCallback applies (as on Twilio).
     const ivrSid = await createModule('acme.ivr', '/ivr', {
-      StatusCallback: web.url + '/status',
+      StatusCallback: fx.web.url + '/status',
       PerMinuteRate: '0.02',
       BillingIncrement: '60',
       PerInvocationFee: '0.01',
@@ -83,13 +65,13 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
       PerMinuteRate: '0.10',
       BillingIncrement: '1',
     });
-    const number = await t.client.incomingPhoneNumbers.create({
+    const number = await fx.t.client.incomingPhoneNumbers.create({
       phoneNumber: '+15550001000',
       voiceApplicationSid: ivrSid,
     });
     expect(number.sid).toMatch(/^PN/);
 
-    const sipPort = t.platform.telephony!.sip.transport.port;
+    const sipPort = fx.t.platform.telephony!.sip.transport.port;
     const sipp = startSipp(
       [
         '-sf',
@@ -110,23 +92,24 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
     // Let the final status callback and segment writes land.
     for (
       let i = 0;
-      i < 50 && !web.seen.some((s) => s.path === '/status' && s.params.CallStatus === 'completed');
+      i < 50 &&
+      !fx.web.seen.some((s) => s.path === '/status' && s.params.CallStatus === 'completed');
       i++
     ) {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    const paths = web.seen.map((s) => s.path);
+    const paths = fx.web.seen.map((s) => s.path);
     expect(paths.filter((p) => p !== '/status')).toEqual([
       '/ivr',
       '/ivr/choice',
       '/vm',
       '/vm/done',
     ]);
-    for (const s of web.seen) expect(s.signatureValid, `${s.path} signature`).toBe(true);
-    const first = web.seen[0]!.params;
+    for (const s of fx.web.seen) expect(s.signatureValid, `${s.path} signature`).toBe(true);
+    const first = fx.web.seen[0]!.params;
     expect(first).toMatchObject({
-      AccountSid: t.accountSid,
+      AccountSid: fx.t.accountSid,
       From: '+15557654321',
       To: '+15550001000',
       Direction: 'inbound',
@@ -134,31 +117,31 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
       'SipHeader_X-Customer-Id': 'cust-42',
     });
     expect(first.CallSid).toMatch(/^CA[0-9a-f]{32}$/);
-    expect(web.seen.find((s) => s.path === '/ivr/choice')?.params.Digits).toBe('1');
-    const recorded = web.seen.find((s) => s.path === '/vm/done')!.params;
+    expect(fx.web.seen.find((s) => s.path === '/ivr/choice')?.params.Digits).toBe('1');
+    const recorded = fx.web.seen.find((s) => s.path === '/vm/done')!.params;
     expect(recorded.RecordingSid).toMatch(/^RE/);
     expect(Number(recorded.RecordingDuration)).toBeGreaterThanOrEqual(1);
 
-    const completed = web.seen.find(
+    const completed = fx.web.seen.find(
       (s) => s.path === '/status' && s.params.CallStatus === 'completed',
     );
     expect(completed?.params.CallSid).toBe(first.CallSid);
     expect(Number(completed?.params.CallDuration)).toBeGreaterThanOrEqual(3);
 
-    const call = await t.client.calls(first.CallSid!).fetch();
+    const call = await fx.t.client.calls(first.CallSid!).fetch();
     expect(call).toMatchObject({
       status: 'completed',
       direction: 'inbound',
       to: '+15550001000',
       from: '+15557654321',
     });
-    const listed = await t.client.calls.list({ to: '+15550001000' });
+    const listed = await fx.t.client.calls.list({ to: '+15550001000' });
     expect(listed.map((c) => c.sid)).toEqual([first.CallSid]);
 
     const segments = await request(
-      t,
+      fx.t,
       'GET',
-      `/2010-04-01/Accounts/${t.accountSid}/Calls/${first.CallSid}/Segments.json`,
+      `/2010-04-01/Accounts/${fx.t.accountSid}/Calls/${first.CallSid}/Segments.json`,
     );
     expect(segments.status).toBe(200);
     const rows = (segments.json.segments as Record<string, unknown>[]) ?? [];
@@ -176,9 +159,9 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
     expect(b!.billable_units).toBe(Math.ceil(b!.duration_ms / 1000)); // 1 s increment
     expect(Number(b!.price)).toBeCloseTo((b!.billable_units * 0.1) / 60, 6); // 0.10/min
     const ledger = await request(
-      t,
+      fx.t,
       'GET',
-      `/2010-04-01/Accounts/${t.accountSid}/Ledger.json?PageSize=100`,
+      `/2010-04-01/Accounts/${fx.t.accountSid}/Ledger.json?PageSize=100`,
     );
     const entries = (ledger.json.entries ?? ledger.json.ledger ?? []) as {
       kind: string;
@@ -191,17 +174,17 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
     }
 
     const recording = await request(
-      t,
+      fx.t,
       'GET',
-      `/2010-04-01/Accounts/${t.accountSid}/Recordings/${recorded.RecordingSid}.json`,
+      `/2010-04-01/Accounts/${fx.t.accountSid}/Recordings/${recorded.RecordingSid}.json`,
     );
     expect(recording.json).toMatchObject({ call_sid: first.CallSid, status: 'completed' });
     const wav = await fetch(
-      `${t.url}/2010-04-01/Accounts/${t.accountSid}/Recordings/${recorded.RecordingSid}.wav`,
+      `${fx.t.url}/2010-04-01/Accounts/${fx.t.accountSid}/Recordings/${recorded.RecordingSid}.wav`,
       {
         headers: {
           authorization:
-            'Basic ' + Buffer.from(`${t.accountSid}:${t.authToken}`).toString('base64'),
+            'Basic ' + Buffer.from(`${fx.t.accountSid}:${fx.t.authToken}`).toString('base64'),
         },
       },
     );

@@ -1,33 +1,15 @@
 // The official SDK places an outbound call to a real SIP phone (a sipp UAS), lists it,
 // redirects it live, and hangs it up; status callbacks arrive once each, in order.
 import twilio from 'twilio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, haveSipp, killSipps, startSipp } from '../sip/sipp.js';
-import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { startTwimlServer, type TwimlServer } from './twiml-server.js';
+import { describe, expect, it } from 'vitest';
+import { freePort, haveSipp, startSipp } from '../sip/sipp.js';
+
+import { useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
 
-let t: TestPlatform;
-let web: TwimlServer;
-
-beforeAll(async () => {
-  if (!TOOLS) return;
-  web = await startTwimlServer();
-  t = await startTestPlatform({
-    sipEnabled: true,
-    sipPort: 0,
-    sipHost: '127.0.0.1',
-    rtpPorts: '0',
-  });
-  web.setAuthToken(t.authToken);
-});
-afterAll(async () => {
-  killSipps();
-  await t?.cleanup();
-  await web?.close();
-});
+const fx = useVoicePlatform(TOOLS);
 
 async function waitFor<T>(
   what: string,
@@ -51,19 +33,19 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
       r.pause({ length: 30 });
       return r.toString();
     };
-    web.routes.set('/outbound', hold('Hello from Switchboard.'));
-    web.routes.set('/redirected', hold('You were redirected.'));
-    web.routes.set('/status', '<Response/>');
+    fx.web.routes.set('/outbound', hold('Hello from Switchboard.'));
+    fx.web.routes.set('/redirected', hold('You were redirected.'));
+    fx.web.routes.set('/status', '<Response/>');
 
     const port = await freePort();
     const uas = startSipp(['-sn', 'uas', '-p', String(port), '-m', '1'], 60);
     await new Promise((r) => setTimeout(r, 500));
 
-    const call = await t.client.calls.create({
+    const call = await fx.t.client.calls.create({
       to: `sip:callee@127.0.0.1:${port}`,
       from: '+15550002000',
-      url: web.url + '/outbound',
-      statusCallback: web.url + '/status',
+      url: fx.web.url + '/outbound',
+      statusCallback: fx.web.url + '/status',
       statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
     });
     expect(call.sid).toMatch(/^CA[0-9a-f]{32}$/);
@@ -72,29 +54,29 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
 
     await waitFor(
       'answer',
-      async () => (await t.client.calls(call.sid).fetch()).status === 'in-progress',
+      async () => (await fx.t.client.calls(call.sid).fetch()).status === 'in-progress',
     );
-    await waitFor('first TwiML fetch', () => web.seen.some((s) => s.path === '/outbound'));
-    const listed = await t.client.calls.list({ status: 'in-progress' });
+    await waitFor('first TwiML fetch', () => fx.web.seen.some((s) => s.path === '/outbound'));
+    const listed = await fx.t.client.calls.list({ status: 'in-progress' });
     expect(listed.map((c) => c.sid)).toContain(call.sid);
 
-    await t.client.calls(call.sid).update({ url: web.url + '/redirected', method: 'POST' });
-    await waitFor('redirect', () => web.seen.some((s) => s.path === '/redirected'));
+    await fx.t.client.calls(call.sid).update({ url: fx.web.url + '/redirected', method: 'POST' });
+    await waitFor('redirect', () => fx.web.seen.some((s) => s.path === '/redirected'));
 
-    await t.client.calls(call.sid).update({ status: 'completed' });
+    await fx.t.client.calls(call.sid).update({ status: 'completed' });
     const ended = await uas.done;
     expect(ended.code, ended.stdout.slice(-1500)).toBe(0);
     const final = await waitFor('completed', async () => {
-      const c = await t.client.calls(call.sid).fetch();
+      const c = await fx.t.client.calls(call.sid).fetch();
       return c.status === 'completed' ? c : undefined;
     });
     expect(Number(final.duration)).toBeGreaterThanOrEqual(0);
     expect(final.endTime).toBeInstanceOf(Date);
 
     await waitFor('completed callback', () =>
-      web.seen.some((s) => s.path === '/status' && s.params.CallStatus === 'completed'),
+      fx.web.seen.some((s) => s.path === '/status' && s.params.CallStatus === 'completed'),
     );
-    const statuses = web.seen.filter((s) => s.path === '/status');
+    const statuses = fx.web.seen.filter((s) => s.path === '/status');
     expect(statuses.map((s) => s.params.CallStatus)).toEqual([
       'queued',
       'ringing',
@@ -102,26 +84,26 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
       'completed',
     ]);
     expect(statuses.map((s) => s.params.SequenceNumber)).toEqual(['0', '1', '2', '3']);
-    for (const s of [...statuses, ...web.seen]) expect(s.signatureValid).toBe(true);
+    for (const s of [...statuses, ...fx.web.seen]) expect(s.signatureValid).toBe(true);
 
     await expect(
-      t.client.calls(call.sid).update({ url: web.url + '/redirected' }),
+      fx.t.client.calls(call.sid).update({ url: fx.web.url + '/redirected' }),
     ).rejects.toMatchObject({ status: 400, code: 21220 });
   }, 90_000);
 
   it('reports an unreachable callee as no-answer or failed, and refuses what it cannot do with a clear error', async () => {
     const port = await freePort();
     // Nobody listens on this port: the INVITE times out (no answer) or fails.
-    const call = await t.client.calls.create({
+    const call = await fx.t.client.calls.create({
       to: `sip:nobody@127.0.0.1:${port}`,
       from: '+15550002000',
-      url: web.url + '/outbound',
+      url: fx.web.url + '/outbound',
       timeout: 2,
     });
     const final = await waitFor(
       'final status',
       async () => {
-        const c = await t.client.calls(call.sid).fetch();
+        const c = await fx.t.client.calls(call.sid).fetch();
         return ['no-answer', 'failed', 'busy'].includes(c.status) ? c : undefined;
       },
       40_000,
@@ -129,18 +111,18 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
     expect(['no-answer', 'failed']).toContain(final.status);
 
     await expect(
-      t.client.calls.create({ to: 'not a number', from: '+1555', url: web.url }),
+      fx.t.client.calls.create({ to: 'not a number', from: '+1555', url: fx.web.url }),
     ).rejects.toMatchObject({ status: 400, code: 20001 });
     await expect(
-      t.client.calls.create({
+      fx.t.client.calls.create({
         to: '+15551230000',
         from: '+1555',
-        url: web.url,
+        url: fx.web.url,
         machineDetection: 'Enable',
       }),
     ).rejects.toMatchObject({ status: 400 });
     await expect(
-      t.client.calls.create({ to: '+15551230000', from: '+1555' } as never),
+      fx.t.client.calls.create({ to: '+15551230000', from: '+1555' } as never),
     ).rejects.toMatchObject({ status: 400 });
   }, 90_000);
 });

@@ -2,65 +2,47 @@
 // live call's metered cost reaches the limit, the platform ends the call.
 import { join } from 'node:path';
 import twilio from 'twilio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveSipp, killSipps, startSipp } from '../sip/sipp.js';
-import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { startTwimlServer, type TwimlServer } from './twiml-server.js';
+import { describe, expect, it } from 'vitest';
+import { haveSipp, startSipp } from '../sip/sipp.js';
+import { request } from '../support/platform.js';
+import { useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
 
-let t: TestPlatform;
-let web: TwimlServer;
-
-beforeAll(async () => {
-  if (!TOOLS) return;
-  web = await startTwimlServer();
-  t = await startTestPlatform({
-    sipEnabled: true,
-    sipPort: 0,
-    sipHost: '127.0.0.1',
-    rtpPorts: '0',
-  });
-  web.setAuthToken(t.authToken);
-});
-afterAll(async () => {
-  killSipps();
-  await t?.cleanup();
-  await web?.close();
-});
+const fx = useVoicePlatform(TOOLS);
 
 describe.skipIf(!TOOLS)('spend limit', () => {
   it('ends a live call when its metered cost reaches the account allotted cost', async () => {
     const long = new VoiceResponse();
     long.pause({ length: 30 });
-    web.routes.set('/long', long.toString());
+    fx.web.routes.set('/long', long.toString());
     const created = await request(
-      t,
+      fx.t,
       'POST',
-      `/2010-04-01/Accounts/${t.accountSid}/Applications.json`,
+      `/2010-04-01/Accounts/${fx.t.accountSid}/Applications.json`,
       new URLSearchParams({
         FriendlyName: 'premium',
         ModuleCode: 'premium',
-        VoiceUrl: web.url + '/long',
+        VoiceUrl: fx.web.url + '/long',
         PerMinuteRate: '0.60',
         BillingIncrement: '1',
       }).toString(),
     );
     expect(created.status).toBe(201);
-    await t.client.incomingPhoneNumbers.create({
+    await fx.t.client.incomingPhoneNumbers.create({
       phoneNumber: '+15550005001',
       voiceApplicationSid: String(created.json.sid),
     });
     const limit = await request(
-      t,
+      fx.t,
       'POST',
-      `/2010-04-01/Accounts/${t.accountSid}/SpendLimit.json`,
+      `/2010-04-01/Accounts/${fx.t.accountSid}/SpendLimit.json`,
       'Amount=0.06',
     );
     expect(limit.status, JSON.stringify(limit.json)).toBe(200);
 
-    const sipPort = t.platform.telephony!.sip.transport.port;
+    const sipPort = fx.t.platform.telephony!.sip.transport.port;
     const started = Date.now();
     const run = await startSipp(
       [
@@ -80,15 +62,15 @@ describe.skipIf(!TOOLS)('spend limit', () => {
     expect(run.code, run.stdout.slice(-1500)).toBe(0);
     // 0.06 at 0.01/s is 6 s; the check runs every second. Far less than the 30 s script.
     expect(lasted).toBeLessThan(15_000);
-    const callSid = web.seen.find((s) => s.path === '/long')!.params.CallSid!;
+    const callSid = fx.web.seen.find((s) => s.path === '/long')!.params.CallSid!;
     const notes = await request(
-      t,
+      fx.t,
       'GET',
-      `/2010-04-01/Accounts/${t.accountSid}/Calls/${callSid}/Notifications.json`,
+      `/2010-04-01/Accounts/${fx.t.accountSid}/Calls/${callSid}/Notifications.json`,
     );
     expect(
       (notes.json.notifications as { error_code: string }[]).map((n) => n.error_code),
     ).toContain('86002');
-    expect((await t.client.calls(callSid).fetch()).status).toBe('completed');
+    expect((await fx.t.client.calls(callSid).fetch()).status).toBe('completed');
   }, 60_000);
 });
