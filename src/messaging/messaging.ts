@@ -1035,6 +1035,29 @@ export class Messaging {
     const now = Date.now();
     const text = describeText(mo.body);
     const sid = newSid('SM');
+    // Opt-out keywords take effect before the message is visible.
+    const keyword = mo.body.trim().toUpperCase();
+    if (['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'].includes(keyword)) {
+      await this.db
+        .insertInto('messaging_optouts')
+        .values(
+          [mo.to, service.sid].map((sender) => ({
+            account_sid: service.account_sid,
+            sender,
+            recipient: mo.from,
+            date_created: now,
+          })),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    } else if (['START', 'UNSTOP', 'YES'].includes(keyword)) {
+      await this.db
+        .deleteFrom('messaging_optouts')
+        .where('account_sid', '=', service.account_sid)
+        .where('recipient', '=', mo.from)
+        .where('sender', 'in', [mo.to, service.sid])
+        .execute();
+    }
     await this.db
       .insertInto('messaging_messages')
       .values({
@@ -1061,28 +1084,6 @@ export class Messaging {
         date_sent: now,
       })
       .execute();
-    const keyword = mo.body.trim().toUpperCase();
-    if (['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'].includes(keyword)) {
-      await this.db
-        .insertInto('messaging_optouts')
-        .values(
-          [mo.to, service.sid].map((sender) => ({
-            account_sid: service.account_sid,
-            sender,
-            recipient: mo.from,
-            date_created: now,
-          })),
-        )
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    } else if (['START', 'UNSTOP', 'YES'].includes(keyword)) {
-      await this.db
-        .deleteFrom('messaging_optouts')
-        .where('account_sid', '=', service.account_sid)
-        .where('recipient', '=', mo.from)
-        .where('sender', 'in', [mo.to, service.sid])
-        .execute();
-    }
     if (!service.inbound_request_url) return;
     const token = await this.tokenOf(service.account_sid);
     if (token === undefined) return;
