@@ -973,7 +973,10 @@ export class Messaging {
     return token;
   }
 
-  /** Status callbacks of one message are posted in order; each is retried. */
+  /**
+   * A status callback, posted once the status it reports is stored (it rides on the pending
+   * write batch and goes out after that batch commits, in order).
+   */
   private callback(
     job: SmsJob,
     url: string | null,
@@ -982,6 +985,20 @@ export class Messaging {
     code: number | null,
   ): void {
     if (!url) return;
+    this.write(
+      async () => undefined,
+      () => this.postCallback(job, url, service, status, code),
+    );
+  }
+
+  /** Status callbacks of one message are posted in order; each is retried. */
+  private postCallback(
+    job: SmsJob,
+    url: string,
+    service: string | null,
+    status: MessageStatus,
+    code: number | null,
+  ): void {
     const params: Record<string, string> = {
       MessageSid: job.sid,
       SmsSid: job.sid,
