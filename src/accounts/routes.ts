@@ -39,8 +39,14 @@ function keyJson(row: KeyRow): Record<string, unknown> {
   };
 }
 
+const snakeNames = new Map<string, string>();
 function snake(name: string): string {
-  return name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  let out = snakeNames.get(name);
+  if (out === undefined) {
+    out = name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+    snakeNames.set(name, out);
+  }
+  return out;
 }
 
 /** API keys manage no accounts or keys: only AccountSid:AuthToken may (Twilio's standard keys). */

@@ -82,7 +82,7 @@ export class EventLog {
       duration_ms: event.durationMs ?? null,
       subject_sid: event.subjectSid ?? null,
       occurred_at: event.occurredAt ?? Date.now(),
-      tags: JSON.stringify(event.tags ?? []),
+      tags: event.tags && event.tags.length ? JSON.stringify(event.tags) : '[]',
       data: event.data ? JSON.stringify(event.data) : null,
     });
     if (this.buffer.length >= this.batchSize) void this.flush();
