@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import twilio from 'twilio';
 import { loadConfig, type Config } from '../../src/core/index.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
@@ -82,12 +81,8 @@ async function launch(
     async cleanup() {
       await platform.stop().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
-      if (schema && config.databaseUrl) {
-        const c = new pg.Client({ connectionString: config.databaseUrl });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await c.end();
-      }
+      // Throwaway PostgreSQL schemas are dropped once, after the whole run (test/support/global-setup.ts):
+      // dropping one while another file migrates breaks Kysely's cross-schema introspection.
     },
   };
   return t;

@@ -6,7 +6,7 @@ import twilio from 'twilio';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { haveSipp, startSipp } from '../sip/sipp.js';
 import { request } from '../support/platform.js';
-import { useVoicePlatform } from './voice-platform.js';
+import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -71,7 +71,7 @@ describe.skipIf(!TOOLS)('webhook failures fall back', () => {
       );
       const codes = (notes.json.notifications as { error_code: string }[]).map((n) => n.error_code);
       expect(codes).toContain(String(code));
-      expect((await fx.t.client.calls(callSid).fetch()).status).toBe('completed');
+      expect(await waitForCallStatus(fx, callSid, 'completed')).toBe('completed');
     },
     60_000,
   );

@@ -5,7 +5,7 @@ import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { haveSipp, startSipp } from '../sip/sipp.js';
 import { request } from '../support/platform.js';
-import { useVoicePlatform } from './voice-platform.js';
+import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -71,6 +71,6 @@ describe.skipIf(!TOOLS)('spend limit', () => {
     expect(
       (notes.json.notifications as { error_code: string }[]).map((n) => n.error_code),
     ).toContain('86002');
-    expect((await fx.t.client.calls(callSid).fetch()).status).toBe('completed');
+    expect(await waitForCallStatus(fx, callSid, 'completed')).toBe('completed');
   }, 60_000);
 });

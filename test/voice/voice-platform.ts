@@ -32,3 +32,20 @@ export function useVoicePlatform(enabled: boolean, overrides: Overrides = {}): V
   });
   return fixture;
 }
+
+/** Waits (bounded) until the call reaches `status`: the record is written just after the BYE. */
+export async function waitForCallStatus(
+  fx: VoiceFixture,
+  callSid: string,
+  status: string,
+  ms = 10_000,
+): Promise<string> {
+  const end = Date.now() + ms;
+  let last = '';
+  while (Date.now() < end) {
+    last = (await fx.t.client.calls(callSid).fetch()).status;
+    if (last === status) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}
