@@ -29,7 +29,7 @@ interface Engine {
 }
 
 /** Creates the sessions (in this thread) and reports on them. */
-async function runEngine(sessions: number, sinkPort: number): Promise<Engine> {
+async function runEngine(sessions: number, sinkPorts: readonly number[]): Promise<Engine> {
   const dir = await mkdtemp(join(tmpdir(), 'sb-bench-media-'));
   const media = createMediaEngine({
     bindAddress: '127.0.0.1',
@@ -46,21 +46,22 @@ async function runEngine(sessions: number, sinkPort: number): Promise<Engine> {
   } catch {
     // espeak-ng missing: the tone will do
   }
-  const offer = [
-    'v=0',
-    'o=sink 1 1 IN IP4 127.0.0.1',
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=audio ${sinkPort} RTP/AVP 0 101`,
-    'a=rtpmap:101 telephone-event/8000',
-    '',
-  ].join('\r\n');
+  const offerTo = (sinkPort: number) =>
+    [
+      'v=0',
+      'o=sink 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${sinkPort} RTP/AVP 0 101`,
+      'a=rtpmap:101 telephone-event/8000',
+      '',
+    ].join('\r\n');
   const heapBefore = process.memoryUsage().heapUsed;
   const list = [];
   for (let i = 0; i < sessions; i++) {
     const s = await media.createSession();
-    s.answerOffer(offer);
+    s.answerOffer(offerTo(sinkPorts[i % sinkPorts.length] ?? 0));
     list.push(s);
   }
   const heapPerSessionKiB = (process.memoryUsage().heapUsed - heapBefore) / sessions / 1024;
@@ -94,8 +95,8 @@ async function runEngine(sessions: number, sinkPort: number): Promise<Engine> {
 
 if (!isMainThread) {
   // Worker: run the engine, obey 'start' / 'stop' / 'close'.
-  const { sessions, port } = workerData as { sessions: number; port: number };
-  const engine = await runEngine(sessions, port);
+  const { sessions, ports } = workerData as { sessions: number; ports: number[] };
+  const engine = await runEngine(sessions, ports);
   parentPort!.on('message', (m: string) => {
     if (m === 'start') engine.start();
     if (m === 'stop') void engine.stop().then((r) => parentPort!.postMessage(r));
@@ -123,7 +124,7 @@ if (!isMainThread) {
       lines.once('line', resolve);
       setTimeout(() => reject(new Error('sink did not answer in 30 s')), 30_000).unref();
     });
-  const { port } = JSON.parse(await nextLine()) as { port: number };
+  const { ports } = JSON.parse(await nextLine()) as { ports: number[] };
 
   process.on('exit', () => sink.kill());
   setTimeout(
@@ -138,7 +139,7 @@ if (!isMainThread) {
     // Workers do not inherit tsx's loader on Node 20: register it, then load this file.
     const api = import.meta.resolve('tsx/esm/api');
     const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    const worker = new Worker(boot, { eval: true, workerData: { sessions, port } });
+    const worker = new Worker(boot, { eval: true, workerData: { sessions, ports } });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.once('error', reject);
@@ -157,7 +158,7 @@ if (!isMainThread) {
         }),
     };
   } else {
-    engine = await runEngine(sessions, port);
+    engine = await runEngine(sessions, ports);
   }
 
   let loadTimer: NodeJS.Timeout | undefined;
