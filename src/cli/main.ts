@@ -57,6 +57,7 @@ async function serve(config: Config): Promise<void> {
     `  REST API:   ${url}/2010-04-01   (OpenAPI: ${url}/openapi.json, metrics: ${url}/metrics)`,
     `  Database:   ${platform.store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'}`,
     `  State:      ${platform.state.kind === 'redis' ? 'Redis' : 'in process'}`,
+    `  SIP:        ${platform.telephony ? `udp+tcp ${config.sipHost}:${platform.telephony.sip.transport.port}, RTP ${config.rtpPorts}` : 'off (SWITCHBOARD_SIP=false)'}`,
     `  AccountSid: ${owner.sid}`,
   ];
   if (owner.created) {
