@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../store/index.js';
 import { createBullmqQueues, createSqlQueues, migrations, type Queues } from './index.js';
+import { testSchema } from '../../test/support/schema.js';
 
 const ci = process.env.CI === 'true';
 const pgUrl =
@@ -39,7 +40,7 @@ if (pgUrl) {
   targets.push([
     'sql/postgres',
     async () => {
-      const schema = `sbq_${randomBytes(6).toString('hex')}`;
+      const schema = testSchema('sbq');
       schemas.push(schema);
       return async () => {
         const store = await openStore({ dataDir: dir, databaseUrl: pgUrl, schema });

@@ -1,17 +1,17 @@
 // The `switchboard` command as an operator runs it, against a temporary data directory (or a
 // throwaway PostgreSQL schema when DATABASE_URL is set).
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testSchema } from '../support/schema.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'sb-cli-'));
-const schema = process.env.DATABASE_URL ? `sbcli_${randomBytes(5).toString('hex')}` : undefined;
+const schema = process.env.DATABASE_URL ? testSchema('sbcli') : undefined;
 const env = {
   ...process.env,
   SWITCHBOARD_DATA_DIR: dataDir,

@@ -11,11 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TestSmsc } from '../../src/messaging/index.js';
 import { request } from '../support/platform.js';
 import { createProvider, startSmsc, waitFor } from './support.js';
+import { testSchema } from '../support/schema.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sb-crash-'));
 const accountSid = 'AC' + randomBytes(16).toString('hex');
 const authToken = randomBytes(16).toString('hex');
-const schema = process.env.DATABASE_URL ? `sbc_${randomBytes(6).toString('hex')}` : undefined;
+const schema = process.env.DATABASE_URL ? testSchema('sbc') : undefined;
 let child: ChildProcess | undefined;
 let smsc: TestSmsc | undefined;
 

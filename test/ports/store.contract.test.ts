@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type Migration, type Store } from '../../src/store/index.js';
+import { testSchema } from '../support/schema.js';
 
 const pgUrl =
   process.env.DATABASE_URL ??
@@ -42,7 +43,7 @@ if (pgUrl) {
   targets.push([
     'postgres',
     () => {
-      const schema = `sbtest_${randomBytes(6).toString('hex')}`;
+      const schema = testSchema('sbtest');
       schemas.push(schema);
       return openStore({ dataDir: dir, databaseUrl: pgUrl, schema });
     },

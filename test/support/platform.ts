@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import twilio from 'twilio';
 import { loadConfig, type Config } from '../../src/core/index.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
+import { testSchema } from './schema.js';
 
 export interface TestPlatform {
   platform: Platform;
@@ -37,7 +38,7 @@ export function sdkClient(url: string, username: string, password: string, accou
 
 export async function startTestPlatform(overrides: Overrides = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-test-'));
-  const schema = process.env.DATABASE_URL ? `sbt_${randomBytes(6).toString('hex')}` : undefined;
+  const schema = process.env.DATABASE_URL ? testSchema('sbt') : undefined;
   const accountSid = 'AC' + randomBytes(16).toString('hex');
   const authToken = randomBytes(16).toString('hex');
   const config = loadConfig(
