@@ -156,6 +156,7 @@ export async function startPlatform(
 
     // Messaging (issue 6): one durable queue per provider (SQL store, or BullMQ when REDIS_URL
     // is set) and one worker per provider, started here and stopped before the store closes.
+    let publicUrl = config.publicUrl ?? `http://127.0.0.1:${config.port}`;
     const queues = openQueues({ store, redisUrl: config.redisUrl, prefix: config.redisPrefix });
     cleanups.push(() => queues.close());
     const messaging = new Messaging({
@@ -163,6 +164,8 @@ export async function startPlatform(
       queues,
       logger: logger.child({ component: 'messaging' }),
       authToken: async (sid) => (await accounts.find(sid))?.auth_token,
+      // `url` is assigned below, once the HTTP server listens.
+      publicUrl: () => publicUrl,
     });
     await messaging.start();
     cleanups.push(() => messaging.stop());
@@ -196,6 +199,7 @@ export async function startPlatform(
     routes.push(...eventRoutes(store.kysely<EventTables>(), events));
 
     let url = config.publicUrl ?? `http://127.0.0.1:${config.port}`;
+    publicUrl = url;
 
     // ---- voice: modules, numbers, billing, the call engine and the telephony edge
     const billing = new Billing({
@@ -294,6 +298,7 @@ export async function startPlatform(
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     url = config.publicUrl ?? `http://127.0.0.1:${port}`;
+    publicUrl = url;
 
     return {
       config,

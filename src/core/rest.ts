@@ -89,6 +89,10 @@ export interface RestRequest {
   readonly path: string;
   /** Adds a tag to this request's interaction event. */
   tag(tag: string): void;
+  /** The body as received, on routes declaring `rawBody`. */
+  readonly rawBody?: string;
+  /** Request headers (lower-case names), on routes declaring `rawBody`. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface RestReply {
@@ -111,6 +115,11 @@ export interface RestRoute {
   readonly paged?: boolean;
   /** 'none' for public routes; default requires authentication. */
   readonly auth?: 'none';
+  /**
+   * The handler gets the JSON body as sent (`rawBody`) and the request headers instead of
+   * parsed parameters: for peers that sign the exact bytes (HTTP carrier callbacks).
+   */
+  readonly rawBody?: true;
   /** Refuse the call when the target account is suspended (default true for writes). */
   readonly requireActive?: boolean;
   handler(req: RestRequest): Promise<RestReply>;

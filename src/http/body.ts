@@ -70,7 +70,13 @@ export function registerBodyParsers(app: FastifyInstance): void {
       }
     },
   );
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    // Routes that verify a signature over the exact bytes get them unparsed.
+    if (req.routeOptions.config.rawBody) {
+      req.rawBody = body as string;
+      done(null, {});
+      return;
+    }
     try {
       done(null, (body as string).trim() === '' ? {} : fromJson(body as string));
     } catch (e) {

@@ -53,9 +53,15 @@ export interface HttpServerOptions {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route reads the JSON body unparsed (RestRoute.rawBody). */
+    rawBody?: boolean;
+  }
   interface FastifyRequest {
     /** Set once authenticated. */
     principal?: Principal;
+    /** The JSON body as received, on routes that declare rawBody. */
+    rawBody?: string;
     /** Target account, once resolved. */
     account?: AccountContext;
     /** Tags for this request's interaction event. */
@@ -167,6 +173,7 @@ function mountRoute(app: FastifyInstance, route: RestRoute, auth: Authenticator)
     app.route({
       method: route.method,
       url: prefix + route.path,
+      config: { rawBody: route.rawBody === true },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         let principal: Principal | undefined;
         if (route.auth !== 'none') {
@@ -199,6 +206,9 @@ function mountRoute(app: FastifyInstance, route: RestRoute, auth: Authenticator)
           baseUrl: `${request.protocol}://${request.host}${prefix}`,
           path: (request.url.split('?')[0] ?? '').slice(prefix.length),
           tag: (t) => tags.push(t),
+          ...(route.rawBody
+            ? { rawBody: request.rawBody ?? '', headers: request.headers }
+            : {}),
         };
         const result = await route.handler(req);
         reply.code(result.status);

@@ -12,12 +12,23 @@ export interface OutboundSms {
   readonly ref: number;
   /** Seconds the carrier may keep trying (SMPP validity_period). */
   readonly validitySeconds?: number;
+  /** The message SID (HTTP carriers get it as an idempotency key). */
+  readonly sid?: string;
+  /** MMS media (only carriers that declare MMS support are given any). */
+  readonly mediaUrls?: readonly string[];
+}
+
+export interface InboundMedia {
+  readonly url: string;
+  readonly contentType: string | null;
 }
 
 export interface InboundSms {
   readonly from: string;
   readonly to: string;
   readonly body: string;
+  /** MMS media of an inbound message (HTTP carriers). */
+  readonly media?: readonly InboundMedia[];
 }
 
 export interface CarrierState {

@@ -10,6 +10,7 @@ import { callWebhook } from '../webhook/index.js';
 import type { Carrier, InboundSms } from './carrier.js';
 import { describeText } from './encoding.js';
 import { DEFAULT_WEIGHTS, decide, priceFor, type Candidate, type RouteWeights } from './router.js';
+import { HttpCarrier, checkHttpSettings, type CallbackReply, type HttpSettings } from './http/carrier.js';
 import { SmppClient, type SmppSettings } from './smpp/client.js';
 import { receiptOutcome, type Receipt } from './smpp/status.js';
 import type {
@@ -38,6 +39,13 @@ export interface MessagingOptions {
    * the time before its queued messages are picked up again.
    */
   readonly leaseMs?: number;
+  /** Base URL the platform is reached at (HTTP carriers post their callbacks under it). */
+  readonly publicUrl?: () => string;
+}
+
+/** Where the HTTP carrier of a provider posts delivery reports and inbound messages. */
+export function providerCallbackPath(providerSid: string): string {
+  return `/messaging/v1/Providers/${providerSid}/Callbacks`;
 }
 
 /** One entry of a message's routing log (the `routing` extension field). */
@@ -179,7 +187,17 @@ export class Messaging {
   }
 
   private defaultCarrier(row: ProviderRow): Carrier {
-    if (row.kind !== 'smpp') throw new Error(`provider kind ${row.kind} is not supported yet`);
+    if (row.kind === 'http') {
+      return new HttpCarrier(
+        JSON.parse(row.settings) as HttpSettings,
+        // Read at each submit: the port is known only once the HTTP server listens.
+        () => {
+          const base = this.o.publicUrl?.();
+          return base ? base + providerCallbackPath(row.sid) : undefined;
+        },
+        (msg) => this.o.logger.info({ provider: row.name }, msg),
+      );
+    }
     const s = JSON.parse(row.settings) as SmppSettings;
     return new SmppClient(s, (msg) => this.o.logger.info({ provider: row.name }, msg));
   }
@@ -189,8 +207,7 @@ export class Messaging {
   async createProvider(input: ProviderInput): Promise<ProviderRow> {
     if (!input.name) fail('missingParameter', 'Name');
     const kind = input.kind ?? 'smpp';
-    if (kind !== 'smpp') fail('invalidParameter', 'Kind: only smpp providers are supported');
-    validateSmpp(input.settings);
+    validateSettings(kind, input.settings);
     const now = Date.now();
     const row: ProviderRow = {
       sid: newSid('PV'),
@@ -239,7 +256,10 @@ export class Messaging {
 
   async updateProvider(sid: string, input: ProviderInput): Promise<ProviderRow> {
     const old = await this.provider(sid);
-    if (input.settings) validateSmpp(input.settings);
+    if (input.kind !== undefined && input.kind !== old.kind) {
+      fail('invalidParameter', 'Kind cannot be changed; create another provider');
+    }
+    if (input.settings) validateSettings(old.kind, input.settings);
     const row: ProviderRow = {
       ...old,
       ...(input.name !== undefined ? { name: input.name } : {}),
@@ -859,6 +879,26 @@ export class Messaging {
     },
   };
 
+  // ------------------------------------------------------------------ HTTP carrier callbacks
+
+  /**
+   * A callback an HTTP carrier posted (raw body as signed): verified with the provider's
+   * secret, then handled as a receipt or an inbound message (see http/carrier.ts).
+   */
+  async carrierCallback(
+    providerSid: string,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    raw: string,
+  ): Promise<CallbackReply> {
+    const carrier = this.workers.get(providerSid)?.carrier;
+    if (!(carrier instanceof HttpCarrier)) {
+      // Disabled or unknown: nothing can verify the signature, so nothing is taken.
+      await this.provider(providerSid);
+      return { status: 503, why: 'the provider is disabled' };
+    }
+    return carrier.callback(headers, raw);
+  }
+
   // ------------------------------------------------------------------ receipts and callbacks
 
   /** `stored` acknowledges the receipt to the carrier once it is recorded. */
@@ -1180,7 +1220,12 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
-function validateSmpp(settings: Record<string, unknown> | undefined): void {
+function validateSettings(kind: 'smpp' | 'http', settings: Record<string, unknown> | undefined) {
+  if (kind === 'http') {
+    const why = checkHttpSettings(settings ?? {});
+    if (why) fail('invalidParameter', why);
+    return;
+  }
   const s = settings ?? {};
   if (typeof s.host !== 'string' || !s.host) fail('invalidParameter', 'Settings.host is required');
   if (typeof s.port !== 'number' || s.port <= 0 || s.port > 65535)

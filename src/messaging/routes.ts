@@ -87,6 +87,7 @@ function providerJson(
 ): Record<string, unknown> {
   const settings = JSON.parse(row.settings) as Record<string, unknown>;
   if ('password' in settings) settings.password = '********';
+  if ('secret' in settings) settings.secret = '********';
   return {
     sid: row.sid,
     name: row.name,
@@ -103,6 +104,8 @@ function providerJson(
     date_updated: iso8601(row.date_updated),
     live: figures,
     url: `${baseUrl}/v1/Providers/${row.sid}`,
+    // Where an HTTP carrier posts delivery reports and inbound messages (docs/messaging.md).
+    callback_url: row.kind === 'http' ? `${baseUrl}/v1/Providers/${row.sid}/Callbacks` : null,
   };
 }
 
@@ -480,6 +483,26 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
         requireOwner(req);
         const row = await m.updateProvider(req.params.Sid ?? '', providerInput(req));
         return { status: 200, body: providerJson(row, m.figures(row.sid), req.baseUrl) };
+      },
+    },
+    {
+      method: 'POST',
+      domain: 'messaging',
+      path: '/v1/Providers/:Sid/Callbacks',
+      summary:
+        'Delivery reports and inbound messages from an HTTP carrier (JSON, signed with X-Switchboard-Signature; Switchboard extension)',
+      auth: 'none',
+      rawBody: true,
+      async handler(req) {
+        const reply = await m.carrierCallback(
+          req.params.Sid ?? '',
+          req.headers ?? {},
+          req.rawBody ?? '',
+        );
+        if (reply.status === 401) fail('authenticate', reply.why);
+        if (reply.status === 400) fail('malformedBody', reply.why);
+        if (reply.status === 503) fail('unavailable', reply.why);
+        return { status: 200, body: { status: 'ok' } };
       },
     },
     {

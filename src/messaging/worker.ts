@@ -30,6 +30,8 @@ export interface SmsJob {
   readonly created: number;
   /** Providers this message was already moved away from. */
   readonly tried: readonly string[];
+  /** MMS media URLs (routed only to providers that carry MMS). */
+  readonly media?: readonly string[];
 }
 
 /** What the worker reports back to the messaging service. */
@@ -284,6 +286,8 @@ export class ProviderWorker {
           body: d.body,
           ref: refOf(d.sid),
           validitySeconds: Math.max(1, Math.floor((d.exp - Date.now()) / 1000)),
+          sid: d.sid,
+          ...(d.media?.length ? { mediaUrls: d.media } : {}),
         }),
       );
       this.transientStreak = 0;

@@ -1,0 +1,285 @@
+// HTTP carriers (Kind=http) through the official SDK: a real HTTP carrier server speaking the
+// JSON contract of docs/messaging.md beside a real SMPP server. Routing by price, receipts via
+// signed callbacks, failure classes (4xx, 503, timeout), failover and inbound messages.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestHttpCarrier, type TestSmsc } from '../../src/messaging/index.js';
+import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { createProvider, startSmsc, startWebhook, waitFor, type Hook } from './support.js';
+
+let t: TestPlatform;
+let carrier: TestHttpCarrier;
+let smsc: TestSmsc;
+let hook: Hook;
+let httpSid = '';
+
+const final = new Set(['delivered', 'undelivered', 'failed']);
+
+async function createHttpProvider(
+  c: TestHttpCarrier,
+  p: {
+    name: string;
+    prices: Record<string, number>;
+    throughput: number;
+    maxWaitMs?: number;
+    settings?: Record<string, unknown>;
+  },
+) {
+  const form = new URLSearchParams({
+    Name: p.name,
+    Kind: 'http',
+    Settings: JSON.stringify({
+      url: c.url,
+      secret: c.behaviour.secret,
+      timeoutMs: 1500,
+      ...p.settings,
+    }),
+    Prices: JSON.stringify(p.prices),
+    Throughput: String(p.throughput),
+    MaxWaitMs: String(p.maxWaitMs ?? 60_000),
+  });
+  const res = await request(t, 'POST', '/messaging/v1/Providers', form.toString());
+  if (res.status !== 201)
+    throw new Error(`provider create: ${res.status} ${JSON.stringify(res.json)}`);
+  return res.json;
+}
+
+async function done(sid: string) {
+  await waitFor(
+    async () => final.has((await t.client.messages(sid).fetch()).status),
+    15_000,
+    `final status of ${sid}`,
+  );
+  return t.client.messages(sid).fetch();
+}
+
+async function routing(sid: string) {
+  const raw = await request(t, 'GET', `/2010-04-01/Accounts/${t.accountSid}/Messages/${sid}.json`);
+  return raw.json.routing as { event: string; provider?: string; detail: string }[];
+}
+
+beforeAll(async () => {
+  t = await startTestPlatform();
+  carrier = new TestHttpCarrier({
+    latencyMs: 20,
+    undeliverablePrefixes: ['4479'],
+    rejectPrefixes: ['4478'],
+  });
+  await carrier.start();
+  smsc = await startSmsc();
+  hook = await startWebhook(() => t.authToken);
+  const p = await createHttpProvider(carrier, {
+    name: 'http-cheap',
+    prices: { '44': 0.01 },
+    throughput: 50,
+    maxWaitMs: 1000,
+  });
+  httpSid = String(p.sid);
+  carrier.callbackUrl = String(p.callback_url);
+  await createProvider(t, {
+    name: 'smpp-dear',
+    port: smsc.port,
+    prices: { '44': 0.04 },
+    throughput: 100,
+  });
+  await waitFor(() => smsc.boundSessions() === 2, 10_000, 'binds');
+});
+
+afterAll(async () => {
+  await t?.cleanup();
+  await carrier?.close();
+  await smsc?.close();
+  await hook?.close();
+});
+
+describe('HTTP providers', () => {
+  it('refuses bad settings and hides the secret', async () => {
+    const bad = await request(
+      t,
+      'POST',
+      '/messaging/v1/Providers',
+      new URLSearchParams({
+        Name: 'x',
+        Kind: 'http',
+        Settings: JSON.stringify({ url: 'ftp://x', secret: 'a'.repeat(20) }),
+      }).toString(),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.json.code).toBe(20001);
+    const shown = await request(t, 'GET', `/messaging/v1/Providers/${httpSid}`);
+    expect((shown.json.settings as Record<string, unknown>).secret).toBe('********');
+    expect(shown.json.kind).toBe('http');
+    expect(String(shown.json.callback_url)).toMatch(
+      new RegExp(`/messaging/v1/Providers/${httpSid}/Callbacks$`),
+    );
+  });
+
+  it('routes to the HTTP provider by price; its signed receipt reaches the status callback', async () => {
+    const msg = await t.client.messages.create({
+      to: '+447700900100',
+      from: '+15550001111',
+      body: 'over HTTP',
+      statusCallback: `${hook.url}/status`,
+    });
+    await waitFor(
+      () =>
+        hook.calls.some(
+          (c) => c.params.MessageSid === msg.sid && c.params.MessageStatus === 'delivered',
+        ),
+      15_000,
+      'delivered callback',
+    );
+    const calls = hook.calls.filter((c) => c.params.MessageSid === msg.sid);
+    expect(calls.map((c) => c.params.MessageStatus)).toEqual(['sent', 'delivered']);
+    expect(calls.every((c) => c.valid)).toBe(true);
+    const sub = carrier.submits.find((s) => s.id === msg.sid)!;
+    expect(sub).toMatchObject({
+      to: '+447700900100',
+      from: '+15550001111',
+      body: 'over HTTP',
+      idempotencyKey: msg.sid,
+    });
+    expect(sub.status_callback).toBe(carrier.callbackUrl);
+    const fetched = await t.client.messages(msg.sid).fetch();
+    expect(fetched.status).toBe('delivered');
+    expect(fetched.price).toBe('-0.01000');
+    const log = await routing(msg.sid);
+    expect(log.map((e) => e.event)).toEqual(['routed', 'sent', 'receipt']);
+    expect(log[0]!.provider).toBe('http-cheap');
+    expect(log[1]!.detail).toContain(sub.messageId);
+  });
+
+  it('classifies failures: 400 permanent, undelivered reports, no answer = unknown outcome', async () => {
+    const rejected = await t.client.messages.create({
+      to: '+447800000001',
+      from: 'ACME',
+      body: 'r',
+    });
+    const undeliv = await t.client.messages.create({
+      to: '+447900000001',
+      from: 'ACME',
+      body: 'u',
+    });
+    const r = await done(rejected.sid);
+    expect(r.status).toBe('failed');
+    expect(r.errorCode).toBe(30005);
+    const u = await done(undeliv.sid);
+    expect(u.status).toBe('undelivered');
+    expect(u.errorCode).toBe(30003);
+    expect((await routing(undeliv.sid)).at(-1)!.detail).toContain('absent_subscriber');
+
+    carrier.behaviour.silent = true;
+    try {
+      const lost = await t.client.messages.create({
+        to: '+447700900101',
+        from: 'ACME',
+        body: 'lost',
+      });
+      const l = await done(lost.sid);
+      expect(l.status).toBe('failed');
+      expect(l.errorCode).toBe(30008);
+      expect((await routing(lost.sid)).at(-1)!.detail).toMatch(
+        /outcome unknown.*no HTTP response within 1500 ms/,
+      );
+    } finally {
+      carrier.behaviour.silent = false;
+    }
+  });
+
+  it('verifies callbacks: bad signature and stale timestamp get 401 with a Twilio error', async () => {
+    const body = {
+      type: 'receipt' as const,
+      message_id: 'hc-unknown',
+      status: 'delivered' as const,
+    };
+    const forged = await fetch(carrier.callbackUrl!, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-switchboard-timestamp': String(Math.floor(Date.now() / 1000)),
+        'x-switchboard-signature': 'v1=00',
+      },
+      body: JSON.stringify(body),
+    });
+    expect(forged.status).toBe(401);
+    expect(await forged.json()).toMatchObject({
+      code: 20003,
+      status: 401,
+      more_info: 'https://www.twilio.com/docs/errors/20003',
+    });
+    expect(await carrier.post(body, carrier.callbackUrl, 'another-secret-of-16-chars')).toBe(401);
+    expect(
+      await carrier.post(body, carrier.callbackUrl, carrier.behaviour.secret, Date.now() - 600_000),
+    ).toBe(401);
+    const garbage = await carrier.post({ type: 'nonsense' } as never);
+    expect(garbage).toBe(400);
+    // The server keeps serving.
+    expect((await request(t, 'GET', `/messaging/v1/Providers/${httpSid}`)).status).toBe(200);
+  });
+
+  it('delivers inbound messages from the callback to the service webhook, and runs its TwiML reply', async () => {
+    const svc = await t.client.messaging.v1.services.create({
+      friendlyName: 'http-inbound',
+      inboundRequestUrl: `${hook.url}/http-inbound`,
+    });
+    await request(t, 'POST', `/messaging/v1/Services/${svc.sid}`, 'Senders=%2B15558880001');
+    hook.replies.set(
+      '/http-inbound',
+      '<?xml version="1.0"?><Response><Message>pong over http</Message></Response>',
+    );
+    expect(await carrier.sendMo('+447700900555', '+15558880001', 'ping')).toBe(200);
+    await waitFor(
+      () => hook.calls.some((c) => c.path === '/http-inbound'),
+      10_000,
+      'inbound webhook',
+    );
+    const call = hook.calls.find((c) => c.path === '/http-inbound')!;
+    expect(call.valid).toBe(true);
+    expect(call.params).toMatchObject({
+      From: '+447700900555',
+      To: '+15558880001',
+      Body: 'ping',
+      MessagingServiceSid: svc.sid,
+    });
+    await waitFor(
+      () => carrier.submits.some((s) => s.body === 'pong over http'),
+      10_000,
+      'TwiML reply',
+    );
+    expect(carrier.submits.find((s) => s.body === 'pong over http')!.to).toBe('+447700900555');
+    const stored = await t.client.messages.list({ from: '+447700900555' });
+    expect(stored[0]).toMatchObject({ direction: 'inbound', status: 'received', body: 'ping' });
+  });
+
+  it('moves traffic to another provider when the HTTP carrier answers 503', async () => {
+    carrier.behaviour.failStatus = 503;
+    try {
+      const sids: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        sids.push(
+          (
+            await t.client.messages.create({
+              to: `+4477009002${i}0`,
+              from: 'ACME',
+              body: `failover ${i}`,
+            })
+          ).sid,
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      for (const sid of sids) expect((await done(sid)).status).toBe('delivered');
+      expect(carrier.refusals.filter((r) => r.status === 503).length).toBeGreaterThan(0);
+      expect(smsc.messages().filter((m) => m.text.startsWith('failover ')).length).toBe(8);
+      const live = (await request(t, 'GET', `/messaging/v1/Providers/${httpSid}`)).json.live as {
+        circuit: string;
+        errors: number;
+      };
+      expect(live.errors).toBeGreaterThan(0);
+      // Messages that met the 503 first were retried, then moved; later ones went straight to SMPP.
+      const logs = await Promise.all(sids.map(routing));
+      expect(logs.some((l) => l.some((e) => e.event === 'rerouted'))).toBe(true);
+      expect(logs.some((l) => l[0]!.provider === 'smpp-dear')).toBe(true);
+    } finally {
+      carrier.behaviour.failStatus = 0;
+    }
+  });
+});
