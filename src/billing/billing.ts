@@ -42,6 +42,8 @@ export interface SpendCheck {
   /** What the account has spent, including this call's cost so far. */
   readonly accountSpentMicros: number;
   readonly accountLimitMicros: number | null;
+  /** The module the account's limit hands a call to (SpendLimit HandoffModule), if any. */
+  readonly accountHandoffModule: string | null;
   readonly currency: string;
   /**
    * From `nowMs`, how long until the open segment's price reaches the tighter limit (ms);
@@ -441,6 +443,7 @@ export class Billing {
     accountSid: string,
     limitMicros: number | null,
     currency: string,
+    handoffModule: string | null = null,
   ): Promise<SpendLimitRow | undefined> {
     if (limitMicros === null) {
       await this.db.deleteFrom('spend_limits').where('account_sid', '=', accountSid).execute();
@@ -450,6 +453,7 @@ export class Billing {
       account_sid: accountSid,
       currency,
       limit_micros: limitMicros,
+      handoff_module: handoffModule,
       date_updated: Date.now(),
     };
     await this.db
@@ -459,6 +463,7 @@ export class Billing {
         oc.column('account_sid').doUpdateSet({
           currency: row.currency,
           limit_micros: row.limit_micros,
+          handoff_module: row.handoff_module,
           date_updated: row.date_updated,
         }),
       )
@@ -560,6 +565,7 @@ export class Billing {
       callCostMicros: callCost,
       accountSpentMicros: accountSpent,
       accountLimitMicros: limit?.limit_micros ?? null,
+      accountHandoffModule: limit?.handoff_module ?? null,
       currency,
       msUntilLimit,
     };

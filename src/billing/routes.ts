@@ -324,6 +324,7 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
       params: [
         { name: 'Amount', type: 'string', required: true, max: 20 },
         { name: 'Currency', type: 'string', max: 3 },
+        { name: 'HandoffModule', type: 'string', max: 260 },
       ],
       async handler(req) {
         if (req.account.parentSid !== null && req.principal.accountSid !== req.account.parentSid) {
@@ -331,10 +332,14 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
         }
         const raw = req.input.string('Amount') ?? '';
         const currency = parseCurrency('Currency', req.input.string('Currency') ?? 'USD');
+        const handoff = req.input.string('HandoffModule')?.trim() || null;
+        if (handoff !== null && !HANDOFF_MODULE.test(handoff))
+          fail('invalidParameter', `HandoffModule "${handoff.slice(0, 64)}" is not a ModuleCode`);
         await billing.setSpendLimit(
           req.account.sid,
           raw.trim() === '' ? null : parseMicros('Amount', raw),
           currency,
+          handoff,
         );
         return { status: 200, body: await spendLimitJson(billing, req.account.sid) };
       },
@@ -342,6 +347,12 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
     ...usageRoutes,
   ];
 }
+
+/**
+ * The syntax of a ModuleCode (see voice/modules): whether the module exists and may be used
+ * is decided by the dispatcher and the policy when a call reaches the limit.
+ */
+const HANDOFF_MODULE = /^[a-z][a-z0-9_-]{0,62}(\.[a-z][a-z0-9_-]{0,62}){0,3}$/;
 
 async function spendLimitJson(
   billing: Billing,
@@ -355,6 +366,7 @@ async function spendLimitJson(
     currency: limit?.currency ?? null,
     spent: limit ? formatMicros(spent) : null,
     remaining: limit ? formatMicros(Math.max(0, limit.limit_micros - spent)) : null,
+    handoff_module: limit?.handoff_module ?? null,
     date_updated: rfc2822(limit?.date_updated),
     uri: `/2010-04-01/Accounts/${accountSid}/SpendLimit.json`,
   };

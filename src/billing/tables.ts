@@ -77,6 +77,8 @@ export interface SpendLimitRow {
   account_sid: string;
   currency: string;
   limit_micros: number;
+  /** Module code a call is handed to when it reaches this limit (null: the call ends). */
+  handoff_module: string | null;
   date_updated: number;
 }
 
@@ -194,6 +196,11 @@ export const migrations: Record<string, Migration> = {
         .columns(['user_account_sid'])
         .where(sql.ref('accounted_ms'), 'is', null)
         .execute();
+    },
+  },
+  billing_0003_spend_limit_handoff: {
+    async up(db) {
+      await db.schema.alterTable('spend_limits').addColumn('handoff_module', 'text').execute();
     },
   },
 };

@@ -64,9 +64,11 @@ export function voiceDirectory(
           : (route.module?.statusCallbackMethod ?? 'POST'),
       };
     },
-    async resolveModule(accountSid, code): Promise<ModuleResolution> {
+    async resolveModule(accountSid, code, _callSid, purpose): Promise<ModuleResolution> {
       try {
-        const t = await dispatch(modules, code, accountSid);
+        const t = await dispatch(modules, code, accountSid, {
+          spendLimitHandoff: purpose === 'spend-limit',
+        });
         return {
           ok: true,
           target: {
@@ -136,8 +138,13 @@ export function segmentMeter(
       open.delete(segmentId);
       await billing.closeSegment(segmentId, at, reason);
     },
-    async overSpendLimit(callSid, accountSid, at) {
-      return (await billing.checkSpend({ accountSid, callSid, nowMs: at })).reached;
+    async checkSpend(callSid, accountSid, at, callLimitMicros) {
+      const check = await billing.checkSpend({ accountSid, callSid, nowMs: at, callLimitMicros });
+      return {
+        reached: check.reached,
+        accountHandoffModule: check.accountHandoffModule,
+        msUntilLimit: check.msUntilLimit,
+      };
     },
   };
   return { meter, stop: () => clearInterval(heartbeat) };

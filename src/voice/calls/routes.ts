@@ -8,13 +8,33 @@ import {
   splitPage,
   afterTimeAndSid,
 } from '../../core/rest.js';
+import { parseMicros } from '../../billing/index.js';
 import type { VoiceEngine } from '../engine/engine.js';
+import type { CallSpendLimit } from '../engine/session.js';
+import { validateModuleCode } from '../modules/index.js';
 import type { VoiceDirectory } from '../engine/ports.js';
 import type { StatusEvent } from '../engine/status-callbacks.js';
 import type { CallStore } from './call-store.js';
 import { FINAL_STATUSES, type CallRow, type NotificationRow, type RecordingRow } from './tables.js';
 
 const CALLS = '/2010-04-01/Accounts/:AccountSid/Calls';
+
+/**
+ * Extension parameters of Calls create: the call's own allotted cost (`SpendLimit`, in the
+ * currency of the account's limit, else of the module's plan) and the module the call is
+ * handed to when it reaches a limit (`SpendLimitHandoffModule`, a ModuleCode; without it the
+ * account's SpendLimit HandoffModule, else the call ends).
+ */
+function callSpendLimit(
+  amount: string | undefined,
+  module: string | undefined,
+): CallSpendLimit | undefined {
+  const limitMicros = amount?.trim() ? parseMicros('SpendLimit', amount) : undefined;
+  const handoffModule = module?.trim() ? validateModuleCode(module.trim()) : undefined;
+  return limitMicros === undefined && handoffModule === undefined
+    ? undefined
+    : { limitMicros, handoffModule };
+}
 const STATUSES = [
   'queued',
   'ringing',
@@ -146,6 +166,8 @@ export function callRoutes(
         { name: 'Record', type: 'bool' },
         { name: 'MachineDetection', type: 'string' },
         { name: 'CallerId', type: 'string' },
+        { name: 'SpendLimit', type: 'string', max: 20 },
+        { name: 'SpendLimitHandoffModule', type: 'string', max: 260 },
       ],
       async handler(req) {
         const input = req.input;
@@ -200,6 +222,10 @@ export function callRoutes(
               'GET' | 'POST',
             statusCallbackEvents: events as StatusEvent[],
             timeoutS: input.int('Timeout') ?? 60,
+            spendLimit: callSpendLimit(
+              input.string('SpendLimit'),
+              input.string('SpendLimitHandoffModule'),
+            ),
           },
           req.account.authToken,
         );

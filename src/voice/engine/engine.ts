@@ -7,7 +7,7 @@ import type { CallRow } from '../calls/tables.js';
 import type { HttpMethod } from '../twiml/verbs.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { SegmentMeter, VoiceDirectory } from './ports.js';
-import { CallSession, type Start } from './session.js';
+import { CallSession, type CallSpendLimit, type Start } from './session.js';
 import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
 export interface VoiceEngineOptions {
@@ -53,6 +53,8 @@ export interface OutboundRequest {
   readonly statusCallbackMethod: HttpMethod;
   readonly statusCallbackEvents: readonly StatusEvent[];
   readonly timeoutS: number;
+  /** Extension: the call's own spend limit and the module it is handed to on reaching it. */
+  readonly spendLimit?: CallSpendLimit | undefined;
 }
 
 type ControlMessage =
@@ -320,6 +322,7 @@ export class VoiceEngine {
       authToken,
       callbacks,
     );
+    if (request.spendLimit) session.spendLimit = request.spendLimit;
     this.track(session);
     const start: Start = request.twiml
       ? { kind: 'twiml', twiml: request.twiml }

@@ -31,23 +31,49 @@ export interface VoiceDirectory {
   /** The AuthToken that signs this account's webhooks. */
   authToken(accountSid: string): Promise<string | undefined>;
   findInboundRoute(to: string): Promise<InboundRoute | undefined>;
-  /** Dispatcher + policy: may `accountSid` hand this call to the module with `code`? */
-  resolveModule(accountSid: string, code: string, callSid: string): Promise<ModuleResolution>;
+  /**
+   * Dispatcher + policy: may `accountSid` hand this call to the module with `code`? For a
+   * `spend-limit` hand-off the policy lets a module that costs nothing through although the
+   * limit is reached.
+   */
+  resolveModule(
+    accountSid: string,
+    code: string,
+    callSid: string,
+    purpose?: 'redirect' | 'spend-limit',
+  ): Promise<ModuleResolution>;
   /** A module by SID (ApplicationSid of a Calls create). */
   moduleBySid(accountSid: string, sid: string): Promise<ModuleTarget | undefined>;
 }
 
+/** Why a segment opened or closed: `spend-limit` when the limit handed the call on. */
+export type TransitionReason = 'start' | 'redirect' | 'hangup' | 'spend-limit';
+
+/** A live call's spending against its account's (and its own) limit. */
+export interface SpendState {
+  readonly reached: boolean;
+  /** The module the account's limit hands calls to (SpendLimit HandoffModule), if any. */
+  readonly accountHandoffModule: string | null;
+  /** ms until the open segment reaches the tighter limit; undefined when it never will. */
+  readonly msUntilLimit: number | undefined;
+}
+
 /** Per-module metering of a call: one segment per period a module controls it. */
 export interface SegmentMeter {
-  /** Opens a segment; `reason` is start or redirect. Returns the segment's id. */
+  /** Opens a segment; `reason` is start, redirect or spend-limit. Returns the segment's id. */
   open(
     call: { callSid: string; accountSid: string; direction: string },
     moduleSid: string | null,
-    reason: 'start' | 'redirect',
+    reason: Exclude<TransitionReason, 'hangup'>,
     at: number,
   ): Promise<string>;
-  /** Closes a segment; `reason` is redirect or hangup. */
-  close(segmentId: string, reason: 'redirect' | 'hangup', at: number): Promise<void>;
-  /** True when the call's metered cost reached its account's (or its own) spend limit. */
-  overSpendLimit(callSid: string, accountSid: string, at: number): Promise<boolean>;
+  /** Closes a segment; `reason` is redirect, hangup or spend-limit. */
+  close(segmentId: string, reason: Exclude<TransitionReason, 'start'>, at: number): Promise<void>;
+  /** The call's metered cost against its account's limit and its own (`callLimitMicros`). */
+  checkSpend(
+    callSid: string,
+    accountSid: string,
+    at: number,
+    callLimitMicros: number | undefined,
+  ): Promise<SpendState>;
 }

@@ -8,7 +8,8 @@ import { callWebhook } from '../../webhook/index.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { DialResult, Next, VerbContext } from './context.js';
 import { runDocument } from './interpreter.js';
-import type { SegmentMeter, VoiceDirectory } from './ports.js';
+import { ringAll } from './ring-all.js';
+import type { ModuleTarget, SegmentMeter, VoiceDirectory } from './ports.js';
 import type { StatusCallbacks } from './status-callbacks.js';
 import { fetchTwiml, type TwimlSource } from './webhooks.js';
 
@@ -35,12 +36,27 @@ export type Start = { readonly kind: 'fetch' } | { readonly kind: 'twiml'; reado
 
 const SPEND_CHECK_MS = 1000;
 
+/** A call's own spend limit and hand-off module (extension parameters of Calls create). */
+export interface CallSpendLimit {
+  readonly limitMicros?: number | undefined;
+  readonly handoffModule?: string | undefined;
+}
+
+/** What the control loop does next when a verb is interrupted (API redirect, spend limit). */
+type Pending = Next | { kind: 'twiml'; twiml: string } | { kind: 'handoff'; code: string };
+
 /** One live call: its state machine, its TwiML control loop, its segments and callbacks. */
 export class CallSession {
   private control: AbortController = new AbortController();
-  private pending: Next | { kind: 'twiml'; twiml: string } | undefined;
+  private pending: Pending | undefined;
   private segment: string | undefined;
   private spendTimer: NodeJS.Timeout | undefined;
+  private spendSoon: NodeJS.Timeout | undefined;
+  private spendChecking = false;
+  /** In the spend-limit hand-off module: no more spend checks until control moves on. */
+  private handedOff = false;
+  /** Set by the engine for a Calls create with SpendLimit / SpendLimitHandoffModule. */
+  spendLimit: CallSpendLimit = {};
   private finalized = false;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -188,15 +204,42 @@ export class CallSession {
     this.spendTimer = setInterval(() => void this.checkSpend(), SPEND_CHECK_MS);
   }
 
+  /**
+   * Once a second (and exactly when the billing says the limit falls due): has the call
+   * reached its spend limit? Then it is handed to the configured module (the call's own,
+   * else the account's), or ended when there is none.
+   */
   private async checkSpend(): Promise<void> {
-    if (this.channel.isEnded) return;
+    if (this.channel.isEnded || this.handedOff || this.spendChecking) return;
+    if (this.pending?.kind === 'handoff') return;
+    this.spendChecking = true;
     try {
-      if (await this.deps.meter.overSpendLimit(this.row.sid, this.row.account_sid, Date.now())) {
-        this.notify(Errors.spendLimitReached.code, 'spend limit reached: call ended', null);
-        this.channel.hangup();
+      const spend = await this.deps.meter.checkSpend(
+        this.row.sid,
+        this.row.account_sid,
+        Date.now(),
+        this.spendLimit.limitMicros,
+      );
+      if (this.channel.isEnded || this.finalized) return;
+      if (!spend.reached) {
+        if (spend.msUntilLimit !== undefined && spend.msUntilLimit < SPEND_CHECK_MS) {
+          clearTimeout(this.spendSoon);
+          this.spendSoon = setTimeout(() => void this.checkSpend(), spend.msUntilLimit + 5);
+        }
+        return;
       }
+      const handoff = this.spendLimit.handoffModule ?? spend.accountHandoffModule;
+      if (handoff) {
+        this.pending = { kind: 'handoff', code: handoff };
+        this.control.abort();
+        return;
+      }
+      this.notify(Errors.spendLimitReached.code, 'spend limit reached: call ended', null);
+      this.channel.hangup();
     } catch (err) {
       this.deps.logger.error({ err, callSid: this.row.sid }, 'spend check failed');
+    } finally {
+      this.spendChecking = false;
     }
   }
 
@@ -211,6 +254,7 @@ export class CallSession {
     if (this.finalized) return;
     this.finalized = true;
     clearInterval(this.spendTimer);
+    clearTimeout(this.spendSoon);
     this.control.abort();
     const now = Date.now();
     const final: CallStatus = FINAL_STATUSES.has(this.row.status) ? this.row.status : status;
@@ -292,10 +336,40 @@ export class CallSession {
       const method = this.source.fallbackUrl ? this.source.fallbackMethod : 'POST';
       return this.fetch({ kind: 'fetch', url, method, params });
     }
+    this.handedOff = false;
+    return this.enter(resolution.target, 'redirect');
+  }
+
+  /**
+   * The call reached its spend limit: the configured module takes over (the calling-card
+   * case — "your credit is exhausted", a top-up). The policy still applies; a refusal ends
+   * the call as if no module were configured.
+   */
+  private async handOff(code: string): Promise<{ verbs: Verb[]; url: string } | undefined> {
+    const resolution = await this.deps.directory.resolveModule(
+      this.row.account_sid,
+      code,
+      this.row.sid,
+      'spend-limit',
+    );
+    if (!resolution.ok) {
+      this.notify(resolution.code, `spend-limit module ${code} refused: ${resolution.message}`, null);
+      this.notify(Errors.spendLimitReached.code, 'spend limit reached: call ended', null);
+      this.channel.hangup();
+      return undefined;
+    }
+    this.handedOff = true;
+    return this.enter(resolution.target, 'spend-limit');
+  }
+
+  /** Closes the current segment, opens the target module's, and fetches its TwiML. */
+  private async enter(
+    target: ModuleTarget,
+    reason: 'redirect' | 'spend-limit',
+  ): Promise<{ verbs: Verb[]; url: string } | undefined> {
     const now = Date.now();
-    if (this.segment) await this.deps.meter.close(this.segment, 'redirect', now);
-    const { target } = resolution;
-    this.segment = await this.deps.meter.open(this.meterKey(), target.moduleSid, 'redirect', now);
+    if (this.segment) await this.deps.meter.close(this.segment, reason, now);
+    this.segment = await this.deps.meter.open(this.meterKey(), target.moduleSid, reason, now);
     this.source = { ...target };
     await this.deps.calls.update(this.row.sid, { module_sid: target.moduleSid, url: target.url });
     return this.fetch({
@@ -311,7 +385,8 @@ export class CallSession {
     while (doc && !this.channel.isEnded) {
       this.control = new AbortController();
       const ctx = this.context(doc.url, this.control.signal);
-      const next = await runDocument(ctx, doc.verbs);
+      // A redirect or hand-off that arrived while the document was fetched takes over at once.
+      const next: Next = this.pending ? { kind: 'hangup' } : await runDocument(ctx, doc.verbs);
       if (this.channel.isEnded) {
         // A <Record>/<Gather> action after the caller hung up is still requested; its TwiML is ignored.
         if (next.kind === 'fetch' && next.params.RecordingSid) await this.fetch(next);
@@ -319,7 +394,7 @@ export class CallSession {
       }
       const pending = this.pending;
       this.pending = undefined;
-      const step: Next | { kind: 'twiml'; twiml: string } = pending ?? next;
+      const step: Pending = pending ?? next;
       switch (step.kind) {
         case 'twiml':
           doc = this.inline(step.twiml);
@@ -329,6 +404,9 @@ export class CallSession {
           break;
         case 'module':
           doc = await this.transfer(step.code, doc.url);
+          break;
+        case 'handoff':
+          doc = await this.handOff(step.code);
           break;
         case 'reject':
         case 'hangup':
@@ -389,83 +467,27 @@ export class CallSession {
   }
 
   private async dial(verb: DialVerb): Promise<DialResult> {
-    const child: CallRow = {
-      ...this.row,
-      sid: newSid('CA'),
-      parent_call_sid: this.row.sid,
-      direction: 'outbound-dial',
-      from: verb.callerId ?? this.row.from,
-      to: '',
-      status: 'queued',
-      start_time: null,
-      end_time: null,
-      answered_time: null,
-      url: null,
-      fallback_url: null,
-      status_callback: null,
-      status_callback_events: '[]',
-      sip_call_id: null,
-      sip_response_code: null,
-      sip_headers: '{}',
-      date_created: Date.now(),
-      date_updated: Date.now(),
-    };
-    let last: DialResult = { status: 'failed', callSid: undefined, durationS: 0 };
-    for (const noun of verb.nouns) {
-      if (this.channel.isEnded) return { status: 'canceled', callSid: undefined, durationS: 0 };
-      const to =
-        noun.noun === 'Number'
-          ? noun.number
-          : noun.noun === 'Sip'
-            ? noun.uri
-            : `client:${noun.identity}`;
-      const row: CallRow = { ...child, sid: newSid('CA'), to, start_time: Date.now() };
-      await this.deps.calls.insert(row);
-      this.deps.onChildCall(this.row, row);
-      const abort = new AbortController();
-      const stopDialing = () => abort.abort();
-      void this.channel.ended.then(stopDialing);
-      const outcome = await this.deps.dialer.dial({
-        to,
-        from: row.from,
-        timeoutS: verb.timeoutS,
-        credentials:
-          noun.noun === 'Sip' && noun.username && noun.password
-            ? { username: noun.username, password: noun.password }
-            : undefined,
-        onRinging: () => void this.deps.calls.update(row.sid, { status: 'ringing' }),
-        signal: abort.signal,
-      });
-      if (!outcome.ok) {
-        await this.deps.calls.update(row.sid, {
-          status: outcome.status,
-          end_time: Date.now(),
-          sip_response_code: outcome.sipResponseCode ?? null,
-        });
-        last = { status: outcome.status, callSid: row.sid, durationS: 0 };
-        continue;
-      }
-      const answeredAt = Date.now();
-      await this.deps.calls.update(row.sid, {
-        status: 'in-progress',
-        answered_time: answeredAt,
-        sip_call_id: outcome.sipCallId ?? null,
-      });
-      const callee = outcome.channel;
-      const unbridge = this.channel.bridge(callee);
-      const limit = setTimeout(() => callee.hangup(), verb.timeLimitS * 1000);
-      const unsubscribeStar = verb.hangupOnStar
-        ? this.channel.onDigit((d) => d === '*' && callee.hangup())
-        : () => undefined;
-      await Promise.race([this.channel.ended, callee.ended]);
-      clearTimeout(limit);
-      unsubscribeStar();
-      unbridge();
-      callee.hangup();
-      const durationS = Math.round((Date.now() - answeredAt) / 1000);
-      await this.deps.calls.update(row.sid, { status: 'completed', end_time: Date.now() });
-      return { status: 'completed', callSid: row.sid, durationS };
-    }
-    return last;
+    const signal = this.control.signal;
+    const rung = await ringAll(this.deps, this.row, this.channel, verb, signal);
+    if (!rung.ok) return { status: rung.status, callSid: rung.callSid, durationS: 0 };
+    const { row, answeredAt, channel: callee } = rung;
+    const unbridge = this.channel.bridge(callee);
+    const limit = setTimeout(() => callee.hangup(), verb.timeLimitS * 1000);
+    const unsubscribeStar = verb.hangupOnStar
+      ? this.channel.onDigit((d) => d === '*' && callee.hangup())
+      : () => undefined;
+    // An API redirect or a spend-limit hand-off (the signal) also ends the bridge.
+    const interrupted = new Promise<void>((r) => {
+      if (signal.aborted) r();
+      else signal.addEventListener('abort', () => r(), { once: true });
+    });
+    await Promise.race([this.channel.ended, callee.ended, interrupted]);
+    clearTimeout(limit);
+    unsubscribeStar();
+    unbridge();
+    callee.hangup();
+    const durationS = Math.round((Date.now() - answeredAt) / 1000);
+    await this.deps.calls.update(row.sid, { status: 'completed', end_time: Date.now() });
+    return { status: 'completed', callSid: row.sid, durationS };
   }
 }

@@ -74,6 +74,14 @@ export interface PolicyDeps {
   spendLimitReached(accountSid: string): Promise<boolean>;
 }
 
+export interface PolicyOptions {
+  /**
+   * The call reached its spend limit and is handed to its configured module: a module that
+   * costs nothing is allowed although the limit is reached (a priced one is still refused).
+   */
+  readonly spendLimitHandoff?: boolean;
+}
+
 export type PolicyDecision =
   { readonly allowed: true } | { readonly allowed: false; readonly error: TwilioError };
 
@@ -96,6 +104,7 @@ export async function canUseModule(
   deps: PolicyDeps,
   module: ModuleInfo,
   accountSid: string,
+  options: PolicyOptions = {},
 ): Promise<PolicyDecision> {
   const refuse = (error: TwilioError): PolicyDecision => ({ allowed: false, error });
   const name = module.moduleCode ?? module.sid;
@@ -124,7 +133,8 @@ export async function canUseModule(
       ),
     );
   }
-  if (await deps.spendLimitReached(accountSid)) {
+  const free = module.plan.perMinuteMicros === 0 && module.plan.perInvocationMicros === 0;
+  if (!(options.spendLimitHandoff && free) && (await deps.spendLimitReached(accountSid))) {
     return refuse(new TwilioError(Errors.spendLimitReached, accountSid));
   }
   return { allowed: true };
@@ -155,12 +165,13 @@ export async function dispatch(
   deps: DispatchDeps,
   ref: string,
   accountSid: string,
+  options: PolicyOptions = {},
 ): Promise<DispatchTarget> {
   const code = parseModuleRef(ref) ?? ref.trim();
   const module = MODULE_CODE.test(code) ? await deps.findByCode(code) : undefined;
   if (!module)
     throw new TwilioError(Errors.invalidApplicationSid, `no module ${code.slice(0, 128)}`);
-  const decision = await canUseModule(deps, module, accountSid);
+  const decision = await canUseModule(deps, module, accountSid, options);
   if (!decision.allowed) throw decision.error;
   if (!module.voiceUrl) {
     throw new TwilioError(Errors.invalidApplicationSid, `module ${code} has no VoiceUrl`);

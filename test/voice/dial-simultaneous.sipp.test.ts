@@ -1,0 +1,129 @@
+// <Dial> with several nouns rings them all at once: the first sipp UAS to answer is bridged,
+// the other (which never answers) receives a real CANCEL and answers 487; when every leg
+// fails, DialCallStatus is the outcome closest to success.
+import { join } from 'node:path';
+import twilio from 'twilio';
+import { describe, expect, it } from 'vitest';
+import { freePort, haveSipp, startSipp } from '../sip/sipp.js';
+import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+
+const { VoiceResponse } = twilio.twiml;
+const TOOLS = haveSipp();
+const SCENARIOS = join(import.meta.dirname, 'scenarios');
+
+const fx = useVoicePlatform(TOOLS);
+
+/** A sipp UAS on a free port running `scenario` for `calls` calls. */
+async function callee(scenario: string, calls = 1) {
+  const port = await freePort();
+  const run = startSipp(
+    ['-sf', join(SCENARIOS, scenario), '-p', String(port), '-m', String(calls)],
+    60,
+  );
+  return { uri: `sip:callee@127.0.0.1:${port}`, run };
+}
+
+function callIn(number: string) {
+  const sipPort = fx.t.platform.telephony!.sip.transport.port;
+  return startSipp(
+    [
+      '-sf',
+      join(SCENARIOS, 'uac-ivr.xml'),
+      '-s',
+      number,
+      '-m',
+      '1',
+      '-timeout',
+      '45s',
+      `127.0.0.1:${sipPort}`,
+    ],
+    55,
+  ).done;
+}
+
+describe.skipIf(!TOOLS)('<Dial> rings several nouns at once', () => {
+  it('bridges the first to answer and CANCELs the others', async () => {
+    const late = await callee('uas-late-answer.xml');
+    const never = await callee('uas-ring-cancel.xml');
+    await new Promise((r) => setTimeout(r, 300));
+
+    const doc = new VoiceResponse();
+    const dial = doc.dial({ timeout: 15, timeLimit: 3, action: '/sim-dialed' });
+    dial.sip(never.uri);
+    dial.sip(late.uri);
+    fx.web.routes.set('/sim', doc.toString());
+    fx.web.routes.set('/sim-dialed', new VoiceResponse().hangup().toString());
+    await fx.t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550006001',
+      voiceUrl: fx.web.url + '/sim',
+    });
+
+    const started = Date.now();
+    const caller = await callIn('+15550006001');
+    expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
+    const lateRun = await late.run.done;
+    expect(lateRun.code, lateRun.stdout.slice(-1500)).toBe(0);
+    // The never-answering callee's scenario completes only through CANCEL → 200, 487 → ACK.
+    const neverRun = await never.run.done;
+    expect(neverRun.code, neverRun.stdout.slice(-1500)).toBe(0);
+
+    const dialed = fx.web.seen.find((s) => s.path === '/sim-dialed')!;
+    expect(dialed.signatureValid).toBe(true);
+    // Both rang together: one after the other would have waited out the 15 s ring timeout.
+    expect(dialed.at - started).toBeLessThan(12_000);
+    expect(dialed.params.DialCallStatus).toBe('completed');
+    const parentSid = dialed.params.CallSid!;
+    const children = await fx.t.client.calls.list({ parentCallSid: parentSid });
+    expect(children).toHaveLength(2);
+    const winner = children.find((c) => c.to === late.uri)!;
+    const loser = children.find((c) => c.to === never.uri)!;
+    expect(dialed.params.DialCallSid).toBe(winner.sid);
+    expect(winner.status).toBe('completed');
+    expect(loser.status).toBe('canceled');
+    // The winner answered after its 2 s of ringing, and the bridge lasted the 3 s timeLimit.
+    expect(Number(dialed.params.DialCallDuration)).toBeGreaterThanOrEqual(2);
+    expect(await waitForCallStatus(fx, parentSid, 'completed')).toBe('completed');
+  }, 90_000);
+
+  it('reports the best failure: no-answer over busy, busy over failed', async () => {
+    const never = await callee('uas-ring-cancel.xml');
+    const busy = await callee('uas-busy.xml', 2);
+    const missing = await callee('uas-not-found.xml');
+    await new Promise((r) => setTimeout(r, 300));
+
+    const first = new VoiceResponse();
+    const d1 = first.dial({ timeout: 5, action: '/fail-1' });
+    d1.sip(busy.uri);
+    d1.sip(never.uri);
+    const second = new VoiceResponse();
+    const d2 = second.dial({ timeout: 5, action: '/fail-2' });
+    d2.sip(missing.uri);
+    d2.sip(busy.uri);
+    fx.web.routes.set('/fail', first.toString());
+    fx.web.routes.set('/fail-1', second.toString());
+    fx.web.routes.set('/fail-2', new VoiceResponse().hangup().toString());
+    await fx.t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550006002',
+      voiceUrl: fx.web.url + '/fail',
+    });
+
+    const started = Date.now();
+    const caller = await callIn('+15550006002');
+    expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
+    // The ring timeout applies to all legs: the never-answering one is CANCELled after ~5 s.
+    const neverRun = await never.run.done;
+    expect(neverRun.code, neverRun.stdout.slice(-1500)).toBe(0);
+    const busyRun = await busy.run.done;
+    expect(busyRun.code, busyRun.stdout.slice(-2500) + busyRun.stderr.slice(-1000)).toBe(0);
+    expect((await missing.run.done).code).toBe(0);
+
+    const one = fx.web.seen.find((s) => s.path === '/fail-1')!;
+    const two = fx.web.seen.find((s) => s.path === '/fail-2')!;
+    expect(one.params.DialCallStatus).toBe('no-answer');
+    expect(one.at - started).toBeGreaterThanOrEqual(4500);
+    expect(two.params.DialCallStatus).toBe('busy');
+    const children = await fx.t.client.calls.list({ parentCallSid: one.params.CallSid! });
+    expect(children.map((c) => c.status).sort()).toEqual(['busy', 'busy', 'failed', 'no-answer']);
+    expect(one.params.DialCallSid).toBe(children.find((c) => c.status === 'no-answer')!.sid);
+  }, 90_000);
+});
