@@ -76,8 +76,8 @@ export interface PolicyDeps {
 
 export interface PolicyOptions {
   /**
-   * The call reached its spend limit and is handed to its configured module: a module that
-   * costs nothing is allowed although the limit is reached (a priced one is still refused).
+   * The call reached its spend limit and is handed to its configured module: only a module
+   * that costs nothing may take it (although the limit is reached); a priced one is refused.
    */
   readonly spendLimitHandoff?: boolean;
 }
@@ -133,8 +133,18 @@ export async function canUseModule(
       ),
     );
   }
-  const free = module.plan.perMinuteMicros === 0 && module.plan.perInvocationMicros === 0;
-  if (!(options.spendLimitHandoff && free) && (await deps.spendLimitReached(accountSid))) {
+  if (options.spendLimitHandoff) {
+    // The call has reached a limit (its own or its account's): only a module that costs
+    // nothing may take it over, whatever the account's spending.
+    const free = module.plan.perMinuteMicros === 0 && module.plan.perInvocationMicros === 0;
+    if (!free)
+      return refuse(
+        new TwilioError(
+          Errors.spendLimitReached,
+          `module ${name} is priced and cannot take a call that reached its spend limit`,
+        ),
+      );
+  } else if (await deps.spendLimitReached(accountSid)) {
     return refuse(new TwilioError(Errors.spendLimitReached, accountSid));
   }
   return { allowed: true };
