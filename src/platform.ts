@@ -1,6 +1,7 @@
 // The composition root: reads configuration, opens the ports, builds each capability and the
 // edges, and starts them. Nothing else in the tree knows which backends run.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
@@ -49,6 +50,12 @@ import {
   migrations as moduleMigrations,
 } from './voice/modules/index.js';
 import { Numbers, numberRoutes, migrations as numberMigrations } from './voice/numbers/index.js';
+import {
+  QueueService,
+  QueueStore,
+  queueRoutes,
+  migrations as callQueueMigrations,
+} from './voice/queues/index.js';
 import { openStore, type Migration, type Store } from './store/index.js';
 import { Throttle, throttleOptionsFrom } from './throttle/index.js';
 
@@ -64,6 +71,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   ...numberMigrations,
   ...billingMigrations,
   ...callMigrations,
+  ...callQueueMigrations,
 };
 
 export interface Platform {
@@ -226,7 +234,11 @@ export async function startPlatform(
     cleanups.push(async () => meter.stop());
     const calls = new CallStore(store);
     const directory = voiceDirectory(accounts, modules, numbers, logger);
+    const callQueues = new QueueStore(store);
+    // With one node, members left by a previous run belong to calls that run no more.
+    if (!config.redisUrl) await callQueues.clearMembers();
     const voice = new VoiceEngine({
+      queues: new QueueService(callQueues, randomUUID()),
       calls,
       directory,
       meter: meter.meter,
@@ -244,6 +256,12 @@ export async function startPlatform(
     cleanups.push(() => voice.stop());
     telephony?.accept(voice);
     routes.push(...callRoutes(calls, voice, directory));
+    routes.push(
+      ...queueRoutes(callQueues, {
+        redirectCall: (callSid, url, method) =>
+          voice.control({ callSid, action: 'redirect', url, method }),
+      }),
+    );
     routes.push(
       ...applicationRoutes(modules, { onDelete: (sid) => numbers.detachApplication(sid) }),
     );

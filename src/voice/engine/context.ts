@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/index.js';
-import type { DialVerb, HttpMethod } from '../twiml/verbs.js';
+import type { QueueService } from '../queues/index.js';
+import type { DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
 import type { CallChannel } from './channel.js';
 
 /** Where control goes after a verb. */
@@ -39,6 +40,17 @@ export interface VerbContext {
   /** Sends a recording status callback (signed, retried, never blocking). */
   recordingStatus(url: string, method: HttpMethod, params: Record<string, string>): void;
   dial(verb: DialVerb): Promise<DialResult>;
+  // ---- used by call queues (src/voice/queues) ----
+  /** Fetches a TwiML document for this call (signed; fallback and notifications as usual). */
+  fetchTwiml(
+    url: string,
+    method: HttpMethod,
+    params: Record<string, string>,
+  ): Promise<{ verbs: Verb[]; url: string } | undefined>;
+  /** Records a call notification (Twilio error code) and logs it. */
+  notify(code: number, message: string, url: string | null): void;
+  readonly queues: QueueService;
+  // ---- end call queues ----
 }
 
 /** Resolves with the value, or undefined when the call ended or was redirected first. */

@@ -5,6 +5,7 @@ import type { SharedState } from '../../state/index.js';
 import type { CallStore } from '../calls/call-store.js';
 import type { CallRow } from '../calls/tables.js';
 import type { HttpMethod } from '../twiml/verbs.js';
+import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { SegmentMeter, VoiceDirectory } from './ports.js';
 import { CallSession, type CallSpendLimit, type Start } from './session.js';
@@ -15,6 +16,8 @@ export interface VoiceEngineOptions {
   readonly directory: VoiceDirectory;
   readonly meter: SegmentMeter;
   readonly dialer: Dialer;
+  /** Call queues (membership in the SQL store; waiting members of this node). */
+  readonly queues: QueueService;
   readonly state: SharedState;
   readonly logger: Logger;
   readonly dataDir: string;
@@ -137,6 +140,7 @@ export class VoiceEngine {
       directory: o.directory,
       meter: o.meter,
       dialer: o.dialer,
+      queues: o.queues,
       logger: o.logger,
       recordingsDir: this.recordingsDir,
       publicUrl: o.publicUrl,

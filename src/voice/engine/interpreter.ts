@@ -1,5 +1,6 @@
 import type { Verb } from '../twiml/verbs.js';
 import { resolveUrl, type Next, type VerbContext } from './context.js';
+import { dialQueue, enqueue } from '../queues/index.js';
 import { dial } from './verbs/dial.js';
 import { gather } from './verbs/gather.js';
 import { runPrompt } from './verbs/prompts.js';
@@ -40,6 +41,17 @@ export async function runDocument(ctx: VerbContext, verbs: readonly Verb[]): Pro
               params: ctx.params(),
             };
         break;
+      // ---- call queues ----
+      case 'Enqueue':
+        next = await enqueue(ctx, verb);
+        break;
+      case 'DialQueue':
+        next = await dialQueue(ctx, verb);
+        break;
+      case 'Leave':
+        // Outside a waitUrl document the call is in no queue: nothing to leave (as on Twilio).
+        break;
+      // ---- end call queues ----
       case 'Hangup':
         return { kind: 'hangup' };
       case 'Reject':

@@ -5,6 +5,7 @@ import { FINAL_STATUSES, type CallRow, type CallStatus } from '../calls/tables.j
 import { parseTwiml, TwimlError } from '../twiml/parse.js';
 import type { DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
 import { callWebhook } from '../../webhook/index.js';
+import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { DialResult, Next, VerbContext } from './context.js';
 import { runDocument } from './interpreter.js';
@@ -27,6 +28,8 @@ export interface SessionDeps {
   readonly event: (row: CallRow, data: Record<string, unknown>) => void;
   /** Creates a child call record and returns its SID (for <Dial>). */
   readonly onChildCall: (parent: CallRow, child: CallRow) => void;
+  /** Call queues shared by every node (<Enqueue>, <Dial><Queue>). */
+  readonly queues: QueueService;
 }
 
 export type Source = TwimlSource & { readonly moduleSid: string | null };
@@ -388,8 +391,11 @@ export class CallSession {
       // A redirect or hand-off that arrived while the document was fetched takes over at once.
       const next: Next = this.pending ? { kind: 'hangup' } : await runDocument(ctx, doc.verbs);
       if (this.channel.isEnded) {
-        // A <Record>/<Gather> action after the caller hung up is still requested; its TwiML is ignored.
-        if (next.kind === 'fetch' && next.params.RecordingSid) await this.fetch(next);
+        // A <Record>/<Enqueue>/<Dial><Queue> action after the caller hung up is still
+        // requested; its TwiML is ignored.
+        const p = next.kind === 'fetch' ? next.params : {};
+        if (next.kind === 'fetch' && (p.RecordingSid || p.QueueResult || p.DequeueResult))
+          await this.fetch(next);
         return;
       }
       const pending = this.pending;
@@ -438,6 +444,9 @@ export class CallSession {
         });
       },
       dial: (verb) => this.dial(verb),
+      fetchTwiml: (url, method, params) => this.fetch({ kind: 'fetch', url, method, params }),
+      notify: (code, message, url) => this.notify(code, message, url),
+      queues: this.deps.queues,
     };
   }
 

@@ -1,5 +1,13 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { DialNoun, GatherVerb, HttpMethod, Prompt, Verb } from './verbs.js';
+import type {
+  DialNoun,
+  DialQueueVerb,
+  EnqueueVerb,
+  GatherVerb,
+  HttpMethod,
+  Prompt,
+  Verb,
+} from './verbs.js';
 
 /** A TwiML document that cannot run, with Twilio's error code (12100 parse, 12200 schema). */
 export class TwimlError extends Error {
@@ -36,9 +44,8 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   Start: '<Start> (streams, transcription) is not supported',
   Stop: '<Stop> (streams) is not supported',
   Echo: '<Echo> is not supported',
-  Enqueue: '<Enqueue> is not supported yet',
-  Leave: '<Leave> is not supported yet',
-  Queue: '<Queue> is only a <Dial> noun and is not supported yet',
+  Queue: '<Queue> is only a <Dial> noun',
+  Task: '<Task> belongs in <Enqueue workflowSid>, and TaskRouter is not implemented',
 };
 
 function tagOf(node: XmlNode): string {
@@ -139,6 +146,52 @@ function dialNouns(node: XmlNode): DialNoun[] {
   return nouns;
 }
 
+// ---- call queues ----
+const TASKROUTER = 'TaskRouter (workflowSid, <Task>, reservationSid) is not implemented';
+
+function enqueue(attrs: Record<string, string>, node: XmlNode): EnqueueVerb {
+  if (attrs.workflowSid !== undefined || children(node).some((c) => tagOf(c) === 'Task'))
+    throw new TwimlError(13221, `Switchboard refuses <Enqueue workflowSid>: ${TASKROUTER}`);
+  const name = text(node);
+  if (!name) throw new TwimlError(12200, '<Enqueue> needs a queue name');
+  if (name.length > 64)
+    throw new TwimlError(12200, '<Enqueue> queue name must be 64 characters or less');
+  return {
+    verb: 'Enqueue',
+    name,
+    action: attrs.action,
+    method: method(attrs),
+    waitUrl: attrs.waitUrl,
+    waitUrlMethod: method(attrs, 'waitUrlMethod'),
+  };
+}
+
+function dialQueue(attrs: Record<string, string>, node: XmlNode): DialQueueVerb {
+  const nouns = children(node).filter(
+    (c) => tagOf(c) !== '#text' || String(c['#text']).trim() !== '',
+  );
+  const queue = nouns[0];
+  if (nouns.length !== 1 || !queue || tagOf(queue) !== 'Queue')
+    throw new TwimlError(12200, '<Dial><Queue> cannot be combined with other nouns');
+  const qa = queue[':@'] ?? {};
+  if (qa.reservationSid !== undefined || qa.postWorkActivitySid !== undefined)
+    throw new TwimlError(13221, `Switchboard refuses <Queue reservationSid>: ${TASKROUTER}`);
+  const name = text(queue);
+  if (!name) throw new TwimlError(12200, '<Queue> needs a queue name');
+  return {
+    verb: 'DialQueue',
+    queue: name,
+    url: qa.url,
+    urlMethod: method(qa),
+    timeoutS: int(attrs, 'timeout', 30, 5, 600),
+    action: attrs.action,
+    method: method(attrs),
+    timeLimitS: int(attrs, 'timeLimit', 14_400, 1, 86_400),
+    hangupOnStar: bool(attrs, 'hangupOnStar', false),
+  };
+}
+// ---- end call queues ----
+
 function verb(node: XmlNode): Verb {
   const tag = tagOf(node);
   const attrs = node[':@'] ?? {};
@@ -199,7 +252,12 @@ function verb(node: XmlNode): Verb {
         throw new TwimlError(12200, `<Reject reason="${reason}"> is invalid`);
       return { verb: 'Reject', reason };
     }
+    case 'Enqueue':
+      return enqueue(attrs, node);
+    case 'Leave':
+      return { verb: 'Leave' };
     case 'Dial':
+      if (children(node).some((c) => tagOf(c) === 'Queue')) return dialQueue(attrs, node);
       return {
         verb: 'Dial',
         nouns: dialNouns(node),

@@ -90,7 +90,40 @@ export interface DialVerb {
   readonly record: string;
 }
 
+// ---- call queues (run by src/voice/queues) ----
+export interface EnqueueVerb {
+  readonly verb: 'Enqueue';
+  /** The queue's FriendlyName (created on first use). */
+  readonly name: string;
+  readonly action: string | undefined;
+  readonly method: HttpMethod;
+  readonly waitUrl: string | undefined;
+  readonly waitUrlMethod: HttpMethod;
+}
+
+export interface LeaveVerb {
+  readonly verb: 'Leave';
+}
+
+/** `<Dial><Queue>`: takes the front member of a queue and bridges it to this call. */
+export interface DialQueueVerb {
+  readonly verb: 'DialQueue';
+  readonly queue: string;
+  /** TwiML played to the dequeued member before the bridge. */
+  readonly url: string | undefined;
+  readonly urlMethod: HttpMethod;
+  readonly timeoutS: number;
+  readonly action: string | undefined;
+  readonly method: HttpMethod;
+  readonly timeLimitS: number;
+  readonly hangupOnStar: boolean;
+}
+// ---- end call queues ----
+
 export type Verb =
+  | EnqueueVerb
+  | LeaveVerb
+  | DialQueueVerb
   | SayVerb
   | PlayVerb
   | PauseVerb
