@@ -9,6 +9,7 @@ import {
   SqliteDialect,
   type Migration,
   type MigrationProvider,
+  type SqliteDatabase,
 } from 'kysely';
 import pg from 'pg';
 
@@ -74,7 +75,9 @@ function openSqlite(dataDir: string, file: string): Store {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<unknown>({
+    dialect: new SqliteDialect({ database: cachingPrepare(database) }),
+  });
   const statements = new Map<string, SQLite.Statement>();
   const bulk: BulkInsert = async (table, columns, rows) => {
     const key = `${table}(${columns.join(',')})`;
@@ -92,6 +95,32 @@ function openSqlite(dataDir: string, file: string): Store {
     })();
   };
   return makeStore('sqlite', db, undefined, bulk);
+}
+
+/** Prepared statements kept by SQL text (most recently used), for the dialect to reuse. */
+const STATEMENT_CACHE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every query anew, which costs as much as running a short
+ * one; the same SQL text gets the same statement from here. Safe because the dialect runs one
+ * statement at a time on its single connection and reads results eagerly (all/run).
+ */
+function cachingPrepare(database: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text); // re-inserted below: most recently used last
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+    close: () => database.close(),
+  };
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Store> {
