@@ -7,7 +7,7 @@
 // DATABASE_URL / REDIS_URL in the environment select PostgreSQL + Redis (BullMQ queues).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,10 @@ const arg = (name: string, fallback: number) => {
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 50);
 const messages = arg('messages', 10_000);
+// --profile DIR: the platform process writes a V8 CPU profile there when it exits.
+const profileDir = process.argv.includes('--profile')
+  ? process.argv[process.argv.indexOf('--profile') + 1]
+  : undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(check: () => boolean | Promise<boolean>, ms: number, what: string) {
@@ -32,6 +36,38 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
     await sleep(20);
   }
 }
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
+  } catch {
+    return 0;
+  }
+}
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+/** CPU used by the platform and by this process (SMSCs, receiver, load) during `run`. */
+async function measured<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; platform: number; bench: number; wall: number }> {
+  const p0 = cpuSeconds(child.pid);
+  const b0 = selfCpu();
+  const t0 = Date.now();
+  const result = await run();
+  return {
+    result,
+    platform: cpuSeconds(child.pid) - p0,
+    bench: selfCpu() - b0,
+    wall: (Date.now() - t0) / 1000,
+  };
+}
+const cpuNote = (m: { platform: number; bench: number; wall: number }, n: number) =>
+  `CPU: platform ${((m.platform / n) * 1e6).toFixed(0)} µs/message (${((100 * m.platform) / m.wall).toFixed(0)}% of a core), ` +
+  `bench process ${((100 * m.bench) / m.wall).toFixed(0)}% of a core`;
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -67,21 +103,31 @@ const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/status
 
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-  env: {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    SWITCHBOARD_DATA_DIR: dataDir,
-    SWITCHBOARD_ACCOUNT_SID: accountSid,
-    SWITCHBOARD_AUTH_TOKEN: authToken,
-    SWITCHBOARD_SIP: 'false',
-    LOG_LEVEL: 'warn',
-    SWITCHBOARD_REDIS_PREFIX: `sbbench:${randomBytes(3).toString('hex')}:`,
-    ...(schema ? { SWITCHBOARD_DATABASE_SCHEMA: schema } : {}),
+const child = spawn(
+  process.execPath,
+  [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    '--import',
+    'tsx',
+    'src/cli/main.ts',
+    'serve',
+  ],
+  {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_ACCOUNT_SID: accountSid,
+      SWITCHBOARD_AUTH_TOKEN: authToken,
+      SWITCHBOARD_SIP: 'false',
+      LOG_LEVEL: 'warn',
+      SWITCHBOARD_REDIS_PREFIX: `sbbench:${randomBytes(3).toString('hex')}:`,
+      ...(schema ? { SWITCHBOARD_DATABASE_SCHEMA: schema } : {}),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
   },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+);
 const stopAll = async () => {
   child.kill('SIGTERM');
   await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
@@ -138,32 +184,42 @@ try {
   // (1) Accepted messages/s.
   const plain = 'To=%2B447700900123&From=%2B15550001111&Body=benchmark%20message';
   const warm = await autocannon({ ...post(plain), connections, duration: 2 });
-  const a = await autocannon({ ...post(plain), connections, duration: seconds });
+  await until(() => submits() >= warm['2xx'], 600_000, 'warm-up drained');
+  const acceptRun = await measured(async () => {
+    const a = await autocannon({ ...post(plain), connections, duration: seconds });
+    const before = Date.now();
+    // Let the backlog reach the SMSCs before the end-to-end run.
+    await until(() => submits() >= warm['2xx'] + a['2xx'], 600_000, 'backlog drained');
+    return { a, drainS: (Date.now() - before) / 1000 };
+  });
+  const { a, drainS } = acceptRun.result;
   const accepted = a['2xx'];
   console.log(
     `accepted through the API: ${Math.round(a.requests.average)} messages/s, p99 ${a.latency.p99} ms ` +
-      `(${accepted} in ${seconds} s, ${a.non2xx} non-2xx, ${connections} connections)`,
+      `(${accepted} in ${seconds} s, ${a.non2xx} non-2xx, ${connections} connections); ` +
+      `its backlog reached the SMSCs ${drainS.toFixed(1)} s after it ended`,
   );
-  const before = Date.now();
-  // Let the backlog reach the SMSCs before the end-to-end run.
-  await until(() => submits() >= warm['2xx'] + accepted, 600_000, 'backlog drained');
-  console.log(
-    `backlog of the accept run reached the SMSCs ${((Date.now() - before) / 1000).toFixed(1)} s after it ended`,
-  );
+  console.log(`  ${cpuNote(acceptRun, accepted)} (accept + submit, no callbacks)`);
 
   // (2) End to end, with status callbacks.
   delivered = 0;
   const withCallback = `${plain}&StatusCallback=${encodeURIComponent(hookUrl)}`;
   const t0 = Date.now();
-  const b = await autocannon({ ...post(withCallback), connections, amount: messages });
-  const acceptedAt = Date.now();
-  await until(() => delivered >= b['2xx'], 600_000, 'delivered callbacks');
+  let acceptedAt = 0;
+  const e2e = await measured(async () => {
+    const b = await autocannon({ ...post(withCallback), connections, amount: messages });
+    acceptedAt = Date.now();
+    await until(() => delivered >= b['2xx'], 600_000, 'delivered callbacks');
+    return b;
+  });
+  const b = e2e.result;
   const elapsed = (Date.now() - t0) / 1000;
   console.log(
     `end to end (accept -> SMSC -> receipt -> delivered callback): ${Math.round(b['2xx'] / elapsed)} messages/s ` +
       `(${b['2xx']} messages in ${elapsed.toFixed(1)} s; accepting took ${((acceptedAt - t0) / 1000).toFixed(1)} s; ` +
       `${callbacks} callbacks)`,
   );
+  console.log(`  ${cpuNote(e2e, b['2xx'])}`);
   console.log(
     `backend: ${process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'} + ${process.env.REDIS_URL ? 'BullMQ/Redis' : 'SQL'} queues`,
   );
