@@ -38,8 +38,12 @@ import {
 } from './billing/index.js';
 import {
   CallStore,
+  ConferenceStore,
+  Conferences,
   VoiceEngine,
   callMigrations,
+  conferenceMigrations,
+  conferenceRoutes,
   callRoutes,
   segmentMeter,
   voiceDirectory,
@@ -72,6 +76,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   ...billingMigrations,
   ...callMigrations,
   ...callQueueMigrations,
+  ...conferenceMigrations,
 };
 
 export interface Platform {
@@ -237,6 +242,17 @@ export async function startPlatform(
     const callQueues = new QueueStore(store);
     // With one node, members left by a previous run belong to calls that run no more.
     if (!config.redisUrl) await callQueues.clearMembers();
+    // Conference rooms live on this node's mixer; commands reach them over the state bus.
+    const conferences = new Conferences({
+      store: new ConferenceStore(store),
+      state,
+      logger,
+      audio: telephony?.conferenceAudio,
+      dataDir: config.dataDir,
+      publicUrl: () => url,
+      webhookTimeoutMs: config.webhookTimeout,
+    });
+    await conferences.start({ recoverOrphans: !config.redisUrl });
     const voice = new VoiceEngine({
       queues: new QueueService(callQueues, randomUUID()),
       calls,
@@ -251,11 +267,14 @@ export async function startPlatform(
       // With several nodes sharing the database, a starting node must not end others' calls.
       recoverOrphans: !config.redisUrl,
       recordEvent: (e) => events.record(e),
+      conferences,
     });
     await voice.start();
     cleanups.push(() => voice.stop());
+    cleanups.push(() => conferences.stop());
     telephony?.accept(voice);
     routes.push(...callRoutes(calls, voice, directory));
+    routes.push(...conferenceRoutes(conferences, voice));
     routes.push(
       ...queueRoutes(callQueues, {
         redirectCall: (callSid, url, method) =>

@@ -92,6 +92,11 @@ export const Errors = {
   // Call queues (Queues, Members, <Enqueue>).
   queueNameInUse: spec(20409, 409, 'A queue with this FriendlyName already exists'),
   queueNotEmpty: spec(20409, 409, 'Only an empty queue can be deleted'),
+  // Conferences (recorded as call notifications when a <Dial><Conference> cannot join).
+  conferenceFull: spec(16020, 400, 'Conference reached its maximum number of participants'),
+  conferenceLabelInUse: spec(16025, 400, 'Participant label is in use by another participant'),
+  conferenceUnavailable: spec(20503, 503, 'Conference is held by another node'),
+  conferenceNotLive: spec(20409, 409, 'Conference is not in progress'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorName = keyof typeof Errors;

@@ -87,6 +87,11 @@ export class MediaEngine {
     return new Recorder(session, this.clock, path, options);
   }
 
+  /** Records a conference room (everything its members hear) to a WAV file. */
+  recordMixer(mixer: Mixer, path: string, options: RecordOptions = {}): Recording {
+    return new Recorder(mixer.room, this.clock, path, options);
+  }
+
   stats(): MediaEngineStats {
     const c = this.clock.stats();
     return {

@@ -1,9 +1,12 @@
 // A conference mixer: every tick, each participant hears the sum of what the others sent,
 // clipped to 16 bits. The total is computed once per tick (lazily, by the first participant
-// that asks) and each participant gets total minus its own frame.
+// that asks) and each participant gets total minus its own frame. Prompts injected into the
+// room (entry/exit tones) are part of the total, so every participant hears them.
 
 import { SAMPLES_PER_TICK } from './clock.js';
+import { Player } from './player.js';
 import type { MediaSession } from './rtp-session.js';
+import type { AudioSource, Playback, Prompt } from './types.js';
 
 interface Member {
   session: MediaSession;
@@ -14,6 +17,8 @@ interface Member {
 export class Mixer {
   private readonly members = new Map<MediaSession, Member>();
   private readonly total = new Int32Array(SAMPLES_PER_TICK);
+  private readonly injected = new Set<Player>();
+  private readonly scratch = new Int16Array(SAMPLES_PER_TICK);
   private mixedTick = -1;
 
   get size(): number {
@@ -45,7 +50,34 @@ export class Mixer {
 
   close(): void {
     for (const s of [...this.members.keys()]) this.remove(s);
+    for (const p of [...this.injected]) p.end('stopped');
   }
+
+  /** Plays a prompt into the room: every member hears it, mixed with the others. */
+  inject(prompt: Prompt): Playback {
+    const player = new Player(prompt, {}, (p) => this.injected.delete(p));
+    this.injected.add(player);
+    return player;
+  }
+
+  /**
+   * The whole room (every speaking member plus injected prompts) as one source, for a
+   * recorder of the conference. Reading it in a tick no member read yet mixes that tick.
+   */
+  readonly room: AudioSource = {
+    read: (out, tick) => {
+      this.mix(tick);
+      let any = false;
+      for (let i = 0; i < SAMPLES_PER_TICK; i++) {
+        let v = this.total[i] ?? 0;
+        if (v > 32767) v = 32767;
+        else if (v < -32768) v = -32768;
+        out[i] = v;
+        if (v !== 0) any = true;
+      }
+      return any;
+    },
+  };
 
   private speaks(m: Member): boolean {
     return !m.muted && m.session.inFrameValid && !m.session.isClosed;
@@ -59,6 +91,11 @@ export class Mixer {
     for (const m of this.members.values()) {
       if (!this.speaks(m)) continue;
       const f = m.session.inFrame;
+      for (let i = 0; i < SAMPLES_PER_TICK; i++) t[i] = (t[i] ?? 0) + (f[i] ?? 0);
+    }
+    for (const p of this.injected) {
+      if (!p.read(this.scratch)) continue;
+      const f = this.scratch;
       for (let i = 0; i < SAMPLES_PER_TICK; i++) t[i] = (t[i] ?? 0) + (f[i] ?? 0);
     }
   }

@@ -1,11 +1,17 @@
 // Records a session to a WAV file (8 kHz, 16-bit mono): what the peer sends ('in'), what we
-// send ('out'), or both mixed. Frames are taken in the clock's 'after' phase, so silence and
+// send ('out'), or both mixed; or any AudioSource (a conference room). Frames are taken in the clock's 'after' phase, so silence and
 // gaps keep real time, and written in one-second batches through an async file handle.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { SAMPLES_PER_TICK, type MediaClock } from './clock.js';
 import type { MediaSession } from './rtp-session.js';
-import type { RecordMode, RecordOptions, Recording, RecordingResult } from './types.js';
+import type {
+  AudioSource,
+  RecordMode,
+  RecordOptions,
+  Recording,
+  RecordingResult,
+} from './types.js';
 import { wavHeader } from './wav.js';
 
 const BATCH_TICKS = 50;
@@ -26,7 +32,7 @@ export class Recorder implements Recording {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly session: MediaSession,
+    private readonly session: MediaSession | AudioSource,
     clock: MediaClock,
     readonly path: string,
     options: RecordOptions = {},
@@ -44,16 +50,29 @@ export class Recorder implements Recording {
     });
     this.file.catch(() => undefined);
     this.unsubscribe = clock.subscribe(this.onTick, 'after');
-    session.once('closed', this.onClosed);
+    if ('once' in session) session.once('closed', this.onClosed);
   }
 
   private readonly onClosed = (): void => void this.stop().catch(() => undefined);
 
-  private readonly onTick = (): void => {
+  private readonly onTick = (tick: number): void => {
     if (this.stopped) return;
     const s = this.session;
     const out = this.batch;
     const at = this.batchFill;
+    if (!('once' in s)) {
+      const frame = out.subarray(at, at + SAMPLES_PER_TICK);
+      if (!s.read(frame, tick)) frame.fill(0);
+    } else {
+      this.takeSession(s, out, at);
+    }
+    this.batchFill += SAMPLES_PER_TICK;
+    this.ticks++;
+    if (this.batchFill === out.length) this.flush();
+    if (this.ticks >= this.maxTicks) void this.stop().catch(() => undefined);
+  };
+
+  private takeSession(s: MediaSession, out: Int16Array, at: number): void {
     const useIn = this.mode !== 'out' && s.inFrameValid;
     const useOut = this.mode !== 'in' && s.outFrameValid;
     for (let i = 0; i < SAMPLES_PER_TICK; i++) {
@@ -62,11 +81,7 @@ export class Recorder implements Recording {
       else if (v < -32768) v = -32768;
       out[at + i] = v;
     }
-    this.batchFill += SAMPLES_PER_TICK;
-    this.ticks++;
-    if (this.batchFill === out.length) this.flush();
-    if (this.ticks >= this.maxTicks) void this.stop().catch(() => undefined);
-  };
+  }
 
   private flush(): void {
     if (this.batchFill === 0) return;
@@ -85,7 +100,7 @@ export class Recorder implements Recording {
     if (this.stopped) return this.done;
     this.stopped = true;
     this.unsubscribe();
-    this.session.off('closed', this.onClosed);
+    if ('off' in this.session) this.session.off('closed', this.onClosed);
     this.flush();
     try {
       await this.writes;

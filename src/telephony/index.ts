@@ -2,7 +2,8 @@
 import type { Config, Logger } from '../core/index.js';
 import { createMediaEngine, type MediaEngine } from '../media/index.js';
 import { createSipEngine, type SipEngine, type Trunk } from '../sip/index.js';
-import type { Dialer, VoiceEngine } from '../voice/index.js';
+import type { ConferenceAudio, Dialer, VoiceEngine } from '../voice/index.js';
+import { conferenceAudio } from './conference-audio.js';
 import { acceptInboundCalls, SipDialer } from './gateway.js';
 
 export { SipCallChannel } from './channel.js';
@@ -12,6 +13,8 @@ export interface Telephony {
   readonly sip: SipEngine;
   readonly media: MediaEngine;
   readonly dialer: Dialer;
+  /** Conference rooms on the media mixer. */
+  readonly conferenceAudio: ConferenceAudio;
   /** Starts taking inbound calls for the voice engine. */
   accept(voice: VoiceEngine): void;
   close(): Promise<void>;
@@ -48,6 +51,7 @@ export async function startTelephony(
     sip,
     media,
     dialer: new SipDialer(sip, media, trunks),
+    conferenceAudio: conferenceAudio(media),
     accept: (voice) => acceptInboundCalls(sip, media, voice, logger),
     async close() {
       await sip.close();

@@ -25,6 +25,16 @@ export { callRoutes } from './calls/routes.js';
 export { migrations as callMigrations } from './calls/tables.js';
 export { parseTwiml, TwimlError } from './twiml/parse.js';
 export { voiceDirectory, segmentMeter } from './wiring.js';
+// ---- conferences (<Dial><Conference>, Conferences and Participants resources) ----
+export {
+  Conferences,
+  ConferenceStore,
+  conferenceRoutes,
+  migrations as conferenceMigrations,
+  type AudioRoom,
+  type ConferenceAudio,
+} from './conferences/index.js';
+// ---- end conferences block ----
 
 // ---- modules, numbers, dispatcher, policy (resources & metering half of issue 4) ----
 export {

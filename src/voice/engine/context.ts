@@ -1,6 +1,6 @@
 import type { Logger } from '../../core/index.js';
 import type { QueueService } from '../queues/index.js';
-import type { DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
+import type { ConferenceNoun, DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
 import type { CallChannel } from './channel.js';
 
 /** Where control goes after a verb. */
@@ -51,6 +51,8 @@ export interface VerbContext {
   notify(code: number, message: string, url: string | null): void;
   readonly queues: QueueService;
   // ---- end call queues ----
+  /** `<Dial><Conference>`: in the room until the participant leaves it (src/voice/conferences). */
+  joinConference(noun: ConferenceNoun): Promise<DialResult>;
 }
 
 /** Resolves with the value, or undefined when the call ended or was redirected first. */

@@ -8,6 +8,7 @@ import type { HttpMethod } from '../twiml/verbs.js';
 import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { SegmentMeter, VoiceDirectory } from './ports.js';
+import type { Conferences } from '../conferences/index.js';
 import { CallSession, type CallSpendLimit, type Start } from './session.js';
 import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
@@ -23,6 +24,8 @@ export interface VoiceEngineOptions {
   readonly dataDir: string;
   readonly publicUrl: () => string;
   readonly webhookTimeoutMs?: number;
+  /** `<Dial><Conference>` rooms (src/voice/conferences). */
+  readonly conferences?: Conferences;
   /** Mark calls left live by a previous run of this (only) node as ended. */
   readonly recoverOrphans?: boolean;
   readonly recordEvent: (event: {
@@ -145,6 +148,7 @@ export class VoiceEngine {
       recordingsDir: this.recordingsDir,
       publicUrl: o.publicUrl,
       webhookTimeoutMs: o.webhookTimeoutMs ?? 15_000,
+      conferences: o.conferences,
       event: (row: CallRow, data: Record<string, unknown>) =>
         o.recordEvent({
           accountSid: row.account_sid,

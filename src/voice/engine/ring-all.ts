@@ -42,7 +42,9 @@ function target(noun: DialNoun): string {
     ? noun.number
     : noun.noun === 'Sip'
       ? noun.uri
-      : `client:${noun.identity}`;
+      : noun.noun === 'Client'
+        ? `client:${noun.identity}`
+        : ''; // a <Conference> is joined (verbs/dial.ts), never rung
 }
 
 /** Rings every noun of `verb` for the caller on `caller`; resolves with the winner or the best failure. */
@@ -53,7 +55,8 @@ export async function ringAll(
   verb: DialVerb,
   signal?: AbortSignal,
 ): Promise<RingOutcome> {
-  if (caller.isEnded || signal?.aborted) return { ok: false, status: 'canceled', callSid: undefined };
+  if (caller.isEnded || signal?.aborted)
+    return { ok: false, status: 'canceled', callSid: undefined };
   const now = Date.now();
   const legs = verb.nouns.map((noun) => {
     const row: CallRow = {

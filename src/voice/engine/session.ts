@@ -3,7 +3,8 @@ import { Errors, newSid, type Logger } from '../../core/index.js';
 import type { CallStore } from '../calls/call-store.js';
 import { FINAL_STATUSES, type CallRow, type CallStatus } from '../calls/tables.js';
 import { parseTwiml, TwimlError } from '../twiml/parse.js';
-import type { DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
+import type { ConferenceNoun, DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
+import type { Conferences } from '../conferences/index.js';
 import { callWebhook } from '../../webhook/index.js';
 import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
@@ -30,6 +31,8 @@ export interface SessionDeps {
   readonly onChildCall: (parent: CallRow, child: CallRow) => void;
   /** Call queues shared by every node (<Enqueue>, <Dial><Queue>). */
   readonly queues: QueueService;
+  /** The rooms of `<Dial><Conference>`; absent, joining one fails with a notification. */
+  readonly conferences: Conferences | undefined;
 }
 
 export type Source = TwimlSource & { readonly moduleSid: string | null };
@@ -356,7 +359,11 @@ export class CallSession {
       'spend-limit',
     );
     if (!resolution.ok) {
-      this.notify(resolution.code, `spend-limit module ${code} refused: ${resolution.message}`, null);
+      this.notify(
+        resolution.code,
+        `spend-limit module ${code} refused: ${resolution.message}`,
+        null,
+      );
       this.notify(Errors.spendLimitReached.code, 'spend limit reached: call ended', null);
       this.channel.hangup();
       return undefined;
@@ -447,7 +454,33 @@ export class CallSession {
       fetchTwiml: (url, method, params) => this.fetch({ kind: 'fetch', url, method, params }),
       notify: (code, message, url) => this.notify(code, message, url),
       queues: this.deps.queues,
+      joinConference: (noun) => this.joinConference(noun, documentUrl, signal),
     };
+  }
+
+  private async joinConference(
+    noun: ConferenceNoun,
+    documentUrl: string,
+    signal: AbortSignal,
+  ): Promise<DialResult> {
+    if (!this.deps.conferences) {
+      this.notify(13221, '<Dial><Conference> needs the conference service', null);
+      return { status: 'failed', callSid: undefined, durationS: 0 };
+    }
+    const out = await this.deps.conferences.join(
+      {
+        callSid: this.row.sid,
+        accountSid: this.row.account_sid,
+        channel: this.channel,
+        authToken: this.authToken,
+        documentUrl,
+        signal,
+        params: () => this.params(),
+        notify: (code, message, url) => this.notify(code, message, url),
+      },
+      noun,
+    );
+    return { status: out.status, callSid: undefined, durationS: out.durationS };
   }
 
   private async saveRecording(

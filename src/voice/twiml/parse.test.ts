@@ -98,7 +98,7 @@ describe('parseTwiml', () => {
     expect(codes('<!DOCTYPE x [<!ENTITY a "aaaa">]><Response><Say>&a;</Say></Response>')).toBe(
       12100,
     );
-    expect(codes('<Response><Dial><Conference>room</Conference></Dial></Response>')).toBe(13221);
+    expect(codes('<Response><Dial><Sim>DE0123</Sim></Dial></Response>')).toBe(13221);
   });
 
   it('never throws anything but TwimlError on arbitrary input', () => {

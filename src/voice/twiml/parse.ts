@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { conferenceNoun } from './conference.js';
 import type {
   DialNoun,
   DialQueueVerb,
@@ -137,12 +138,15 @@ function dialNouns(node: XmlNode): DialNoun[] {
     else if (tag === 'Client') {
       const identity = children(c).find((x) => tagOf(x) === 'Identity');
       nouns.push({ noun: 'Client', identity: identity ? text(identity) : text(c) });
-    } else if (tag === 'Conference' || tag === 'Queue' || tag === 'Sim' || tag === 'Application') {
+    } else if (tag === 'Conference') nouns.push(conferenceNoun(text(c), attrs));
+    else if (tag === 'Queue' || tag === 'Sim' || tag === 'Application') {
       throw new TwimlError(13221, `<Dial><${tag}> is not supported yet`);
     } else throw new TwimlError(12200, `<${tag}> is not a <Dial> noun`);
   }
   if (nouns.length === 0)
     throw new TwimlError(12200, '<Dial> needs a number, <Number>, <Sip> or <Client>');
+  if (nouns.length > 1 && nouns.some((n) => n.noun === 'Conference'))
+    throw new TwimlError(12200, '<Conference> must be the only noun of its <Dial>');
   return nouns;
 }
 

@@ -76,7 +76,28 @@ export type DialNoun =
       readonly username: string | undefined;
       readonly password: string | undefined;
     }
-  | { readonly noun: 'Client'; readonly identity: string };
+  | { readonly noun: 'Client'; readonly identity: string }
+  | ConferenceNoun;
+
+/** `<Dial><Conference>`: joins the call to a named room (see src/voice/conferences). */
+export interface ConferenceNoun {
+  readonly noun: 'Conference';
+  readonly name: string;
+  readonly muted: boolean;
+  readonly beep: 'true' | 'false' | 'onEnter' | 'onExit';
+  readonly startConferenceOnEnter: boolean;
+  readonly endConferenceOnExit: boolean;
+  /** undefined = the default wait sound; '' = silence. */
+  readonly waitUrl: string | undefined;
+  readonly waitMethod: HttpMethod;
+  readonly maxParticipants: number;
+  readonly record: 'do-not-record' | 'record-from-start';
+  readonly statusCallback: string | undefined;
+  readonly statusCallbackMethod: HttpMethod;
+  /** start end join leave mute hold (Twilio's statusCallbackEvent values). */
+  readonly statusCallbackEvent: readonly string[];
+  readonly participantLabel: string | undefined;
+}
 
 export interface DialVerb {
   readonly verb: 'Dial';

@@ -3,7 +3,9 @@ import type { DialVerb } from '../../twiml/verbs.js';
 
 /** <Dial>: places the outgoing leg, bridges it, and reports DialCallStatus to the action. */
 export async function dial(ctx: VerbContext, verb: DialVerb): Promise<Next | undefined> {
-  const result = await ctx.dial(verb);
+  const first = verb.nouns[0];
+  const result =
+    first?.noun === 'Conference' ? await ctx.joinConference(first) : await ctx.dial(verb);
   if (!verb.action) return undefined;
   const status = result.status === 'answered' ? 'completed' : result.status;
   return {
