@@ -169,6 +169,8 @@ export async function startPlatform(
 
     // Messaging (issue 6): one durable queue per provider (SQL store, or BullMQ when REDIS_URL
     // is set) and one worker per provider, started here and stopped before the store closes.
+    // Messaging starts before voice builds the numbers; it reaches them once they exist.
+    const late: { numbers?: Numbers } = {};
     let publicUrl = config.publicUrl ?? `http://127.0.0.1:${config.port}`;
     const queues = openQueues({ store, redisUrl: config.redisUrl, prefix: config.redisPrefix });
     cleanups.push(() => queues.close());
@@ -179,6 +181,8 @@ export async function startPlatform(
       authToken: async (sid) => (await accounts.find(sid))?.auth_token,
       // `url` is assigned below, once the HTTP server listens.
       publicUrl: () => publicUrl,
+      // Inbound messages to a number outside every service go to its SmsUrl (or its module's).
+      numberSmsRoute: (to) => late.numbers?.findSmsRoute(to) ?? Promise.resolve(undefined),
     });
     await messaging.start();
     cleanups.push(() => messaging.stop());
@@ -227,6 +231,7 @@ export async function startPlatform(
         (await billing.checkSpend({ accountSid: sid, callSid: '', nowMs: Date.now() })).reached,
     });
     const numbers = new Numbers(store, modules);
+    late.numbers = numbers;
     const recovered = await billing.recoverOpenSegments(
       Date.now(),
       config.redisUrl ? { staleMs: 60_000 } : {},

@@ -79,6 +79,13 @@ export const Errors = {
   scheduleNotSupported: spec(35111, 400, 'Message scheduling is not supported by this platform'),
   messageNotRedactable: spec(20009, 400, 'Cannot redact or delete a message that is being sent'),
   queueOverflow: spec(30001, 429, 'Queue overflow'),
+  invalidMediaUrl: spec(21620, 400, 'Invalid media URL(s)'),
+  tooManyMedia: spec(21623, 400, 'Number of media files exceeds allowed limit'),
+  mmsNotRoutable: spec(
+    21612,
+    400,
+    "Message cannot be sent with the current combination of 'To' and/or 'From' parameters",
+  ),
   invalidMessagingService: spec(21701, 400, 'The Messaging Service does not exist'),
   serviceHasNoSenders: spec(21704, 400, 'The Messaging Service contains no phone numbers'),
   // Voice modules, numbers and billing (issue 4).

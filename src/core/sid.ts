@@ -9,6 +9,8 @@ export type SidPrefix =
   | 'AP'
   | 'PN'
   | 'SM'
+  | 'MM'
+  | 'ME'
   | 'MG'
   | 'QU'
   | 'RE'

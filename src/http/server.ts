@@ -206,9 +206,7 @@ function mountRoute(app: FastifyInstance, route: RestRoute, auth: Authenticator)
           baseUrl: `${request.protocol}://${request.host}${prefix}`,
           path: (request.url.split('?')[0] ?? '').slice(prefix.length),
           tag: (t) => tags.push(t),
-          ...(route.rawBody
-            ? { rawBody: request.rawBody ?? '', headers: request.headers }
-            : {}),
+          ...(route.rawBody ? { rawBody: request.rawBody ?? '', headers: request.headers } : {}),
         };
         const result = await route.handler(req);
         reply.code(result.status);

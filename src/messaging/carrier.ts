@@ -50,6 +50,8 @@ export interface CarrierEvents {
 
 export interface Carrier extends EventEmitter<CarrierEvents> {
   readonly kind: 'smpp' | 'http';
+  /** The carrier takes MMS (media URLs). */
+  readonly mms?: boolean;
   start(): void;
   stop(): Promise<void>;
   /** Submits every part of a message; resolves with the carrier's id of each part. */

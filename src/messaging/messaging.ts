@@ -1,7 +1,6 @@
 // The messaging capability: accepts messages, routes each to a provider's own queue, runs one
 // worker per provider, records receipts, sends signed status callbacks, and hands inbound
 // messages to the service's webhook, whose TwiML <Message> replies are sent.
-import { XMLParser } from 'fast-xml-parser';
 import { sql, type Kysely } from 'kysely';
 import { fail, newSid, type Logger } from '../core/index.js';
 import type { Queues } from '../queue/index.js';
@@ -9,11 +8,19 @@ import type { Store } from '../store/index.js';
 import { callWebhook } from '../webhook/index.js';
 import type { Carrier, InboundSms } from './carrier.js';
 import { describeText } from './encoding.js';
+import { Inbound, type NumberSmsLookup } from './inbound.js';
+import { checkMediaUrls, contentTypeOf, mediaRows } from './media.js';
 import { DEFAULT_WEIGHTS, decide, priceFor, type Candidate, type RouteWeights } from './router.js';
-import { HttpCarrier, checkHttpSettings, type CallbackReply, type HttpSettings } from './http/carrier.js';
+import {
+  HttpCarrier,
+  checkHttpSettings,
+  type CallbackReply,
+  type HttpSettings,
+} from './http/carrier.js';
 import { SmppClient, type SmppSettings } from './smpp/client.js';
 import { receiptOutcome, type Receipt } from './smpp/status.js';
 import type {
+  MediaRow,
   PartRow,
   MessageRow,
   MessageStatus,
@@ -41,6 +48,8 @@ export interface MessagingOptions {
   readonly leaseMs?: number;
   /** Base URL the platform is reached at (HTTP carriers post their callbacks under it). */
   readonly publicUrl?: () => string;
+  /** Where inbound messages to a number outside every service go (IncomingPhoneNumbers). */
+  readonly numberSmsRoute?: NumberSmsLookup;
 }
 
 /** Where the HTTP carrier of a provider posts delivery reports and inbound messages. */
@@ -79,6 +88,8 @@ export interface SendInput {
   readonly statusCallback?: string | undefined;
   readonly validityPeriod?: number | undefined;
   readonly direction?: 'outbound-api' | 'outbound-reply';
+  /** MMS: up to 10 public http(s) URLs. */
+  readonly mediaUrls?: readonly string[] | undefined;
 }
 
 export interface ProviderInput {
@@ -134,15 +145,19 @@ export class Messaging {
   private readonly meta = new Map<string, { cb: string | null; service: string | null }>();
   private tokenCache = new Map<string, { token: string | undefined; at: number }>();
   private stickyCounter = 0;
-  private readonly xml = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    isArray: (name) => name === 'Message' || name === 'Redirect',
-  });
+  private readonly inbound: Inbound;
 
   constructor(private readonly o: MessagingOptions) {
     this.db = o.store.kysely<MessagingTables>();
     this.weights = o.weights ?? DEFAULT_WEIGHTS;
+    this.inbound = new Inbound({
+      db: this.db,
+      logger: o.logger,
+      webhookAttempts: o.webhookAttempts ?? 3,
+      tokenOf: (sid) => this.tokenOf(sid),
+      numberRoute: o.numberSmsRoute,
+      reply: (accountSid, m) => this.send(accountSid, { ...m, direction: 'outbound-reply' }),
+    });
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -427,7 +442,9 @@ export class Messaging {
   async send(accountSid: string, input: SendInput): Promise<MessageRow> {
     const to = input.to.trim();
     if (!E164.test(to)) fail('invalidToNumber', to);
-    if (!input.body) fail('bodyRequired');
+    const media = input.mediaUrls ?? [];
+    checkMediaUrls(media);
+    if (!input.body && !media.length) fail('bodyRequired');
     if (input.body.length > MAX_BODY) fail('bodyTooLong');
     let service: ServiceRow | undefined;
     let from = input.from;
@@ -463,14 +480,21 @@ export class Messaging {
     if (optedOut) fail('unsubscribedRecipient', to);
 
     const text = describeText(input.body);
-    const decision = decide(this.candidates(to), this.weights);
-    if (!decision) return fail('noRouteToDestination', to);
+    // MMS goes only to providers that carry it; the text of an MMS is one billable unit.
+    const seg = media.length ? 1 : text.numSegments;
+    const decision = decide(this.candidates(to, media.length > 0), this.weights);
+    if (!decision) {
+      if (media.length && this.candidates(to).length) {
+        fail('mmsNotRoutable', `MMS: no provider that carries media reaches ${to} (SMS only)`);
+      }
+      return fail('noRouteToDestination', to);
+    }
     const worker = this.workers.get(decision.chosen.sid)!;
     if (worker.depth >= worker.row.max_queue) {
       fail('queueOverflow', `${worker.row.name} has ${worker.depth} messages waiting`);
     }
     const now = Date.now();
-    const sid = newSid('SM');
+    const sid = newSid(media.length ? 'MM' : 'SM');
     const log: RouteEvent[] = [
       {
         at: now,
@@ -494,9 +518,9 @@ export class Messaging {
       to_addr: to,
       body: input.body,
       status: service ? 'accepted' : 'queued',
-      num_segments: text.numSegments,
+      num_segments: seg,
       encoding: text.encoding,
-      price: -Math.round(decision.chosen.price * text.numSegments * 1e5) / 1e5,
+      price: -Math.round(decision.chosen.price * seg * 1e5) / 1e5,
       price_unit: worker.row.price_unit,
       error_code: null,
       error_message: null,
@@ -507,6 +531,7 @@ export class Messaging {
       date_created: now,
       date_updated: now,
       date_sent: null,
+      num_media: media.length,
     };
     const job: SmsJob = {
       sid,
@@ -514,11 +539,19 @@ export class Messaging {
       from,
       to,
       body: input.body,
-      seg: text.numSegments,
+      seg,
       exp: now + validity * 1000,
       created: now,
       tried: [],
+      ...(media.length ? { media } : {}),
     };
+    if (media.length) {
+      const files = media.map((url) => ({ url, contentType: contentTypeOf(url) }));
+      await this.db
+        .insertInto('messaging_media')
+        .values(mediaRows(accountSid, sid, files, now))
+        .execute();
+    }
     this.meta.set(sid, { cb, service: service?.sid ?? null });
     await this.accept(row, job, worker);
     return row;
@@ -580,9 +613,10 @@ export class Messaging {
     return p;
   }
 
-  private candidates(to: string): Candidate[] {
+  private candidates(to: string, mms = false): Candidate[] {
     const out: Candidate[] = [];
     for (const w of this.workers.values()) {
+      if (mms && w.carrier.mms !== true) continue;
       const p = priceFor(this.pricesOf(w.row), to);
       if (!p) continue;
       const f = w.stats.figures();
@@ -680,11 +714,59 @@ export class Messaging {
     return { ...row, body: '' };
   }
 
+  // ------------------------------------------------------------------ media (MMS)
+
+  async listMedia(
+    accountSid: string,
+    messageSid: string,
+    size: number,
+    after?: readonly (string | number)[],
+  ): Promise<MediaRow[]> {
+    await this.message(accountSid, messageSid);
+    let q = this.db
+      .selectFrom('messaging_media')
+      .selectAll()
+      .where('message_sid', '=', messageSid)
+      .where('account_sid', '=', accountSid);
+    if (after) {
+      const [t, s] = after as [number, string];
+      q = q.where((eb) =>
+        eb.or([
+          eb('date_created', '>', t),
+          eb.and([eb('date_created', '=', t), eb('sid', '>', s)]),
+        ]),
+      );
+    }
+    return q
+      .orderBy('date_created')
+      .orderBy('sid')
+      .limit(size + 1)
+      .execute();
+  }
+
+  async media(accountSid: string, messageSid: string, sid: string): Promise<MediaRow> {
+    const row = await this.db
+      .selectFrom('messaging_media')
+      .selectAll()
+      .where('sid', '=', sid)
+      .where('message_sid', '=', messageSid)
+      .where('account_sid', '=', accountSid)
+      .executeTakeFirst();
+    if (!row) return fail('notFound', `Media ${sid.slice(0, 40)}`);
+    return row;
+  }
+
+  async deleteMedia(accountSid: string, messageSid: string, sid: string): Promise<void> {
+    await this.media(accountSid, messageSid, sid);
+    await this.db.deleteFrom('messaging_media').where('sid', '=', sid).execute();
+  }
+
   async deleteMessage(accountSid: string, sid: string): Promise<void> {
     const row = await this.message(accountSid, sid);
     if (!Messaging.FINAL.includes(row.status)) fail('messageNotRedactable', row.status);
     await this.db.deleteFrom('messaging_messages').where('sid', '=', sid).execute();
     await this.db.deleteFrom('messaging_parts').where('message_sid', '=', sid).execute();
+    await this.db.deleteFrom('messaging_media').where('message_sid', '=', sid).execute();
   }
 
   // ------------------------------------------------------------------ batched writes
@@ -843,7 +925,11 @@ export class Messaging {
     },
     reroute: async (job, fromProvider, reason) => {
       const tried = new Set([...job.tried, fromProvider]);
-      const decision = decide(this.candidates(job.to), this.weights, tried);
+      const decision = decide(
+        this.candidates(job.to, (job.media?.length ?? 0) > 0),
+        this.weights,
+        tried,
+      );
       if (!decision || !decision.candidates.length) return false;
       const target = this.workers.get(decision.chosen.sid);
       if (!target) return false;
@@ -1082,130 +1168,8 @@ export class Messaging {
 
   // ------------------------------------------------------------------ inbound
 
-  private async onInbound(mo: InboundSms): Promise<void> {
-    const services = await this.db.selectFrom('messaging_services').selectAll().execute();
-    const service = services.find((s) => (JSON.parse(s.senders) as string[]).includes(mo.to));
-    if (!service) {
-      this.o.logger.warn({ to: mo.to }, 'inbound message to a number no service owns');
-      return;
-    }
-    const now = Date.now();
-    const text = describeText(mo.body);
-    const sid = newSid('SM');
-    // Opt-out keywords take effect before the message is visible.
-    const keyword = mo.body.trim().toUpperCase();
-    if (['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'].includes(keyword)) {
-      await this.db
-        .insertInto('messaging_optouts')
-        .values(
-          [mo.to, service.sid].map((sender) => ({
-            account_sid: service.account_sid,
-            sender,
-            recipient: mo.from,
-            date_created: now,
-          })),
-        )
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    } else if (['START', 'UNSTOP', 'YES'].includes(keyword)) {
-      await this.db
-        .deleteFrom('messaging_optouts')
-        .where('account_sid', '=', service.account_sid)
-        .where('recipient', '=', mo.from)
-        .where('sender', 'in', [mo.to, service.sid])
-        .execute();
-    }
-    await this.db
-      .insertInto('messaging_messages')
-      .values({
-        sid,
-        account_sid: service.account_sid,
-        messaging_service_sid: service.sid,
-        direction: 'inbound',
-        from_addr: mo.from,
-        to_addr: mo.to,
-        body: mo.body,
-        status: 'received',
-        num_segments: text.numSegments,
-        encoding: text.encoding,
-        price: null,
-        price_unit: 'USD',
-        error_code: null,
-        error_message: null,
-        provider_sid: null,
-        route: '[]',
-        status_callback: null,
-        validity_period: null,
-        date_created: now,
-        date_updated: now,
-        date_sent: now,
-      })
-      .execute();
-    if (!service.inbound_request_url) return;
-    const token = await this.tokenOf(service.account_sid);
-    if (token === undefined) return;
-    const params: Record<string, string> = {
-      MessageSid: sid,
-      SmsSid: sid,
-      SmsMessageSid: sid,
-      AccountSid: service.account_sid,
-      MessagingServiceSid: service.sid,
-      From: mo.from,
-      To: mo.to,
-      Body: mo.body,
-      NumMedia: '0',
-      NumSegments: String(text.numSegments),
-      SmsStatus: 'received',
-      ApiVersion: '2010-04-01',
-    };
-    let url = service.inbound_request_url;
-    for (let hop = 0; hop < 5; hop++) {
-      const res = await callWebhook({
-        url,
-        method: service.inbound_method === 'GET' ? 'GET' : 'POST',
-        params,
-        authToken: token,
-        attempts: this.o.webhookAttempts ?? 3,
-        retryOnStatus: true,
-      });
-      if (!res.ok) {
-        this.o.logger.warn({ url, code: res.code, err: res.message }, 'inbound webhook failed');
-        return;
-      }
-      if (res.status >= 300 || !res.body.trim().startsWith('<')) return;
-      const doc = this.xml.parse(res.body) as { Response?: Record<string, unknown> | string };
-      const response = typeof doc.Response === 'object' ? doc.Response : {};
-      const messages = (response.Message ?? []) as unknown[];
-      for (const m of messages) {
-        const body =
-          typeof m === 'string'
-            ? m
-            : typeof m === 'object' && m
-              ? String(
-                  (m as Record<string, unknown>).Body ??
-                    (m as Record<string, unknown>)['#text'] ??
-                    '',
-                )
-              : '';
-        const attrs = typeof m === 'object' && m ? (m as Record<string, string>) : {};
-        if (!body) continue;
-        await this.send(service.account_sid, {
-          to: attrs.to ?? mo.from,
-          from: attrs.from ?? mo.to,
-          body,
-          statusCallback: attrs.statusCallback ?? attrs.action,
-          direction: 'outbound-reply',
-        }).catch((e: Error) =>
-          this.o.logger.warn({ err: e.message }, 'TwiML <Message> reply refused'),
-        );
-      }
-      const redirect = (response.Redirect ?? []) as unknown[];
-      const next = redirect[0];
-      if (!next) return;
-      const target =
-        typeof next === 'string' ? next : String((next as Record<string, unknown>)['#text'] ?? '');
-      url = new URL(target, url).toString();
-    }
+  private onInbound(mo: InboundSms): Promise<void> {
+    return this.inbound.handle(mo);
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type RestRequest,
   type RestRoute,
 } from '../core/rest.js';
+import { mediaJson } from './media.js';
 import type { Messaging, ProviderInput, RouteEvent, ServiceInput } from './messaging.js';
 import type { RouteWeights } from './router.js';
 import type { MessageRow, ProviderRow, ServiceRow } from './tables.js';
@@ -30,7 +31,7 @@ export function messageJson(row: MessageRow): Record<string, unknown> {
     error_message: row.error_message,
     from: row.from_addr,
     messaging_service_sid: row.messaging_service_sid,
-    num_media: '0',
+    num_media: String(row.num_media),
     num_segments: String(row.num_segments),
     price: PRICED.has(row.status) && row.price !== null ? row.price.toFixed(5) : null,
     price_unit: row.price_unit,
@@ -243,7 +244,6 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       async handler(req) {
         const i = req.input;
         if (i.has('ScheduleType') || i.has('SendAt')) fail('scheduleNotSupported');
-        if (i.has('MediaUrl')) fail('invalidParameter', 'MediaUrl: MMS is not supported');
         const to = i.string('To');
         if (!to) fail('toRequired');
         const validity = i.int('ValidityPeriod');
@@ -257,6 +257,7 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
           body: i.string('Body') ?? '',
           statusCallback: i.string('StatusCallback'),
           validityPeriod: validity,
+          mediaUrls: i.list('MediaUrl'),
         });
         req.tag('message');
         return { status: 201, body: messageJson(row) };
@@ -335,6 +336,49 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       summary: 'Delete a message',
       async handler(req) {
         await m.deleteMessage(req.account.sid, req.params.Sid ?? '');
+        return { status: 204, body: null };
+      },
+    },
+    // ------------------------------------------------------------ Media (MMS)
+    {
+      method: 'GET',
+      domain: 'api',
+      path: `${MESSAGES}/:MessageSid/Media.json`,
+      summary: 'List the media of a message (MMS)',
+      paged: true,
+      params: PAGE_PARAMS,
+      async handler(req) {
+        const rows = await m.listMedia(
+          req.account.sid,
+          req.params.MessageSid ?? '',
+          req.page.pageSize,
+          after(req),
+        );
+        const p = page(req, rows);
+        return listPage2010(req, 'media_list', p.items.map(mediaJson), p.next);
+      },
+    },
+    {
+      method: 'GET',
+      domain: 'api',
+      path: `${MESSAGES}/:MessageSid/Media/:Sid.json`,
+      summary: 'Fetch one media file of a message',
+      async handler(req) {
+        const row = await m.media(
+          req.account.sid,
+          req.params.MessageSid ?? '',
+          req.params.Sid ?? '',
+        );
+        return { status: 200, body: mediaJson(row) };
+      },
+    },
+    {
+      method: 'DELETE',
+      domain: 'api',
+      path: `${MESSAGES}/:MessageSid/Media/:Sid.json`,
+      summary: 'Delete one media file of a message',
+      async handler(req) {
+        await m.deleteMedia(req.account.sid, req.params.MessageSid ?? '', req.params.Sid ?? '');
         return { status: 204, body: null };
       },
     },

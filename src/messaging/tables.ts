@@ -37,6 +37,19 @@ export interface MessageRow {
   date_created: number;
   date_updated: number;
   date_sent: number | null;
+  /** MMS: how many Media (ME…) the message has. */
+  num_media: number;
+}
+
+/** A media file of an MMS (the Media subresource, ME…). */
+export interface MediaRow {
+  sid: string;
+  account_sid: string;
+  message_sid: string;
+  /** Where the file is (outbound: the MediaUrl given; inbound: the carrier's URL). */
+  url: string;
+  content_type: string;
+  date_created: number;
 }
 
 export interface PartRow {
@@ -103,6 +116,7 @@ export interface MessagingTables {
   messaging_services: ServiceRow;
   messaging_optouts: OptOutRow;
   messaging_settings: SettingRow;
+  messaging_media: MediaRow;
 }
 
 export const migrations: Record<string, Migration> = {
@@ -202,6 +216,28 @@ export const migrations: Record<string, Migration> = {
         .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
         .addColumn('value', 'text', (c) => c.notNull())
         .addColumn('date_updated', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+  messaging_0003_media: {
+    async up(db) {
+      await db.schema
+        .alterTable('messaging_messages')
+        .addColumn('num_media', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('messaging_media')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('account_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('message_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('content_type', 'varchar(128)', (c) => c.notNull())
+        .addColumn('date_created', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('messaging_media_message')
+        .on('messaging_media')
+        .columns(['message_sid', 'date_created', 'sid'])
         .execute();
     },
   },

@@ -52,6 +52,8 @@ export interface WorkerHooks {
   reroute(job: SmsJob, fromProvider: string, reason: string): Promise<boolean>;
 }
 
+const HALF_OPEN_AFTER_MS = 2000;
+
 export type WorkerState = 'running' | 'backing-off' | 'circuit-open' | 'disconnected' | 'stopped';
 
 export class ProviderWorker {
@@ -86,22 +88,37 @@ export class ProviderWorker {
     this.pacer = new TokenBucket(row.throughput);
     this.breaker = circuitBreaker(
       handleWhen((e) => e instanceof SubmitError && e.kind === 'transient'),
-      { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(5) },
+      { halfOpenAfter: HALF_OPEN_AFTER_MS, breaker: new ConsecutiveBreaker(5) },
     );
-    this.breaker.onStateChange((s) =>
-      this.log(`circuit ${CircuitState[s].toLowerCase()}`, { provider: row.name }),
+    this.breaker.onStateChange((s) => {
+      if (s === CircuitState.Open) this.openedAt = Date.now();
+      this.log(`circuit ${CircuitState[s].toLowerCase()}`, { provider: row.name });
+    });
+  }
+
+  /** When the circuit last opened. */
+  private openedAt = 0;
+
+  /**
+   * cockatiel moves an open circuit to half-open only when a call is tried after
+   * halfOpenAfter; so once that time has passed the provider counts as healthy again, gets
+   * claims, and the next submit is the trial.
+   */
+  private circuitOpen(): boolean {
+    return (
+      this.breaker.state === CircuitState.Open && Date.now() - this.openedAt < HALF_OPEN_AFTER_MS
     );
   }
 
   healthy(): boolean {
-    return this.carrier.isUp() && this.breaker.state !== CircuitState.Open;
+    return this.carrier.isUp() && !this.circuitOpen();
   }
 
   state(): WorkerState {
     if (!this.running) return 'stopped';
     if (!this.carrier.isUp())
       return this.carrier.state().backingOff ? 'backing-off' : 'disconnected';
-    if (this.breaker.state === CircuitState.Open) return 'circuit-open';
+    if (this.circuitOpen()) return 'circuit-open';
     if (Date.now() < this.backoffUntil) return 'backing-off';
     return 'running';
   }

@@ -72,13 +72,14 @@ beforeAll(async () => {
     prices: { '44': 0.01 },
     throughput: 50,
     maxWaitMs: 1000,
+    settings: { mms: true },
   });
   httpSid = String(p.sid);
   carrier.callbackUrl = String(p.callback_url);
   await createProvider(t, {
     name: 'smpp-dear',
     port: smsc.port,
-    prices: { '44': 0.04 },
+    prices: { '44': 0.04, '1': 0.01 },
     throughput: 100,
   });
   await waitFor(() => smsc.boundSessions() === 2, 10_000, 'binds');
@@ -249,35 +250,204 @@ describe('HTTP providers', () => {
     const stored = await t.client.messages.list({ from: '+447700900555' });
     expect(stored[0]).toMatchObject({ direction: 'inbound', status: 'received', body: 'ping' });
   });
+});
 
+describe('MMS', () => {
+  it('sends MediaUrl through an HTTP provider that carries MMS, with the Media subresource', async () => {
+    const mediaUrl = ['https://cdn.example.com/cat.jpg', 'https://cdn.example.com/chart.png?x=1'];
+    const msg = await t.client.messages.create({
+      to: '+447700900300',
+      from: '+15550001111',
+      body: 'look',
+      mediaUrl,
+    });
+    expect(msg.sid).toMatch(/^MM[0-9a-f]{32}$/);
+    expect(msg.numMedia).toBe('2');
+    expect(msg.numSegments).toBe('1');
+    expect((await done(msg.sid)).status).toBe('delivered');
+    const sub = carrier.submits.find((x) => x.id === msg.sid)!;
+    expect(sub.media_urls).toEqual(mediaUrl);
+    const media = await t.client.messages(msg.sid).media.list();
+    expect(media.map((x) => x.contentType)).toEqual(['image/jpeg', 'image/png']);
+    expect(media.every((x) => /^ME[0-9a-f]{32}$/.test(x.sid) && x.parentSid === msg.sid)).toBe(
+      true,
+    );
+    const one = await t.client.messages(msg.sid).media(media[0]!.sid).fetch();
+    expect(one.uri).toBe(
+      `/2010-04-01/Accounts/${t.accountSid}/Messages/${msg.sid}/Media/${media[0]!.sid}.json`,
+    );
+    // Media only: no Body needed.
+    const bare = await t.client.messages.create({
+      to: '+447700900301',
+      from: '+15550001111',
+      mediaUrl: ['https://cdn.example.com/a.gif'],
+    });
+    expect(bare.numMedia).toBe('1');
+  });
+
+  it('refuses MMS that no route can carry, too many files and bad URLs with Twilio codes', async () => {
+    // Only the SMPP provider reaches +1: MMS cannot go there.
+    const smsOnly = await t.client.messages
+      .create({
+        to: '+14155550100',
+        from: '+15550001111',
+        body: 'x',
+        mediaUrl: ['https://e.com/a.jpg'],
+      })
+      .catch((e: { code: number; status: number }) => e);
+    expect(smsOnly).toMatchObject({ code: 21612, status: 400 });
+    const eleven = await t.client.messages
+      .create({
+        to: '+447700900302',
+        from: '+15550001111',
+        body: 'x',
+        mediaUrl: Array.from({ length: 11 }, (_, i) => `https://e.com/${i}.jpg`),
+      })
+      .catch((e: { code: number }) => e);
+    expect(eleven).toMatchObject({ code: 21623 });
+    const bad = await t.client.messages
+      .create({
+        to: '+447700900302',
+        from: '+15550001111',
+        body: 'x',
+        mediaUrl: ['ftp://e.com/a.jpg'],
+      })
+      .catch((e: { code: number }) => e);
+    expect(bad).toMatchObject({ code: 21620 });
+    // The same text without media goes over SMPP.
+    const sms = await t.client.messages.create({
+      to: '+14155550100',
+      from: '+15550001111',
+      body: 'x',
+    });
+    expect((await done(sms.sid)).status).toBe('delivered');
+  });
+});
+
+describe('Number-level inbound webhooks', () => {
+  it("sends an MO message to the number's SmsUrl, signed, with its media, and runs the TwiML reply and redirect", async () => {
+    const number = await t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15559990001',
+      smsUrl: `${hook.url}/number-sms`,
+    });
+    expect(number.smsUrl).toBe(`${hook.url}/number-sms`);
+    hook.replies.set(
+      '/number-sms',
+      '<?xml version="1.0"?><Response><Message>ack</Message><Redirect>/number-next</Redirect></Response>',
+    );
+    hook.replies.set(
+      '/number-next',
+      '<?xml version="1.0"?><Response><Message><Body>second</Body><Media>https://cdn.example.com/r.png</Media></Message></Response>',
+    );
+    const status = await carrier.sendMo('+447700900600', '+15559990001', 'hello number', [
+      { url: 'https://carrier.example/m/1', contentType: 'image/jpeg' },
+    ]);
+    expect(status).toBe(200);
+    await waitFor(
+      () => carrier.submits.some((x) => x.body === 'second'),
+      10_000,
+      'redirected reply',
+    );
+    const call = hook.calls.find((c) => c.path === '/number-sms')!;
+    expect(call.valid).toBe(true);
+    expect(call.params).toMatchObject({
+      AccountSid: t.accountSid,
+      From: '+447700900600',
+      To: '+15559990001',
+      Body: 'hello number',
+      NumMedia: '1',
+      MediaUrl0: 'https://carrier.example/m/1',
+      MediaContentType0: 'image/jpeg',
+    });
+    expect(call.params.MessageSid).toMatch(/^MM/);
+    expect(call.params.MessagingServiceSid).toBeUndefined();
+    expect(hook.calls.find((c) => c.path === '/number-next')!.valid).toBe(true);
+    const ack = carrier.submits.find((x) => x.body === 'ack')!;
+    expect(ack).toMatchObject({ to: '+447700900600', from: '+15559990001' });
+    expect(carrier.submits.find((x) => x.body === 'second')!.media_urls).toEqual([
+      'https://cdn.example.com/r.png',
+    ]);
+    const stored = await t.client.messages(call.params.MessageSid!).media.list();
+    expect(stored.map((x) => x.contentType)).toEqual(['image/jpeg']);
+  });
+
+  it("uses the SMS application's SmsUrl, and the number's SmsFallbackUrl when its SmsUrl fails", async () => {
+    const app = await t.client.applications.create({
+      friendlyName: 'sms-module',
+      smsUrl: `${hook.url}/app-sms`,
+    });
+    await t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15559990002',
+      smsApplicationSid: app.sid,
+      smsUrl: `${hook.url}/not-used`,
+    });
+    hook.replies.set(
+      '/app-sms',
+      '<?xml version="1.0"?><Response><Message>from module</Message></Response>',
+    );
+    // Over SMPP this time: deliver_sm to the number.
+    smsc.sendMo('+14155550777', '+15559990002', 'to the module');
+    await waitFor(
+      () => smsc.messages().some((x) => x.text === 'from module'),
+      10_000,
+      'module reply',
+    );
+    expect(hook.calls.some((c) => c.path === '/not-used')).toBe(false);
+    expect(hook.calls.find((c) => c.path === '/app-sms')!.params).toMatchObject({
+      To: '+15559990002',
+      Body: 'to the module',
+    });
+
+    await t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15559990003',
+      smsUrl: 'http://127.0.0.1:9/refused',
+      smsFallbackUrl: `${hook.url}/fallback-sms`,
+    });
+    expect(await carrier.sendMo('+447700900601', '+15559990003', 'fall back')).toBe(200);
+    await waitFor(() => hook.calls.some((c) => c.path === '/fallback-sms'), 15_000, 'fallback');
+    expect(hook.calls.find((c) => c.path === '/fallback-sms')!.valid).toBe(true);
+  });
+});
+
+// Last: after an outage the worker backs off for up to 30 s before it tries the carrier again.
+describe('HTTP provider failover', () => {
   it('moves traffic to another provider when the HTTP carrier answers 503', async () => {
     carrier.behaviour.failStatus = 503;
-    try {
-      const sids: string[] = [];
-      for (let i = 0; i < 8; i++) {
-        sids.push(
-          (
-            await t.client.messages.create({
-              to: `+4477009002${i}0`,
-              from: 'ACME',
-              body: `failover ${i}`,
-            })
-          ).sid,
-        );
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      for (const sid of sids) expect((await done(sid)).status).toBe('delivered');
-      expect(carrier.refusals.filter((r) => r.status === 503).length).toBeGreaterThan(0);
-      expect(smsc.messages().filter((m) => m.text.startsWith('failover ')).length).toBe(8);
-      const live = (await request(t, 'GET', `/messaging/v1/Providers/${httpSid}`)).json.live as {
+    const live = async () =>
+      (await request(t, 'GET', `/messaging/v1/Providers/${httpSid}`)).json.live as {
         circuit: string;
         errors: number;
       };
-      expect(live.errors).toBeGreaterThan(0);
-      // Messages that met the 503 first were retried, then moved; later ones went straight to SMPP.
-      const logs = await Promise.all(sids.map(routing));
-      expect(logs.some((l) => l.some((e) => e.event === 'rerouted'))).toBe(true);
-      expect(logs.some((l) => l[0]!.provider === 'smpp-dear')).toBe(true);
+    try {
+      // Messages routed to the failing carrier are retried, then moved after MaxWaitMs (1 s);
+      // five transient failures in a row open its circuit breaker.
+      const first: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const to = `+4477009002${i}0`;
+        first.push(
+          (await t.client.messages.create({ to, from: 'ACME', body: `failover ${i}` })).sid,
+        );
+      }
+      await waitFor(async () => (await live()).circuit === 'open', 15_000, 'circuit open');
+      // While it is open, new messages go straight to the SMPP provider.
+      const later: string[] = [];
+      for (let i = 3; i < 6; i++) {
+        const to = `+4477009002${i}0`;
+        later.push(
+          (await t.client.messages.create({ to, from: 'ACME', body: `failover ${i}` })).sid,
+        );
+      }
+      for (const sid of [...first, ...later]) expect((await done(sid)).status).toBe('delivered');
+      expect(carrier.refusals.filter((r) => r.status === 503).length).toBeGreaterThanOrEqual(5);
+      expect(smsc.messages().filter((m) => m.text.startsWith('failover ')).length).toBe(6);
+      for (const sid of first) {
+        const log = await routing(sid);
+        expect(log[0]!.provider).toBe('http-cheap');
+        expect(log.map((e) => e.event)).toContain('retry');
+        expect(log.find((e) => e.event === 'rerouted')!.provider).toBe('smpp-dear');
+      }
+      for (const sid of later) expect((await routing(sid))[0]!.provider).toBe('smpp-dear');
+      expect((await live()).errors).toBeGreaterThanOrEqual(5);
     } finally {
       carrier.behaviour.failStatus = 0;
     }

@@ -19,6 +19,11 @@ export interface ModuleInfo {
   readonly voiceFallbackMethod: HttpMethod;
   readonly statusCallback: string | null;
   readonly statusCallbackMethod: HttpMethod;
+  /** The module's messaging webhook (inbound SMS to numbers naming it as SmsApplicationSid). */
+  readonly smsUrl: string | null;
+  readonly smsMethod: HttpMethod;
+  readonly smsFallbackUrl: string | null;
+  readonly smsFallbackMethod: HttpMethod;
   readonly plan: UsagePlan;
 }
 
@@ -56,6 +61,10 @@ export function toModuleInfo(row: ApplicationRow, sharedWith: readonly string[])
     voiceFallbackMethod: row.voice_fallback_method,
     statusCallback: row.status_callback,
     statusCallbackMethod: row.status_callback_method,
+    smsUrl: row.sms_url,
+    smsMethod: row.sms_method,
+    smsFallbackUrl: row.sms_fallback_url,
+    smsFallbackMethod: row.sms_fallback_method,
     plan: {
       perMinuteMicros: row.per_minute_rate_micros,
       incrementSeconds: row.billing_increment,

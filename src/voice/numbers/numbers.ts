@@ -27,6 +27,16 @@ export interface NumberRoute {
   readonly statusCallbackMethod: HttpMethod;
 }
 
+/** Where an inbound message to a number goes: its SmsUrl, or its SMS application's. */
+export interface NumberSmsRoute {
+  readonly numberSid: string;
+  readonly accountSid: string;
+  readonly url: string | null;
+  readonly method: HttpMethod;
+  readonly fallbackUrl: string | null;
+  readonly fallbackMethod: HttpMethod;
+}
+
 type Page = { size: number; after?: readonly (string | number)[] | undefined };
 
 /** IncomingPhoneNumbers: numbers and SIP addresses routed to modules or URLs. */
@@ -220,6 +230,45 @@ export class Numbers {
       fallbackMethod: row.voice_fallback_method,
       statusCallback: row.status_callback,
       statusCallbackMethod: row.status_callback_method,
+    };
+  }
+
+  /**
+   * The messaging webhook of the E.164 number `to`: the module named by SmsApplicationSid
+   * (when the number's account may use it), else the number's own SmsUrl. undefined when no
+   * number matches.
+   */
+  async findSmsRoute(to: string): Promise<NumberSmsRoute | undefined> {
+    const key = parseAddress(to)?.key;
+    if (!key) return undefined;
+    const row = await this.db
+      .selectFrom('incoming_phone_numbers')
+      .selectAll()
+      .where('address_key', '=', key)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const base = { numberSid: row.sid, accountSid: row.account_sid };
+    if (row.sms_application_sid) {
+      const module = await this.modules.findBySid(row.sms_application_sid);
+      if (module && (await this.modules.mayUse(module, row.account_sid)).allowed) {
+        return {
+          ...base,
+          url: module.smsUrl,
+          method: module.smsMethod,
+          fallbackUrl: module.smsFallbackUrl,
+          fallbackMethod: module.smsFallbackMethod,
+        };
+      }
+      // A module the account may no longer use routes nowhere rather than to its stale URL.
+      if (module)
+        return { ...base, url: null, method: 'POST', fallbackUrl: null, fallbackMethod: 'POST' };
+    }
+    return {
+      ...base,
+      url: row.sms_url,
+      method: row.sms_method,
+      fallbackUrl: row.sms_fallback_url,
+      fallbackMethod: row.sms_fallback_method,
     };
   }
 
