@@ -259,7 +259,18 @@ export async function startPlatform(
     });
     await conferences.start({ recoverOrphans: !config.redisUrl });
     const voice = new VoiceEngine({
-      queues: new QueueService(callQueues, randomUUID()),
+      queues: new QueueService(
+        callQueues,
+        randomUUID(),
+        telephony && {
+          state,
+          dialer: telephony.dialer,
+          logger,
+          // Other nodes reach this one here to bridge a member to our <Dial><Queue> call.
+          sipUri: (user) =>
+            `sip:${user}@${config.sipPublicAddress ?? config.sipHost}:${telephony.sip.transport.port}`,
+        },
+      ),
       calls,
       directory,
       meter: meter.meter,

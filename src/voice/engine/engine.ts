@@ -90,18 +90,22 @@ export class VoiceEngine {
   }
 
   async start(): Promise<void> {
-    const closed = await this.options.calls.failOrphans(Date.now());
+    // With several nodes, a starting node must not end the calls the others hold.
+    const closed =
+      this.options.recoverOrphans === false ? 0 : await this.options.calls.failOrphans(Date.now());
     if (closed)
       this.options.logger.warn({ calls: closed }, 'closed calls left live by a previous run');
     this.unsubscribe = await this.options.state.subscribe(CONTROL_CHANNEL, (raw) =>
       this.onControl(raw),
     );
+    await this.options.queues.start();
   }
 
   async stop(): Promise<void> {
     for (const s of this.sessions.values()) s.hangup();
     await Promise.allSettled([...this.sessions.values()].map((s) => s.done));
     await this.unsubscribe?.();
+    await this.options.queues.stop();
   }
 
   get liveCalls(): number {
@@ -176,6 +180,8 @@ export class VoiceEngine {
    * then answers 404); otherwise the call runs until it ends.
    */
   async handleInbound(channel: CallChannel, invite: InboundInvite): Promise<boolean> {
+    // A leg another node places to bridge one of our <Dial><Queue> calls to its member.
+    if (await this.options.queues.acceptLeg(invite.to, channel)) return true;
     const route = await this.options.directory.findInboundRoute(invite.to);
     if (!route) return false;
     const authToken = await this.options.directory.authToken(route.accountSid);

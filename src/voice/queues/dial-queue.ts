@@ -47,17 +47,14 @@ async function takeAndBridge(
     : () => undefined;
   try {
     while (!stop.signal.aborted && Date.now() < deadline) {
-      const member = await store.claimFront(queue.sid, ctx.queues.nodeId);
+      const member = await store.claimFront(queue.sid);
       if (!member) {
         await sleep(POLL_MS, stop.signal);
         continue;
       }
-      const handle = ctx.queues.local(member.call_sid);
-      // A row of this node with no waiting call behind it: the call is gone; take the next.
-      if (!handle) continue;
       const at = Date.now();
       limit = setTimeout(() => stop.abort(), verb.timeLimitS * 1000);
-      const outcome = await handle({
+      const outcome = await ctx.queues.dequeue(member, {
         agentCallSid: ctx.params().CallSid ?? '',
         agent: ctx.channel,
         url: verb.url ? resolveUrl(ctx, verb.url) : undefined,

@@ -219,9 +219,9 @@ async function connect(
   member: MemberRow,
   req: DequeueRequest,
 ): Promise<DequeueOutcome> {
-  if (ctx.channel.isEnded || req.agent.isEnded || req.agentSignal.aborted)
-    return { bridged: false, durationS: 0 };
   const signal = AbortSignal.any([ctx.signal, req.agentSignal]);
+  const gone = () => ctx.channel.isEnded || signal.aborted;
+  if (gone()) return { bridged: false, durationS: 0 };
   if (req.url) {
     const params = {
       ...ctx.params(),
@@ -242,16 +242,22 @@ async function connect(
         );
     }
   }
-  if (ctx.channel.isEnded || req.agent.isEnded || signal.aborted)
+  if (gone()) return { bridged: false, durationS: 0 };
+  const leg = await req.connectAgent();
+  if (!leg) return { bridged: false, durationS: 0 };
+  if (gone() || leg.channel.isEnded) {
+    leg.release();
     return { bridged: false, durationS: 0 };
+  }
   const start = Date.now();
-  const unbridge = ctx.channel.bridge(req.agent);
+  const unbridge = ctx.channel.bridge(leg.channel);
   await new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
     void ctx.channel.ended.then(() => resolve());
-    void req.agent.ended.then(() => resolve());
+    void leg.channel.ended.then(() => resolve());
   });
   unbridge();
+  leg.release();
   return { bridged: true, durationS: Math.round((Date.now() - start) / 1000) };
 }

@@ -1,5 +1,11 @@
 // Call queues: <Enqueue>, <Leave>, <Dial><Queue>, and the Queues / Members resources.
-export { QueueService, type DequeueOutcome, type DequeueRequest } from './service.js';
+export {
+  QueueService,
+  type AgentLeg,
+  type DequeueOutcome,
+  type DequeueRequest,
+  type Dequeuer,
+} from './service.js';
 export { QueueStore, DEFAULT_MAX_SIZE, MAX_MAX_SIZE } from './queue-store.js';
 export { enqueue } from './enqueue.js';
 export { dialQueue } from './dial-queue.js';

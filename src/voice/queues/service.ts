@@ -1,13 +1,24 @@
 import type { CallChannel } from '../engine/channel.js';
 import type { HttpMethod } from '../twiml/verbs.js';
 import type { QueueStore } from './queue-store.js';
+import { RemoteQueues, type RemoteOptions } from './remote.js';
 import type { MemberRow, QueueRow } from './tables.js';
+
+/** The dequeuing call's audio as the member's node sees it. */
+export interface AgentLeg {
+  readonly channel: CallChannel;
+  /** Called when the bridge is over (hangs up a leg placed between two nodes). */
+  release(): void;
+}
 
 /** What a dequeuing call (`<Dial><Queue>`) hands to the member it took. */
 export interface DequeueRequest {
   readonly agentCallSid: string;
-  /** The dequeuing call's leg: the member bridges to it. */
-  readonly agent: CallChannel;
+  /**
+   * Connects to the dequeuing call, after the whisper: its own leg when both calls are on one
+   * node, else a SIP leg to the node holding it. Undefined when it is gone.
+   */
+  connectAgent(): Promise<AgentLeg | undefined>;
   /** Absolute URL of TwiML played to the member first (`<Queue url>`). */
   readonly url: string | undefined;
   readonly method: HttpMethod;
@@ -25,18 +36,45 @@ export interface DequeueOutcome {
 /** A waiting member's answer to a dequeue: resolves once the bridge is over. */
 export type MemberHandle = (request: DequeueRequest) => Promise<DequeueOutcome>;
 
+/** What the dequeuing side knows when it took a member. */
+export interface Dequeuer {
+  readonly agentCallSid: string;
+  readonly agent: CallChannel;
+  readonly url: string | undefined;
+  readonly method: HttpMethod;
+  readonly agentSignal: AbortSignal;
+}
+
+const NOT_BRIDGED: DequeueOutcome = { bridged: false, durationS: 0 };
+
 /**
- * Call queues for the voice engine of one node: the shared store (membership, order, size)
- * and the members waiting on this node, which a `<Dial><Queue>` here can bridge to.
+ * Call queues for the voice engine of one node: the shared store (membership, order, size),
+ * the members waiting on this node, and the bus protocol that bridges a dequeuing call to a
+ * member on another node (remote.ts).
  */
 export class QueueService {
   private readonly waiting = new Map<string, MemberHandle>();
+  private readonly remote: RemoteQueues | undefined;
 
   constructor(
     readonly store: QueueStore,
-    /** Identifies this node in member rows (a dequeue takes only members it can bridge). */
+    /** Identifies this node in member rows. */
     readonly nodeId: string,
-  ) {}
+    /** Cross-node bridging; without it (no SIP) only this node's members can be bridged. */
+    remote?: Omit<RemoteOptions, 'nodeId' | 'local'>,
+  ) {
+    this.remote = remote
+      ? new RemoteQueues({ ...remote, nodeId, local: (sid) => this.local(sid) })
+      : undefined;
+  }
+
+  async start(): Promise<void> {
+    await this.remote?.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.remote?.stop();
+  }
 
   /** Registers a waiting member of this node; returns the function that unregisters it. */
   register(callSid: string, handle: MemberHandle): () => void {
@@ -48,6 +86,31 @@ export class QueueService {
 
   local(callSid: string): MemberHandle | undefined {
     return this.waiting.get(callSid);
+  }
+
+  /**
+   * Connects a member taken out of the queue to the dequeuing call, wherever the member
+   * waits; resolves when their bridge is over (bridged false: the member was gone).
+   */
+  async dequeue(member: MemberRow, d: Dequeuer): Promise<DequeueOutcome> {
+    if (member.node_id !== this.nodeId) {
+      return this.remote ? this.remote.dequeue(member, d) : NOT_BRIDGED;
+    }
+    const handle = this.local(member.call_sid);
+    if (!handle) return NOT_BRIDGED;
+    return handle({
+      agentCallSid: d.agentCallSid,
+      url: d.url,
+      method: d.method,
+      agentSignal: d.agentSignal,
+      connectAgent: () =>
+        Promise.resolve(d.agent.isEnded ? undefined : { channel: d.agent, release: () => {} }),
+    });
+  }
+
+  /** An inbound INVITE: true when it is a bridging leg from another node (then taken here). */
+  acceptLeg(to: string, channel: CallChannel): Promise<boolean> {
+    return this.remote ? this.remote.acceptLeg(to, channel) : Promise.resolve(false);
   }
 
   /** The waitUrl parameters Twilio sends: QueuePosition, QueueSid, QueueTime, AvgQueueTime… */
