@@ -72,16 +72,23 @@ export class SipCallChannel implements CallChannel {
     if (this.leg.direction === 'inbound') this.leg.ringing();
   }
 
+  /**
+   * Sends the 200 OK and resolves as soon as it is sent: media may flow from then on (RFC 3261
+   * 13.3.1.4), so the first prompt does not wait a round trip for the ACK.
+   */
   answer(): Promise<boolean> {
     if (this.leg.direction !== 'inbound') return Promise.resolve(!this.isEnded);
     const leg = this.leg;
     this.answeredOnce ??= (async () => {
+      if (this.isEnded) return false;
       const sdp = leg.sdp ? this.session.answerOffer(leg.sdp) : this.session.createOffer();
       if (sdp === undefined) {
         leg.reject(488, 'Not Acceptable Here');
         return false;
       }
-      return leg.answer(sdp);
+      // Resolves on the ACK; without one the leg ends ('ack-timeout') and so does the channel.
+      void leg.answer(sdp);
+      return !this.isEnded;
     })();
     return this.answeredOnce;
   }

@@ -113,9 +113,16 @@ export class CallSession {
     };
   }
 
-  private async setStatus(status: CallStatus, extra: Partial<CallRow> = {}): Promise<void> {
+  /** Status writes of this call, in order (a later one never lands before an earlier one). */
+  private writes: Promise<void> = Promise.resolve();
+
+  private setStatus(status: CallStatus, extra: Partial<CallRow> = {}): Promise<void> {
     Object.assign(this.row, extra, { status, date_updated: Date.now() });
-    await this.deps.calls.update(this.row.sid, { status, ...extra });
+    const changes = { status, ...extra };
+    const write = this.writes.then(() => this.deps.calls.update(this.row.sid, changes));
+    // The next write waits for this one whatever its outcome; whoever holds `write` reports it.
+    this.writes = write.catch(() => undefined);
+    return write;
   }
 
   private notify(code: number, message: string, url: string | null): void {
@@ -132,18 +139,17 @@ export class CallSession {
     try {
       this.channel.ring();
       this.callbacks.emit('ringing', this.params());
-      this.segment = await this.deps.meter.open(
-        this.meterKey(),
-        this.source.moduleSid,
-        'start',
-        Date.now(),
-      );
-      const first = await this.fetch({
-        kind: 'fetch',
-        url: this.source.url,
-        method: this.source.method,
-        params: this.params(),
-      });
+      // The segment row is written while the webhook is fetched: neither waits for the other.
+      const [segment, first] = await Promise.all([
+        this.deps.meter.open(this.meterKey(), this.source.moduleSid, 'start', Date.now()),
+        this.fetch({
+          kind: 'fetch',
+          url: this.source.url,
+          method: this.source.method,
+          params: this.params(),
+        }),
+      ]);
+      this.segment = segment;
       if (!first) {
         this.channel.reject('rejected');
         await this.finish('failed');
@@ -159,7 +165,7 @@ export class CallSession {
         await this.finish('canceled');
         return;
       }
-      await this.answered();
+      this.answered();
       await this.loop(first);
     } catch (err) {
       this.deps.logger.error({ err, callSid: this.row.sid }, 'call failed');
@@ -179,7 +185,7 @@ export class CallSession {
         'start',
         Date.now(),
       );
-      await this.answered();
+      this.answered();
       const first =
         start.kind === 'twiml'
           ? this.inline(start.twiml)
@@ -199,11 +205,14 @@ export class CallSession {
     }
   }
 
-  private async answered(): Promise<void> {
+  private answered(): void {
     const now = Date.now();
-    await this.setStatus('in-progress', {
+    // Not awaited: the first verb's media starts now, the row follows (writes stay in order).
+    this.setStatus('in-progress', {
       answered_time: now,
       start_time: this.row.start_time ?? now,
+    }).catch((err: unknown) => {
+      this.deps.logger.error({ err, callSid: this.row.sid }, 'could not store the answer');
     });
     this.callbacks.emit('answered', this.params());
     this.deps.event(this.row, { status: 'in-progress' });
