@@ -221,6 +221,31 @@ describe.skipIf(!TOOLS)('call queues', () => {
     expect(full.params.QueueResult).toBe('queue-full');
     expect((await refused.sipp.done).code).toBe(0);
 
+    // An agent that hangs up during the whisper leaves the member where it was.
+    const agent = new VoiceResponse();
+    agent.dial({ action: '/t/agent-done' }).queue({ url: '/t/whisper' }, 'tiny');
+    fx.web.routes.set('/t/agent', agent.toString());
+    const longWhisper = new VoiceResponse();
+    longWhisper.pause({ length: 5 });
+    fx.web.routes.set('/t/whisper', longWhisper.toString());
+    fx.web.routes.set('/t/agent-done', '<Response/>');
+    await number('+15550005012', '/t/agent');
+    const impatient = await call('+15550005012', '+15557771009', SILENCE, 1500);
+    await until('whisper', () => seenAt('/t/whisper')[0]);
+    expect((await impatient.sipp.done).code).toBe(0);
+    const agentDone = await until('agent action', () => seenAt('/t/agent-done')[0]);
+    expect(agentDone.params).toMatchObject({
+      DialCallStatus: 'canceled',
+      DequeueResult: 'hangup',
+      QueueSid: tiny.sid,
+    });
+    const waitsBefore = seenAt('/t/wait', '+15557771001').length;
+    await until('waitUrl again after the whisper', () =>
+      seenAt('/t/wait', '+15557771001').length > waitsBefore ? true : undefined,
+    );
+    const still = await fx.t.client.queues(tiny.sid).members.list();
+    expect(still.map((m) => m.position)).toEqual([1]);
+
     leaveNow = true;
     const left = await until('leave action', () => seenAt('/t/done', '+15557771001')[0]);
     expect(left.params).toMatchObject({ QueueResult: 'leave', QueueSid: tiny.sid });

@@ -24,8 +24,11 @@ export async function dialQueue(ctx: VerbContext, verb: DialQueueVerb): Promise<
     return after(ctx, verb, 'failed', undefined, undefined);
   }
   const dequeued = await takeAndBridge(ctx, verb, queue);
-  if (ctx.signal.aborted && !dequeued) return undefined;
-  if (!dequeued) return after(ctx, verb, 'no-answer', queue, undefined);
+  if (!dequeued) {
+    // Redirected by the API: the new TwiML runs, not the action.
+    if (ctx.signal.aborted && !ctx.channel.isEnded) return undefined;
+    return after(ctx, verb, ctx.channel.isEnded ? 'canceled' : 'no-answer', queue, undefined);
+  }
   return after(ctx, verb, 'completed', queue, dequeued);
 }
 
@@ -77,7 +80,7 @@ async function takeAndBridge(
 function after(
   ctx: VerbContext,
   verb: DialQueueVerb,
-  status: 'completed' | 'failed' | 'no-answer',
+  status: 'completed' | 'failed' | 'no-answer' | 'canceled',
   queue: QueueRow | undefined,
   dequeued: Dequeued | undefined,
 ): Next | undefined {
@@ -85,7 +88,13 @@ function after(
   const params: Record<string, string> = {
     ...ctx.params(),
     DialCallStatus: status,
-    DequeueResult: dequeued ? 'bridged' : queue ? 'queue-empty' : 'queue-not-found',
+    DequeueResult: dequeued
+      ? 'bridged'
+      : !queue
+        ? 'queue-not-found'
+        : status === 'canceled'
+          ? 'hangup'
+          : 'queue-empty',
   };
   if (queue) params.QueueSid = queue.sid;
   if (dequeued) {
