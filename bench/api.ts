@@ -78,3 +78,4 @@ if (b && s)
   console.log(
     `\nSwitchboard / bare Fastify throughput: ${((100 * s.rps) / b.rps).toFixed(1)}% (target ≥ 50%)`,
   );
+if (s && s.non2xx > 0) console.log(`WARNING: ${s.non2xx} non-2xx answers: the figure is not valid`);

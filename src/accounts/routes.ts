@@ -64,7 +64,17 @@ export function accountRoutes(
   accounts: Accounts,
   subresources: () => readonly string[],
 ): RestRoute[] {
-  const show = (row: AccountRow) => accountJson(row, subresources());
+  // Rows are immutable and shared by the accounts cache (an update makes a new row), so the
+  // representation of a row can be kept with it: an account fetched in a loop is built once.
+  const shown = new WeakMap<AccountRow, { names: readonly string[]; json: object }>();
+  const show = (row: AccountRow): object => {
+    const names = subresources();
+    const memo = shown.get(row);
+    if (memo && memo.names === names) return memo.json;
+    const json = accountJson(row, names);
+    shown.set(row, { names, json });
+    return json;
+  };
   const page = (req: RestRequest) => ({ size: req.page.pageSize, after: req.page.after });
   const fetchRow = async (req: RestRequest) => {
     const row = await accounts.find(req.account.sid);

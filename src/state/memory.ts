@@ -18,6 +18,9 @@ export interface MemoryStateOptions {
 /** Slots of one semaphore: holder → lease end (ms on the state's clock). */
 type Slots = Map<string, number>;
 
+/** A key no caller uses (callers' keys are printable). */
+const PLACEHOLDER = '\u0000';
+
 export function createMemoryState(options: MemoryStateOptions = {}): SharedState {
   const cache = new LRUCache<string, string>({
     max: options.maxKeys ?? 1_000_000,
@@ -27,6 +30,15 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
     max: options.maxCounters ?? 500_000,
     ttlAutopurge: false,
   });
+  // lru-cache empties itself with clear() when its last entry goes, and clear() fills every
+  // internal array of `max` slots: O(max) for one delete. A server whose only key comes and
+  // goes (one account's concurrency slot, request after request) would pay that each time,
+  // so each cache keeps a placeholder entry that no caller can name.
+  const keepNonEmpty = (): void => {
+    if (cache.size <= 1 && !cache.has(PLACEHOLDER)) cache.set(PLACEHOLDER, '');
+    if (counters.size <= 1 && !counters.has(PLACEHOLDER)) counters.set(PLACEHOLDER, new Map());
+  };
+  keepNonEmpty();
   const clock = options.clock ?? (() => performance.now());
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
@@ -39,6 +51,7 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
       cache.set(key, value, ttlMs ? { ttl: ttlMs } : {});
     },
     async del(key) {
+      keepNonEmpty();
       cache.delete(key);
     },
     async incr(key, by, ttlMs) {
@@ -65,7 +78,10 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
         windowMs,
         opts,
       );
-      if (next === undefined) counters.delete(key);
+      if (next === undefined) {
+        keepNonEmpty();
+        counters.delete(key);
+      }
       else if (next !== null) counters.set(key, next, { ttl: 2 * windowMs });
       return result;
     },
@@ -90,7 +106,10 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
       const slots = counters.peek(key);
       if (!(slots instanceof Map)) return;
       slots.delete(holder);
-      if (slots.size === 0) counters.delete(key);
+      if (slots.size === 0) {
+        keepNonEmpty();
+        counters.delete(key);
+      }
     },
     async publish(channel, message) {
       // Deliver asynchronously, as Redis would: a publisher never runs subscribers inline.

@@ -12,6 +12,7 @@ import {
   type SqliteDatabase,
 } from 'kysely';
 import pg from 'pg';
+import { SqliteBulkWriter } from './sqlite-writer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -24,8 +25,8 @@ export interface Store {
   migrate(migrations: Readonly<Record<string, Migration>>): Promise<string[]>;
   /**
    * Inserts many rows at once, as cheaply as the backend allows (SQLite: one cached prepared
-   * statement in one transaction; PostgreSQL: one statement whose one parameter is the rows as
-   * JSON). For logs written in batches.
+   * statement in one transaction, on a writer thread of its own; PostgreSQL: one statement
+   * whose one parameter is the rows as JSON). For logs written in batches.
    */
   insertMany<Row extends object>(
     table: string,
@@ -78,23 +79,30 @@ function openSqlite(dataDir: string, file: string): Store {
   const db = new Kysely<unknown>({
     dialect: new SqliteDialect({ database: cachingPrepare(database) }),
   });
-  const statements = new Map<string, SQLite.Statement>();
-  const bulk: BulkInsert = async (table, columns, rows) => {
-    const key = `${table}(${columns.join(',')})`;
-    let statement = statements.get(key);
-    if (!statement) {
-      statement = database.prepare(
-        `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-      );
-      statements.set(key, statement);
-    }
-    const insert = statement;
-    database.transaction(() => {
-      for (const row of rows)
-        insert.run(columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
-    })();
-  };
-  return makeStore('sqlite', db, undefined, bulk);
+  const sqlOf = (table: string, columns: readonly string[]): string =>
+    `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+  const valuesOf = (columns: readonly string[], rows: readonly object[]): unknown[][] =>
+    rows.map((row) => columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
+  let bulk: BulkInsert;
+  let closeBulk: (() => Promise<void>) | undefined;
+  if (path === ':memory:') {
+    // A second connection would open another, empty, in-memory database: insert here.
+    const statements = new Map<string, SQLite.Statement>();
+    const insertAll = database.transaction((statement: SQLite.Statement, rows: unknown[][]) => {
+      for (const values of rows) statement.run(values);
+    });
+    bulk = async (table, columns, rows) => {
+      const text = sqlOf(table, columns);
+      let statement = statements.get(text);
+      if (!statement) statements.set(text, (statement = database.prepare(text)));
+      insertAll(statement, valuesOf(columns, rows));
+    };
+  } else {
+    const writer = new SqliteBulkWriter(path);
+    bulk = (table, columns, rows) => writer.insert(sqlOf(table, columns), valuesOf(columns, rows));
+    closeBulk = () => writer.close();
+  }
+  return makeStore('sqlite', db, undefined, bulk, closeBulk);
 }
 
 /** Prepared statements kept by SQL text (most recently used), for the dialect to reuse. */
@@ -159,6 +167,7 @@ function makeStore(
   db: Kysely<unknown>,
   schema?: string,
   bulk?: BulkInsert,
+  closeBulk?: () => Promise<void>,
 ): Store {
   return {
     dialect,
@@ -190,6 +199,7 @@ function makeStore(
       )}, ${JSON.stringify(rows)}::json)`.execute(db);
     },
     async close() {
+      await closeBulk?.();
       await db.destroy();
     },
   };

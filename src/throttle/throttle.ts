@@ -232,7 +232,8 @@ export class Throttle {
         this.tracked.set(key, true);
         work.push(this.state.slide(key, this.o.windowMs, { add: 1 }));
       } else if (ticket.errors > 0 && this.o.successKeep < 1) {
-        if (this.o.successKeep === 0) this.tracked.delete(key);
+        // Deleting lru-cache's last entry clears all its `max` slots: O(max). Let it expire.
+        if (this.o.successKeep === 0 && this.tracked.size > 1) this.tracked.delete(key);
         work.push(this.state.slide(key, this.o.windowMs, { scale: this.o.successKeep }));
       }
     }
