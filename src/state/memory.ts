@@ -81,8 +81,7 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
       if (next === undefined) {
         keepNonEmpty();
         counters.delete(key);
-      }
-      else if (next !== null) counters.set(key, next, { ttl: 2 * windowMs });
+      } else if (next !== null) counters.set(key, next, { ttl: 2 * windowMs });
       return result;
     },
     async acquire(key, holder, limit, leaseMs) {
