@@ -118,7 +118,8 @@ describe.each(backends)('throttle engine over %s state', (kind, makeState) => {
     for (let i = 0; i < 8; i++) await hit(half, facts(AUTH_ALICE), 404);
     await hit(half, facts(AUTH_ALICE), 200);
     const after = await hit(half, facts(AUTH_ALICE), 404);
-    expect(after.errors).toBeCloseTo(4, 1);
+    // The success arrived while slowed, so it counted as the 9th error on arrival: 9 / 2.
+    expect(after.errors).toBeCloseTo(4.5, 1);
   });
 
   it('recovers once the window has passed', async () => {

@@ -51,6 +51,12 @@ export interface Ticket {
   refusal: TwilioError | undefined;
   /** Concurrency slot held until `end`. */
   slot: { key: string; holder: string } | undefined;
+  /**
+   * Counted as an error on arrival: a request to a resource its requester is being slowed on
+   * is expected to fail, so that a burst of concurrent retries sees growing delays at once
+   * instead of all waiting the same delay. Its answer is not counted again; a success resets.
+   */
+  counted: boolean;
 }
 
 export interface ThrottleDeps {
@@ -162,6 +168,7 @@ export class Throttle {
       delayMs: 0,
       refusal: undefined,
       slot: undefined,
+      counted: false,
     };
     const o = this.o;
     const slotKey = `thr:c:${who?.accountSid ?? requester}`;
@@ -187,6 +194,17 @@ export class Throttle {
       }
       // The sliding count is an estimate (the previous bucket is weighted): decide on it rounded.
       ticket.errors = Math.round(errors.count * 1000) / 1000;
+      if (delayFor(Math.round(ticket.errors), o) > 0) {
+        const counted = await this.state.slide(
+          this.errorKey(requester, ticket.resource),
+          o.windowMs,
+          {
+            add: 1,
+          },
+        );
+        ticket.counted = true;
+        ticket.errors = Math.round((counted.count - 1) * 1000) / 1000;
+      }
       ticket.delayMs = delayFor(Math.round(ticket.errors), o);
       let admitted = slot || o.concurrency <= 0;
       if (ticket.delayMs > 0) {
@@ -230,8 +248,8 @@ export class Throttle {
       const key = this.errorKey(ticket.requester, ticket.resource);
       if (this.o.isError(status)) {
         this.tracked.set(key, true);
-        work.push(this.state.slide(key, this.o.windowMs, { add: 1 }));
-      } else if (ticket.errors > 0 && this.o.successKeep < 1) {
+        if (!ticket.counted) work.push(this.state.slide(key, this.o.windowMs, { add: 1 }));
+      } else if ((ticket.errors > 0 || ticket.counted) && this.o.successKeep < 1) {
         // Deleting lru-cache's last entry clears all its `max` slots: O(max). Let it expire.
         if (this.o.successKeep === 0 && this.tracked.size > 1) this.tracked.delete(key);
         work.push(this.state.slide(key, this.o.windowMs, { scale: this.o.successKeep }));
