@@ -97,6 +97,9 @@ export class SqliteBulkWriter {
       ),
     );
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Referenced until it has exited: otherwise an idle process would end right here, before
+    // the caller's next step (the CLI's exit status, for one).
+    this.worker.ref();
     this.worker.postMessage({ close: true });
     await exited;
   }
