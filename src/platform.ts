@@ -179,6 +179,7 @@ export async function startPlatform(
       queues,
       logger: logger.child({ component: 'messaging' }),
       authToken: async (sid) => (await accounts.find(sid))?.auth_token,
+      state,
       // `url` is assigned below, once the HTTP server listens.
       publicUrl: () => publicUrl,
       // Inbound messages to a number outside every service go to its SmsUrl (or its module's).

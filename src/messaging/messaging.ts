@@ -4,12 +4,14 @@
 import { sql, type Kysely } from 'kysely';
 import { fail, newSid, type Logger } from '../core/index.js';
 import type { Queues } from '../queue/index.js';
+import type { SharedState } from '../state/index.js';
 import type { Store } from '../store/index.js';
 import { callWebhook } from '../webhook/index.js';
 import type { Carrier, InboundSms } from './carrier.js';
 import { describeText } from './encoding.js';
 import { Inbound, type NumberSmsLookup } from './inbound.js';
 import { checkMediaUrls, contentTypeOf, mediaRows } from './media.js';
+import { SenderCaps } from './sender-cap.js';
 import { DEFAULT_WEIGHTS, decide, priceFor, type Candidate, type RouteWeights } from './router.js';
 import {
   HttpCarrier,
@@ -50,6 +52,8 @@ export interface MessagingOptions {
   readonly publicUrl?: () => string;
   /** Where inbound messages to a number outside every service go (IncomingPhoneNumbers). */
   readonly numberSmsRoute?: NumberSmsLookup;
+  /** Shared state for per-sender throughput caps across nodes (absent: caps are not applied). */
+  readonly state?: SharedState;
 }
 
 /** Where the HTTP carrier of a provider posts delivery reports and inbound messages. */
@@ -103,6 +107,7 @@ export interface ProviderInput {
   readonly enabled?: boolean | undefined;
   readonly maxWaitMs?: number | undefined;
   readonly maxQueue?: number | undefined;
+  readonly senderThroughput?: number | undefined;
 }
 
 export interface ServiceInput {
@@ -113,6 +118,7 @@ export interface ServiceInput {
   readonly stickySender?: boolean | undefined;
   readonly validityPeriod?: number | undefined;
   readonly senders?: readonly string[] | undefined;
+  readonly senderThroughput?: number | undefined;
 }
 
 interface Tracked {
@@ -146,10 +152,12 @@ export class Messaging {
   private tokenCache = new Map<string, { token: string | undefined; at: number }>();
   private stickyCounter = 0;
   private readonly inbound: Inbound;
+  private readonly caps: SenderCaps | undefined;
 
   constructor(private readonly o: MessagingOptions) {
     this.db = o.store.kysely<MessagingTables>();
     this.weights = o.weights ?? DEFAULT_WEIGHTS;
+    this.caps = o.state ? new SenderCaps(o.state) : undefined;
     this.inbound = new Inbound({
       db: this.db,
       logger: o.logger,
@@ -185,8 +193,13 @@ export class Messaging {
     const queue = await this.o.queues.open<SmsJob>(`sms-${row.sid}`, {
       leaseMs: this.o.leaseMs ?? 15_000,
     });
-    const worker = new ProviderWorker(row, carrier, queue, this.hooks, (msg, extra) =>
-      this.o.logger.info({ provider: row.name, ...extra }, msg),
+    const worker = new ProviderWorker(
+      row,
+      carrier,
+      queue,
+      this.hooks,
+      (msg, extra) => this.o.logger.info({ provider: row.name, ...extra }, msg),
+      this.caps,
     );
     carrier.on('receipt', (r, stored) => this.onReceipt(row.sid, r, stored));
     carrier.on(
@@ -236,6 +249,7 @@ export class Messaging {
       enabled: input.enabled === false ? 0 : 1,
       max_wait_ms: input.maxWaitMs ?? 60_000,
       max_queue: input.maxQueue ?? 100_000,
+      sender_throughput: input.senderThroughput ?? 0,
       date_created: now,
       date_updated: now,
     };
@@ -286,6 +300,9 @@ export class Messaging {
       ...(input.enabled !== undefined ? { enabled: input.enabled ? 1 : 0 } : {}),
       ...(input.maxWaitMs !== undefined ? { max_wait_ms: input.maxWaitMs } : {}),
       ...(input.maxQueue !== undefined ? { max_queue: input.maxQueue } : {}),
+      ...(input.senderThroughput !== undefined
+        ? { sender_throughput: input.senderThroughput }
+        : {}),
       date_updated: Date.now(),
     };
     await this.db.updateTable('messaging_providers').set(row).where('sid', '=', sid).execute();
@@ -369,6 +386,7 @@ export class Messaging {
       sticky_sender: input.stickySender === false ? 0 : 1,
       validity_period: input.validityPeriod ?? 36_000,
       senders: JSON.stringify(input.senders ?? []),
+      sender_throughput: input.senderThroughput ?? 0,
       date_created: now,
       date_updated: now,
     };
@@ -425,6 +443,9 @@ export class Messaging {
       ...(input.stickySender !== undefined ? { sticky_sender: input.stickySender ? 1 : 0 } : {}),
       ...(input.validityPeriod !== undefined ? { validity_period: input.validityPeriod } : {}),
       ...(input.senders !== undefined ? { senders: JSON.stringify(input.senders) } : {}),
+      ...(input.senderThroughput !== undefined
+        ? { sender_throughput: input.senderThroughput }
+        : {}),
       date_updated: Date.now(),
     };
     await this.db.updateTable('messaging_services').set(row).where('sid', '=', sid).execute();
@@ -544,6 +565,7 @@ export class Messaging {
       created: now,
       tried: [],
       ...(media.length ? { media } : {}),
+      ...(service?.sender_throughput ? { cap: service.sender_throughput } : {}),
     };
     if (media.length) {
       const files = media.map((url) => ({ url, contentType: contentTypeOf(url) }));

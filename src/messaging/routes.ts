@@ -78,6 +78,7 @@ function serviceJson(row: ServiceRow, baseUrl: string): Record<string, unknown> 
     links: { phone_numbers: `${url}/PhoneNumbers` },
     // Switchboard extension: the sender pool.
     senders: JSON.parse(row.senders) as string[],
+    sender_throughput: row.sender_throughput,
   };
 }
 
@@ -101,6 +102,7 @@ function providerJson(
     enabled: row.enabled === 1,
     max_wait_ms: row.max_wait_ms,
     max_queue: row.max_queue,
+    sender_throughput: row.sender_throughput,
     date_created: iso8601(row.date_created),
     date_updated: iso8601(row.date_updated),
     live: figures,
@@ -148,6 +150,13 @@ const SERVICE_PARAMS: ParamSpec[] = [
   { name: 'StickySender', type: 'bool' },
   { name: 'ValidityPeriod', type: 'int', min: 1, max: 36000 },
   { name: 'Senders', type: 'list', description: 'Switchboard extension: sender numbers' },
+  {
+    name: 'SenderThroughput',
+    type: 'number',
+    min: 0,
+    max: 10000,
+    description: 'Switchboard extension: segments/s allowed to each sender of the pool (0: no cap)',
+  },
   // Accepted for compatibility, not acted on.
   { name: 'FallbackUrl', type: 'url' },
   { name: 'FallbackMethod', type: 'enum', values: ['POST', 'GET'] },
@@ -171,6 +180,7 @@ function serviceInput(req: RestRequest): ServiceInput {
     stickySender: i.bool('StickySender'),
     validityPeriod: i.int('ValidityPeriod'),
     senders: i.list('Senders'),
+    senderThroughput: i.number('SenderThroughput'),
   };
 }
 
@@ -194,6 +204,13 @@ const PROVIDER_PARAMS: ParamSpec[] = [
   { name: 'Enabled', type: 'bool' },
   { name: 'MaxWaitMs', type: 'int', min: 100, max: 36_000_000 },
   { name: 'MaxQueue', type: 'int', min: 1 },
+  {
+    name: 'SenderThroughput',
+    type: 'number',
+    min: 0,
+    max: 10000,
+    description: 'Segments/s allowed to each sender number through this provider (0: no cap)',
+  },
 ];
 
 function providerInput(req: RestRequest): ProviderInput {
@@ -209,6 +226,7 @@ function providerInput(req: RestRequest): ProviderInput {
     enabled: i.bool('Enabled'),
     maxWaitMs: i.int('MaxWaitMs'),
     maxQueue: i.int('MaxQueue'),
+    senderThroughput: i.number('SenderThroughput'),
   };
 }
 

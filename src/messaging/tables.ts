@@ -76,6 +76,8 @@ export interface ProviderRow {
   max_wait_ms: number;
   /** Queue depth beyond which new messages are refused with 30001. */
   max_queue: number;
+  /** Segments per second allowed to each sender number through this provider (0: no cap). */
+  sender_throughput: number;
   date_created: number;
   date_updated: number;
 }
@@ -91,6 +93,8 @@ export interface ServiceRow {
   validity_period: number;
   /** JSON array of sender numbers / alphanumeric IDs. */
   senders: string;
+  /** Segments per second allowed to each of the service's senders (0: no cap). */
+  sender_throughput: number;
   date_created: number;
   date_updated: number;
 }
@@ -239,6 +243,16 @@ export const migrations: Record<string, Migration> = {
         .on('messaging_media')
         .columns(['message_sid', 'date_created', 'sid'])
         .execute();
+    },
+  },
+  messaging_0004_sender_caps: {
+    async up(db) {
+      for (const table of ['messaging_providers', 'messaging_services']) {
+        await db.schema
+          .alterTable(table)
+          .addColumn('sender_throughput', 'double precision', (c) => c.notNull().defaultTo(0))
+          .execute();
+      }
     },
   },
 };

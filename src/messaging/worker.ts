@@ -14,6 +14,7 @@ import type { Queue, QueueJob } from '../queue/index.js';
 import type { Carrier } from './carrier.js';
 import { TokenBucket } from './rate.js';
 import { SubmitError } from './smpp/status.js';
+import type { Admission, SenderCaps } from './sender-cap.js';
 import { SlidingStats } from './stats.js';
 import type { ProviderRow } from './tables.js';
 
@@ -32,6 +33,8 @@ export interface SmsJob {
   readonly tried: readonly string[];
   /** MMS media URLs (routed only to providers that carry MMS). */
   readonly media?: readonly string[];
+  /** Segments/s allowed to this sender by its messaging service (sender-cap.ts). */
+  readonly cap?: number;
 }
 
 /** What the worker reports back to the messaging service. */
@@ -83,6 +86,8 @@ export class ProviderWorker {
     readonly queue: Queue<SmsJob>,
     private readonly hooks: WorkerHooks,
     private readonly log: (msg: string, extra?: Record<string, unknown>) => void,
+    /** Per-sender caps, in the shared state (absent: none). */
+    private readonly caps?: SenderCaps,
   ) {
     this.bucket = new TokenBucket(row.throughput);
     this.pacer = new TokenBucket(row.throughput);
@@ -277,14 +282,20 @@ export class ProviderWorker {
       }
     }
     if (!live.length) return;
+    // Per-sender caps (sender-cap.ts): some wait a little, some go back to the queue.
+    const admitted = this.caps
+      ? await this.caps.admit(live, this.row)
+      : { now: live.map((job) => ({ job, waitMs: 0 })), later: [], overflow: [] };
+    await this.deferToSenderSlots(admitted);
+    if (!admitted.now.length) return;
     await this.hooks.sending(
-      live.map((j) => j.data.sid),
+      admitted.now.map((a) => a.job.data.sid),
       this.row.sid,
     );
-    for (const job of live) {
+    for (const { job, waitMs } of admitted.now) {
       this.inflight++;
       this.sending.add(job.data.sid);
-      void this.send(job).finally(() => {
+      void this.send(job, waitMs).finally(() => {
         this.sending.delete(job.data.sid);
         this.inflight--;
         this.poke();
@@ -292,9 +303,29 @@ export class ProviderWorker {
     }
   }
 
-  private async send(job: QueueJob<SmsJob>): Promise<void> {
+  /** Jobs whose sender has no free slot soon go back to the queue, or fail (30001). */
+  private async deferToSenderSlots(a: Admission): Promise<void> {
+    for (const job of a.overflow) {
+      this.hooks.failed(
+        job.data,
+        30001,
+        'Queue overflow',
+        `the sender ${job.data.from} has no free slot under its throughput cap before the message expires`,
+      );
+      this.ack(job.id);
+    }
+    for (const { job, delayMs } of a.later) {
+      // The provider tokens taken at claim time were not used.
+      this.bucket.take(-job.data.seg);
+      this.depth++;
+      await this.queue.release([job.id], delayMs);
+    }
+  }
+
+  private async send(job: QueueJob<SmsJob>, waitMs = 0): Promise<void> {
     const d = job.data;
     try {
+      if (waitMs > 0) await sleep(waitMs);
       await this.pacer.acquire(d.seg);
       const ids = await this.breaker.execute(() =>
         this.carrier.submit({

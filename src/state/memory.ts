@@ -40,6 +40,11 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
   };
   keepNonEmpty();
   const clock = options.clock ?? (() => performance.now());
+  /** pace(): key → the next free slot (ms on the state's clock). */
+  const timelines = new LRUCache<string, number>({
+    max: options.maxCounters ?? 500_000,
+    ttlAutopurge: false,
+  });
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   return {
@@ -110,6 +115,14 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
         counters.delete(key);
       }
     },
+    async pace(key, intervalMs, maxAheadMs) {
+      const now = clock();
+      const slot = Math.max(now, timelines.get(key) ?? now);
+      const waitMs = slot - now;
+      if (waitMs > maxAheadMs) return { taken: false, waitMs };
+      timelines.set(key, slot + intervalMs, { ttl: Math.ceil(waitMs + intervalMs) + 1000 });
+      return { taken: true, waitMs };
+    },
     async publish(channel, message) {
       // Deliver asynchronously, as Redis would: a publisher never runs subscribers inline.
       queueMicrotask(() => bus.emit(channel, message));
@@ -123,6 +136,7 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
     async close() {
       cache.clear();
       counters.clear();
+      timelines.clear();
       bus.removeAllListeners();
     },
   };

@@ -61,6 +61,17 @@ redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], lease)
 return 1`;
 
+// SharedState.pace: the next free slot of a timeline. ARGV: intervalMs, maxAheadMs.
+const PACE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or now))
+local wait = slot - now
+if wait > tonumber(ARGV[2]) then return {0, tostring(wait)} end
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil(wait + interval) + 1000)
+return {1, tostring(wait)}`;
+
 const sha1 = (script: string) => createHash('sha1').update(script).digest('hex');
 
 export async function createRedisState(options: RedisStateOptions): Promise<SharedState> {
@@ -133,6 +144,13 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
     },
     async release(key, holder) {
       await redis.zrem(p + key, holder);
+    },
+    async pace(key, intervalMs, maxAheadMs) {
+      const [taken, wait] = (await run(PACE, p + key, [
+        Math.max(0, intervalMs),
+        Math.max(0, Math.floor(maxAheadMs)),
+      ])) as [number, string];
+      return { taken: taken === 1, waitMs: Number(wait) };
     },
     async publish(channel, message) {
       await redis.publish(p + channel, message);

@@ -28,6 +28,13 @@ export interface SharedState {
   acquire(key: string, holder: string, limit: number, leaseMs: number): Promise<boolean>;
   /** Frees the slot `holder` took with `acquire` (nothing if it is not held). */
   release(key: string, holder: string): Promise<void>;
+  /**
+   * Pacing on a shared timeline (a rate cap that holds across nodes): takes the first free
+   * slot at or after now and moves the timeline `intervalMs` past it, unless that slot lies
+   * more than `maxAheadMs` ahead (then nothing is taken). Returns how far ahead the slot is.
+   * Timed by the state's own clock. Keys used here are not readable with `get`.
+   */
+  pace(key: string, intervalMs: number, maxAheadMs: number): Promise<PaceResult>;
   publish(channel: string, message: string): Promise<void>;
   /** Calls handler for every message on channel until the returned function is called. */
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
@@ -41,6 +48,13 @@ export interface SlideOptions {
   readonly max?: number;
   /** Multiply the counter by this first (0 clears it; 0.5 halves it). */
   readonly scale?: number;
+}
+
+export interface PaceResult {
+  /** Whether the slot was taken. */
+  readonly taken: boolean;
+  /** Milliseconds from now to the slot (0: now). */
+  readonly waitMs: number;
 }
 
 export interface SlideResult {

@@ -94,6 +94,25 @@ describe.each(implementations)('SharedState contract: %s', (_name, make) => {
     expect(await s.acquire('lease', 'y', 1, 80)).toBe(true);
   });
 
+  it('paces a timeline: slots spaced by the interval, none taken beyond maxAhead', async () => {
+    const s = await open();
+    const first = await s.pace('tl', 200, 1000);
+    expect(first).toEqual({ taken: true, waitMs: 0 });
+    const second = await s.pace('tl', 200, 1000);
+    expect(second.taken).toBe(true);
+    expect(second.waitMs).toBeGreaterThan(150);
+    expect(second.waitMs).toBeLessThanOrEqual(200);
+    const third = await s.pace('tl', 200, 1000);
+    expect(third.waitMs).toBeGreaterThan(350);
+    // Too far ahead: reported, not taken, so the next caller sees the same slot.
+    const refused = await s.pace('tl', 200, 100);
+    expect(refused.taken).toBe(false);
+    expect(refused.waitMs).toBeGreaterThan(550);
+    expect((await s.pace('tl', 200, 1000)).waitMs).toBeLessThanOrEqual(refused.waitMs);
+    await sleep(900);
+    expect(await s.pace('tl', 200, 1000)).toEqual({ taken: true, waitMs: 0 });
+  });
+
   it('publishes to subscribers until they unsubscribe', async () => {
     const s = await open();
     const got: string[] = [];
