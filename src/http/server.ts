@@ -115,17 +115,38 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     registers: [options.metrics],
   });
 
+  // Per (method, route, status): the metric children and whether the route is an API one.
+  // prom-client hashes label objects on every call; a request finds its children here instead.
+  interface RouteFigures {
+    count: ReturnType<typeof requests.labels>;
+    time: ReturnType<typeof latency.labels>;
+    logged: boolean;
+  }
+  const figures = new Map<string, RouteFigures>();
+  const figuresOf = (method: string, route: string, status: number): RouteFigures => {
+    const key = `${method} ${status} ${route}`;
+    let found = figures.get(key);
+    if (!found) {
+      found = {
+        count: requests.labels(method, route, String(status)),
+        time: latency.labels(method, route),
+        logged:
+          route.startsWith('/2010-04-01') ||
+          route.startsWith('/api') ||
+          /^\/[a-z]+\/v\d/.test(route) ||
+          route === 'unmatched',
+      };
+      figures.set(key, found);
+    }
+    return found;
+  };
+
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    requests.inc({ method: request.method, route, status: reply.statusCode });
-    latency.observe({ method: request.method, route }, seconds);
-    if (
-      route.startsWith('/2010-04-01') ||
-      route.startsWith('/api') ||
-      /^\/[a-z]+\/v\d/.test(route) ||
-      route === 'unmatched'
-    ) {
+    const f = figuresOf(request.method, route, reply.statusCode);
+    f.count.inc();
+    f.time.observe(reply.elapsedTime / 1000);
+    if (f.logged) {
       options.events.record({
         accountSid: request.account?.sid ?? request.principal?.accountSid ?? null,
         kind: 'api-request',
