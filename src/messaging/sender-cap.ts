@@ -13,6 +13,11 @@ import type { SmsJob } from './worker.js';
 
 /** A slot nearer than this is waited for in memory rather than through the queue. */
 export const HOLD_MS = 1000;
+/**
+ * A job back from the queue comes this much before its slot and waits the rest in memory, so
+ * that claim latency does not make it late (a late message would sit close to the next one).
+ */
+const EARLY_MS = HOLD_MS / 2;
 
 export interface Admission {
   /** Send after waitMs. */
@@ -47,7 +52,7 @@ export class SenderCaps {
       if (held !== null) {
         const wait = Number(held) - Date.now();
         if (wait > HOLD_MS) {
-          out.later.push({ job, delayMs: wait });
+          out.later.push({ job, delayMs: wait - EARLY_MS });
           continue;
         }
         await this.state.del(heldKey);
@@ -65,7 +70,7 @@ export class SenderCaps {
         out.now.push({ job, waitMs: slot.waitMs });
       } else {
         await this.state.set(heldKey, String(Date.now() + slot.waitMs), slot.waitMs + 60_000);
-        out.later.push({ job, delayMs: slot.waitMs });
+        out.later.push({ job, delayMs: slot.waitMs - EARLY_MS });
       }
     }
     return out;

@@ -72,8 +72,8 @@ describe('Per-sender throughput caps', () => {
     );
     for (const from of ['+15550009001', '+15550009002']) {
       const ts = times(from, 'cap ');
-      // 12 messages at 4/s: 11 intervals of 250 ms at least (a little jitter allowed).
-      expect(ts.at(-1)! - ts[0]!).toBeGreaterThanOrEqual(11 * 250 - 100);
+      // 12 messages at 4/s: 11 slots 250 ms apart (the first may go a little late).
+      expect(ts.at(-1)! - ts[0]!).toBeGreaterThanOrEqual(11 * 250 - 300);
       expect(peak(ts, 1000)).toBeLessThanOrEqual(5);
       // Slots are 250 ms apart; one sent late (a busy machine) may sit close to the next one,
       // so the cap is checked as a rate: any second holds at most cap + 1.
@@ -109,9 +109,15 @@ describe('Per-sender throughput caps', () => {
     await waitFor(() => times('+15550009100', 'svc ').length === 5, 15_000, 'service messages');
     const ts = times('+15550009100', 'svc ');
     // The service's 2/s is tighter than the provider's 4/s.
-    expect(ts.at(-1)! - ts[0]!).toBeGreaterThanOrEqual(4 * 500 - 100);
+    expect(ts.at(-1)! - ts[0]!).toBeGreaterThanOrEqual(4 * 500 - 300);
     expect(peak(ts, 1000)).toBeLessThanOrEqual(3);
-    const statuses = await t.client.messages.list({ from: '+15550009100' });
-    expect(statuses.every((m) => ['sent', 'delivered'].includes(m.status))).toBe(true);
+    await waitFor(
+      async () =>
+        (await t.client.messages.list({ from: '+15550009100' })).every((m) =>
+          ['sent', 'delivered'].includes(m.status),
+        ),
+      10_000,
+      'service messages sent',
+    );
   });
 });
