@@ -147,9 +147,13 @@ export class SipCallChannel implements CallChannel {
     return () => this.session.off('dtmf', listener);
   }
 
-  record(options: { path: string; maxLengthS: number }): ChannelRecording {
+  record(options: {
+    path: string;
+    maxLengthS: number;
+    track?: 'in' | 'out' | 'both' | undefined;
+  }): ChannelRecording {
     const r = this.media.record(this.session, options.path, {
-      mode: 'in',
+      mode: options.track ?? 'in',
       maxDurationS: options.maxLengthS,
     });
     return { stop: () => r.stop(), done: r.done };

@@ -66,6 +66,17 @@ export class CallStore {
     await this.db.insertInto('recordings').values(row).execute();
   }
 
+  async updateRecording(
+    sid: string,
+    changes: Partial<Pick<RecordingRow, 'status' | 'duration_ms'>>,
+  ): Promise<void> {
+    await this.db
+      .updateTable('recordings')
+      .set({ ...changes, date_updated: Date.now() })
+      .where('sid', '=', sid)
+      .execute();
+  }
+
   async getRecording(accountSid: string, sid: string): Promise<RecordingRow | undefined> {
     return this.db
       .selectFrom('recordings')

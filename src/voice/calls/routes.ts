@@ -11,6 +11,11 @@ import {
 import { parseMicros } from '../../billing/index.js';
 import type { VoiceEngine } from '../engine/engine.js';
 import type { CallSpendLimit } from '../engine/session.js';
+import type {
+  CallRecordingOptions,
+  RecordingEvent,
+  RecordingTrack,
+} from '../engine/call-recording.js';
 import { validateModuleCode } from '../modules/index.js';
 import type { VoiceDirectory } from '../engine/ports.js';
 import type { StatusEvent } from '../engine/status-callbacks.js';
@@ -18,6 +23,37 @@ import type { CallStore } from './call-store.js';
 import { FINAL_STATUSES, type CallRow, type NotificationRow, type RecordingRow } from './tables.js';
 
 const CALLS = '/2010-04-01/Accounts/:AccountSid/Calls';
+
+/**
+ * Record=true on Calls create: the whole call, both parties mixed in one channel, from the
+ * answer. Two-channel recordings and silence trimming are refused rather than ignored.
+ */
+function callRecording(input: RestRequest['input']): CallRecordingOptions {
+  if (input.string('RecordingChannels') === 'dual')
+    throw new TwilioError(
+      Errors.invalidParameter,
+      'RecordingChannels=dual is not supported: recordings are mono (both parties mixed)',
+    );
+  if (input.string('Trim') === 'trim-silence')
+    throw new TwilioError(
+      Errors.invalidParameter,
+      'Trim=trim-silence is not supported: use Trim=do-not-trim (recordings are not trimmed)',
+    );
+  const events = (input.list('RecordingStatusCallbackEvent') ?? ['completed']).flatMap((e) =>
+    e.split(/[\s,]+/).filter(Boolean),
+  );
+  const bad = events.find((e) => !RECORDING_EVENTS.includes(e as RecordingEvent));
+  if (bad) throw new TwilioError(Errors.invalidParameter, `RecordingStatusCallbackEvent "${bad}"`);
+  return {
+    source: 'OutboundAPI',
+    track: (input.string('RecordingTrack') ?? 'both') as RecordingTrack,
+    statusCallback: input.string('RecordingStatusCallback'),
+    statusCallbackMethod: (input.string('RecordingStatusCallbackMethod') ?? 'POST') as
+      'GET' | 'POST',
+    statusCallbackEvents: events as RecordingEvent[],
+  };
+}
+const RECORDING_EVENTS: readonly RecordingEvent[] = ['in-progress', 'completed', 'absent'];
 
 /**
  * Extension parameters of Calls create: the call's own allotted cost (`SpendLimit`, in the
@@ -164,6 +200,12 @@ export function callRoutes(
         { name: 'StatusCallbackEvent', type: 'list' },
         { name: 'Timeout', type: 'int', min: 1, max: 600 },
         { name: 'Record', type: 'bool' },
+        { name: 'RecordingChannels', type: 'enum', values: ['mono', 'dual'] },
+        { name: 'RecordingStatusCallback', type: 'url' },
+        { name: 'RecordingStatusCallbackMethod', type: 'enum', values: METHODS },
+        { name: 'RecordingStatusCallbackEvent', type: 'list' },
+        { name: 'RecordingTrack', type: 'enum', values: ['inbound', 'outbound', 'both'] },
+        { name: 'Trim', type: 'enum', values: ['trim-silence', 'do-not-trim'] },
         { name: 'MachineDetection', type: 'string' },
         { name: 'CallerId', type: 'string' },
         { name: 'SpendLimit', type: 'string', max: 20 },
@@ -183,11 +225,7 @@ export function callRoutes(
             Errors.missingParameter,
             'exactly one of Url, Twiml or ApplicationSid',
           );
-        if (input.bool('Record'))
-          throw new TwilioError(
-            Errors.invalidParameter,
-            'Record=true is not supported yet; use <Record> in TwiML',
-          );
+        const record = input.bool('Record') ? callRecording(input) : undefined;
         if (input.has('MachineDetection'))
           throw new TwilioError(Errors.invalidParameter, 'MachineDetection is not supported');
         const events = input.list('StatusCallbackEvent') ?? [];
@@ -222,6 +260,7 @@ export function callRoutes(
               'GET' | 'POST',
             statusCallbackEvents: events as StatusEvent[],
             timeoutS: input.int('Timeout') ?? 60,
+            record,
             spendLimit: callSpendLimit(
               input.string('SpendLimit'),
               input.string('SpendLimitHandoffModule'),

@@ -35,7 +35,15 @@ export interface CallChannel {
   sendDigits(digits: string): Promise<void>;
   /** Subscribes to DTMF from the caller; returns the unsubscribe function. */
   onDigit(handler: (digit: string) => void): () => void;
-  record(options: { path: string; maxLengthS: number }): ChannelRecording;
+  /**
+   * Records this leg to a WAV file: what the caller says (`in`, the default, as <Record>),
+   * what the call plays to the caller (`out`: prompts or a bridged party), or both mixed.
+   */
+  record(options: {
+    path: string;
+    maxLengthS: number;
+    track?: 'in' | 'out' | 'both' | undefined;
+  }): ChannelRecording;
   /** Relays audio both ways between this leg and another until the returned function is called. */
   bridge(other: CallChannel): () => void;
   /** Resolves once, when the call has ended for any reason. */

@@ -19,6 +19,8 @@ export interface DialResult {
   readonly status: 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled' | 'answered';
   readonly callSid: string | undefined;
   readonly durationS: number;
+  /** <Dial record=…>: the recording, reported to the action as RecordingSid/Url/Duration. */
+  readonly recording?: { readonly sid: string; readonly url: string; readonly durationS: number };
 }
 
 export interface VerbContext {

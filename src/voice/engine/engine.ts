@@ -9,6 +9,7 @@ import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { SegmentMeter, VoiceDirectory } from './ports.js';
 import type { Conferences } from '../conferences/index.js';
+import type { CallRecordingOptions } from './call-recording.js';
 import { CallSession, type CallSpendLimit, type Start } from './session.js';
 import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
@@ -61,6 +62,8 @@ export interface OutboundRequest {
   readonly timeoutS: number;
   /** Extension: the call's own spend limit and the module it is handed to on reaching it. */
   readonly spendLimit?: CallSpendLimit | undefined;
+  /** Record=true: the whole call is recorded from the answer. */
+  readonly record?: CallRecordingOptions | undefined;
 }
 
 type ControlMessage =
@@ -337,6 +340,7 @@ export class VoiceEngine {
       callbacks,
     );
     if (request.spendLimit) session.spendLimit = request.spendLimit;
+    session.recordCall = request.record;
     this.track(session);
     const start: Start = request.twiml
       ? { kind: 'twiml', twiml: request.twiml }

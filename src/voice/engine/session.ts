@@ -11,6 +11,7 @@ import type { CallChannel, Dialer } from './channel.js';
 import type { DialResult, Next, VerbContext } from './context.js';
 import { runDocument } from './interpreter.js';
 import { ringAll } from './ring-all.js';
+import { CallRecording, type CallRecordingOptions } from './call-recording.js';
 import type { ModuleTarget, SegmentMeter, VoiceDirectory } from './ports.js';
 import type { StatusCallbacks } from './status-callbacks.js';
 import { fetchTwiml, type TwimlSource } from './webhooks.js';
@@ -63,6 +64,9 @@ export class CallSession {
   private handedOff = false;
   /** Set by the engine for a Calls create with SpendLimit / SpendLimitHandoffModule. */
   spendLimit: CallSpendLimit = {};
+  /** Set by the engine for a Calls create with Record=true: the whole call is recorded. */
+  recordCall: CallRecordingOptions | undefined;
+  private callRecording: CallRecording | undefined;
   private finalized = false;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -186,6 +190,7 @@ export class CallSession {
         Date.now(),
       );
       this.answered();
+      if (this.recordCall) this.callRecording = this.startRecording(this.recordCall);
       const first =
         start.kind === 'twiml'
           ? this.inline(start.twiml)
@@ -274,6 +279,7 @@ export class CallSession {
     const now = Date.now();
     const final: CallStatus = FINAL_STATUSES.has(this.row.status) ? this.row.status : status;
     await this.setStatus(final, { end_time: now });
+    await this.stopRecording(this.callRecording);
     if (this.segment) await this.deps.meter.close(this.segment, 'hangup', now);
     const duration = this.row.answered_time ? Math.round((now - this.row.answered_time) / 1000) : 0;
     this.callbacks.emit('completed', { ...this.params(), CallDuration: String(duration) });
@@ -447,24 +453,56 @@ export class CallSession {
       params: () => this.params(),
       recordingPath: () => join(this.deps.recordingsDir, `${newSid('RE')}.wav`),
       saveRecording: (path, durationMs, source) => this.saveRecording(path, durationMs, source),
-      recordingStatus: (url, method, params) => {
-        void callWebhook({
-          url,
-          method,
-          params,
-          authToken: this.authToken,
-          attempts: 3,
-          retryOnStatus: true,
-        }).then((out) => {
-          if (!out.ok) this.notify(out.code, `recordingStatusCallback: ${out.message}`, url);
-        });
-      },
+      recordingStatus: (url, method, params) => this.recordingCallback(url, method, params),
       dial: (verb) => this.dial(verb),
       fetchTwiml: (url, method, params) => this.fetch({ kind: 'fetch', url, method, params }),
       notify: (code, message, url) => this.notify(code, message, url),
       queues: this.deps.queues,
       joinConference: (noun) => this.joinConference(noun, documentUrl, signal),
     };
+  }
+
+  /** Starts recording this call's leg (both parties mixed): Record=true, <Dial record>. */
+  private startRecording(options: CallRecordingOptions): CallRecording {
+    return new CallRecording(
+      {
+        calls: this.deps.calls,
+        logger: this.deps.logger,
+        recordingsDir: this.deps.recordingsDir,
+        publicUrl: this.deps.publicUrl,
+        params: () => this.params(),
+        callback: (url, method, params) => this.recordingCallback(url, method, params),
+      },
+      this.row,
+      this.channel,
+      options,
+    );
+  }
+
+  private async stopRecording(
+    recording: CallRecording | undefined,
+  ): Promise<{ sid: string; url: string; durationS: number } | undefined> {
+    if (!recording) return undefined;
+    try {
+      return await recording.stop();
+    } catch (err) {
+      this.deps.logger.error({ err, callSid: this.row.sid }, 'recording failed');
+      this.notify(20500, `recording ${recording.sid} failed: ${(err as Error).message}`, null);
+      return undefined;
+    }
+  }
+
+  private recordingCallback(url: string, method: HttpMethod, params: Record<string, string>): void {
+    void callWebhook({
+      url,
+      method,
+      params,
+      authToken: this.authToken,
+      attempts: 3,
+      retryOnStatus: true,
+    }).then((out) => {
+      if (!out.ok) this.notify(out.code, `recordingStatusCallback: ${out.message}`, url);
+    });
   }
 
   private async joinConference(
@@ -519,8 +557,23 @@ export class CallSession {
 
   private async dial(verb: DialVerb): Promise<DialResult> {
     const signal = this.control.signal;
+    const recordFrom = (when: DialVerb['record']) =>
+      verb.record === when
+        ? this.startRecording({
+            source: 'DialVerb',
+            track: verb.recordingTrack,
+            statusCallback: verb.recordingStatusCallback,
+            statusCallbackMethod: verb.recordingStatusCallbackMethod,
+            statusCallbackEvents: verb.recordingStatusCallbackEvents,
+          })
+        : undefined;
+    const fromRinging = recordFrom('record-from-ringing');
     const rung = await ringAll(this.deps, this.row, this.channel, verb, signal);
-    if (!rung.ok) return { status: rung.status, callSid: rung.callSid, durationS: 0 };
+    if (!rung.ok) {
+      const recording = await this.stopRecording(fromRinging);
+      return { status: rung.status, callSid: rung.callSid, durationS: 0, recording };
+    }
+    const recorder = fromRinging ?? recordFrom('record-from-answer');
     const { row, answeredAt, channel: callee } = rung;
     const unbridge = this.channel.bridge(callee);
     const limit = setTimeout(() => callee.hangup(), verb.timeLimitS * 1000);
@@ -533,12 +586,13 @@ export class CallSession {
       else signal.addEventListener('abort', () => r(), { once: true });
     });
     await Promise.race([this.channel.ended, callee.ended, interrupted]);
+    const stopping = this.stopRecording(recorder); // the recording ends with the bridge
     clearTimeout(limit);
     unsubscribeStar();
     unbridge();
     callee.hangup();
     const durationS = Math.round((Date.now() - answeredAt) / 1000);
     await this.deps.calls.update(row.sid, { status: 'completed', end_time: Date.now() });
-    return { status: 'completed', callSid: row.sid, durationS };
+    return { status: 'completed', callSid: row.sid, durationS, recording: await stopping };
   }
 }

@@ -271,7 +271,7 @@ function verb(node: XmlNode): Verb {
         method: method(attrs),
         timeLimitS: int(attrs, 'timeLimit', 14_400, 1, 86_400),
         hangupOnStar: bool(attrs, 'hangupOnStar', false),
-        record: attrs.record ?? 'do-not-record',
+        ...dialRecording(attrs),
       };
     default: {
       const why = UNSUPPORTED[tag];
@@ -279,6 +279,38 @@ function verb(node: XmlNode): Verb {
       throw new TwimlError(12200, `<${tag}> is not a TwiML verb`);
     }
   }
+}
+
+const DIAL_RECORD = ['do-not-record', 'record-from-answer', 'record-from-ringing'] as const;
+const RECORDING_EVENTS = ['in-progress', 'completed', 'absent'] as const;
+const RECORDING_TRACKS = ['inbound', 'outbound', 'both'] as const;
+
+function oneOf<T extends string>(values: readonly T[], raw: string, what: string): T {
+  const found = values.find((v) => v === raw);
+  if (found === undefined) throw new TwimlError(12200, `${what}="${raw}" is invalid`);
+  return found;
+}
+
+/** <Dial record=…> and its recording attributes; two-channel recordings are refused. */
+function dialRecording(attrs: Record<string, string>) {
+  const record = attrs.record ?? 'do-not-record';
+  if (record.endsWith('-dual'))
+    throw new TwimlError(
+      13221,
+      `<Dial record="${record}">: two-channel recordings are not supported`,
+    );
+  if ((attrs.trim ?? 'do-not-trim') !== 'do-not-trim')
+    throw new TwimlError(13221, `<Dial trim="${attrs.trim}">: silence trimming is not supported`);
+  return {
+    record: oneOf(DIAL_RECORD, record, 'record'),
+    recordingStatusCallback: attrs.recordingStatusCallback,
+    recordingStatusCallbackMethod: method(attrs, 'recordingStatusCallbackMethod'),
+    recordingStatusCallbackEvents: (attrs.recordingStatusCallbackEvent ?? 'completed')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((e) => oneOf(RECORDING_EVENTS, e, 'recordingStatusCallbackEvent')),
+    recordingTrack: oneOf(RECORDING_TRACKS, attrs.recordingTrack ?? 'both', 'recordingTrack'),
+  };
 }
 
 /** Parses a TwiML document into verbs; throws TwimlError with Twilio's code when it cannot run. */

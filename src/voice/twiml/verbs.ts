@@ -108,7 +108,12 @@ export interface DialVerb {
   readonly method: HttpMethod;
   readonly timeLimitS: number;
   readonly hangupOnStar: boolean;
-  readonly record: string;
+  /** Records the bridged call (both parties mixed, mono) from the answer or from ringing. */
+  readonly record: 'do-not-record' | 'record-from-answer' | 'record-from-ringing';
+  readonly recordingStatusCallback: string | undefined;
+  readonly recordingStatusCallbackMethod: HttpMethod;
+  readonly recordingStatusCallbackEvents: readonly ('in-progress' | 'completed' | 'absent')[];
+  readonly recordingTrack: 'inbound' | 'outbound' | 'both';
 }
 
 // ---- call queues (run by src/voice/queues) ----

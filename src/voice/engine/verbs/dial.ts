@@ -5,7 +5,13 @@ import type { DialVerb } from '../../twiml/verbs.js';
 export async function dial(ctx: VerbContext, verb: DialVerb): Promise<Next | undefined> {
   const first = verb.nouns[0];
   const result =
-    first?.noun === 'Conference' ? await ctx.joinConference(first) : await ctx.dial(verb);
+    first?.noun === 'Conference'
+      ? await ctx.joinConference(first)
+      : await ctx.dial({
+          ...verb,
+          recordingStatusCallback:
+            verb.recordingStatusCallback && resolveUrl(ctx, verb.recordingStatusCallback),
+        });
   if (!verb.action) return undefined;
   const status = result.status === 'answered' ? 'completed' : result.status;
   return {
@@ -17,6 +23,13 @@ export async function dial(ctx: VerbContext, verb: DialVerb): Promise<Next | und
       DialCallStatus: status,
       ...(result.callSid ? { DialCallSid: result.callSid } : {}),
       DialCallDuration: String(result.durationS),
+      ...(result.recording
+        ? {
+            RecordingSid: result.recording.sid,
+            RecordingUrl: result.recording.url,
+            RecordingDuration: String(result.recording.durationS),
+          }
+        : {}),
     },
   };
 }

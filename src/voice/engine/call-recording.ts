@@ -1,0 +1,123 @@
+// Recording a whole call (Calls create Record=true) or a <Dial> (record="record-from-…"):
+// both sides mixed into one 8 kHz WAV on the caller's leg, a Recording resource that is
+// `in-progress` while it runs and `completed` with its duration when it stops, and the
+// recordingStatusCallback events asked for (in-progress, completed, absent).
+import { join } from 'node:path';
+import { newSid, type Logger } from '../../core/index.js';
+import type { CallStore } from '../calls/call-store.js';
+import type { CallRow } from '../calls/tables.js';
+import type { HttpMethod } from '../twiml/verbs.js';
+import type { CallChannel, ChannelRecording } from './channel.js';
+
+export type RecordingEvent = 'in-progress' | 'completed' | 'absent';
+export type RecordingTrack = 'inbound' | 'outbound' | 'both';
+
+export interface CallRecordingOptions {
+  /** Twilio's RecordingSource: OutboundAPI, DialVerb… */
+  readonly source: string;
+  readonly track: RecordingTrack;
+  readonly statusCallback: string | undefined;
+  readonly statusCallbackMethod: HttpMethod;
+  readonly statusCallbackEvents: readonly RecordingEvent[];
+  /** Longest recording, seconds (Twilio: the call's own limit, 4 h by default). */
+  readonly maxLengthS?: number;
+}
+
+export interface CallRecordingDeps {
+  readonly calls: CallStore;
+  readonly logger: Logger;
+  readonly recordingsDir: string;
+  readonly publicUrl: () => string;
+  /** Sends a signed, retried recording status callback (never blocks the call). */
+  readonly callback: (url: string, method: HttpMethod, params: Record<string, string>) => void;
+  /** The call's webhook parameters now (CallSid, AccountSid…). */
+  readonly params: () => Record<string, string>;
+}
+
+export interface FinishedRecording {
+  readonly sid: string;
+  readonly url: string;
+  readonly durationS: number;
+}
+
+/** Twilio's RecordingTrack, on the caller's leg: inbound = what the caller says. */
+const TRACK_MODE: Readonly<Record<RecordingTrack, 'in' | 'out' | 'both'>> = {
+  inbound: 'in',
+  outbound: 'out',
+  both: 'both',
+};
+
+export class CallRecording {
+  readonly sid = newSid('RE');
+  private readonly recording: ChannelRecording;
+  private readonly started = Date.now();
+  private finished: Promise<FinishedRecording> | undefined;
+  private readonly stored: Promise<void>;
+
+  constructor(
+    private readonly deps: CallRecordingDeps,
+    private readonly call: CallRow,
+    channel: CallChannel,
+    private readonly options: CallRecordingOptions,
+  ) {
+    const path = join(deps.recordingsDir, `${this.sid}.wav`);
+    this.recording = channel.record({
+      path,
+      maxLengthS: options.maxLengthS ?? 14_400,
+      track: TRACK_MODE[options.track],
+    });
+    this.stored = deps.calls.insertRecording({
+      sid: this.sid,
+      account_sid: call.account_sid,
+      call_sid: call.sid,
+      status: 'in-progress',
+      duration_ms: 0,
+      channels: 1,
+      path,
+      source: options.source,
+      date_created: this.started,
+      date_updated: this.started,
+    });
+    this.stored.then(
+      () => this.event('in-progress', { RecordingDuration: '0' }),
+      (err: unknown) => deps.logger.error({ err, sid: this.sid }, 'could not store a recording'),
+    );
+  }
+
+  get url(): string {
+    return `${this.deps.publicUrl()}/2010-04-01/Accounts/${this.call.account_sid}/Recordings/${this.sid}`;
+  }
+
+  private event(event: RecordingEvent, extra: Record<string, string>): void {
+    const o = this.options;
+    if (!o.statusCallback || !o.statusCallbackEvents.includes(event)) return;
+    this.deps.callback(o.statusCallback, o.statusCallbackMethod, {
+      ...this.deps.params(),
+      RecordingSid: this.sid,
+      RecordingUrl: this.url,
+      RecordingStatus: event,
+      RecordingChannels: '1',
+      RecordingSource: o.source,
+      RecordingStartTime: new Date(this.started).toUTCString().replace('GMT', '+0000'),
+      ...extra,
+    });
+  }
+
+  /** Stops (idempotent), stores the duration, and sends `completed` (or `absent` when empty). */
+  stop(): Promise<FinishedRecording> {
+    this.finished ??= (async () => {
+      const result = await this.recording.stop();
+      await this.stored;
+      const durationS = Math.round(result.durationMs / 1000);
+      await this.deps.calls.updateRecording(this.sid, {
+        status: 'completed',
+        duration_ms: Math.round(result.durationMs),
+      });
+      this.event(result.durationMs > 0 ? 'completed' : 'absent', {
+        RecordingDuration: String(durationS),
+      });
+      return { sid: this.sid, url: this.url, durationS };
+    })();
+    return this.finished;
+  }
+}

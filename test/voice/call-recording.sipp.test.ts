@@ -1,0 +1,178 @@
+// Whole-call recordings: Calls create with Record=true (official SDK) to a sipp UAS that
+// speaks (g711a.pcap), and <Dial record="record-from-answer"> bridging a sipp caller to a
+// sipp callee. Each gives a Recording resource, a downloadable WAV of the right length with
+// audio in it, and the recordingStatusCallback events asked for, in order.
+import { join } from 'node:path';
+import twilio from 'twilio';
+import { describe, expect, it } from 'vitest';
+import { freePort, haveSipp, startSipp } from '../sip/sipp.js';
+import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+
+const { VoiceResponse } = twilio.twiml;
+const TOOLS = haveSipp();
+const SCENARIOS = join(import.meta.dirname, 'scenarios');
+const fx = useVoicePlatform(TOOLS);
+
+/** Downloads a recording's WAV; returns its format, length in seconds and RMS level. */
+async function download(sid: string) {
+  const res = await fetch(
+    `${fx.t.url}/2010-04-01/Accounts/${fx.t.accountSid}/Recordings/${sid}.wav`,
+    {
+      headers: {
+        authorization:
+          'Basic ' + Buffer.from(`${fx.t.accountSid}:${fx.t.authToken}`).toString('base64'),
+      },
+    },
+  );
+  expect(res.status).toBe(200);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  expect(bytes.subarray(0, 4).toString()).toBe('RIFF');
+  const samples = new Int16Array(
+    bytes.buffer,
+    bytes.byteOffset + 44,
+    Math.floor((bytes.length - 44) / 2),
+  );
+  return {
+    channels: bytes.readUInt16LE(22),
+    rate: bytes.readUInt32LE(24),
+    bits: bytes.readUInt16LE(34),
+    seconds: bytes.readUInt32LE(40) / 16_000,
+    rms: Math.sqrt(samples.reduce((a, s) => a + s * s, 0) / Math.max(1, samples.length)),
+  };
+}
+
+async function callee(scenario: string) {
+  const port = await freePort();
+  const run = startSipp(['-sf', join(SCENARIOS, scenario), '-p', String(port), '-m', '1'], 60);
+  await new Promise((r) => setTimeout(r, 300));
+  return { uri: `sip:callee@127.0.0.1:${port}`, run };
+}
+
+/** Waits (bounded) for the recording callbacks of `sid` to reach `count`. */
+async function callbacks(path: string, count: number) {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const seen = fx.web.seen.filter((s) => s.path === path);
+    if (seen.length >= count || Date.now() > end) return seen;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!TOOLS)('call recordings', () => {
+  it('Record=true on Calls create records the whole call, with recordingStatusCallback', async () => {
+    // Refused clearly rather than ignored.
+    await expect(
+      fx.t.client.calls.create({
+        to: 'sip:x@127.0.0.1:9',
+        from: '+15550008000',
+        twiml: '<Response><Hangup/></Response>',
+        record: true,
+        recordingChannels: 'dual',
+      }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/dual/) });
+    await expect(
+      fx.t.client.calls.create({
+        to: 'sip:x@127.0.0.1:9',
+        from: '+15550008000',
+        twiml: '<Response><Hangup/></Response>',
+        record: true,
+        trim: 'trim-silence',
+      }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/Trim/) });
+
+    const peer = await callee('uas-late-answer.xml');
+    const doc = new VoiceResponse();
+    doc.say('This call is recorded.');
+    doc.pause({ length: 4 });
+    doc.hangup();
+    const call = await fx.t.client.calls.create({
+      to: peer.uri,
+      from: '+15550008000',
+      twiml: doc.toString(),
+      record: true,
+      recordingStatusCallback: fx.web.url + '/rec-status',
+      recordingStatusCallbackEvent: ['in-progress', 'completed'],
+    });
+    const peerRun = await peer.run.done;
+    expect(peerRun.code, peerRun.stdout.slice(-1500)).toBe(0);
+    expect(await waitForCallStatus(fx, call.sid, 'completed')).toBe('completed');
+
+    const seen = await callbacks('/rec-status', 2);
+    expect(seen.map((s) => s.params.RecordingStatus)).toEqual(['in-progress', 'completed']);
+    expect(seen.every((s) => s.signatureValid)).toBe(true);
+    const done = seen[1]!.params;
+    expect(done).toMatchObject({ CallSid: call.sid, RecordingSource: 'OutboundAPI' });
+
+    const recordings = await fx.t.client.recordings.list({ callSid: call.sid });
+    expect(recordings).toHaveLength(1);
+    const rec = recordings[0]!;
+    expect(rec.sid).toBe(done.RecordingSid);
+    expect(rec).toMatchObject({ status: 'completed', source: 'OutboundAPI', channels: 1 });
+    const fetched = await fx.t.client.calls(call.sid).fetch();
+    // The recording spans the answered call (Say + 4 s pause ≈ 5–6 s).
+    expect(Math.abs(Number(rec.duration) - Number(fetched.duration))).toBeLessThanOrEqual(1);
+    expect(Number(rec.duration)).toBeGreaterThanOrEqual(4);
+    expect(done.RecordingDuration).toBe(rec.duration);
+    const wav = await download(rec.sid);
+    expect(wav).toMatchObject({ channels: 1, rate: 8000, bits: 16 });
+    expect(Math.abs(wav.seconds - Number(rec.duration))).toBeLessThanOrEqual(0.6);
+    // Both parties are in it: the callee's speech (pcap) and our <Say>.
+    expect(wav.rms).toBeGreaterThan(100);
+  }, 90_000);
+
+  it('<Dial record="record-from-answer"> records the bridged call and reports it to the action', async () => {
+    const peer = await callee('uas-late-answer.xml');
+    const doc = new VoiceResponse();
+    doc
+      .dial({
+        timeout: 10,
+        timeLimit: 3,
+        action: '/rec-dialed',
+        record: 'record-from-answer',
+        recordingStatusCallback: '/dial-rec-status',
+        recordingStatusCallbackEvent: ['in-progress', 'completed'],
+      })
+      .sip(peer.uri);
+    fx.web.routes.set('/rec-dial', doc.toString());
+    fx.web.routes.set('/rec-dialed', new VoiceResponse().hangup().toString());
+    await fx.t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550008001',
+      voiceUrl: fx.web.url + '/rec-dial',
+    });
+    const sipPort = fx.t.platform.telephony!.sip.transport.port;
+    const caller = await startSipp(
+      [
+        '-sf',
+        join(SCENARIOS, 'uac-ivr.xml'),
+        '-s',
+        '+15550008001',
+        '-m',
+        '1',
+        '-timeout',
+        '40s',
+        `127.0.0.1:${sipPort}`,
+      ],
+      50,
+    ).done;
+    expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
+    expect((await peer.run.done).code).toBe(0);
+
+    const dialed = fx.web.seen.find((s) => s.path === '/rec-dialed')!.params;
+    expect(dialed.DialCallStatus).toBe('completed');
+    expect(dialed.RecordingSid).toMatch(/^RE[0-9a-f]{32}$/);
+    const seconds = Number(dialed.RecordingDuration);
+    expect(seconds).toBeGreaterThanOrEqual(2);
+    expect(seconds).toBeLessThanOrEqual(4);
+    const seen = await callbacks('/dial-rec-status', 2);
+    expect(seen.map((s) => [s.params.RecordingStatus, s.params.RecordingSource])).toEqual([
+      ['in-progress', 'DialVerb'],
+      ['completed', 'DialVerb'],
+    ]);
+    const rec = await fx.t.client.recordings(dialed.RecordingSid!).fetch();
+    // Twilio files a <Dial> recording under the parent call.
+    expect(rec).toMatchObject({ callSid: dialed.CallSid, source: 'DialVerb', status: 'completed' });
+    const wav = await download(rec.sid);
+    expect(Math.abs(wav.seconds - seconds)).toBeLessThanOrEqual(0.6);
+    expect(wav.rms).toBeGreaterThan(100);
+  }, 90_000);
+});
