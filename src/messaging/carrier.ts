@@ -29,6 +29,8 @@ export interface InboundSms {
   readonly body: string;
   /** MMS media of an inbound message (HTTP carriers). */
   readonly media?: readonly InboundMedia[];
+  /** Called once the message is stored (an HTTP carrier answers its callback then). */
+  readonly stored?: () => void;
 }
 
 export interface CarrierState {

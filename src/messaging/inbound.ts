@@ -87,6 +87,8 @@ export class Inbound {
     const target = await this.target(mo.to);
     if (!target) {
       this.d.logger.warn({ to: mo.to }, 'inbound message to a number no service or account owns');
+      // Nothing will ever take it: let the carrier drop it rather than send it again.
+      mo.stored?.();
       return;
     }
     const { accountSid, service } = target;
@@ -148,6 +150,7 @@ export class Inbound {
         num_media: files.length,
       })
       .execute();
+    mo.stored?.();
     if (!target.url) return;
     const token = await this.d.tokenOf(accountSid);
     if (token === undefined) return;

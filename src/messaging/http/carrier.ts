@@ -174,22 +174,35 @@ export class HttpCarrier extends EventEmitter<CarrierEvents> implements Carrier 
         url,
         contentType: cb.media_content_types?.[i] ?? null,
       }));
-      this.emit('inbound', { from: cb.from, to: cb.to, body: cb.body ?? '', media });
-      return { status: 200 };
+      const stored = await this.whenStored((done) =>
+        this.emit('inbound', {
+          from: cb.from,
+          to: cb.to,
+          body: cb.body ?? '',
+          media,
+          stored: done,
+        }),
+      );
+      return stored ? { status: 200 } : { status: 503, why: 'message not stored; send it again' };
     }
     const receipt: Receipt = {
       id: cb.message_id,
       stat: STAT[cb.status],
       err: cb.error_code ?? '000',
     };
-    const stored = await new Promise<boolean>((resolve) => {
+    const stored = await this.whenStored((done) => this.emit('receipt', receipt, done));
+    return stored ? { status: 200 } : { status: 503, why: 'receipt not stored yet; send it again' };
+  }
+
+  /** Hands something on with a "stored" callback; false if it was not called within 15 s. */
+  private whenStored(handOn: (done: () => void) => void): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => resolve(false), 15_000);
-      this.emit('receipt', receipt, () => {
+      handOn(() => {
         clearTimeout(t);
         resolve(true);
       });
     });
-    return stored ? { status: 200 } : { status: 503, why: 'receipt not stored yet; send it again' };
   }
 }
 
