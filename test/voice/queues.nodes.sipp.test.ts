@@ -40,7 +40,7 @@ async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): 
 }
 
 describe.skipIf(!TOOLS)('call queues across two nodes', () => {
-  it('bridges a member waiting on node A to an agent dialing the queue on node B', async () => {
+  it('bridges a member waiting on node A to an agent dialing the queue on node B, and dequeues through the API of node B', async () => {
     const a = fx.t;
     nodeB = await startTestPlatform({
       sipEnabled: true,
@@ -140,5 +140,27 @@ describe.skipIf(!TOOLS)('call queues across two nodes', () => {
     const memberRun = await member.done;
     expect(memberRun.code, memberRun.stdout.slice(-1500)).toBe(0);
     expect((await a.client.queues(queue.sid).fetch()).currentSize).toBe(0);
+
+    // The API on node B dequeues a caller that waits on node A: A runs the new TwiML.
+    const dequeued = new VoiceResponse();
+    dequeued.hangup();
+    fx.web.routes.set('/n/dequeued', dequeued.toString());
+    const secondRtp = await startRtpPeer(MEMBER_AUDIO);
+    peers.push(secondRtp);
+    const second = sipp(a, '+15550006001', '+15557772002', secondRtp);
+    const waited2 = await until('second waitUrl', () =>
+      fx.web.seen.find((s) => s.path === '/n/wait' && s.params.From === '+15557772002'),
+    );
+    const front = await nodeB.client
+      .queues(queue.sid)
+      .members('Front')
+      .update({ url: fx.web.url + '/n/dequeued' });
+    expect(front.callSid).toBe(waited2.params.CallSid);
+    const ran = await until('dequeued TwiML', () =>
+      fx.web.seen.find((s) => s.path === '/n/dequeued'),
+    );
+    expect(ran.params.CallSid).toBe(waited2.params.CallSid);
+    const secondRun = await second.done;
+    expect(secondRun.code, secondRun.stdout.slice(-1500)).toBe(0);
   }, 90_000);
 });

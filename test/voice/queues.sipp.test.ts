@@ -89,8 +89,11 @@ describe.skipIf(!TOOLS)('call queues', () => {
     agent.dial({ action: '/q/agent-done', timeout: 10 }).queue({ url: '/q/whisper' }, 'support');
     fx.web.routes.set('/q/agent', agent.toString());
     const whisper = new VoiceResponse();
-    whisper.say('Connecting you.');
+    whisper.redirect('/q/whisper2');
     fx.web.routes.set('/q/whisper', whisper.toString());
+    const whisper2 = new VoiceResponse();
+    whisper2.say('Connecting you.');
+    fx.web.routes.set('/q/whisper2', whisper2.toString());
     const hangup = new VoiceResponse();
     hangup.hangup();
     fx.web.routes.set('/q/member-done', hangup.toString());
@@ -141,6 +144,9 @@ describe.skipIf(!TOOLS)('call queues', () => {
       QueueSid: support!.sid,
     });
     expect(whispered.params.DequeingCallSid).toMatch(/^CA/);
+    // A whisper may <Redirect>; the next document gets the same parameters.
+    const whispered2 = await until('redirected whisper', () => seenAt('/q/whisper2')[0]);
+    expect(whispered2.params.DequeingCallSid).toBe(whispered.params.DequeingCallSid);
     const agentRun = await agentCall.sipp.done;
     expect(agentRun.code, agentRun.stdout.slice(-1500)).toBe(0);
 

@@ -222,26 +222,7 @@ async function connect(
   const signal = AbortSignal.any([ctx.signal, req.agentSignal]);
   const gone = () => ctx.channel.isEnded || signal.aborted;
   if (gone()) return { bridged: false, durationS: 0 };
-  if (req.url) {
-    const params = {
-      ...ctx.params(),
-      QueueSid: queue.sid,
-      QueueTime: String(Math.floor((Date.now() - member.date_enqueued) / 1000)),
-      DequeingCallSid: req.agentCallSid,
-    };
-    const doc = await ctx.fetchTwiml(req.url, req.method, params);
-    const docCtx: VerbContext = { ...ctx, signal, documentUrl: doc?.url ?? req.url };
-    for (const v of doc?.verbs ?? []) {
-      if (signal.aborted) break;
-      if (v.verb === 'Say' || v.verb === 'Play' || v.verb === 'Pause') await runPrompt(docCtx, v);
-      else
-        ctx.notify(
-          12200,
-          `<${v.verb}> is not allowed in a <Queue url> document (Play, Say, Pause are)`,
-          doc?.url ?? null,
-        );
-    }
-  }
+  if (req.url) await whisper(ctx, queue, member, req, signal);
   if (gone()) return { bridged: false, durationS: 0 };
   const leg = await req.connectAgent();
   if (!leg) return { bridged: false, durationS: 0 };
@@ -260,4 +241,46 @@ async function connect(
   unbridge();
   leg.release();
   return { bridged: true, durationS: Math.round((Date.now() - start) / 1000) };
+}
+
+/** Redirects a whisper may follow before it counts as a loop. */
+const MAX_WHISPER_REDIRECTS = 10;
+
+/**
+ * The `<Queue url>` document, played to the member before the bridge: Play, Say, Pause and
+ * Redirect, as on Twilio.
+ */
+async function whisper(
+  ctx: VerbContext,
+  queue: QueueRow,
+  member: MemberRow,
+  req: DequeueRequest,
+  signal: AbortSignal,
+): Promise<void> {
+  const params = {
+    ...ctx.params(),
+    QueueSid: queue.sid,
+    QueueTime: String(Math.floor((Date.now() - member.date_enqueued) / 1000)),
+    DequeingCallSid: req.agentCallSid,
+  };
+  let doc = await ctx.fetchTwiml(req.url ?? '', req.method, params);
+  for (let redirects = 0; doc && redirects <= MAX_WHISPER_REDIRECTS; redirects++) {
+    const docCtx: VerbContext = { ...ctx, signal, documentUrl: doc.url };
+    let next: { url: string; method: 'GET' | 'POST' } | undefined;
+    for (const v of doc.verbs) {
+      if (signal.aborted) return;
+      if (v.verb === 'Say' || v.verb === 'Play' || v.verb === 'Pause') await runPrompt(docCtx, v);
+      else if (v.verb === 'Redirect') {
+        next = { url: resolveUrl(docCtx, v.target), method: v.method };
+        break;
+      } else
+        ctx.notify(
+          12200,
+          `<${v.verb}> is not allowed in a <Queue url> document (Play, Say, Pause, Redirect are)`,
+          doc.url,
+        );
+    }
+    if (!next || signal.aborted) return;
+    doc = await ctx.fetchTwiml(next.url, next.method, params);
+  }
 }

@@ -18,9 +18,6 @@ export interface QueueStats {
   readonly averageWaitS: number;
 }
 
-/** How many times a "take the front" retries when another node took the same member first. */
-const CLAIM_ATTEMPTS = 8;
-
 /**
  * Queues and their members in the SQL store, shared by every node. The size check, the
  * position counter and membership change in one transaction, and a member leaves the queue by
@@ -210,14 +207,14 @@ export class QueueStore {
    * `nodeId`, only members held by that node are candidates.
    */
   async claimFront(queueSid: string, nodeId?: string): Promise<MemberRow | undefined> {
-    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+    // Lock-free: a lost race means another claimer took that member, so every retry follows
+    // someone's progress and the loop ends when the queue is empty.
+    for (;;) {
       const front = await this.front(queueSid, nodeId);
       if (!front) return undefined;
-      // Another node may delete the same row between our read and our delete: then try the next.
       const taken = await this.remove(front.call_sid, queueSid);
       if (taken) return taken;
     }
-    return undefined;
   }
 
   async front(queueSid: string, nodeId?: string): Promise<MemberRow | undefined> {
