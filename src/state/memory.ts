@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
-import type { SharedState } from './state.js';
+import type { SharedState, SlideOptions, SlideResult } from './state.js';
 import { slideAt, type WindowCounter } from './window.js';
 
 export interface MemoryStateOptions {
@@ -47,6 +47,40 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
   });
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
+
+  const slideNow = (key: string, windowMs: number, opts: SlideOptions): SlideResult => {
+    const stored = counters.get(key);
+    const { result, next } = slideAt(
+      stored instanceof Map ? undefined : stored,
+      clock(),
+      windowMs,
+      opts,
+    );
+    if (next === undefined) {
+      keepNonEmpty();
+      counters.delete(key);
+    } else if (next !== null) counters.set(key, next, { ttl: 2 * windowMs });
+    return result;
+  };
+
+  const acquireNow = (key: string, holder: string, limit: number, leaseMs: number): boolean => {
+    const now = clock();
+    const stored = counters.get(key);
+    let slots: Slots;
+    if (stored instanceof Map) {
+      slots = stored;
+      if (slots.size >= limit) {
+        for (const [h, end] of slots) if (end <= now || end > now + leaseMs) slots.delete(h);
+      }
+    } else {
+      slots = new Map();
+    }
+    if (slots.size >= limit) return false;
+    slots.set(holder, now + leaseMs);
+    counters.set(key, slots, { ttl: leaseMs });
+    return true;
+  };
+
   return {
     kind: 'memory',
     async get(key) {
@@ -76,35 +110,17 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
       return next;
     },
     async slide(key, windowMs, opts = {}) {
-      const stored = counters.get(key);
-      const { result, next } = slideAt(
-        stored instanceof Map ? undefined : stored,
-        clock(),
-        windowMs,
-        opts,
-      );
-      if (next === undefined) {
-        keepNonEmpty();
-        counters.delete(key);
-      } else if (next !== null) counters.set(key, next, { ttl: 2 * windowMs });
-      return result;
+      return slideNow(key, windowMs, opts);
     },
     async acquire(key, holder, limit, leaseMs) {
-      const now = clock();
-      const stored = counters.get(key);
-      let slots: Slots;
-      if (stored instanceof Map) {
-        slots = stored;
-        if (slots.size >= limit) {
-          for (const [h, end] of slots) if (end <= now || end > now + leaseMs) slots.delete(h);
-        }
-      } else {
-        slots = new Map();
-      }
-      if (slots.size >= limit) return false;
-      slots.set(holder, now + leaseMs);
-      counters.set(key, slots, { ttl: leaseMs });
-      return true;
+      return acquireNow(key, holder, limit, leaseMs);
+    },
+    async admit({ rate, read, slot }) {
+      return {
+        rateAdded: rate ? slideNow(rate.key, rate.windowMs, { add: 1, max: rate.max }).added : true,
+        count: slideNow(read.key, read.windowMs, {}).count,
+        slot: slot ? acquireNow(slot.key, slot.holder, slot.limit, slot.leaseMs) : false,
+      };
     },
     async release(key, holder) {
       const slots = counters.peek(key);

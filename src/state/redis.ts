@@ -13,53 +13,77 @@ local v = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
 if tonumber(v) == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return v`;
 
-// SharedState.slide: the same arithmetic as window.ts, timed by the Redis server's clock so that
-// every node agrees. ARGV: windowMs, add, max (-1: none), scale (-1: none).
-const SLIDE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local w = tonumber(ARGV[1])
-local add = tonumber(ARGV[2])
-local max = tonumber(ARGV[3])
-local scale = tonumber(ARGV[4])
-local bucket = math.floor(now / w)
-local h = redis.call('HMGET', KEYS[1], 's', 'c', 'p')
-local s = tonumber(h[1])
-local c, p, changed = 0, 0, false
-if s ~= nil then
-  if s == bucket then c = tonumber(h[2]) or 0; p = tonumber(h[3]) or 0
-  elseif s == bucket - 1 then p = tonumber(h[2]) or 0; changed = true
-  else changed = true end
+// Shared by the scripts below. slide(): the same arithmetic as window.ts, timed by the Redis
+// server's clock so that every node agrees (max, scale: -1 for none); returns count, added.
+// acquire(): a sorted set of holders scored by lease end; returns 1 when the slot was taken.
+const PRELUDE = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local count = c + p * (1 - (now - bucket * w) / w)
-if scale >= 0 and scale ~= 1 and count > 0 then
-  c = c * scale; p = p * scale; count = count * scale; changed = true
-end
-local added = 0
-if add > 0 and (max < 0 or count + add <= max) then
-  c = c + add; count = count + add; added = 1; changed = true
-end
-if changed then
-  if c > 0 or p > 0 then
-    redis.call('HSET', KEYS[1], 's', bucket, 'c', tostring(c), 'p', tostring(p))
-    redis.call('PEXPIRE', KEYS[1], 2 * w)
-  else
-    redis.call('DEL', KEYS[1])
+local function slide(key, w, add, max, scale, now)
+  local bucket = math.floor(now / w)
+  local h = redis.call('HMGET', key, 's', 'c', 'p')
+  local s = tonumber(h[1])
+  local c, p, changed = 0, 0, false
+  if s ~= nil then
+    if s == bucket then c = tonumber(h[2]) or 0; p = tonumber(h[3]) or 0
+    elseif s == bucket - 1 then p = tonumber(h[2]) or 0; changed = true
+    else changed = true end
   end
+  local count = c + p * (1 - (now - bucket * w) / w)
+  if scale >= 0 and scale ~= 1 and count > 0 then
+    c = c * scale; p = p * scale; count = count * scale; changed = true
+  end
+  local added = 0
+  if add > 0 and (max < 0 or count + add <= max) then
+    c = c + add; count = count + add; added = 1; changed = true
+  end
+  if changed then
+    if c > 0 or p > 0 then
+      redis.call('HSET', key, 's', bucket, 'c', tostring(c), 'p', tostring(p))
+      redis.call('PEXPIRE', key, 2 * w)
+    else
+      redis.call('DEL', key)
+    end
+  end
+  return count, added
 end
+local function acquire(key, holder, limit, lease, now)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', key, '(' .. (now + lease), '+inf')
+  if redis.call('ZCARD', key) >= limit then return 0 end
+  redis.call('ZADD', key, now + lease, holder)
+  redis.call('PEXPIRE', key, lease)
+  return 1
+end
+`;
+
+// SharedState.slide. ARGV: windowMs, add, max (-1: none), scale (-1: none).
+const SLIDE = `${PRELUDE}
+local count, added = slide(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
+  tonumber(ARGV[4]), now_ms())
 return {tostring(count), added}`;
 
-// SharedState.acquire: a sorted set of holders scored by lease end. ARGV: holder, limit, leaseMs.
-const ACQUIRE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local lease = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + lease), '+inf')
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], lease)
-return 1`;
+// SharedState.acquire. ARGV: holder, limit, leaseMs.
+const ACQUIRE = `${PRELUDE}
+return acquire(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now_ms())`;
+
+// SharedState.admit. KEYS: rate, read, slot. ARGV: rate windowMs (0: no rate), rate max,
+// read windowMs, holder, limit (0: no slot), leaseMs.
+const ADMIT = `${PRELUDE}
+local now = now_ms()
+local rateAdded = 1
+if tonumber(ARGV[1]) > 0 then
+  local _, a = slide(KEYS[1], tonumber(ARGV[1]), 1, tonumber(ARGV[2]), -1, now)
+  rateAdded = a
+end
+local count = slide(KEYS[2], tonumber(ARGV[3]), 0, -1, -1, now)
+local got = 0
+if tonumber(ARGV[5]) > 0 then
+  got = acquire(KEYS[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), now)
+end
+return {rateAdded, tostring(count), got}`;
 
 // SharedState.pace: the next free slot of a timeline. ARGV: intervalMs, maxAheadMs.
 const PACE = `
@@ -83,17 +107,22 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
 
   /** EVALSHA, loading the script on the first NOSCRIPT (the server may have restarted). */
   const scripts = new Map<string, string>();
-  async function run(script: string, key: string, args: (string | number)[]): Promise<unknown> {
+  async function run(
+    script: string,
+    keys: string | string[],
+    args: (string | number)[],
+  ): Promise<unknown> {
+    const names = typeof keys === 'string' ? [keys] : keys;
     let sha = scripts.get(script);
     if (!sha) {
       sha = sha1(script);
       scripts.set(script, sha);
     }
     try {
-      return await redis.evalsha(sha, 1, key, ...args);
+      return await redis.evalsha(sha, names.length, ...names, ...args);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(script, 1, key, ...args);
+      return redis.eval(script, names.length, ...names, ...args);
     }
   }
 
@@ -141,6 +170,22 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
     async acquire(key, holder, limit, leaseMs) {
       const ok = await run(ACQUIRE, p + key, [holder, limit, Math.max(1, Math.round(leaseMs))]);
       return ok === 1;
+    },
+    async admit({ rate, read, slot }) {
+      const ms = (n: number) => Math.max(1, Math.round(n));
+      const [rateAdded, count, got] = (await run(
+        ADMIT,
+        [p + (rate?.key ?? read.key), p + read.key, p + (slot?.key ?? read.key)],
+        [
+          rate ? ms(rate.windowMs) : 0,
+          rate?.max ?? -1,
+          ms(read.windowMs),
+          slot?.holder ?? '',
+          slot ? Math.max(0, slot.limit) : 0,
+          slot ? ms(slot.leaseMs) : 1,
+        ],
+      )) as [number, string, number];
+      return { rateAdded: rateAdded === 1, count: Number(count), slot: got === 1 };
     },
     async release(key, holder) {
       await redis.zrem(p + key, holder);

@@ -26,6 +26,13 @@ export interface SharedState {
    * itself. Keys used here are not readable with `get`.
    */
   acquire(key: string, holder: string, limit: number, leaseMs: number): Promise<boolean>;
+  /**
+   * What a rate limiter with a concurrency limit asks for each request, in one step (one round
+   * trip on Redis): `slide` on the rate counter with add 1 under its max (when given), a read
+   * of another sliding counter, and `acquire` of a slot (when given). The same as the three
+   * calls, for the price of one.
+   */
+  admit(request: AdmitRequest): Promise<AdmitResult>;
   /** Frees the slot `holder` took with `acquire` (nothing if it is not held). */
   release(key: string, holder: string): Promise<void>;
   /**
@@ -62,4 +69,27 @@ export interface SlideResult {
   readonly count: number;
   /** Whether `add` was recorded (false when it would have passed `max`, or add was 0). */
   readonly added: boolean;
+}
+
+export interface AdmitRequest {
+  /** A sliding counter to add 1 to, unless that passes `max`. */
+  readonly rate?: { readonly key: string; readonly windowMs: number; readonly max: number };
+  /** A sliding counter to read. */
+  readonly read: { readonly key: string; readonly windowMs: number };
+  /** A semaphore slot to take. */
+  readonly slot?: {
+    readonly key: string;
+    readonly holder: string;
+    readonly limit: number;
+    readonly leaseMs: number;
+  };
+}
+
+export interface AdmitResult {
+  /** Whether the rate counter took the request (true when no rate was asked). */
+  readonly rateAdded: boolean;
+  /** The count read. */
+  readonly count: number;
+  /** Whether the slot was taken (false when no slot was asked). */
+  readonly slot: boolean;
 }

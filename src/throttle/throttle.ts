@@ -173,17 +173,20 @@ export class Throttle {
     const o = this.o;
     const slotKey = `thr:c:${who?.accountSid ?? requester}`;
     const holder = `${this.node}:${(this.sequence = (this.sequence + 1) % 1e15)}`;
+    const errorKey = this.errorKey(requester, ticket.resource);
     try {
-      // One round trip for the common case: rate, error count and a concurrency slot at once.
-      const [rate, errors, slot] = await Promise.all([
-        o.rate > 0
-          ? this.state.slide(`thr:r:${requester}`, o.rateWindowMs, { add: 1, max: o.rate })
-          : undefined,
-        this.state.slide(this.errorKey(requester, ticket.resource), o.windowMs),
-        o.concurrency > 0 ? this.state.acquire(slotKey, holder, o.concurrency, o.leaseMs) : false,
-      ]);
+      // One step (one round trip on Redis) for the common case: rate, error count and a slot.
+      const { rateAdded, count, slot } = await this.state.admit({
+        ...(o.rate > 0
+          ? { rate: { key: `thr:r:${requester}`, windowMs: o.rateWindowMs, max: o.rate } }
+          : {}),
+        read: { key: errorKey, windowMs: o.windowMs },
+        ...(o.concurrency > 0
+          ? { slot: { key: slotKey, holder, limit: o.concurrency, leaseMs: o.leaseMs } }
+          : {}),
+      });
       if (slot) ticket.slot = { key: slotKey, holder };
-      if (rate && !rate.added) {
+      if (!rateAdded) {
         this.refused?.inc({ reason: 'rate' });
         ticket.refusal = new TwilioError(
           Errors.tooManyRequests,
@@ -193,15 +196,9 @@ export class Throttle {
         return ticket;
       }
       // The sliding count is an estimate (the previous bucket is weighted): decide on it rounded.
-      ticket.errors = Math.round(errors.count * 1000) / 1000;
+      ticket.errors = Math.round(count * 1000) / 1000;
       if (delayFor(Math.round(ticket.errors), o) > 0) {
-        const counted = await this.state.slide(
-          this.errorKey(requester, ticket.resource),
-          o.windowMs,
-          {
-            add: 1,
-          },
-        );
+        const counted = await this.state.slide(errorKey, o.windowMs, { add: 1 });
         ticket.counted = true;
         ticket.errors = Math.round((counted.count - 1) * 1000) / 1000;
       }

@@ -94,6 +94,33 @@ describe.each(implementations)('SharedState contract: %s', (_name, make) => {
     expect(await s.acquire('lease', 'y', 1, 80)).toBe(true);
   });
 
+  it('admits in one step: rate under its max, a counter read, a slot', async () => {
+    const s = await open();
+    await s.slide('errs', 10_000, { add: 3 });
+    const ask = (holder: string) =>
+      s.admit({
+        rate: { key: 'rate', windowMs: 10_000, max: 2 },
+        read: { key: 'errs', windowMs: 10_000 },
+        slot: { key: 'slots', holder, limit: 1, leaseMs: 10_000 },
+      });
+    const first = await ask('a');
+    expect(first.rateAdded).toBe(true);
+    expect(first.count).toBeCloseTo(3, 6);
+    expect(first.slot).toBe(true);
+    // The read created or changed nothing; the slot is held; the rate counted one request.
+    expect((await s.slide('errs', 10_000)).count).toBeCloseTo(3, 6);
+    expect(await ask('b')).toMatchObject({ rateAdded: true, slot: false });
+    expect(await ask('c')).toMatchObject({ rateAdded: false });
+    expect((await s.slide('rate', 10_000)).count).toBeCloseTo(2, 6);
+    await s.release('slots', 'a');
+    // Without a rate or a slot: nothing refused, no slot taken, the count still read.
+    const bare = await s.admit({ read: { key: 'errs', windowMs: 10_000 } });
+    expect(bare.rateAdded).toBe(true);
+    expect(bare.slot).toBe(false);
+    expect(bare.count).toBeCloseTo(3, 6);
+    expect((await s.admit({ read: { key: 'none', windowMs: 1000 } })).count).toBe(0);
+  });
+
   it('paces a timeline: slots spaced by the interval, none taken beyond maxAhead', async () => {
     const s = await open();
     const first = await s.pace('tl', 200, 1000);
