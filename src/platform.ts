@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import { Registry, collectDefaultMetrics, Gauge, Histogram } from 'prom-client';
 import { sql } from 'kysely';
 import {
   Accounts,
@@ -240,7 +240,17 @@ export async function startPlatform(
     if (recovered.length)
       logger.warn({ segments: recovered.length }, 'closed segments left open by a previous run');
     const telephony = config.sipEnabled ? await startTelephony(config, logger) : undefined;
-    if (telephony) cleanups.push(() => telephony.close());
+    if (telephony) {
+      cleanups.push(() => telephony.close());
+      // Issue 4's target: INVITE → first media p99 < 150 ms.
+      const firstMedia = new Histogram({
+        name: 'switchboard_voice_first_media_seconds',
+        help: 'Inbound calls: from the INVITE to the first RTP packet sent',
+        buckets: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2],
+        registers: [metrics],
+      });
+      telephony.onFirstMedia((ms) => firstMedia.observe(ms / 1000));
+    }
     const meter = segmentMeter(billing, modules, logger);
     cleanups.push(async () => meter.stop());
     const calls = new CallStore(store);

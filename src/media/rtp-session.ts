@@ -71,6 +71,8 @@ export interface SessionStats {
   sendErrors: number;
   /** Samples of incoming audio dropped because the peer sent faster than real time. */
   overrunSamples: number;
+  /** performance.now() when the first packet was sent (0: none yet): first-media latency. */
+  firstSentMs: number;
 }
 
 let nextId = 1;
@@ -87,6 +89,7 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
     latePackets: 0,
     sendErrors: 0,
     overrunSamples: 0,
+    firstSentMs: 0,
   };
 
   /** This tick's incoming frame (valid in phases 'send' and 'after' when `inFrameValid`). */
@@ -445,6 +448,7 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
   }
 
   private send(buf: Buffer, length: number, to: { address: string; port: number }): void {
+    if (this.stats.packetsSent === 0) this.stats.firstSentMs = performance.now();
     this.stats.packetsSent++;
     this.stats.bytesSent += length;
     this.socket.send(buf, 0, length, to.port, to.address, (err) => {

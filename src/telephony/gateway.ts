@@ -23,8 +23,11 @@ export function acceptInboundCalls(
   media: MediaEngine,
   voice: VoiceEngine,
   logger: Logger,
+  /** Told, when a call ends, how long after its INVITE the first RTP packet went out (ms). */
+  firstMedia?: (ms: number) => void,
 ): void {
   sip.on('invite', (call) => {
+    const invited = performance.now();
     void (async () => {
       call.trying();
       let session;
@@ -34,6 +37,12 @@ export function acceptInboundCalls(
         logger.error({ err }, 'no RTP port for an inbound call');
         call.reject(503, 'Service Unavailable');
         return;
+      }
+      if (firstMedia) {
+        const stats = session.stats;
+        session.once('closed', () => {
+          if (stats.firstSentMs) firstMedia(stats.firstSentMs - invited);
+        });
       }
       const channel = new SipCallChannel(call, session, media);
       const handled = await voice.handleInbound(channel, {

@@ -17,6 +17,8 @@ export interface Telephony {
   readonly conferenceAudio: ConferenceAudio;
   /** Starts taking inbound calls for the voice engine. */
   accept(voice: VoiceEngine): void;
+  /** Subscribes to the INVITE → first RTP packet latency of each inbound call (ms, at its end). */
+  onFirstMedia(listener: (ms: number) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -47,12 +49,20 @@ export async function startTelephony(
     media.close();
     throw err;
   }
+  const firstMedia = new Set<(ms: number) => void>();
   return {
     sip,
     media,
     dialer: new SipDialer(sip, media, trunks),
     conferenceAudio: conferenceAudio(media),
-    accept: (voice) => acceptInboundCalls(sip, media, voice, logger),
+    accept: (voice) =>
+      acceptInboundCalls(sip, media, voice, logger, (ms) => {
+        for (const listener of firstMedia) listener(ms);
+      }),
+    onFirstMedia(listener) {
+      firstMedia.add(listener);
+      return () => firstMedia.delete(listener);
+    },
     async close() {
       await sip.close();
       media.close();
