@@ -68,6 +68,7 @@ platform.telephony!.onFirstMedia((ms) => firstMedia.push(ms));
 const work = mkdtempSync(join(tmpdir(), 'sipp-bench-'));
 const scenario = new URL('../test/voice/scenarios/uac-short.xml', import.meta.url).pathname;
 const started = Date.now();
+const cpuStart = process.cpuUsage();
 const sipp = spawn(
   'timeout',
   [
@@ -132,6 +133,11 @@ console.log(
 );
 console.log(`| INVITE → 200 OK (answer; media starts here) p50 ms | ${pct(50)} |`);
 console.log(`| INVITE → 200 OK p99 ms | ${pct(99)} |`);
+const cpu = process.cpuUsage(cpuStart);
+// CPU time per call survives a shared machine better than latencies do.
+console.log(
+  `| platform + web app CPU per completed call ms | ${((cpu.user + cpu.system) / 1000 / Math.max(1, ok)).toFixed(2)} |`,
+);
 firstMedia.sort((a, b) => a - b);
 const fm = (p: number) =>
   firstMedia.length
