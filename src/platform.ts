@@ -273,10 +273,10 @@ export async function startPlatform(
       queues: new QueueService(
         callQueues,
         randomUUID(),
+        logger,
         telephony && {
           state,
           dialer: telephony.dialer,
-          logger,
           // Other nodes reach this one here to bridge a member to our <Dial><Queue> call.
           sipUri: (user) =>
             `sip:${user}@${config.sipPublicAddress ?? config.sipHost}:${telephony.sip.transport.port}`,

@@ -55,4 +55,17 @@ describe('QueueStore', () => {
     expect(order).toEqual(sids);
     expect(await store.remove(sids[0]!)).toBeUndefined();
   });
+
+  it('removes the members of a node that stopped confirming them', async () => {
+    const queue = await store.ensure(t.accountSid, 'heartbeat');
+    const alive = callSid();
+    const ghost = callSid();
+    await store.join(queue, alive, 'node-alive', 1_000);
+    await store.join(queue, ghost, 'node-crashed', 1_000);
+    await store.touch('node-alive', 100_000);
+    const gone = await store.purgeStale(50_000);
+    expect(gone.map((m) => m.call_sid)).toEqual([ghost]);
+    expect((await store.get(t.accountSid, queue.sid))?.current_size).toBe(1);
+    expect((await store.front(queue.sid))?.call_sid).toBe(alive);
+  });
 });

@@ -154,6 +154,7 @@ export class QueueStore {
         seq: Number(taken.last_seq),
         date_enqueued: now,
         node_id: nodeId,
+        last_seen: now,
       };
       await trx.insertInto('call_queue_members').values(member).execute();
       return { kind: 'joined', queue: taken, member } as const;
@@ -179,6 +180,30 @@ export class QueueStore {
     });
   }
 
+  /** A node says it still holds its waiting calls. */
+  async touch(nodeId: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('call_queue_members')
+      .set({ last_seen: now })
+      .where('node_id', '=', nodeId)
+      .execute();
+  }
+
+  /** Takes out members whose node has not touched them since `before` (it crashed). */
+  async purgeStale(before: number): Promise<MemberRow[]> {
+    const stale = await this.db
+      .selectFrom('call_queue_members')
+      .selectAll()
+      .where('last_seen', '<', before)
+      .execute();
+    const removed: MemberRow[] = [];
+    for (const m of stale) {
+      const gone = await this.remove(m.call_sid, m.queue_sid);
+      if (gone) removed.push(gone);
+    }
+    return removed;
+  }
+
   /** Forgets every member (a single node restarting: their calls ended with the old process). */
   async clearMembers(): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
@@ -193,7 +218,10 @@ export class QueueStore {
    */
   async restore(member: MemberRow): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('call_queue_members').values(member).execute();
+      await trx
+        .insertInto('call_queue_members')
+        .values({ ...member, last_seen: Date.now() })
+        .execute();
       await trx
         .updateTable('call_queues')
         .set((eb) => ({ current_size: eb('current_size', '+', 1), date_updated: Date.now() }))

@@ -1,3 +1,4 @@
+import type { Logger } from '../../core/index.js';
 import type { CallChannel } from '../engine/channel.js';
 import type { HttpMethod } from '../twiml/verbs.js';
 import type { QueueStore } from './queue-store.js';
@@ -52,27 +53,51 @@ const NOT_BRIDGED: DequeueOutcome = { bridged: false, durationS: 0 };
  * the members waiting on this node, and the bus protocol that bridges a dequeuing call to a
  * member on another node (remote.ts).
  */
+/** How often a node confirms its waiting members, and when another node's expire. */
+const HEARTBEAT_MS = 10_000;
+const STALE_MS = 60_000;
+
 export class QueueService {
   private readonly waiting = new Map<string, MemberHandle>();
   private readonly remote: RemoteQueues | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     readonly store: QueueStore,
     /** Identifies this node in member rows. */
     readonly nodeId: string,
+    private readonly logger: Logger,
     /** Cross-node bridging; without it (no SIP) only this node's members can be bridged. */
-    remote?: Omit<RemoteOptions, 'nodeId' | 'local'>,
+    remote?: Omit<RemoteOptions, 'nodeId' | 'local' | 'logger'>,
   ) {
     this.remote = remote
-      ? new RemoteQueues({ ...remote, nodeId, local: (sid) => this.local(sid) })
+      ? new RemoteQueues({ ...remote, logger, nodeId, local: (sid) => this.local(sid) })
       : undefined;
   }
 
   async start(): Promise<void> {
     await this.remote?.start();
+    // Members of a node that crashed would wait forever in the store: each node confirms its
+    // own, and members nobody confirmed for a minute leave the queue.
+    this.heartbeat = setInterval(() => {
+      const now = Date.now();
+      this.store
+        .touch(this.nodeId, now)
+        .then(() => this.store.purgeStale(now - STALE_MS))
+        .then((gone) => {
+          if (gone.length)
+            this.logger.warn(
+              { members: gone.map((m) => m.call_sid) },
+              'queue members of an unresponsive node removed',
+            );
+        })
+        .catch((err: unknown) => this.logger.error({ err }, 'queue heartbeat failed'));
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
     await this.remote?.stop();
   }
 

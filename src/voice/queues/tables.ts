@@ -23,6 +23,8 @@ export interface MemberRow {
   date_enqueued: number;
   /** The node whose engine holds the waiting call (its media can be bridged only there). */
   node_id: string;
+  /** Last time that node said it still holds the call (a crashed node's members expire). */
+  last_seen: number;
 }
 
 export interface QueueTables {
@@ -63,6 +65,14 @@ export const migrations: Record<string, Migration> = {
         .createIndex('call_queue_members_order')
         .on('call_queue_members')
         .columns(['queue_sid', 'seq'])
+        .execute();
+    },
+  },
+  voice_0102_queue_member_heartbeat: {
+    async up(db) {
+      await db.schema
+        .alterTable('call_queue_members')
+        .addColumn('last_seen', 'bigint', (c) => c.notNull().defaultTo(0))
         .execute();
     },
   },
