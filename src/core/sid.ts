@@ -48,3 +48,14 @@ export function isSid(value: unknown, prefix: SidPrefix): boolean {
     SID_BODY.test(value.slice(2))
   );
 }
+
+/**
+ * A new SID whose first 12 hex digits are the creation time in ms and whose other 20 are
+ * random (80 bits): the same shape as newSid, but rows keyed by such SIDs are appended at the
+ * end of their index instead of at random places in it, which keeps a busy table's writes on
+ * few pages (the messages hot path). It reveals the creation time, which the resource shows anyway.
+ */
+export function newTimeOrderedSid(prefix: SidPrefix): string {
+  const random = newSid(prefix).slice(2 + 12);
+  return prefix + Date.now().toString(16).padStart(12, '0').slice(-12) + random;
+}

@@ -2,7 +2,7 @@
 // worker per provider, records receipts, sends signed status callbacks, and hands inbound
 // messages to the service's webhook, whose TwiML <Message> replies are sent.
 import { sql, type Kysely } from 'kysely';
-import { fail, newSid, type Logger } from '../core/index.js';
+import { fail, newSid, newTimeOrderedSid, type Logger } from '../core/index.js';
 import type { Queues } from '../queue/index.js';
 import type { SharedState } from '../state/index.js';
 import type { Store } from '../store/index.js';
@@ -23,7 +23,6 @@ import { SmppClient, type SmppSettings } from './smpp/client.js';
 import { receiptOutcome, type Receipt } from './smpp/status.js';
 import type {
   MediaRow,
-  PartRow,
   MessageRow,
   MessageStatus,
   MessagingTables,
@@ -31,6 +30,8 @@ import type {
   ServiceRow,
 } from './tables.js';
 import { ProviderWorker, type SmsJob, type WorkerHooks } from './worker.js';
+import { OptOutChecks } from './optouts.js';
+import { MessageWrites, routeTail } from './writes.js';
 
 export interface MessagingOptions {
   readonly store: Store;
@@ -141,12 +142,9 @@ export class Messaging {
     string,
     { provider: string; receipt: Receipt; stored: () => void; at: number }
   >();
-  private parts: PartRow[] = [];
-  private writes: ((trx: Kysely<MessagingTables>) => Promise<unknown>)[] = [];
-  /** Run after the transaction holding the pending writes has committed. */
-  private afterWrites: (() => void)[] = [];
-  private flushing: Promise<boolean> | undefined;
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** Status writes, batched into few transactions (see writes.ts). */
+  private readonly writes: MessageWrites;
+  private readonly optOuts: OptOutChecks;
   private readonly callbacks = new Map<string, Promise<void>>();
   private readonly meta = new Map<string, { cb: string | null; service: string | null }>();
   private tokenCache = new Map<string, { token: string | undefined; at: number }>();
@@ -156,6 +154,8 @@ export class Messaging {
 
   constructor(private readonly o: MessagingOptions) {
     this.db = o.store.kysely<MessagingTables>();
+    this.writes = new MessageWrites(o.store, o.logger);
+    this.optOuts = new OptOutChecks(o.store);
     this.weights = o.weights ?? DEFAULT_WEIGHTS;
     this.caps = o.state ? new SenderCaps(o.state) : undefined;
     this.inbound = new Inbound({
@@ -491,14 +491,8 @@ export class Messaging {
     if (!/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/.test(from)) fail('invalidFromNumber', from);
     const validity = input.validityPeriod ?? service?.validity_period ?? 36_000;
     if (validity < 1 || validity > 36_000) fail('invalidValidityPeriod');
-    const optedOut = await this.db
-      .selectFrom('messaging_optouts')
-      .select('recipient')
-      .where('account_sid', '=', accountSid)
-      .where('recipient', '=', to)
-      .where('sender', 'in', [from, service?.sid ?? '-'])
-      .executeTakeFirst();
-    if (optedOut) fail('unsubscribedRecipient', to);
+    const senders = service ? [from, service.sid] : [from];
+    if (await this.optOuts.optedOut(accountSid, to, senders)) fail('unsubscribedRecipient', to);
 
     const text = describeText(input.body);
     // MMS goes only to providers that carry it; the text of an MMS is one billable unit.
@@ -515,7 +509,7 @@ export class Messaging {
       fail('queueOverflow', `${worker.row.name} has ${worker.depth} messages waiting`);
     }
     const now = Date.now();
-    const sid = newSid(media.length ? 'MM' : 'SM');
+    const sid = newTimeOrderedSid(media.length ? 'MM' : 'SM');
     const log: RouteEvent[] = [
       {
         at: now,
@@ -589,8 +583,9 @@ export class Messaging {
   private acceptScheduled = false;
 
   /**
-   * Group commit: messages accepted in the same turn of the event loop are inserted with one
-   * statement and queued with one add per provider; each caller returns once both are done.
+   * Group commit: messages accepted in the same turn of the event loop are stored in one
+   * transaction (with whatever status changes are pending) and queued with one add per
+   * provider; each caller returns once both are done, so an accepted message survives a crash.
    */
   private accept(row: MessageRow, job: SmsJob, worker: ProviderWorker): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -605,19 +600,20 @@ export class Messaging {
     this.acceptScheduled = false;
     const batch = this.accepting.splice(0);
     try {
-      for (let i = 0; i < batch.length; i += 100) {
-        await this.db
-          .insertInto('messaging_messages')
-          .values(batch.slice(i, i + 100).map((b) => b.row))
-          .execute();
-      }
+      await this.writes.insert(batch.map((b) => b.row));
       const byWorker = new Map<ProviderWorker, SmsJob[]>();
-      for (const b of batch) byWorker.set(b.worker, [...(byWorker.get(b.worker) ?? []), b.job]);
-      for (const [worker, jobs] of byWorker) {
-        await worker.queue.add(jobs.map((job) => ({ id: job.sid, data: job })));
-        worker.depth += jobs.length;
-        worker.poke();
+      for (const b of batch) {
+        const jobs = byWorker.get(b.worker);
+        if (jobs) jobs.push(b.job);
+        else byWorker.set(b.worker, [b.job]);
       }
+      await Promise.all(
+        [...byWorker].map(async ([worker, jobs]) => {
+          await worker.queue.add(jobs.map((job) => ({ id: job.sid, data: job })));
+          worker.depth += jobs.length;
+          worker.poke();
+        }),
+      );
       for (const b of batch) b.resolve();
     } catch (e) {
       for (const b of batch) b.reject(e);
@@ -793,50 +789,9 @@ export class Messaging {
 
   // ------------------------------------------------------------------ batched writes
 
-  private write(op: (db: Kysely<MessagingTables>) => Promise<unknown>, done?: () => void): void {
-    this.writes.push(op);
-    if (done) this.afterWrites.push(done);
-    if (this.writes.length >= 500) void this.flush();
-    else this.flushTimer ??= setTimeout(() => void this.flush(), 5);
-  }
-
-  /**
-   * Applies pending status writes (one transaction); readers call it to see their writes, and
-   * workers before acknowledging jobs. False when the transaction failed.
-   */
-  async flush(): Promise<boolean> {
-    while (this.flushing) await this.flushing;
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const ops = this.writes.splice(0);
-    const dones = this.afterWrites.splice(0);
-    const parts = this.parts.splice(0);
-    if (!ops.length && !parts.length) return true;
-    this.flushing = this.db
-      .transaction()
-      .execute(async (trx) => {
-        // Carrier ids of every part sent since the last flush, in few statements.
-        for (let i = 0; i < parts.length; i += 200) {
-          await trx
-            .insertInto('messaging_parts')
-            .values(parts.slice(i, i + 200))
-            .onConflict((oc) => oc.doNothing())
-            .execute();
-        }
-        for (const op of ops) await op(trx);
-      })
-      .then(() => {
-        for (const d of dones) d();
-        return true;
-      })
-      .catch((e: Error) => {
-        this.o.logger.error({ err: e }, 'messaging status write failed');
-        return false;
-      })
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    return this.flushing;
+  /** Makes every status reported so far durable (readers call it to see their writes). */
+  flush(): Promise<boolean> {
+    return this.writes.flush();
   }
 
   private appendRoute(db: Kysely<MessagingTables>, sid: string, ev: RouteEvent) {
@@ -849,15 +804,7 @@ export class Messaging {
 
   private readonly hooks: WorkerHooks = {
     settle: () => this.flush(),
-    sending: async (sids, providerSid) => {
-      await this.flush();
-      const now = Date.now();
-      await this.db
-        .updateTable('messaging_messages')
-        .set({ status: 'sending', provider_sid: providerSid, date_updated: now })
-        .where('sid', 'in', [...sids])
-        .execute();
-    },
+    sending: (sids, providerSid) => this.writes.sending(sids, providerSid),
     statusOf: async (sids) => {
       await this.flush();
       const rows = await this.db
@@ -880,32 +827,21 @@ export class Messaging {
       };
       for (const id of ids) this.tracked.set(`${providerSid}|${id}`, t);
       const name = this.workers.get(providerSid)?.row.name ?? providerSid;
-      for (const id of ids) {
-        this.parts.push({
+      const event: RouteEvent = {
+        at: now,
+        event: 'sent',
+        provider: name,
+        detail: `carrier ids ${ids.join(', ')}`,
+      };
+      this.writes.sent(
+        { sid: job.sid, at: now, route: routeTail(event) },
+        ids.map((id) => ({
           provider_sid: providerSid,
           carrier_id: id,
           message_sid: job.sid,
           status: 'sent',
-        });
-      }
-      this.write(async (db) => {
-        await db
-          .updateTable('messaging_messages')
-          .set({
-            status: 'sent',
-            date_sent: now,
-            date_updated: now,
-            route: routeAppend({
-              at: now,
-              event: 'sent',
-              provider: name,
-              detail: `carrier ids ${ids.join(', ')}`,
-            }),
-          })
-          .where('sid', '=', job.sid)
-          .where('status', '=', 'sending')
-          .execute();
-      });
+        })),
+      );
       this.callback(job, meta.cb, meta.service, 'sent', null);
       for (const id of ids) {
         const e = this.early.get(`${providerSid}|${id}`);
@@ -919,7 +855,7 @@ export class Messaging {
       const now = Date.now();
       const meta = this.meta.get(job.sid) ?? { cb: null, service: null };
       this.meta.delete(job.sid);
-      this.write(async (db) => {
+      this.writes.op(async (db) => {
         await db
           .updateTable('messaging_messages')
           .set({ status: 'failed', error_code: code, error_message: message, date_updated: now })
@@ -1053,25 +989,23 @@ export class Messaging {
   ): void {
     const now = Date.now();
     const name = this.workers.get(providerSid)?.row.name ?? providerSid;
-    this.write(async (db) => {
-      await db
-        .updateTable('messaging_messages')
-        .set({
-          status,
-          error_code: code,
-          error_message: code ? (DELIVERY_ERRORS[code] ?? null) : null,
-          date_updated: now,
-          route: routeAppend({
-            at: now,
-            event: 'receipt',
-            provider: name,
-            detail: `id:${r.id} stat:${r.stat} err:${r.err}`,
-          }),
-        })
-        .where('sid', '=', sid)
-        .where('status', 'in', ['sending', 'sent'])
-        .execute();
-    }, stored);
+    const event: RouteEvent = {
+      at: now,
+      event: 'receipt',
+      provider: name,
+      detail: `id:${r.id} stat:${r.stat} err:${r.err}`,
+    };
+    this.writes.final(
+      {
+        sid,
+        status,
+        errorCode: code,
+        errorMessage: code ? (DELIVERY_ERRORS[code] ?? null) : null,
+        at: now,
+        route: routeTail(event),
+      },
+      stored,
+    );
   }
 
   /** A receipt for a message submitted before a restart. */
@@ -1133,10 +1067,7 @@ export class Messaging {
     code: number | null,
   ): void {
     if (!url) return;
-    this.write(
-      async () => undefined,
-      () => this.postCallback(job, url, service, status, code),
-    );
+    this.writes.after(() => this.postCallback(job, url, service, status, code));
   }
 
   /** Status callbacks of one message are posted in order; each is retried. */

@@ -175,7 +175,8 @@ describe.each(targets)('Queue contract: %s', (_name, target) => {
 
   it('is durable across a restart of the process', async () => {
     const make = await open();
-    const q1 = await (await make()).open<{ body: string }>('contract-d', { leaseMs: 500 });
+    // The lease must outlast a stall of a loaded machine between claim and ack below.
+    const q1 = await (await make()).open<{ body: string }>('contract-d', { leaseMs: 2000 });
     await q1.add(Array.from({ length: 50 }, (_, i) => ({ id: `m${i}`, data: { body: `b${i}` } })));
     const claimed = await q1.claim(20);
     await q1.ack(claimed.slice(0, 10).map((j) => j.id));

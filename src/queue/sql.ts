@@ -40,41 +40,34 @@ export const migrations: Record<string, Migration> = {
   },
 };
 
-const CHUNK = 500;
-
-function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 class SqlQueue<T> implements Queue<T> {
   constructor(
     readonly name: string,
     private readonly db: Kysely<JobsTable>,
+    private readonly store: Store,
     private readonly postgres: boolean,
     private readonly leaseMs: number,
   ) {}
 
+  // add, ack and release pass their jobs as one JSON parameter (Store.rows): one statement and
+  // one prepared statement for a batch of any size.
+
   async add(jobs: readonly NewJob<T>[]): Promise<void> {
+    if (!jobs.length) return;
     const now = Date.now();
-    for (const part of chunks(jobs)) {
-      await this.db
-        .insertInto('queue_jobs')
-        .values(
-          part.map((j) => ({
-            queue: this.name,
-            id: j.id,
-            data: JSON.stringify(j.data),
-            available_at: now + (j.delayMs ?? 0),
-            claimed: 0,
-            attempts: 0,
-            enqueued_at: now,
-          })),
-        )
-        .onConflict((oc) => oc.columns(['queue', 'id']).doNothing())
-        .execute();
-    }
+    const rows = jobs.map((j) => ({
+      queue: this.name,
+      id: j.id,
+      data: JSON.stringify(j.data),
+      available_at: now + (j.delayMs ?? 0),
+      enqueued_at: now,
+    }));
+    const columns = ['queue', 'id', 'data', 'available_at', 'enqueued_at'] as const;
+    // WHERE true: SQLite's parser needs it before ON CONFLICT in INSERT … SELECT.
+    await sql`INSERT INTO queue_jobs (queue, id, data, available_at, claimed, attempts, enqueued_at)
+      SELECT queue, id, data, available_at, 0, 0, enqueued_at
+      FROM ${this.store.rows('queue_jobs', columns, rows)} AS v
+      WHERE true ON CONFLICT (queue, id) DO NOTHING`.execute(this.db);
   }
 
   async claim(max: number): Promise<QueueJob<T>[]> {
@@ -105,25 +98,25 @@ class SqlQueue<T> implements Queue<T> {
   }
 
   async ack(ids: readonly string[]): Promise<void> {
-    for (const part of chunks(ids)) {
-      await this.db
-        .deleteFrom('queue_jobs')
-        .where('queue', '=', this.name)
-        .where('id', 'in', part)
-        .execute();
-    }
+    if (!ids.length) return;
+    await sql`DELETE FROM queue_jobs WHERE queue = ${this.name}
+      AND id IN (SELECT id FROM ${this.idRows(ids)} AS v)`.execute(this.db);
   }
 
   async release(ids: readonly string[], delayMs = 0): Promise<void> {
-    const at = Date.now() + delayMs;
-    for (const part of chunks(ids)) {
-      await this.db
-        .updateTable('queue_jobs')
-        .set({ available_at: at, claimed: 0 })
-        .where('queue', '=', this.name)
-        .where('id', 'in', part)
-        .execute();
-    }
+    if (!ids.length) return;
+    await sql`UPDATE queue_jobs SET available_at = ${Date.now() + delayMs}, claimed = 0
+      WHERE queue = ${this.name} AND id IN (SELECT id FROM ${this.idRows(ids)} AS v)`.execute(
+      this.db,
+    );
+  }
+
+  private idRows(ids: readonly string[]) {
+    return this.store.rows(
+      'queue_jobs',
+      ['id'],
+      ids.map((id) => ({ id })),
+    );
   }
 
   async depth(): Promise<number> {
@@ -144,7 +137,13 @@ export function createSqlQueues(store: Store): Queues {
   return {
     kind: 'sql',
     async open<T>(name: string, options: QueueOptions = {}): Promise<Queue<T>> {
-      return new SqlQueue<T>(name, db, store.dialect === 'postgres', options.leaseMs ?? 30_000);
+      return new SqlQueue<T>(
+        name,
+        db,
+        store,
+        store.dialect === 'postgres',
+        options.leaseMs ?? 30_000,
+      );
     },
     async close() {
       // The store belongs to the caller.

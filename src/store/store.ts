@@ -9,6 +9,7 @@ import {
   SqliteDialect,
   type Migration,
   type MigrationProvider,
+  type RawBuilder,
   type SqliteDatabase,
 } from 'kysely';
 import pg from 'pg';
@@ -33,6 +34,17 @@ export interface Store {
     columns: readonly (keyof Row & string)[],
     rows: readonly Row[],
   ): Promise<void>;
+  /**
+   * Rows passed as one JSON parameter, as a FROM item whose columns are those of `table`
+   * (`UPDATE t SET … FROM ${store.rows('t', ['id', 'n'], rows)} AS v WHERE t.id = v.id`). The
+   * statement's text is the same whatever the number of rows, so one prepared statement (and
+   * on PostgreSQL one round trip) serves a whole batch of writes.
+   */
+  rows<Row extends object>(
+    table: string,
+    columns: readonly (keyof Row & string)[],
+    rows: readonly Row[],
+  ): RawBuilder<unknown>;
   close(): Promise<void>;
 }
 
@@ -197,6 +209,18 @@ function makeStore(
       await sql`INSERT INTO ${sql.raw(table)} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${sql.raw(
         table,
       )}, ${JSON.stringify(rows)}::json)`.execute(db);
+    },
+    rows(table, columns, rows) {
+      for (const name of [table, ...columns]) {
+        if (!IDENTIFIER.test(name)) throw new Error(`invalid SQL identifier "${name}"`);
+      }
+      const json = JSON.stringify(rows);
+      if (dialect === 'postgres') {
+        // Typed by the table's row type; keys not given are NULL.
+        return sql`json_populate_recordset(NULL::${sql.raw(table)}, ${json}::json)`;
+      }
+      const picks = columns.map((c) => `value ->> '${c}' AS ${c}`).join(', ');
+      return sql`(SELECT ${sql.raw(picks)} FROM json_each(${json}))`;
     },
     async close() {
       await closeBulk?.();

@@ -128,4 +128,59 @@ describe.each(targets)('Store contract: %s', (_name, open) => {
     ).rejects.toThrow(/identifier/);
     await store.close();
   });
+
+  it('takes a batch of rows as one parameter: insert, update and join from it', async () => {
+    const store = await open();
+    await store.migrate(migrations);
+    const db = store.kysely<Tables>();
+    const cols = ['sid', 'name', 'created', 'price'] as const;
+    const rows = Array.from({ length: 700 }, (_, i) => ({
+      sid: `r${i}`,
+      name: `n'${i}" ü`,
+      created: 1_764_000_000_000 + i,
+      price: i % 2 ? null : i / 4,
+    }));
+    // SQLite needs WHERE true before ON CONFLICT in INSERT … SELECT.
+    const insert = (part: typeof rows) =>
+      sql`INSERT INTO widgets (sid, name, created, price)
+          SELECT sid, name, created, price FROM ${store.rows('widgets', cols, part)} AS v
+          WHERE true ON CONFLICT (sid) DO NOTHING`.execute(db);
+    await insert(rows);
+    await insert(rows.slice(0, 10)); // already there: nothing happens
+    expect(
+      await db
+        .selectFrom('widgets')
+        .selectAll()
+        .where('sid', 'like', 'r%')
+        .orderBy('created')
+        .execute(),
+    ).toEqual(rows);
+    // One statement updates each row with its own values; rows not named stay as they were.
+    const changes = [
+      { sid: 'r1', name: 'first', created: 5 },
+      { sid: 'r699', name: 'last', created: 6 },
+    ];
+    const result = await sql`UPDATE widgets SET name = v.name, created = v.created + 1
+        FROM ${store.rows('widgets', ['sid', 'name', 'created'], changes)} AS v
+        WHERE widgets.sid = v.sid`.execute(db);
+    expect(Number(result.numAffectedRows)).toBe(2);
+    const back = await db
+      .selectFrom('widgets')
+      .select(['sid', 'name', 'created'])
+      .where('sid', 'in', ['r0', 'r1', 'r699'])
+      .orderBy('sid')
+      .execute();
+    expect(back).toEqual([
+      { sid: 'r0', name: rows[0]!.name, created: rows[0]!.created },
+      { sid: 'r1', name: 'first', created: 6 },
+      { sid: 'r699', name: 'last', created: 7 },
+    ]);
+    const joined = await sql<{ sid: string }>`SELECT w.sid FROM widgets w
+        JOIN ${store.rows('widgets', ['sid'], [{ sid: 'r2' }, { sid: 'nope' }])} AS v ON w.sid = v.sid`.execute(
+      db,
+    );
+    expect(joined.rows.map((r) => r.sid)).toEqual(['r2']);
+    expect(() => store.rows('widgets', ['sid; drop'], [])).toThrow(/identifier/);
+    await store.close();
+  });
 });
