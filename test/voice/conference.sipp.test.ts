@@ -5,8 +5,9 @@
 import { join } from 'node:path';
 import twilio from 'twilio';
 import { afterAll, describe, expect, it } from 'vitest';
-import { counts, haveSipp, startSipp, type SippRun } from '../sip/sipp.js';
+import { counts, freePort, haveSipp, startSipp, type SippRun } from '../sip/sipp.js';
 import { RtpPhone } from './rtp-phone.js';
+import { startTestPlatform } from '../support/platform.js';
 import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
@@ -206,4 +207,257 @@ describe.skipIf(!TOOLS)('<Dial><Conference>', () => {
       client.conferences(any!.sid).update({ status: 'in-progress' as 'completed' }),
     ).rejects.toMatchObject({ status: 400, code: 20001 });
   });
+});
+
+describe.skipIf(!TOOLS)('<Dial><Conference> moderated', () => {
+  it('waits with waitUrl, beeps, refuses past maxParticipants, holds, records, ends on the moderator', async () => {
+    const { client } = fx.t;
+    type ConferenceAttributes = Parameters<
+      ReturnType<InstanceType<typeof VoiceResponse>['dial']>['conference']
+    >[0];
+    const attrs: ConferenceAttributes = {
+      beep: 'true',
+      maxParticipants: 2,
+      record: 'record-from-start',
+      waitUrl: '/town-wait',
+      statusCallback: '/town-events',
+      statusCallbackEvent: ['start', 'end', 'join', 'leave', 'hold'],
+    };
+    const attendee = new VoiceResponse();
+    attendee
+      .dial({ action: '/town-after' })
+      .conference({ ...attrs, startConferenceOnEnter: false }, 'townhall');
+    const host = new VoiceResponse();
+    host
+      .dial({ action: '/town-after' })
+      .conference({ ...attrs, endConferenceOnExit: true }, 'townhall');
+    fx.web.routes.set('/town-attendee', attendee.toString());
+    fx.web.routes.set('/town-host', host.toString());
+    fx.web.routes.set(
+      '/town-wait',
+      new VoiceResponse().say('Please wait for the host to join.').toString(),
+    );
+    fx.web.routes.set('/town-after', new VoiceResponse().hangup().toString());
+    fx.web.routes.set('/town-events', '<Response/>');
+    await client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550007002',
+      voiceUrl: fx.web.url + '/town-attendee',
+    });
+    await client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550007003',
+      voiceUrl: fx.web.url + '/town-host',
+    });
+
+    // The attendee waits: the room is init and the attendee hears the waitUrl's <Say>.
+    const a = await caller('+15550007002', '+15550007201', 1000);
+    const aSid = await callSidFrom('+15550007201');
+    const conf = await until(async () => {
+      const [c] = await client.conferences.list({ friendlyName: 'townhall' });
+      return c;
+    });
+    expect(conf.status).toBe('init');
+    await until(async () => (fx.web.seen.some((s) => s.path === '/town-wait') ? true : undefined));
+    await sleep(1200);
+    let t = Date.now();
+    await sleep(1000);
+    expect(a.phone.rms(t, Date.now())).toBeGreaterThan(300);
+
+    // The host starts the room: the attendee hears the entry beep, then the host's voice.
+    const hostJoined = Date.now();
+    const h = await caller('+15550007003', '+15550007202', 600, 15_000);
+    const hSid = await callSidFrom('+15550007202');
+    await until(async () =>
+      (await client.conferences(conf.sid).fetch()).status === 'in-progress' ? true : undefined,
+    );
+    await sleep(1200);
+    const beep = Math.max(
+      a.phone.level(660, hostJoined, Date.now()),
+      a.phone.level(880, hostJoined, Date.now()),
+    );
+    expect(beep).toBeGreaterThan(300);
+    t = Date.now();
+    await sleep(800);
+    expect(a.phone.level(600, t, Date.now())).toBeGreaterThan(3000);
+    expect(h.phone.level(1000, t, Date.now())).toBeGreaterThan(3000);
+
+    // A third caller exceeds maxParticipants=2: its Dial ends at once (DialCallStatus failed).
+    const intruder = await caller('+15550007002', '+15550007203', 1400);
+    const refused = await intruder.sipp.done;
+    expect(counts(refused.stdout), refused.stdout.slice(-1200)).toEqual({ ok: 1, failed: 0 });
+    const [iCall] = await client.calls.list({ from: '+15550007203' });
+    const notes = await client.calls(iCall!.sid).notifications.list();
+    expect(notes.map((n) => n.errorCode)).toContain('16020');
+    expect(
+      fx.web.seen.find((s) => s.path === '/town-after' && s.params.CallSid === iCall!.sid)?.params
+        .DialCallStatus,
+    ).toBe('failed');
+    expect(await client.conferences(conf.sid).participants.list()).toHaveLength(2);
+
+    // Hold: the attendee is neither heard nor hears the room; unhold brings it back.
+    const held = await client.conferences(conf.sid).participants(aSid).update({ hold: true });
+    expect(held.hold).toBe(true);
+    await sleep(400);
+    t = Date.now();
+    await sleep(1000);
+    expect(h.phone.level(1000, t, Date.now())).toBeLessThan(300);
+    expect(a.phone.level(600, t, Date.now())).toBeLessThan(300);
+    await client.conferences(conf.sid).participants(aSid).update({ hold: false });
+    await sleep(400);
+    t = Date.now();
+    await sleep(800);
+    expect(h.phone.level(1000, t, Date.now())).toBeGreaterThan(3000);
+
+    // The host hangs up (endConferenceOnExit): the room ends and the attendee is hung up.
+    const hostRun = await h.sipp.done;
+    expect(counts(hostRun.stdout), hostRun.stdout.slice(-1200)).toEqual({ ok: 1, failed: 0 });
+    const attendeeRun = await a.sipp.done;
+    expect(counts(attendeeRun.stdout), attendeeRun.stdout.slice(-1200)).toEqual({
+      ok: 1,
+      failed: 0,
+    });
+    const ended = await until(async () => {
+      const c = await client.conferences(conf.sid).fetch();
+      return c.status === 'completed' ? c : undefined;
+    });
+    expect(ended.reasonConferenceEnded).toBe('participant-with-end-conference-on-exit-left');
+    expect(ended.callSidEndingConference).toBe(hSid);
+
+    // record-from-start: one Recording of the mix, downloadable, with sound in it.
+    const recs = await until(async () => {
+      const r = await client.conferences(conf.sid).recordings.list();
+      return r.length ? r : undefined;
+    });
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      conferenceSid: conf.sid,
+      status: 'completed',
+      source: 'Conference',
+    });
+    expect(Number(recs[0]!.duration)).toBeGreaterThanOrEqual(4);
+    const wav = await fetch(
+      `${fx.t.url}/2010-04-01/Accounts/${fx.t.accountSid}/Recordings/${recs[0]!.sid}.wav`,
+      {
+        headers: {
+          authorization:
+            'Basic ' + Buffer.from(`${fx.t.accountSid}:${fx.t.authToken}`).toString('base64'),
+        },
+      },
+    );
+    expect(wav.status).toBe(200);
+    const pcm = new Int16Array((await wav.arrayBuffer()).slice(44));
+    const loud = pcm.filter((x) => Math.abs(x) > 2000).length;
+    expect(loud / pcm.length).toBeGreaterThan(0.2);
+
+    const events = await until(async () => {
+      const seen = fx.web.seen.filter((s) => s.path === '/town-events');
+      return seen.some((s) => s.params.StatusCallbackEvent === 'conference-end') ? seen : undefined;
+    });
+    expect(events.map((e) => [e.params.StatusCallbackEvent, e.params.CallSid])).toEqual([
+      ['participant-join', aSid],
+      ['participant-join', hSid],
+      ['conference-start', undefined],
+      ['participant-hold', aSid],
+      ['participant-unhold', aSid],
+      ['participant-leave', hSid],
+      ['participant-leave', aSid],
+      ['conference-end', undefined],
+    ]);
+  }, 120_000);
+
+  it('dials a participant in through the SDK (Participants create)', async () => {
+    const { client } = fx.t;
+    const room = new VoiceResponse();
+    room.dial({ action: '/dialin-after' }).conference({ beep: 'false' }, 'dial-in');
+    fx.web.routes.set('/dialin', room.toString());
+    fx.web.routes.set('/dialin-after', new VoiceResponse().hangup().toString());
+    await client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550007004',
+      voiceUrl: fx.web.url + '/dialin',
+    });
+    const first = await caller('+15550007004', '+15550007301', 1000);
+    const conf = await until(async () => {
+      const [c] = await client.conferences.list({ friendlyName: 'dial-in', status: 'in-progress' });
+      return c;
+    });
+    const uasPort = await freePort();
+    const uas = startSipp(['-sn', 'uas', '-p', String(uasPort), '-m', '1'], 60);
+    await sleep(300);
+    const added = await client.conferences(conf.sid).participants.create({
+      from: '+15550007300',
+      to: `sip:guest@127.0.0.1:${uasPort}`,
+      label: 'guest',
+      muted: true,
+    });
+    expect(added).toMatchObject({ conferenceSid: conf.sid, status: 'queued', label: 'guest' });
+    const joined = await until(async () => {
+      const p = await client
+        .conferences(conf.sid)
+        .participants('guest')
+        .fetch()
+        .catch(() => undefined);
+      return p?.status === 'connected' ? p : undefined;
+    });
+    expect(joined).toMatchObject({ callSid: added.callSid, muted: true });
+    expect((await client.calls(added.callSid).fetch()).direction).toBe('outbound-api');
+
+    await client.conferences(conf.sid).update({ status: 'completed' });
+    const uasRun = await uas.done;
+    expect(uasRun.code, uasRun.stdout.slice(-1200)).toBe(0);
+    const firstRun = await first.sipp.done;
+    expect(counts(firstRun.stdout)).toEqual({ ok: 1, failed: 0 });
+  }, 90_000);
+});
+
+// Two nodes share PostgreSQL and Redis: the room lives on the node that took the calls (A),
+// and an API node without SIP (B) controls it over the state bus.
+const SHARED = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+describe.skipIf(!TOOLS || !SHARED)('<Dial><Conference> controlled from another node', () => {
+  it('mutes, kicks and ends a room held by node A through node B', async () => {
+    const b = await startTestPlatform({
+      databaseSchema: fx.t.config.databaseSchema,
+      redisPrefix: fx.t.config.redisPrefix,
+      redisUrl: fx.t.config.redisUrl,
+      accountSid: fx.t.accountSid,
+      authToken: fx.t.authToken,
+      sipEnabled: false,
+    });
+    try {
+      const room = new VoiceResponse();
+      room.dial().conference({ beep: 'false' }, 'cross-node');
+      fx.web.routes.set('/cross', room.toString());
+      await fx.t.client.incomingPhoneNumbers.create({
+        phoneNumber: '+15550007005',
+        voiceUrl: fx.web.url + '/cross',
+      });
+      const listener = await caller('+15550007005', '+15550007401', 1000);
+      await callSidFrom('+15550007401');
+      const speaker = await caller('+15550007005', '+15550007402', 600);
+      const speakerSid = await callSidFrom('+15550007402');
+      const conf = await until(async () => {
+        const [c] = await b.client.conferences.list({ friendlyName: 'cross-node' });
+        const n = c ? (await b.client.conferences(c.sid).participants.list()).length : 0;
+        return n === 2 ? c : undefined;
+      });
+      await sleep(1200);
+      let t = Date.now();
+      await sleep(800);
+      expect(listener.phone.level(600, t, Date.now())).toBeGreaterThan(3000);
+      await b.client.conferences(conf!.sid).participants(speakerSid).update({ muted: true });
+      await sleep(600);
+      t = Date.now();
+      await sleep(800);
+      expect(listener.phone.level(600, t, Date.now())).toBeLessThan(300);
+      await b.client.conferences(conf!.sid).participants(speakerSid).remove();
+      expect(counts((await speaker.sipp.done).stdout)).toEqual({ ok: 1, failed: 0 });
+      await b.client.conferences(conf!.sid).update({ status: 'completed' });
+      expect(counts((await listener.sipp.done).stdout)).toEqual({ ok: 1, failed: 0 });
+      const ended = await until(async () => {
+        const c = await b.client.conferences(conf!.sid).fetch();
+        return c.status === 'completed' ? c : undefined;
+      });
+      expect(ended.reasonConferenceEnded).toBe('conference-ended-via-api');
+    } finally {
+      await b.cleanup();
+    }
+  }, 90_000);
 });
