@@ -75,7 +75,7 @@ export const Errors = {
     400,
     "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
   ),
-  invalidValidityPeriod: spec(21623, 400, 'ValidityPeriod must be between 1 and 36000 seconds'),
+  invalidValidityPeriod: spec(21624, 400, 'ValidityPeriod must be between 1 and 36000 seconds'),
   scheduleNotSupported: spec(35111, 400, 'Message scheduling is not supported by this platform'),
   messageNotRedactable: spec(20009, 400, 'Cannot redact or delete a message that is being sent'),
   queueOverflow: spec(30001, 429, 'Queue overflow'),
