@@ -60,6 +60,11 @@ import {
   queueRoutes,
   migrations as callQueueMigrations,
 } from './voice/queues/index.js';
+import {
+  SipDomains,
+  sipDomainRoutes,
+  migrations as sipDomainMigrations,
+} from './voice/sip-domains/index.js';
 import { openStore, type Migration, type Store } from './store/index.js';
 import { Throttle, throttleOptionsFrom } from './throttle/index.js';
 
@@ -77,6 +82,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   ...callMigrations,
   ...callQueueMigrations,
   ...conferenceMigrations,
+  ...sipDomainMigrations,
 };
 
 export interface Platform {
@@ -239,7 +245,21 @@ export async function startPlatform(
     );
     if (recovered.length)
       logger.warn({ segments: recovered.length }, 'closed segments left open by a previous run');
-    const telephony = config.sipEnabled ? await startTelephony(config, logger) : undefined;
+    // SIP Domains: phones register to them (the registrar runs whenever SIP does) and
+    // <Dial><Client> finds an account's clients among their registrations.
+    const sipDomains = new SipDomains(
+      store,
+      logger.child({ component: 'sip-domains' }),
+      config.sipCredentialKey,
+    );
+    await sipDomains.start();
+    const telephony = config.sipEnabled
+      ? await startTelephony(config, logger, [], {
+          registrations: (host) => sipDomains.registrationPolicy(host),
+          clientAors: async (accountSid, identity) =>
+            (await sipDomains.clientDomains(accountSid)).map((d) => `sip:${identity}@${d}`),
+        })
+      : undefined;
     if (telephony) {
       cleanups.push(() => telephony.close());
       // Issue 4's target: INVITE → first media p99 < 150 ms.
@@ -312,6 +332,7 @@ export async function startPlatform(
       ...applicationRoutes(modules, { onDelete: (sid) => numbers.detachApplication(sid) }),
     );
     routes.push(...numberRoutes(numbers));
+    routes.push(...sipDomainRoutes(sipDomains));
     routes.push(...billingRoutes(billing, { subaccountsOf: (sid) => accounts.subaccountsOf(sid) }));
     // Billing sweep (issue 4): posts segments left unposted and closes those whose call
     // stopped beating (a crashed node) at their last known time.

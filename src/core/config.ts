@@ -120,6 +120,25 @@ export const CONFIG_KEYS = {
     default: 'true',
     doc: 'Start the SIP/RTP engine with the platform.',
   },
+  // SIP Domains and the registrar (docs/sip.md, "Registering phones").
+  sipNonceSecret: {
+    env: 'SWITCHBOARD_SIP_NONCE_SECRET',
+    kind: 'string',
+    default: undefined,
+    doc: 'HMAC secret for registrar digest nonces; set the same value on every node (random per process when unset).',
+  },
+  sipDigestAlgorithms: {
+    env: 'SWITCHBOARD_SIP_DIGEST_ALGORITHMS',
+    kind: 'list',
+    default: 'MD5',
+    doc: 'Digest challenges the registrar offers, in order (MD5, SHA-256, SHA-512-256); many phones fail on any challenge but MD5.',
+  },
+  sipCredentialKey: {
+    env: 'SWITCHBOARD_SIP_CREDENTIAL_KEY',
+    kind: 'string',
+    default: undefined,
+    doc: 'Key that encrypts SIP credential passwords at rest (any string, 16+ chars; when unset a key is generated and kept in the database).',
+  },
   // Error-aware throttling (issue 5, src/throttle, docs/throttling.md).
   throttle: {
     env: 'SWITCHBOARD_THROTTLE',

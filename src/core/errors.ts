@@ -104,6 +104,21 @@ export const Errors = {
   conferenceLabelInUse: spec(16025, 400, 'Participant label is in use by another participant'),
   conferenceUnavailable: spec(20503, 503, 'Conference is held by another node'),
   conferenceNotLive: spec(20409, 409, 'Conference is not in progress'),
+  // SIP Domains, CredentialLists and Credentials (docs/sip.md).
+  sipDomainInvalid: spec(21231, 400, 'Domain Validation Error'),
+  sipDomainNameInUse: spec(21231, 400, 'Domain Validation Error: DomainName is already in use'),
+  credentialListInvalid: spec(21240, 400, 'Credential List Validation Error'),
+  weakSipPassword: spec(
+    21240,
+    400,
+    'Credential List Validation Error: Password must be at least 12 characters and contain a digit, a lower-case and an upper-case letter',
+  ),
+  credentialInvalid: spec(21243, 400, 'Credential Validation Error'),
+  credentialListMappingExists: spec(
+    21231,
+    400,
+    'Domain Validation Error: CredentialList is already mapped to this Domain',
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorName = keyof typeof Errors;

@@ -19,7 +19,10 @@ export type SidPrefix =
   | 'LE'
   | 'PV'
   | 'UT'
-  | 'NO';
+  | 'NO'
+  | 'CL'
+  | 'CR'
+  | 'SD';
 
 const SID_BODY = /^[0-9a-f]{32}$/;
 

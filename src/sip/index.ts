@@ -19,9 +19,15 @@ export {
   type ReinviteRequest,
   type Trunk,
 } from './call.js';
-export { Registrar, type Binding, type RegistrarOptions, type RemoveReason } from './registrar.js';
+export {
+  Registrar,
+  type Binding,
+  type DomainDecision,
+  type RegistrarOptions,
+  type RemoveReason,
+} from './registrar.js';
 export type { CredentialsLookup, StoredCredentials, DigestAlgorithm } from './digest.js';
-export { computeHa1 } from './digest.js';
+export { computeHa1, isSupportedAlgorithm } from './digest.js';
 export type { Peer, TransportName } from './transport.js';
 export type { NameAddr, SipUri, SipRequest, SipResponse, SipMessage } from './message.js';
 export { formatNameAddr, formatUri } from './message.js';

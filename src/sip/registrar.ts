@@ -30,6 +30,8 @@ export interface Binding {
   userAgent: string | undefined;
   /** Authenticated user name, if authentication is on. */
   username: string | undefined;
+  /** Who owns the AOR's domain (an account SID), as the `domains` resolver said. */
+  owner: string | undefined;
 }
 
 export type RemoveReason = 'expired' | 'unregistered';
@@ -40,10 +42,25 @@ export interface RegistrarEvents {
   removed: [binding: Binding, reason: RemoveReason];
 }
 
+/**
+ * What a registrar serving many domains knows about the domain of an AOR: its digest realm,
+ * credential store and owner, or why REGISTERs for it are refused (RFC 3261 section 10.3:
+ * 404 for a domain this registrar does not serve, 403 where registration is not allowed).
+ */
+export type DomainDecision =
+  | { realm: string; lookup: CredentialsLookup; owner?: string }
+  | { refuse: 403 | 404; reason: string };
+
 export interface RegistrarOptions {
-  realm: string;
+  /** Digest realm when `domains` is not set. */
+  realm?: string;
   /** Credentials for a user; undefined means unknown user (403). Omit to accept anyone. */
   lookup?: CredentialsLookup;
+  /**
+   * Per-domain registrar: resolves the To URI's host (lower case) and overrides `realm` and
+   * `lookup`. A rejection (database down) answers 503 + Retry-After, like a slow lookup.
+   */
+  domains?: (host: string) => Promise<DomainDecision> | DomainDecision;
   /** HMAC secret for nonces; share it between nodes. Random per process when omitted. */
   secret?: string | Buffer;
   nonceTtlSeconds?: number;
@@ -66,6 +83,17 @@ function normalizeAor(aor: string): string {
   return m === null
     ? aor
     : `${(m[1] as string).toLowerCase()}:${m[2] as string}@${(m[3] as string).toLowerCase()}`;
+}
+
+/** A credential store or domain lookup failed: the phone should retry later (503). */
+class LookupFailed extends Error {}
+
+async function guarded<T>(f: () => Promise<T> | T): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw new LookupFailed('registrar lookup failed', { cause: err });
+  }
 }
 
 export class Registrar extends Emitter<RegistrarEvents> {
@@ -114,23 +142,39 @@ export class Registrar extends Emitter<RegistrarEvents> {
       }
     } catch (err) {
       this.listenerError(err);
-      tx.respond(createResponse(req, 500));
+      if (err instanceof LookupFailed) {
+        const res = createResponse(req, 503);
+        res.headers.append('Retry-After', '5');
+        tx.respond(res);
+      } else tx.respond(createResponse(req, 500));
     } finally {
       clearTimeout(timer);
     }
   }
 
   private async process(req: SipRequest, tx: ServerTransaction): Promise<void> {
-    const realm = this.opts.realm;
+    let realm = this.opts.realm ?? 'switchboard';
+    let lookup = this.opts.lookup;
+    let owner: string | undefined;
+    const resolveDomain = this.opts.domains;
+    if (resolveDomain !== undefined) {
+      const d = await guarded(() => resolveDomain(req.to.uri.host.toLowerCase()));
+      if ('refuse' in d) {
+        tx.respond(createResponse(req, d.refuse, d.reason));
+        return;
+      }
+      ({ realm, lookup, owner } = d);
+    }
     let username: string | undefined;
     const aor = aorOf(req.to.uri);
-    if (this.opts.lookup !== undefined) {
+    if (lookup !== undefined) {
+      const store = lookup;
       const v = await verify(
         req.headers.get('authorization'),
         'REGISTER',
         realm,
         this.nonces,
-        this.opts.lookup,
+        (user, r) => guarded(() => store(user, r)),
       );
       if (!v.ok) {
         if (v.reason === 'unknown user') {
@@ -224,6 +268,7 @@ export class Registrar extends Emitter<RegistrarEvents> {
         source: tx.source,
         userAgent: req.headers.get('user-agent'),
         username,
+        owner,
       };
       if (map === undefined) {
         map = new Map();

@@ -63,13 +63,32 @@ export function acceptInboundCalls(
   });
 }
 
+/** The addresses of record where an account's client `identity` may be registered. */
+export type ClientAors = (accountSid: string, identity: string) => Promise<string[]>;
+
 /** Places outgoing legs: SIP URIs directly, numbers through the trunks, clients at their registrations. */
 export class SipDialer implements Dialer {
   constructor(
     private readonly sip: SipEngine,
     private readonly media: MediaEngine,
     private readonly trunks: readonly Trunk[],
+    private readonly clientAors?: ClientAors,
   ) {}
+
+  /**
+   * The freshest registration of `identity` on the account's SIP Domains. A binding must be
+   * owned by the dialling account: a client of another account is never reached.
+   */
+  private async clientBinding(accountSid: string | undefined, identity: string) {
+    if (accountSid === undefined || this.clientAors === undefined || !this.sip.registrar)
+      return undefined;
+    const registrar = this.sip.registrar;
+    const aors = await this.clientAors(accountSid, identity);
+    return aors
+      .flatMap((aor) => registrar.lookup(aor))
+      .filter((b) => b.owner === accountSid)
+      .sort((a, b) => b.expiresAt - a.expiresAt)[0];
+  }
 
   async dial(request: Parameters<Dialer['dial']>[0]): Promise<DialOutcome> {
     let target: string | readonly Trunk[];
@@ -79,9 +98,7 @@ export class SipDialer implements Dialer {
     if (/^sips?:/i.test(request.to)) target = request.to;
     else if (request.to.startsWith('client:')) {
       const identity = request.to.slice('client:'.length);
-      const bindings =
-        this.sip.registrar?.aors().filter((aor) => aor.startsWith(`sip:${identity}@`)) ?? [];
-      const binding = bindings.flatMap((aor) => this.sip.registrar?.lookup(aor) ?? [])[0];
+      const binding = await this.clientBinding(request.accountSid, identity);
       if (!binding) return { ok: false, status: 'no-answer', sipResponseCode: 480 };
       target = binding.contact;
       destination = {

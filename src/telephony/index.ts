@@ -1,13 +1,28 @@
+import { randomBytes } from 'node:crypto';
 // The telephony edge: SIP signalling + RTP media joined to the voice engine.
-import type { Config, Logger } from '../core/index.js';
+import { ConfigError, type Config, type Logger } from '../core/index.js';
 import { createMediaEngine, type MediaEngine } from '../media/index.js';
-import { createSipEngine, type SipEngine, type Trunk } from '../sip/index.js';
+import {
+  createSipEngine,
+  isSupportedAlgorithm,
+  type DigestAlgorithm,
+  type DomainDecision,
+  type SipEngine,
+  type Trunk,
+} from '../sip/index.js';
 import type { ConferenceAudio, Dialer, VoiceEngine } from '../voice/index.js';
 import { conferenceAudio } from './conference-audio.js';
-import { acceptInboundCalls, SipDialer } from './gateway.js';
+import { acceptInboundCalls, SipDialer, type ClientAors } from './gateway.js';
 
 export { SipCallChannel } from './channel.js';
-export { SipDialer, acceptInboundCalls } from './gateway.js';
+export { SipDialer, acceptInboundCalls, type ClientAors } from './gateway.js';
+
+export interface TelephonyOptions {
+  /** Serve REGISTER: the realm, credentials and owner of each SIP Domain (docs/sip.md). */
+  registrations?: (host: string) => Promise<DomainDecision>;
+  /** Where `<Dial><Client>` finds an account's clients among the registrations. */
+  clientAors?: ClientAors;
+}
 
 export interface Telephony {
   readonly sip: SipEngine;
@@ -27,6 +42,7 @@ export async function startTelephony(
   config: Config,
   logger: Logger,
   trunks: readonly Trunk[] = [],
+  options: TelephonyOptions = {},
 ): Promise<Telephony> {
   const media = createMediaEngine({
     bindAddress: config.sipHost,
@@ -44,6 +60,15 @@ export async function startTelephony(
       ...(config.sipPublicAddress ? { publicAddress: config.sipPublicAddress } : {}),
       logger,
       trunks: [...trunks],
+      ...(options.registrations
+        ? {
+            registrar: {
+              domains: options.registrations,
+              secret: nonceSecret(config, logger),
+              algorithms: digestAlgorithms(config.sipDigestAlgorithms),
+            },
+          }
+        : {}),
     });
   } catch (err) {
     media.close();
@@ -53,7 +78,7 @@ export async function startTelephony(
   return {
     sip,
     media,
-    dialer: new SipDialer(sip, media, trunks),
+    dialer: new SipDialer(sip, media, trunks, options.clientAors),
     conferenceAudio: conferenceAudio(media),
     accept: (voice) =>
       acceptInboundCalls(sip, media, voice, logger, (ms) => {
@@ -68,6 +93,26 @@ export async function startTelephony(
       media.close();
     },
   };
+}
+
+function digestAlgorithms(names: readonly string[]): DigestAlgorithm[] {
+  const out = names.map((n) => n.toUpperCase());
+  for (const n of out)
+    if (!isSupportedAlgorithm(n) || n.endsWith('-SESS'))
+      throw new ConfigError(
+        `SWITCHBOARD_SIP_DIGEST_ALGORITHMS: "${n}" is not one of MD5, SHA-256, SHA-512-256`,
+      );
+  if (out.length === 0) throw new ConfigError('SWITCHBOARD_SIP_DIGEST_ALGORITHMS is empty');
+  return out as DigestAlgorithm[];
+}
+
+/** The registrar's nonce secret: shared by every node when configured, else per process. */
+function nonceSecret(config: Config, logger: Logger): string | Buffer {
+  if (config.sipNonceSecret) return config.sipNonceSecret;
+  logger.info(
+    'SWITCHBOARD_SIP_NONCE_SECRET is not set: registrar nonces use a random per-process secret (set it on every node behind one SIP address)',
+  );
+  return randomBytes(32);
 }
 
 /** When SIP is disabled, outgoing calls fail at once with a clear status instead of hanging. */

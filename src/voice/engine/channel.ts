@@ -66,6 +66,8 @@ export interface Dialer {
     to: string;
     from: string;
     timeoutS: number;
+    /** The account placing the leg: `client:` targets are looked up among its registrations. */
+    accountSid?: string;
     headers?: Readonly<Record<string, string>>;
     credentials?: { username: string; password: string } | undefined;
     /** Called on 180/183, so the engine can report ringing. */

@@ -299,6 +299,7 @@ export class VoiceEngine {
       to: request.to,
       from: request.from,
       timeoutS: request.timeoutS,
+      accountSid: row.account_sid,
       onRinging: () => {
         row.status = 'ringing';
         void calls.update(row.sid, { status: 'ringing' });

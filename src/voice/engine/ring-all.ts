@@ -103,6 +103,7 @@ export async function ringAll(
         to: row.to,
         from: row.from,
         timeoutS: verb.timeoutS,
+        accountSid: row.account_sid,
         credentials:
           noun.noun === 'Sip' && noun.username && noun.password
             ? { username: noun.username, password: noun.password }
