@@ -26,9 +26,11 @@ export interface QueueStats {
  */
 export class QueueStore {
   readonly db: Kysely<QueueTables>;
+  private readonly dialect: Store['dialect'];
 
   constructor(store: Store) {
     this.db = store.kysely<QueueTables>();
+    this.dialect = store.dialect;
   }
 
   // ------------------------------------------------------------------ queues
@@ -235,14 +237,46 @@ export class QueueStore {
    * `nodeId`, only members held by that node are candidates.
    */
   async claimFront(queueSid: string, nodeId?: string): Promise<MemberRow | undefined> {
-    // Lock-free: a lost race means another claimer took that member, so every retry follows
-    // someone's progress and the loop ends when the queue is empty.
+    if (this.dialect === 'postgres') {
+      // SKIP LOCKED with LIMIT may find nothing while rows remain (each locked by a claimer
+      // that is about to take it, or deleted under it): then look again, plainly.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const taken = await this.claimFrontLocked(queueSid, nodeId);
+        if (taken || !(await this.front(queueSid, nodeId))) return taken;
+      }
+      return undefined;
+    }
+    // SQLite has one writer at a time. A lost race means another claimer took that member, so
+    // every retry follows someone's progress and the loop ends when the queue is empty.
     for (;;) {
       const front = await this.front(queueSid, nodeId);
       if (!front) return undefined;
       const taken = await this.remove(front.call_sid, queueSid);
       if (taken) return taken;
     }
+  }
+
+  /**
+   * PostgreSQL: concurrent claimers lock distinct rows (SKIP LOCKED) instead of all racing for
+   * the same front row and retrying.
+   */
+  private async claimFrontLocked(
+    queueSid: string,
+    nodeId: string | undefined,
+  ): Promise<MemberRow | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('call_queue_members').selectAll().where('queue_sid', '=', queueSid);
+      if (nodeId) q = q.where('node_id', '=', nodeId);
+      const front = await q.orderBy('seq').limit(1).forUpdate().skipLocked().executeTakeFirst();
+      if (!front) return undefined;
+      await trx.deleteFrom('call_queue_members').where('call_sid', '=', front.call_sid).execute();
+      await trx
+        .updateTable('call_queues')
+        .set((eb) => ({ current_size: eb('current_size', '-', 1), date_updated: Date.now() }))
+        .where('sid', '=', queueSid)
+        .execute();
+      return front;
+    });
   }
 
   async front(queueSid: string, nodeId?: string): Promise<MemberRow | undefined> {
