@@ -1,7 +1,13 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorize, pickChallenge } from './digest.js';
-import { createSipEngine, type Binding, type SipEngine } from './index.js';
+import {
+  createSipEngine,
+  type Binding,
+  type DomainDecision,
+  type RegistrarOptions,
+  type SipEngine,
+} from './index.js';
 import { Headers, newBranch, serialize, type SipResponse } from './message.js';
 import { SipParseError, parseMessage } from './parser.js';
 
@@ -13,14 +19,14 @@ afterEach(async () => {
   engine = sock = undefined;
 });
 
-async function setup(): Promise<{
+async function setup(registrar?: RegistrarOptions): Promise<{
   e: SipEngine;
   register: (opts: RegOpts) => Promise<SipResponse>;
 }> {
   const e = await createSipEngine({
     host: '127.0.0.1',
     port: 0,
-    registrar: {
+    registrar: registrar ?? {
       realm: 'sb.test',
       secret: 'k',
       minExpires: 30,
@@ -165,5 +171,49 @@ describe('registrar', () => {
     e.registrar?.sweep(Date.now() + 61_000);
     expect(removed).toEqual(['expired']);
     expect(e.registrar?.size).toBe(0);
+  });
+
+  it('resolves each domain: 404, 403, 503 + Retry-After on lookup failures, owner on bindings', async () => {
+    let decide: (host: string) => DomainDecision | Promise<DomainDecision> = () => {
+      throw new Error('database down');
+    };
+    let lookupFails = true;
+    const { e, register } = await setup({
+      secret: 'k',
+      domains: (host) => decide(host),
+    });
+    const down = await register({ user: 'bob', contacts: ['<sip:bob@10.0.0.1>'], cseq: 1 });
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('5');
+    decide = () => ({ refuse: 404, reason: 'Not Found (no such domain)' });
+    expect((await register({ user: 'bob', contacts: [], cseq: 2 })).status).toBe(404);
+    decide = () => ({ refuse: 403, reason: 'Forbidden' });
+    expect((await register({ user: 'bob', contacts: [], cseq: 3 })).status).toBe(403);
+    const hosts: string[] = [];
+    decide = (host) => {
+      hosts.push(host);
+      return {
+        realm: host,
+        owner: 'AC1',
+        lookup: async () => {
+          if (lookupFails) throw new Error('credentials table unreachable');
+          return { password: 'pw' };
+        },
+      };
+    };
+    const challenge = await register({ user: 'bob', contacts: [], cseq: 4 });
+    expect(challenge.status).toBe(401);
+    expect(hosts).toEqual(['sb.test']);
+    const c = pickChallenge(challenge.headers.getAll('www-authenticate'));
+    if (c === undefined) throw new Error('no challenge');
+    expect(c.realm).toBe('sb.test');
+    const auth = authorize(c, { username: 'bob', password: 'pw' }, 'REGISTER', 'sip:sb.test');
+    const failed = await register({ user: 'bob', contacts: ['<sip:bob@10.0.0.1>'], cseq: 5, auth });
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('retry-after')).toBe('5');
+    lookupFails = false;
+    const ok = await register({ user: 'bob', contacts: ['<sip:bob@10.0.0.1>'], cseq: 6, auth });
+    expect(ok.status).toBe(200);
+    expect(e.registrar?.lookup('sip:bob@sb.test').map((b) => b.owner)).toEqual(['AC1']);
   });
 });

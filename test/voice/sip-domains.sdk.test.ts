@@ -326,4 +326,32 @@ describe('SIP resources through the official SDK', () => {
       (p2.json.domains as Array<{ domain_name: string }>).map((d) => d.domain_name),
     ).not.toContain((p1.json.domains as Array<{ domain_name: string }>)[0]?.domain_name);
   });
+
+  it('serves every credential /SIP path of the spec with its methods, listed in /openapi.json', async () => {
+    // From twilio_api_v2010.json: the /SIP paths but IP access control lists.
+    const SPEC_PATHS: Record<string, string[]> = {
+      '/CredentialLists.json': ['get', 'post'],
+      '/CredentialLists/{Sid}.json': ['delete', 'get', 'post'],
+      '/CredentialLists/{CredentialListSid}/Credentials.json': ['get', 'post'],
+      '/CredentialLists/{CredentialListSid}/Credentials/{Sid}.json': ['delete', 'get', 'post'],
+      '/Domains.json': ['get', 'post'],
+      '/Domains/{Sid}.json': ['delete', 'get', 'post'],
+      '/Domains/{DomainSid}/Auth/Calls/CredentialListMappings.json': ['get', 'post'],
+      '/Domains/{DomainSid}/Auth/Calls/CredentialListMappings/{Sid}.json': ['delete', 'get'],
+      '/Domains/{DomainSid}/Auth/Registrations/CredentialListMappings.json': ['get', 'post'],
+      '/Domains/{DomainSid}/Auth/Registrations/CredentialListMappings/{Sid}.json': [
+        'delete',
+        'get',
+      ],
+      '/Domains/{DomainSid}/CredentialListMappings.json': ['get', 'post'],
+      '/Domains/{DomainSid}/CredentialListMappings/{Sid}.json': ['delete', 'get'],
+    };
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    for (const [path, methods] of Object.entries(SPEC_PATHS)) {
+      const ours = doc.paths[`/2010-04-01/Accounts/{AccountSid}/SIP${path}`] ?? {};
+      expect(Object.keys(ours).sort(), path).toEqual(methods);
+    }
+  });
 });
