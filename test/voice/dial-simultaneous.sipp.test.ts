@@ -126,4 +126,44 @@ describe.skipIf(!TOOLS)('<Dial> rings several nouns at once', () => {
     expect(children.map((c) => c.status).sort()).toEqual(['busy', 'busy', 'failed', 'no-answer']);
     expect(one.params.DialCallSid).toBe(children.find((c) => c.status === 'no-answer')!.sid);
   }, 90_000);
+
+  it('cancels every ringing leg when the caller hangs up', async () => {
+    const a = await callee('uas-ring-cancel.xml');
+    const b = await callee('uas-ring-cancel.xml');
+    await new Promise((r) => setTimeout(r, 300));
+    const doc = new VoiceResponse();
+    const dial = doc.dial({ timeout: 30 });
+    dial.sip(a.uri);
+    dial.sip(b.uri);
+    fx.web.routes.set('/gone', doc.toString());
+    await fx.t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550006003',
+      voiceUrl: fx.web.url + '/gone',
+    });
+    const sipPort = fx.t.platform.telephony!.sip.transport.port;
+    const started = Date.now();
+    const caller = await startSipp(
+      [
+        '-sf',
+        join(SCENARIOS, 'uac-hangup.xml'),
+        '-s',
+        '+15550006003',
+        '-m',
+        '1',
+        `127.0.0.1:${sipPort}`,
+      ],
+      40,
+    ).done;
+    expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
+    // Both callees see a CANCEL soon after the caller's BYE (3 s), not at the 30 s timeout.
+    for (const leg of [a, b]) {
+      const run = await leg.run.done;
+      expect(run.code, run.stdout.slice(-1500)).toBe(0);
+    }
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const parentSid = fx.web.seen.find((s) => s.path === '/gone')!.params.CallSid!;
+    expect(await waitForCallStatus(fx, parentSid, 'completed')).toBe('completed');
+    const children = await fx.t.client.calls.list({ parentCallSid: parentSid });
+    expect(children.map((c) => c.status)).toEqual(['canceled', 'canceled']);
+  }, 60_000);
 });
