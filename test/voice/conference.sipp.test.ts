@@ -63,6 +63,10 @@ async function caller(
   return { sipp, phone };
 }
 
+function basic(): string {
+  return 'Basic ' + Buffer.from(`${fx.t.accountSid}:${fx.t.authToken}`).toString('base64');
+}
+
 async function callSidFrom(from: string): Promise<string> {
   return until(async () => (await fx.t.client.calls.list({ from, status: 'in-progress' }))[0]?.sid);
 }
@@ -161,6 +165,18 @@ describe.skipIf(!TOOLS)('<Dial><Conference>', () => {
     });
     expect(done.reasonConferenceEnded).toBe('conference-ended-via-api');
     expect(await client.conferences(conf.sid).participants.list()).toEqual([]);
+
+    // The time in the room stayed in the call's one segment, closed at the hang-up.
+    const res = await fetch(
+      `${fx.t.url}/2010-04-01/Accounts/${fx.t.accountSid}/Calls/${speakerSid}/Segments.json`,
+      { headers: { authorization: basic() } },
+    );
+    const { segments } = (await res.json()) as {
+      segments: { status: string; duration_ms: number; transition_reason: string }[];
+    };
+    expect(segments).toHaveLength(1);
+    expect(segments[0]).toMatchObject({ status: 'closed', transition_reason: 'hangup' });
+    expect(segments[0]!.duration_ms).toBeGreaterThan(4000);
 
     // The Dial's action got DialCallStatus for both legs.
     const after = fx.web.seen.filter((s) => s.path === '/conf-after');
@@ -371,6 +387,54 @@ describe.skipIf(!TOOLS)('<Dial><Conference> moderated', () => {
       ['conference-end', undefined],
     ]);
   }, 120_000);
+
+  it('lets a participant leave the room with * (hangupOnStar) and timeLimit', async () => {
+    const { client } = fx.t;
+    const room = new VoiceResponse();
+    room.dial({ hangupOnStar: true, action: '/star-after' }).conference({ beep: 'false' }, 'star');
+    fx.web.routes.set('/star', room.toString());
+    const limited = new VoiceResponse();
+    limited.dial({ timeLimit: 2, action: '/star-after' }).conference({ beep: 'false' }, 'star');
+    fx.web.routes.set('/star-limited', limited.toString());
+    fx.web.routes.set('/star-after', new VoiceResponse().hangup().toString());
+    await client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550007006',
+      voiceUrl: fx.web.url + '/star',
+    });
+    await client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550007007',
+      voiceUrl: fx.web.url + '/star-limited',
+    });
+    const starrer = await caller('+15550007006', '+15550007501', 1000);
+    const starSid = await callSidFrom('+15550007501');
+    const limitedCaller = await caller('+15550007007', '+15550007502', 600);
+    const limitedSid = await callSidFrom('+15550007502');
+    const conf = await until(async () => {
+      const [c] = await client.conferences.list({ friendlyName: 'star', status: 'in-progress' });
+      return c;
+    });
+    // timeLimit=2: the second caller leaves the room by itself.
+    const limitedRun = await limitedCaller.sipp.done;
+    expect(counts(limitedRun.stdout)).toEqual({ ok: 1, failed: 0 });
+    expect(
+      fx.web.seen.find((s) => s.path === '/star-after' && s.params.CallSid === limitedSid)?.params
+        .DialCallDuration,
+    ).toMatch(/^[23]$/);
+    await until(
+      async () =>
+        (await client.conferences(conf.sid).participants.list()).length === 1 || undefined,
+    );
+    await sleep(500);
+    await starrer.phone.digit('*');
+    const starRun = await starrer.sipp.done;
+    expect(counts(starRun.stdout)).toEqual({ ok: 1, failed: 0 });
+    const ended = await until(async () => {
+      const c = await client.conferences(conf.sid).fetch();
+      return c.status === 'completed' ? c : undefined;
+    });
+    expect(ended.reasonConferenceEnded).toBe('last-participant-left');
+    expect(ended.callSidEndingConference).toBe(starSid);
+  }, 60_000);
 
   it('dials a participant in through the SDK (Participants create)', async () => {
     const { client } = fx.t;

@@ -66,6 +66,28 @@ export class RtpPhone {
     this.socket.send(pkt, this.remote.port, this.remote.address);
   }
 
+  /** Sends one RFC 4733 digit (payload type 101) at the current timestamp: 3 updates, 3 ends. */
+  async digit(key: string): Promise<void> {
+    const remote = this.remote;
+    if (!remote) throw new Error('no RTP from the platform yet');
+    const event = '0123456789*#'.indexOf(key);
+    const ts = this.ts;
+    for (let i = 1; i <= 6; i++) {
+      const end = i > 3;
+      const pkt = Buffer.alloc(16);
+      pkt[0] = 0x80;
+      pkt[1] = (i === 1 ? 0x80 : 0) | 101;
+      pkt.writeUInt16BE(this.seq++ & 0xffff, 2);
+      pkt.writeUInt32BE(ts >>> 0, 4);
+      pkt.writeUInt32BE(this.ssrc, 8);
+      pkt[12] = event;
+      pkt[13] = (end ? 0x80 : 0) | 10;
+      pkt.writeUInt16BE(Math.min(i, 3) * 400, 14);
+      this.socket.send(pkt, remote.port, remote.address);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Amplitude of `frequency` in what arrived between `from` and `to` (epoch ms). */
   level(frequency: number, from: number, to: number): number {
     const frames = this.heard.filter((h) => h.at >= from && h.at < to);

@@ -30,6 +30,10 @@ export interface ConferenceLeg {
   readonly documentUrl: string;
   /** Aborted when the call is redirected by the API: the participant leaves the room. */
   readonly signal: AbortSignal;
+  /** The Dial's hangupOnStar: `*` takes the participant out of the room. */
+  readonly hangupOnStar: boolean;
+  /** The Dial's timeLimit: the participant leaves the room after this many seconds. */
+  readonly timeLimitS: number;
   params(): Record<string, string>;
   /** Records an error against the call (its notifications). */
   notify(code: number, message: string, url: string | null): void;

@@ -158,7 +158,13 @@ export class LiveConference {
     else if (noun.startConferenceOnEnter) await this.start(p);
     else this.wait(p);
 
+    const stopStar = leg.hangupOnStar
+      ? leg.channel.onDigit((d) => d === '*' && leave('left'))
+      : () => undefined;
+    const limit = setTimeout(() => leave('left'), leg.timeLimitS * 1000);
     const reason = await left;
+    clearTimeout(limit);
+    stopStar();
     leg.signal.removeEventListener('abort', onRedirect);
     await this.depart(p, reason);
     return { status: 'completed', durationS: Math.round((Date.now() - p.joined) / 1000) };

@@ -54,7 +54,7 @@ export interface VerbContext {
   readonly queues: QueueService;
   // ---- end call queues ----
   /** `<Dial><Conference>`: in the room until the participant leaves it (src/voice/conferences). */
-  joinConference(noun: ConferenceNoun): Promise<DialResult>;
+  joinConference(noun: ConferenceNoun, dial: DialVerb): Promise<DialResult>;
 }
 
 /** Resolves with the value, or undefined when the call ended or was redirected first. */

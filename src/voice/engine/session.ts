@@ -458,7 +458,7 @@ export class CallSession {
       fetchTwiml: (url, method, params) => this.fetch({ kind: 'fetch', url, method, params }),
       notify: (code, message, url) => this.notify(code, message, url),
       queues: this.deps.queues,
-      joinConference: (noun) => this.joinConference(noun, documentUrl, signal),
+      joinConference: (noun, dial) => this.joinConference(noun, dial, documentUrl, signal),
     };
   }
 
@@ -507,6 +507,7 @@ export class CallSession {
 
   private async joinConference(
     noun: ConferenceNoun,
+    dial: DialVerb,
     documentUrl: string,
     signal: AbortSignal,
   ): Promise<DialResult> {
@@ -522,6 +523,8 @@ export class CallSession {
         authToken: this.authToken,
         documentUrl,
         signal,
+        hangupOnStar: dial.hangupOnStar,
+        timeLimitS: dial.timeLimitS,
         params: () => this.params(),
         notify: (code, message, url) => this.notify(code, message, url),
       },

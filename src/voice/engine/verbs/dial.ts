@@ -6,7 +6,7 @@ export async function dial(ctx: VerbContext, verb: DialVerb): Promise<Next | und
   const first = verb.nouns[0];
   const result =
     first?.noun === 'Conference'
-      ? await ctx.joinConference(first)
+      ? await ctx.joinConference(first, verb)
       : await ctx.dial({
           ...verb,
           recordingStatusCallback:
