@@ -309,7 +309,11 @@ describe.skipIf(!TOOLS)('<Dial><Conference> moderated', () => {
     const refused = await intruder.sipp.done;
     expect(counts(refused.stdout), refused.stdout.slice(-1200)).toEqual({ ok: 1, failed: 0 });
     const [iCall] = await client.calls.list({ from: '+15550007203' });
-    const notes = await client.calls(iCall!.sid).notifications.list();
+    // Notifications are stored without holding the call up: wait for it.
+    const notes = await until(async () => {
+      const n = await client.calls(iCall!.sid).notifications.list();
+      return n.length ? n : undefined;
+    });
     expect(notes.map((n) => n.errorCode)).toContain('16020');
     expect(
       fx.web.seen.find((s) => s.path === '/town-after' && s.params.CallSid === iCall!.sid)?.params
