@@ -3,7 +3,10 @@
 // delivery receipt -> signed status callback received here. The platform runs in its own
 // process (`switchboard serve`); the two test SMSCs, the callback receiver and the load
 // generator run in this one.
-//   npx tsx bench/messaging.ts [--seconds 10 --connections 50 --messages 10000]
+//   npx tsx bench/messaging.ts [--seconds 10 --connections 50 --messages 10000 --binds 4
+//     --window 50 --no-kannel --profile DIR]
+// Kannel (Debian's bearerbox + smsbox, `apt-get install kannel`) is then driven with the same
+// load against the same test SMSC (bench/kannel.ts); without it that part is skipped, loudly.
 // DATABASE_URL / REDIS_URL in the environment select PostgreSQL + Redis (BullMQ queues).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { TestSmsc } from '../src/messaging/index.js';
+import { kannelBinary, runKannel, type KannelFigures } from './kannel.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,6 +27,10 @@ const arg = (name: string, fallback: number) => {
 const seconds = arg('seconds', 10);
 const connections = arg('connections', 50);
 const messages = arg('messages', 10_000);
+// Each provider: `binds` SMPP transceiver binds with a window of `window` outstanding submits.
+const binds = arg('binds', 4);
+const windowSize = arg('window', 50);
+const kannel = !process.argv.includes('--no-kannel');
 // --profile DIR: the platform process writes a V8 CPU profile there when it exits.
 const profileDir = process.argv.includes('--profile')
   ? process.argv[process.argv.indexOf('--profile') + 1]
@@ -68,6 +76,15 @@ async function measured<T>(
 const cpuNote = (m: { platform: number; bench: number; wall: number }, n: number) =>
   `CPU: platform ${((m.platform / n) * 1e6).toFixed(0)} µs/message (${((100 * m.platform) / m.wall).toFixed(0)}% of a core), ` +
   `bench process ${((100 * m.bench) / m.wall).toFixed(0)}% of a core`;
+
+const THROUGHPUT = 20_000;
+const loadAverage = () => {
+  try {
+    return 'load average ' + readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'load average unknown';
+  }
+};
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -128,10 +145,14 @@ const child = spawn(
     stdio: ['ignore', 'ignore', 'inherit'],
   },
 );
-const stopAll = async () => {
+const stopPlatform = async () => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
   child.kill('SIGKILL');
+};
+const stopAll = async () => {
+  await stopPlatform();
   for (const s of smscs) await s.close();
   hook.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -157,11 +178,11 @@ try {
         port: s.port,
         systemId: 'test',
         password: 'secret',
-        binds: 2,
-        window: 50,
+        binds,
+        window: windowSize,
       }),
       Prices: JSON.stringify({ '44': 0.02 + i * 0.005 }),
-      Throughput: '20000',
+      Throughput: String(THROUGHPUT),
     });
     const r = await fetch(`${url}/messaging/v1/Providers`, {
       method: 'POST',
@@ -170,7 +191,16 @@ try {
     });
     if (r.status !== 201) throw new Error(`provider: ${r.status} ${await r.text()}`);
   }
-  await until(() => smscs.every((s) => s.boundSessions() === 2), 20_000, 'binds');
+  await until(() => smscs.every((s) => s.boundSessions() === binds), 20_000, 'binds');
+  console.log(
+    `load: ${loadAverage()}; providers: ${smscs.length} test SMSCs, each ${binds} binds x window ${windowSize}, ` +
+      `Throughput ${THROUGHPUT}/s each (far above the offered load: rate limits are honoured but not the bottleneck)`,
+  );
+  if (kannel && !kannelBinary()) {
+    console.log(
+      '!!! bearerbox not found: the Kannel comparison will be skipped (apt-get install kannel)',
+    );
+  }
   const submits = () => smscs.reduce((n, s) => n + s.submits.length, 0);
 
   const path = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
@@ -220,9 +250,50 @@ try {
       `${callbacks} callbacks)`,
   );
   console.log(`  ${cpuNote(e2e, b['2xx'])}`);
-  console.log(
-    `backend: ${process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'} + ${process.env.REDIS_URL ? 'BullMQ/Redis' : 'SQL'} queues`,
-  );
+  const backend = `${process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'} + ${process.env.REDIS_URL ? 'BullMQ/Redis' : 'SQL'} queues`;
+  console.log(`backend: ${backend}; ${loadAverage()}`);
+
+  if (kannel) {
+    // The platform stops first so that Kannel has the machine Switchboard had.
+    await stopPlatform();
+    const common = {
+      smscPort: smscs[0]!.port,
+      seconds,
+      connections,
+      messages,
+      freePort,
+      until,
+      submits: () => smscs[0]!.submits.length,
+      boundSessions: () => smscs[0]!.boundSessions(),
+      cpuSeconds,
+    };
+    const figures: [string, KannelFigures | undefined][] = [];
+    for (const [name, durable] of [
+      ['Kannel, no store (its default; accepted messages do not survive a crash)', false],
+      ['Kannel, store-type spool (durable, as Switchboard is)', true],
+    ] as const) {
+      const f = await runKannel({ ...common, durable }).catch((e: Error) => {
+        console.log(`!!! ${name} failed: ${e.message}`);
+        return undefined;
+      });
+      figures.push([name, f]);
+      if (!f) break;
+    }
+    console.log('\nsame run, same SMSC, same load:');
+    console.log(
+      `  Switchboard (${backend}): accepted ${Math.round(a.requests.average)}/s, ` +
+        `end to end ${Math.round(b['2xx'] / elapsed)}/s, ${((e2e.platform / b['2xx']) * 1e6).toFixed(0)} µs CPU/message`,
+    );
+    for (const [name, f] of figures) {
+      if (!f) continue;
+      console.log(
+        `  ${name}: accepted ${f.acceptedPerSecond}/s (p99 ${f.acceptP99Ms} ms, backlog drained ${f.drainS.toFixed(1)} s after), ` +
+          `end to end with delivery reports ${f.endToEndPerSecond}/s (${f.endToEndMessages} in ${f.endToEndS.toFixed(1)} s), ` +
+          `${f.cpuUsPerMessage} µs CPU/message (bearerbox + smsbox)`,
+      );
+    }
+    console.log(`  ${loadAverage()}`);
+  }
 } finally {
   await stopAll();
 }
