@@ -142,9 +142,11 @@ export class RemoteQueues {
     const token = randomBytes(16).toString('hex');
     const inbox = new Inbox<Event>();
     const push = (e: Event) => inbox.push(e);
+    let waiting = true;
     this.agents.set(token, {
       ack: () => push({ kind: 'ack' }),
-      leg: (leg) => push({ kind: 'leg', leg }),
+      // A leg answered just after this agent stopped waiting would be left up: end it.
+      leg: (leg) => (waiting ? push({ kind: 'leg', leg }) : leg.hangup()),
       refused: () => push({ kind: 'refused' }),
     });
     const onStop = () => push({ kind: 'stopped' });
@@ -188,6 +190,7 @@ export class RemoteQueues {
           return await this.bridgeLeg(request.agent, e.leg, request.agentSignal);
       }
     } finally {
+      waiting = false;
       clearTimeout(ackTimer);
       request.agentSignal.removeEventListener('abort', onStop);
       this.agents.delete(token);
