@@ -66,5 +66,8 @@ describe('queue TwiML', () => {
       code('<Response><Dial><Queue>q</Queue><Number>+15550001</Number></Dial></Response>'),
     ).toBe(12200);
     expect(code('<Response><Dial><Queue/></Dial></Response>')).toBe(12200);
+    expect(
+      code('<Response><Dial record="record-from-answer"><Queue>q</Queue></Dial></Response>'),
+    ).toBe(13221);
   });
 });

@@ -180,6 +180,11 @@ function dialQueue(attrs: Record<string, string>, node: XmlNode): DialQueueVerb 
   const qa = queue[':@'] ?? {};
   if (qa.reservationSid !== undefined || qa.postWorkActivitySid !== undefined)
     throw new TwimlError(13221, `Switchboard refuses <Queue reservationSid>: ${TASKROUTER}`);
+  if ((attrs.record ?? 'do-not-record') !== 'do-not-record')
+    throw new TwimlError(
+      13221,
+      'Switchboard refuses <Dial record> with <Queue>: not supported yet',
+    );
   const name = text(queue);
   if (!name) throw new TwimlError(12200, '<Queue> needs a queue name');
   return {
