@@ -29,7 +29,12 @@ import {
 } from './messaging/index.js';
 import { openQueues, migrations as queueMigrations } from './queue/index.js';
 import { openState, type SharedState } from './state/index.js';
-import { noTelephonyDialer, startTelephony, type Telephony } from './telephony/index.js';
+import {
+  noTelephonyDialer,
+  startTelephony,
+  type DomainCall,
+  type Telephony,
+} from './telephony/index.js';
 import {
   Billing,
   billingRoutes,
@@ -63,6 +68,7 @@ import {
 import {
   SipDomains,
   sipDomainRoutes,
+  type CallPolicy,
   migrations as sipDomainMigrations,
 } from './voice/sip-domains/index.js';
 import { openStore, type Migration, type Store } from './store/index.js';
@@ -105,6 +111,26 @@ export interface Platform {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:3000 */
   readonly url: string;
   stop(): Promise<void>;
+}
+
+/** What the telephony edge needs to take a call to a SIP Domain. */
+function sipDomainCall(d: CallPolicy): DomainCall {
+  return {
+    realm: d.realm,
+    lookup: d.lookup,
+    route: d.voiceUrl
+      ? {
+          accountSid: d.accountSid,
+          moduleSid: null,
+          url: d.voiceUrl,
+          method: d.voiceMethod,
+          fallbackUrl: d.voiceFallbackUrl,
+          fallbackMethod: d.voiceFallbackMethod,
+          statusCallback: d.statusCallback,
+          statusCallbackMethod: d.statusCallbackMethod,
+        }
+      : undefined,
+  };
 }
 
 export async function openConfiguredStore(config: Config): Promise<Store> {
@@ -258,6 +284,10 @@ export async function startPlatform(
           registrations: (host) => sipDomains.registrationPolicy(host),
           clientAors: async (accountSid, identity) =>
             (await sipDomains.clientDomains(accountSid)).map((d) => `sip:${identity}@${d}`),
+          domainCalls: async (host) => {
+            const d = await sipDomains.callPolicy(host);
+            return d && sipDomainCall(d);
+          },
         })
       : undefined;
     if (telephony) {

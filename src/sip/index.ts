@@ -26,7 +26,7 @@ export {
   type RegistrarOptions,
   type RemoveReason,
 } from './registrar.js';
-export type { CredentialsLookup, StoredCredentials, DigestAlgorithm } from './digest.js';
+export type { CredentialsLookup, StoredCredentials, DigestAlgorithm, Verdict } from './digest.js';
 export { computeHa1, isSupportedAlgorithm } from './digest.js';
 export type { Peer, TransportName } from './transport.js';
 export type { NameAddr, SipUri, SipRequest, SipResponse, SipMessage } from './message.js';

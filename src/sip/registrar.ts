@@ -9,6 +9,7 @@ import {
   verify,
   type CredentialsLookup,
   type DigestAlgorithm,
+  type Verdict,
 } from './digest.js';
 import { Emitter } from './emitter.js';
 import { createResponse, formatUri, type SipRequest, type SipUri } from './message.js';
@@ -109,6 +110,24 @@ export class Registrar extends Emitter<RegistrarEvents> {
     });
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
+  }
+
+  /**
+   * Digest for requests other than REGISTER (an INVITE to a domain whose calls need
+   * credentials), with the same stateless nonces and algorithms. A lookup failure rejects.
+   */
+  async verifyRequest(
+    req: SipRequest,
+    realm: string,
+    lookup: CredentialsLookup,
+    header: 'authorization' | 'proxy-authorization' = 'proxy-authorization',
+  ): Promise<Verdict> {
+    return verify(req.headers.get(header), req.method, realm, this.nonces, lookup);
+  }
+
+  /** Challenge header values (WWW-/Proxy-Authenticate) for `realm`. */
+  challengeValues(realm: string, stale = false): string[] {
+    return challenges(this.nonces, realm, this.opts.algorithms, stale);
   }
 
   /** Current bindings of an address of record (`sip:alice@example.com`). */

@@ -1,9 +1,18 @@
 // Joins the SIP and media edges to the voice engine: inbound INVITEs become voice calls, and
 // the engine's outgoing legs (Calls create, <Dial>) become INVITEs.
+import { isIP } from 'node:net';
 import type { Logger } from '../core/index.js';
 import type { MediaEngine } from '../media/index.js';
-import type { IncomingCall, SipEngine, Trunk } from '../sip/index.js';
-import type { Dialer, DialOutcome, VoiceEngine } from '../voice/index.js';
+import {
+  parseUri,
+  SipParseError,
+  type CredentialsLookup,
+  type IncomingCall,
+  type SipEngine,
+  type SipUri,
+  type Trunk,
+} from '../sip/index.js';
+import type { Dialer, DialOutcome, InboundRoute, VoiceEngine } from '../voice/index.js';
 import { SipCallChannel } from './channel.js';
 
 /** The dialled identity of an INVITE: the user part of the To URI (a number), else the URI. */
@@ -17,6 +26,50 @@ function caller(call: IncomingCall): string {
   return uri.user ? decodeURIComponent(uri.user) : `${uri.scheme}:${uri.host}`;
 }
 
+/** A SIP Domain an INVITE is addressed to: its realm, route, and the credentials for calls. */
+export interface DomainCall {
+  readonly realm: string;
+  /** undefined when the domain has no VoiceUrl. */
+  readonly route: InboundRoute | undefined;
+  /** undefined when no credential list is mapped for calls (such calls are refused). */
+  readonly lookup: CredentialsLookup | undefined;
+}
+
+export type DomainCalls = (host: string) => Promise<DomainCall | undefined>;
+
+function sipAddress(uri: SipUri): string {
+  return `sip:${uri.user ? decodeURIComponent(uri.user) + '@' : ''}${uri.host.toLowerCase()}`;
+}
+
+/**
+ * An INVITE to a SIP Domain must carry digest credentials of a list mapped for calls
+ * (407 challenges it, realm = the domain name). Returns false once it answered the INVITE.
+ */
+async function admitDomainCall(
+  sip: SipEngine,
+  call: IncomingCall,
+  d: DomainCall,
+): Promise<boolean> {
+  if (d.lookup === undefined) {
+    call.reject(403, 'Forbidden (no credential list mapped for calls)');
+    return false;
+  }
+  if (!sip.registrar) {
+    call.reject(503, 'Service Unavailable');
+    return false;
+  }
+  const verdict = await sip.registrar.verifyRequest(call.request, d.realm, d.lookup);
+  if (verdict.ok) return true;
+  if (verdict.reason === 'unknown user') {
+    call.reject(403, 'Forbidden');
+    return false;
+  }
+  // Proxy-Authenticate values cannot be folded into one header: offer the first algorithm.
+  const [challenge] = sip.registrar.challengeValues(d.realm, verdict.stale === true);
+  call.reject(407, 'Proxy Authentication Required', { 'Proxy-Authenticate': challenge ?? '' });
+  return false;
+}
+
 /** Hands every inbound INVITE to the voice engine; unknown numbers get 404, bad SDP 488. */
 export function acceptInboundCalls(
   sip: SipEngine,
@@ -25,11 +78,39 @@ export function acceptInboundCalls(
   logger: Logger,
   /** Told, when a call ends, how long after its INVITE the first RTP packet went out (ms). */
   firstMedia?: (ms: number) => void,
+  /** INVITEs to a SIP Domain run its VoiceUrl (after digest for the lists mapped for calls). */
+  domainCalls?: DomainCalls,
 ): void {
   sip.on('invite', (call) => {
     const invited = performance.now();
     void (async () => {
       call.trying();
+      let to = dialled(call);
+      let from = caller(call);
+      let route: InboundRoute | undefined;
+      let domain: DomainCall | undefined;
+      // The Request-URI names the domain (the To URI may differ after a proxy).
+      const target = parseUri(call.request.uri);
+      const requestUri = target instanceof SipParseError ? call.to.uri : target;
+      try {
+        // SIP Domains are host names: calls to an IP address skip the lookup.
+        if (!isIP(requestUri.host.replace(/^\[|\]$/g, '')))
+          domain = await domainCalls?.(requestUri.host.toLowerCase());
+        if (domain && !(await admitDomainCall(sip, call, domain))) return;
+      } catch (err) {
+        logger.error({ err }, 'SIP Domain lookup failed');
+        call.reject(503, 'Service Unavailable', { 'Retry-After': '5' });
+        return;
+      }
+      if (domain) {
+        if (!domain.route) {
+          call.reject(404, 'Not Found (the domain has no VoiceUrl)');
+          return;
+        }
+        route = domain.route;
+        to = sipAddress(requestUri);
+        from = sipAddress(call.from.uri);
+      }
       let session;
       try {
         session = await media.createSession();
@@ -46,8 +127,9 @@ export function acceptInboundCalls(
       }
       const channel = new SipCallChannel(call, session, media);
       const handled = await voice.handleInbound(channel, {
-        from: caller(call),
-        to: dialled(call),
+        from,
+        to,
+        ...(route ? { route } : {}),
         callerName: call.from.display || undefined,
         sipCallId: call.request.callId,
         sipHeaders: call.xHeaders,

@@ -12,16 +12,24 @@ import {
 } from '../sip/index.js';
 import type { ConferenceAudio, Dialer, VoiceEngine } from '../voice/index.js';
 import { conferenceAudio } from './conference-audio.js';
-import { acceptInboundCalls, SipDialer, type ClientAors } from './gateway.js';
+import { acceptInboundCalls, SipDialer, type ClientAors, type DomainCalls } from './gateway.js';
 
 export { SipCallChannel } from './channel.js';
-export { SipDialer, acceptInboundCalls, type ClientAors } from './gateway.js';
+export {
+  SipDialer,
+  acceptInboundCalls,
+  type ClientAors,
+  type DomainCall,
+  type DomainCalls,
+} from './gateway.js';
 
 export interface TelephonyOptions {
   /** Serve REGISTER: the realm, credentials and owner of each SIP Domain (docs/sip.md). */
   registrations?: (host: string) => Promise<DomainDecision>;
   /** Where `<Dial><Client>` finds an account's clients among the registrations. */
   clientAors?: ClientAors;
+  /** INVITEs to a SIP Domain: its VoiceUrl, behind the credentials mapped for calls. */
+  domainCalls?: DomainCalls;
 }
 
 export interface Telephony {
@@ -81,9 +89,16 @@ export async function startTelephony(
     dialer: new SipDialer(sip, media, trunks, options.clientAors),
     conferenceAudio: conferenceAudio(media),
     accept: (voice) =>
-      acceptInboundCalls(sip, media, voice, logger, (ms) => {
-        for (const listener of firstMedia) listener(ms);
-      }),
+      acceptInboundCalls(
+        sip,
+        media,
+        voice,
+        logger,
+        (ms) => {
+          for (const listener of firstMedia) listener(ms);
+        },
+        options.domainCalls,
+      ),
     onFirstMedia(listener) {
       firstMedia.add(listener);
       return () => firstMedia.delete(listener);

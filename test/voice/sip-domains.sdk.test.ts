@@ -207,6 +207,10 @@ describe('SIP resources through the official SDK', () => {
       code: 21231,
       status: 400,
     });
+    expect(await code(client.sip.domains.create({ domainName: '192.0.2.10' }))).toEqual({
+      code: 21231,
+      status: 400,
+    });
     expect(
       await code(client.sip.domains.create({ domainName: 'tls.example.net', secure: true })),
     ).toEqual({

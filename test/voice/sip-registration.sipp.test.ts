@@ -53,18 +53,21 @@ async function register(
   port: number,
   aor: { user: string; domain: string },
   authorization?: string,
+  method: 'REGISTER' | 'INVITE' = 'REGISTER',
 ): Promise<{ status: number; headers: string }> {
   const sock: Socket = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   const local = sock.address().port;
   const branch = 'z9hG4bK' + Math.random().toString(16).slice(2);
   const msg = [
-    `REGISTER sip:${aor.domain} SIP/2.0`,
+    method === 'REGISTER'
+      ? `REGISTER sip:${aor.domain} SIP/2.0`
+      : `INVITE sip:${aor.user}@${aor.domain} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=${branch};rport`,
     `From: <sip:${aor.user}@${aor.domain}>;tag=${branch.slice(-6)}`,
     `To: <sip:${aor.user}@${aor.domain}>`,
     `Call-ID: ${branch}@127.0.0.1`,
-    'CSeq: 1 REGISTER',
+    `CSeq: 1 ${method}`,
     `Contact: <sip:${aor.user}@127.0.0.1:${local}>`,
     ...(authorization ? [`Authorization: ${authorization}`] : []),
     'Expires: 300',
@@ -251,6 +254,59 @@ describe.skipIf(!RUN)('SIP Domains: registration and <Dial><Client>', () => {
     expect(heard.length).toBeGreaterThan(8000 * 3);
     expect(rms(heard)).toBeGreaterThan(300);
   }, 90_000);
+
+  it("runs the domain's VoiceUrl for an INVITE from the registered phone, after digest for calls", async () => {
+    const { client } = fx.t;
+    const alice = phones[0]!;
+    const [domain] = await client.sip.domains
+      .list({ limit: 20 })
+      .then((ds) => ds.filter((d) => d.domainName === 'office-a.example.com'));
+    const pause = new VoiceResponse();
+    pause.pause({ length: 2 });
+    pause.hangup();
+    fx.web.routes.set('/domain-voice', pause.toString());
+    await client.sip.domains(domain!.sid).update({ voiceUrl: fx.web.url + '/domain-voice' });
+
+    // No credential list mapped for calls: Twilio blocks the call, so do we (403).
+    expect((await alice.command('dial', 'sip:frontdesk@office-a.example.com')).ok).toBe(true);
+    await until(
+      () => /403 Forbidden/.test(alice.log()),
+      10_000,
+      `403 (${alice.log().slice(-600)})`,
+    );
+    expect(fx.web.seen.some((r) => r.path === '/domain-voice')).toBe(false);
+
+    const [list] = await client.sip.credentialLists.list();
+    await client.sip
+      .domains(domain!.sid)
+      .auth.calls.credentialListMappings.create({ credentialListSid: list!.sid });
+    // Now baresip answers the 407 challenge with alice's credentials and the call runs.
+    expect((await alice.command('dial', 'sip:frontdesk@office-a.example.com')).ok).toBe(true);
+    await until(
+      () => fx.web.seen.some((r) => r.path === '/domain-voice'),
+      15_000,
+      `the domain's VoiceUrl (${alice.log().slice(-800)})`,
+    );
+    const hook = fx.web.seen.find((r) => r.path === '/domain-voice')!;
+    expect(hook.signatureValid).toBe(true);
+    expect(hook.params).toMatchObject({
+      AccountSid: fx.t.accountSid,
+      To: 'sip:frontdesk@office-a.example.com',
+      From: 'sip:alice@office-a.example.com',
+      Direction: 'inbound',
+    });
+    // An INVITE without credentials is challenged (realm = the domain name).
+    const challenge = await register(
+      fx.t.platform.telephony!.sip.transport.port,
+      { user: 'frontdesk', domain: 'office-a.example.com' },
+      undefined,
+      'INVITE',
+    );
+    expect(challenge.status).toBe(407);
+    expect(challenge.headers).toMatch(/Proxy-Authenticate: Digest realm="office-a\.example\.com"/i);
+    // The TwiML pauses, then hangs up: a BYE to baresip and a completed call.
+    expect(await waitForCallStatus(fx, hook.params.CallSid!, 'completed')).toBe('completed');
+  }, 60_000);
 
   it('never reaches a client registered on another account', async () => {
     const { client } = fx.t;

@@ -7,7 +7,7 @@ import type { CallRow } from '../calls/tables.js';
 import type { HttpMethod } from '../twiml/verbs.js';
 import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
-import type { SegmentMeter, VoiceDirectory } from './ports.js';
+import type { InboundRoute, SegmentMeter, VoiceDirectory } from './ports.js';
 import type { Conferences } from '../conferences/index.js';
 import type { CallRecordingOptions } from './call-recording.js';
 import { CallSession, type CallSpendLimit, type Start } from './session.js';
@@ -44,6 +44,8 @@ export interface InboundInvite {
   readonly sipCallId?: string | undefined;
   /** X- headers of the INVITE, passed to webhooks as SipHeader_X-… */
   readonly sipHeaders: Readonly<Record<string, string>>;
+  /** Where the call goes when the edge already knows (a call to a SIP Domain's VoiceUrl). */
+  readonly route?: InboundRoute;
 }
 
 export interface OutboundRequest {
@@ -185,7 +187,7 @@ export class VoiceEngine {
   async handleInbound(channel: CallChannel, invite: InboundInvite): Promise<boolean> {
     // A leg another node places to bridge one of our <Dial><Queue> calls to its member.
     if (await this.options.queues.acceptLeg(invite.to, channel)) return true;
-    const route = await this.options.directory.findInboundRoute(invite.to);
+    const route = invite.route ?? (await this.options.directory.findInboundRoute(invite.to));
     if (!route) return false;
     const authToken = await this.options.directory.authToken(route.accountSid);
     if (!authToken) return false;

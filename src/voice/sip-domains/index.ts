@@ -3,6 +3,7 @@
 export {
   SipDomains,
   isStrongSipPassword,
+  type CallPolicy,
   type RegistrationPolicy,
   type DomainInput,
 } from './sip-domains.js';

@@ -40,6 +40,24 @@ export type RegistrationPolicy =
     }
   | { refuse: 403 | 404; reason: string };
 
+/** How an INVITE to a domain is handled: its VoiceUrl, behind the credentials mapped for calls. */
+export interface CallPolicy {
+  readonly domainSid: string;
+  readonly accountSid: string;
+  /** The domain name: the digest realm of the challenge. */
+  readonly realm: string;
+  readonly voiceUrl: string | null;
+  readonly voiceMethod: 'GET' | 'POST';
+  readonly voiceFallbackUrl: string | null;
+  readonly voiceFallbackMethod: 'GET' | 'POST';
+  readonly statusCallback: string | null;
+  readonly statusCallbackMethod: 'GET' | 'POST';
+  /** undefined when no list is mapped for calls: Twilio blocks such calls, and so do we. */
+  readonly lookup: ((username: string) => Promise<{ password: string } | undefined>) | undefined;
+}
+
+const method = (m: string): 'GET' | 'POST' => (m === 'GET' ? 'GET' : 'POST');
+
 function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
   return e.code === '23505' || String(e.message).includes('UNIQUE constraint failed');
@@ -302,7 +320,7 @@ export class SipDomains {
 
   private domainName(raw: string): string {
     const name = raw.trim().toLowerCase().replace(/\.$/, '');
-    if (!HOST.test(name))
+    if (!HOST.test(name) || /^[\d.]+$/.test(name))
       throw new TwilioError(
         Errors.sipDomainInvalid,
         'DomainName must be a host name (letters, digits, "-" and dots)',
@@ -594,6 +612,34 @@ export class SipDomains {
       return undefined;
     }
     return { password };
+  }
+
+  /** The call policy of the domain named `host` (lower case); undefined when it is not one. */
+  async callPolicy(host: string): Promise<CallPolicy | undefined> {
+    const d = await this.db
+      .selectFrom('sip_domains')
+      .selectAll()
+      .where('domain_name', '=', host)
+      .executeTakeFirst();
+    if (!d) return undefined;
+    const mapped = await this.db
+      .selectFrom('sip_credential_list_mappings')
+      .select('credential_list_sid')
+      .where('domain_sid', '=', d.sid)
+      .where('kind', '=', 'calls')
+      .executeTakeFirst();
+    return {
+      domainSid: d.sid,
+      accountSid: d.account_sid,
+      realm: d.domain_name,
+      voiceUrl: d.voice_url,
+      voiceMethod: method(d.voice_method),
+      voiceFallbackUrl: d.voice_fallback_url,
+      voiceFallbackMethod: method(d.voice_fallback_method),
+      statusCallback: d.voice_status_callback_url,
+      statusCallbackMethod: method(d.voice_status_callback_method),
+      lookup: mapped ? (username) => this.credentialFor(d.sid, 'calls', username) : undefined,
+    };
   }
 
   /** The names of the account's domains that take registrations: where its clients register. */
