@@ -103,6 +103,7 @@ export interface Platform {
   readonly metrics: Registry;
   readonly owner: OwnerAccount;
   readonly voice: VoiceEngine;
+  readonly conferences: Conferences;
   readonly billing: Billing;
   readonly modules: Modules;
   readonly numbers: Numbers;
@@ -428,6 +429,7 @@ export async function startPlatform(
       owner,
       url,
       voice,
+      conferences,
       billing,
       modules,
       numbers,

@@ -78,8 +78,13 @@ export class Conferences {
         this.options.logger.error({ err, cmd }, 'conference command failed'),
       );
     });
+    let ticks = 0;
     this.refresh = setInterval(() => {
       for (const room of this.bySid.values()) void this.claim(room).catch(() => undefined);
+      if (++ticks % 3 === 0)
+        void this.sweep().catch((err: unknown) =>
+          this.options.logger.error({ err }, 'conference sweep failed'),
+        );
     }, CLAIM_REFRESH_MS);
     this.refresh.unref();
   }
@@ -90,6 +95,24 @@ export class Conferences {
       [...this.bySid.values()].map((r) => r.end('conference-ended-via-api', null)),
     );
     await this.unsubscribe?.();
+  }
+
+  /**
+   * Ends the rows of rooms whose node stopped holding them (a crashed node): open, older than
+   * a claim's life, held by no node. Younger rows may be rooms whose claim is being written.
+   */
+  async sweep(now = Date.now()): Promise<number> {
+    const open = await this.options.store.openBefore(now - CLAIM_TTL_MS);
+    let ended = 0;
+    for (const row of open) {
+      if (this.bySid.has(row.sid)) continue;
+      const claim = await this.options.state.get(this.claimKey(row.account_sid, row.friendly_name));
+      if (claim && (JSON.parse(claim) as { sid: string }).sid === row.sid) continue;
+      await this.options.store.endOrphan(row.sid, now);
+      ended++;
+    }
+    if (ended) this.options.logger.warn({ conferences: ended }, 'ended rooms no node holds');
+    return ended;
   }
 
   private claimKey(accountSid: string, name: string): string {
@@ -151,10 +174,7 @@ export class Conferences {
     // A row still open without a live claim belongs to a node that stopped: it has ended.
     const stale = await this.options.store.live(leg.accountSid, name);
     if (stale && !this.bySid.has(stale.sid))
-      await this.options.store.update(stale.sid, {
-        status: 'completed',
-        reason_conference_ended: 'last-participant-left',
-      });
+      await this.options.store.endOrphan(stale.sid, Date.now());
     return undefined;
   }
 

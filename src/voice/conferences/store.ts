@@ -84,6 +84,37 @@ export class ConferenceStore {
     await this.db.insertInto('recordings').values(row).execute();
   }
 
+  /** Rooms not ended and created before `before` (candidates for the orphan sweep). */
+  async openBefore(before: number): Promise<ConferenceRow[]> {
+    return this.db
+      .selectFrom('conferences')
+      .selectAll()
+      .where('status', '!=', 'completed')
+      .where('date_created', '<', before)
+      .limit(500)
+      .execute();
+  }
+
+  /** A room whose node is gone: it ended, and so did its participants' time in it. */
+  async endOrphan(sid: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('conferences')
+      .set({
+        status: 'completed',
+        reason_conference_ended: 'last-participant-left',
+        date_updated: now,
+      })
+      .where('sid', '=', sid)
+      .where('status', '!=', 'completed')
+      .execute();
+    await this.db
+      .updateTable('conference_participants')
+      .set({ status: 'complete', date_updated: now })
+      .where('conference_sid', '=', sid)
+      .where('status', 'in', ['queued', 'connecting', 'ringing', 'connected'])
+      .execute();
+  }
+
   /** Rooms this (single) node left open when it stopped: they ended then. */
   async closeOrphans(nodeId: string | undefined, now: number): Promise<number> {
     let q = this.db
