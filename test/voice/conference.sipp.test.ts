@@ -465,6 +465,8 @@ describe.skipIf(!TOOLS)('<Dial><Conference> moderated', () => {
       muted: true,
     });
     expect(added).toMatchObject({ conferenceSid: conf.sid, status: 'queued', label: 'guest' });
+    const listed = await client.conferences(conf.sid).participants.list();
+    expect(listed.map((x) => x.callSid)).toContain(added.callSid);
     const joined = await until(async () => {
       const p = await client
         .conferences(conf.sid)
@@ -475,6 +477,20 @@ describe.skipIf(!TOOLS)('<Dial><Conference> moderated', () => {
     });
     expect(joined).toMatchObject({ callSid: added.callSid, muted: true });
     expect((await client.calls(added.callSid).fetch()).direction).toBe('outbound-api');
+
+    // A dial-in whose call fails (nobody registered as client:nobody) ends as a failed participant.
+    const lost = await client.conferences(conf.sid).participants.create({
+      from: '+15550007300',
+      to: 'client:nobody',
+    });
+    const failed = await until(async () => {
+      const p = await client.conferences(conf.sid).participants(lost.callSid).fetch();
+      return p.status === 'failed' ? p : undefined;
+    });
+    expect(failed.callSid).toBe(lost.callSid);
+    expect(
+      (await client.conferences(conf.sid).participants.list()).map((x) => x.callSid),
+    ).not.toContain(lost.callSid);
 
     await client.conferences(conf.sid).update({ status: 'completed' });
     const uasRun = await uas.done;

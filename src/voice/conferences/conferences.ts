@@ -41,6 +41,8 @@ const CONTROL_CHANNEL = 'voice:conference-control';
 /** A room's claim on its name, refreshed while it lives, so a crashed node's claim lapses. */
 const CLAIM_TTL_MS = 30_000;
 const CLAIM_REFRESH_MS = 10_000;
+/** Longest a dialled-in participant may take to join (ring timeout 600 s, plus the webhook). */
+const DIAL_IN_WATCH_MS = 660_000;
 
 export class Conferences {
   /** Live rooms of this node by account + friendly name. */
@@ -226,6 +228,32 @@ export class Conferences {
     };
     await this.claim(room);
     return room;
+  }
+
+  /**
+   * A participant dialled in through the API is `queued` until its call joins the room; it
+   * follows the call (`ringing`) and is `failed` when the call ends without joining.
+   */
+  watchDialIn(conferenceSid: string, accountSid: string, callSid: string): void {
+    const { store, logger } = this.options;
+    const started = Date.now();
+    const timer = setInterval(() => {
+      void (async () => {
+        const p = await store.participant(accountSid, conferenceSid, callSid);
+        if (!p || (p.status !== 'queued' && p.status !== 'ringing')) return clearInterval(timer);
+        const status = await store.callStatus(callSid);
+        if (status === 'ringing' && p.status === 'queued')
+          await store.updateParticipant(conferenceSid, callSid, { status: 'ringing' });
+        else if (
+          (status && ['completed', 'busy', 'failed', 'no-answer', 'canceled'].includes(status)) ||
+          Date.now() - started > DIAL_IN_WATCH_MS
+        ) {
+          clearInterval(timer);
+          await store.updateParticipant(conferenceSid, callSid, { status: 'failed' });
+        }
+      })().catch((err: unknown) => logger.error({ err, callSid }, 'dial-in watch failed'));
+    }, 500);
+    timer.unref();
   }
 
   /** Sends an API command to whichever node holds the room. */

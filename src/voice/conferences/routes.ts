@@ -248,8 +248,9 @@ export function conferenceRoutes(conferences: Conferences, engine: VoiceEngine):
           throw new TwilioError(Errors.conferenceNotLive, `${conference.sid} has ended`);
         const { request, row } = dialInTwiml(req, conference);
         const call = await engine.createOutbound(request, req.account.authToken);
-        // The participant row is written when the call answers and joins the room.
         const participant: ParticipantRow = { ...row, call_sid: call.sid };
+        await store.insertParticipant(participant);
+        conferences.watchDialIn(conference.sid, req.account.sid, call.sid);
         req.tag('voice:conference-participant-create');
         return { status: 201, body: participantJson(participant) };
       },

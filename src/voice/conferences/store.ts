@@ -80,6 +80,15 @@ export class ConferenceStore {
       .executeTakeFirst();
   }
 
+  async callStatus(callSid: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('calls')
+      .select('status')
+      .where('sid', '=', callSid)
+      .executeTakeFirst();
+    return row?.status;
+  }
+
   async insertRecording(row: ConferenceRecordingRow): Promise<void> {
     await this.db.insertInto('recordings').values(row).execute();
   }

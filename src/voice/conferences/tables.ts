@@ -1,5 +1,5 @@
 import type { Migration } from '../../store/index.js';
-import type { RecordingRow } from '../calls/tables.js';
+import type { CallRow, RecordingRow } from '../calls/tables.js';
 
 export type ConferenceStatus = 'init' | 'in-progress' | 'completed';
 
@@ -48,6 +48,8 @@ export interface ConferenceTables {
   conferences: ConferenceRow;
   conference_participants: ParticipantRow;
   recordings: ConferenceRecordingRow;
+  /** Read only: a dialled-in participant follows its call's progress. */
+  calls: Pick<CallRow, 'sid' | 'status'>;
 }
 
 export const migrations: Record<string, Migration> = {
