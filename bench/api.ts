@@ -3,9 +3,8 @@
 // (autocannon) in this one. Target (issue 2): at least 50% of bare Fastify's throughput.
 //   npm run bench:api [-- --seconds 10 --connections 50]
 // DATABASE_URL / REDIS_URL in the environment select the scale-out backends.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { startTarget } from './target.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,25 +19,11 @@ interface Target {
   dialect?: string;
 }
 
-async function startTarget(kind: string): Promise<{ child: ChildProcess; target: Target }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', new URL('./api-target.ts', import.meta.url).pathname, kind],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${kind} target exited with ${code}`)));
-    setTimeout(() => reject(new Error(`${kind} target did not start in 30 s`)), 30_000).unref();
-  });
-  return { child, target: JSON.parse(line) as Target };
-}
-
 async function measure(name: string, kind: string) {
-  const { child, target } = await startTarget(kind);
+  const { child, target } = await startTarget<Target>(
+    new URL('./api-target.ts', import.meta.url),
+    kind,
+  );
   const headers: Record<string, string> = target.authorization
     ? { authorization: target.authorization }
     : {};

@@ -8,9 +8,8 @@
 // Targets (issue 5): (a) ≥ 90% of the throughput, ≤ 1 ms added p99; (b) ≥ 100× fewer requests
 // from the hammering client, the normal client's p99 within 10% of its baseline.
 //   npx tsx bench/throttle.ts [--seconds 10 --hammer 10 --connections 50]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { startTarget } from './target.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,20 +30,8 @@ interface Target {
   missing: Endpoint;
 }
 
-async function start(kind: string): Promise<{ child: ChildProcess; target: Target }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', new URL('./throttle-target.ts', import.meta.url).pathname, kind],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
-    setTimeout(() => reject(new Error(`${kind} did not start in 30 s`)), 30_000).unref();
-  });
-  return { child, target: JSON.parse(line) as Target };
-}
+const start = (kind: string) =>
+  startTarget<Target>(new URL('./throttle-target.ts', import.meta.url), kind);
 
 const load = (e: Endpoint, conns: number, duration: number) =>
   autocannon({
