@@ -382,7 +382,6 @@ export async function startPlatform(
       ? new Throttle({
           state,
           options: throttleOptionsFrom(config),
-          verify: (username, password) => accounts.authenticate(username, password),
           logger: logger.child({ component: 'throttle' }),
           metrics,
         })

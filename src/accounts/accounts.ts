@@ -2,7 +2,14 @@ import { LRUCache } from 'lru-cache';
 import { Errors, TwilioError, fail, isSid, newSid } from '../core/index.js';
 import type { AccountContext, AccountStatus, Principal } from '../core/rest.js';
 import type { Kysely, Store } from '../store/index.js';
-import { hashSecret, matchesHash, newAuthToken, newKeySecret, sameSecret } from './credentials.js';
+import {
+  hashSecret,
+  matchesHash,
+  newAuthToken,
+  newKeySecret,
+  parseBasic,
+  sameSecret,
+} from './credentials.js';
 import type { AccountRow, AccountTables, KeyRow } from './tables.js';
 
 export interface NewKey {
@@ -21,6 +28,9 @@ export interface OwnerAccount {
 // Writes through this service invalidate the local copy at once; another node sees a change
 // (suspension, key deletion) within CACHE_TTL_MS.
 const CACHE_TTL_MS = 2000;
+const REFUSED_TTL_MS = 5000;
+/** What a header that proves nothing is remembered as. */
+const NOBODY: Principal = Object.freeze({ accountSid: '', credentialSid: '' });
 
 export function toContext(row: AccountRow): AccountContext {
   return {
@@ -41,11 +51,16 @@ export class Accounts {
   });
   private readonly keyCache = new LRUCache<string, KeyRow>({ max: 50_000, ttl: CACHE_TTL_MS });
   /**
-   * Credentials (`username\npassword`) that matched an active account, so that a busy client
-   * costs one map lookup per request instead of a constant-time comparison of hashes. Cleared
-   * by every status change or key deletion made here.
+   * Authorization headers that were checked: the principal they prove, or NOBODY when they
+   * prove nothing (remembered for less time, so a flood of wrong secrets costs one check per
+   * header every few seconds). Keyed by the header itself, so a busy client costs one map lookup
+   * per request instead of a base64 decode and a constant-time comparison of hashes; a hash of
+   * the header would cost more, and a weak one could be made to collide with another client's.
+   * Cleared by every status change or key deletion made here.
    */
   private readonly verified = new LRUCache<string, Principal>({ max: 50_000, ttl: CACHE_TTL_MS });
+  /** The context of an account row (rows are immutable: an update makes a new one). */
+  private readonly contexts = new WeakMap<AccountRow, AccountContext>();
 
   constructor(store: Store) {
     this.db = store.kysely<AccountTables>();
@@ -123,14 +138,23 @@ export class Accounts {
     return row;
   }
 
-  /** Checks HTTP Basic credentials; undefined when they do not match (the caller answers 401). */
-  async authenticate(username: string, password: string): Promise<Principal | undefined> {
-    const credentials = `${username}\n${password}`;
-    const known = this.verified.get(credentials);
-    if (known) return known;
-    const principal = await this.check(username, password);
-    if (principal) this.verified.set(credentials, principal);
-    return principal;
+  /**
+   * Checks an HTTP Basic `Authorization` header: the principal it proves, or undefined (the
+   * caller answers 401). Answers at once when the header was checked recently.
+   */
+  authenticate(authorization: string): Principal | undefined | Promise<Principal | undefined> {
+    const known = this.verified.get(authorization);
+    if (known !== undefined) return known === NOBODY ? undefined : known;
+    const basic = parseBasic(authorization);
+    if (!basic) return undefined;
+    return this.check(basic[0], basic[1]).then((principal) => {
+      this.verified.set(
+        authorization,
+        principal ?? NOBODY,
+        principal ? undefined : { ttl: REFUSED_TTL_MS },
+      );
+      return principal;
+    });
   }
 
   private async check(username: string, password: string): Promise<Principal | undefined> {
@@ -161,7 +185,12 @@ export class Accounts {
     if (!row || (row.sid !== principal.accountSid && row.parent_sid !== principal.accountSid)) {
       fail('notFound', `Account ${targetSid}`);
     }
-    return toContext(row);
+    let context = this.contexts.get(row);
+    if (!context) {
+      context = toContext(row);
+      this.contexts.set(row, context);
+    }
+    return context;
   }
 
   async update(

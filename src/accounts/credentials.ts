@@ -27,3 +27,12 @@ export function matchesHash(given: string, storedHex: string): boolean {
   const b = Buffer.from(storedHex, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/** `Basic base64(user:password)` → [user, password], else undefined (oversized headers too). */
+export function parseBasic(header: string): [string, string] | undefined {
+  if (header.length > 1024 || !header.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return [decoded.slice(0, colon), decoded.slice(colon + 1)];
+}

@@ -65,13 +65,16 @@ export function accountRoutes(
   subresources: () => readonly string[],
 ): RestRoute[] {
   // Rows are immutable and shared by the accounts cache (an update makes a new row), so the
-  // representation of a row can be kept with it: an account fetched in a loop is built once.
+  // representation of a row can be kept with it: an account fetched in a loop is built once,
+  // and frozen, so that the edge serialises it once too.
   const shown = new WeakMap<AccountRow, { names: readonly string[]; json: object }>();
   const show = (row: AccountRow): object => {
     const names = subresources();
     const memo = shown.get(row);
     if (memo && memo.names === names) return memo.json;
     const json = accountJson(row, names);
+    Object.freeze(json.subresource_uris);
+    Object.freeze(json);
     shown.set(row, { names, json });
     return json;
   };

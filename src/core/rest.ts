@@ -182,37 +182,45 @@ function one(name: string, spec: ParamSpec, raw: string): string | number | bool
   }
 }
 
-/** Validates raw parameters against a route's declared parameters. */
-export function validateInput(
-  specs: readonly ParamSpec[],
-  raw: Readonly<Record<string, string | string[] | undefined>>,
-  ignore: ReadonlySet<string>,
-): Input {
+/** A route's declared parameters, indexed once; validates each request's raw parameters. */
+export interface ParamTable {
+  validate(
+    raw: Readonly<Record<string, string | string[] | undefined>>,
+    ignore: ReadonlySet<string>,
+  ): Input;
+}
+
+export function compileParams(specs: readonly ParamSpec[]): ParamTable {
   const byName = new Map(specs.map((s) => [s.name, s]));
-  const out = new Map<string, string | number | boolean | string[]>();
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined || ignore.has(name)) continue;
-    const spec = byName.get(name);
-    if (!spec) throw new TwilioError(Errors.unknownParameter, name);
-    if (spec.type === 'list') {
-      const values = Array.isArray(value) ? value : [value];
-      // Twilio accepts repeated keys; some clients send one space- or comma-separated value.
-      out.set(
-        name,
-        values.flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== ''),
-      );
-      continue;
-    }
-    if (Array.isArray(value)) {
-      throw new TwilioError(Errors.invalidParameter, `${name} was given more than once`);
-    }
-    out.set(name, one(name, spec, value));
-  }
-  for (const spec of specs) {
-    if (spec.required && !out.has(spec.name))
-      throw new TwilioError(Errors.missingParameter, spec.name);
-  }
-  return new Input(out);
+  const required = specs.filter((s) => s.required);
+  return {
+    validate(raw, ignore) {
+      const out = new Map<string, string | number | boolean | string[]>();
+      for (const name in raw) {
+        const value = raw[name];
+        if (value === undefined || ignore.has(name)) continue;
+        const spec = byName.get(name);
+        if (!spec) throw new TwilioError(Errors.unknownParameter, name);
+        if (spec.type === 'list') {
+          const values = Array.isArray(value) ? value : [value];
+          // Twilio accepts repeated keys; some clients send one space- or comma-separated value.
+          out.set(
+            name,
+            values.flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== ''),
+          );
+          continue;
+        }
+        if (Array.isArray(value)) {
+          throw new TwilioError(Errors.invalidParameter, `${name} was given more than once`);
+        }
+        out.set(name, one(name, spec, value));
+      }
+      for (const spec of required) {
+        if (!out.has(spec.name)) throw new TwilioError(Errors.missingParameter, spec.name);
+      }
+      return new Input(out);
+    },
+  };
 }
 
 // ---------------------------------------------------------------- paging

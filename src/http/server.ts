@@ -8,9 +8,11 @@ import Fastify, {
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { Errors, TwilioError, fail, type Logger } from '../core/index.js';
 import {
-  validateInput,
+  compileParams,
   pageRequest,
   type AccountContext,
+  type Input,
+  type PageRequest,
   type Principal,
   type RestRequest,
   type RestRoute,
@@ -21,7 +23,8 @@ import { mountPath, openApiDocument } from './openapi.js';
 
 /** What the edge needs from the accounts capability. */
 export interface Authenticator {
-  authenticate(username: string, password: string): Promise<Principal | undefined>;
+  /** The principal an `Authorization` header proves (at once when it was checked recently). */
+  authenticate(authorization: string): Principal | undefined | Promise<Principal | undefined>;
   resolve(principal: Principal, accountSid: string): Promise<AccountContext>;
 }
 
@@ -58,8 +61,10 @@ declare module 'fastify' {
     rawBody?: boolean;
   }
   interface FastifyRequest {
-    /** Set once authenticated. */
+    /** Set once authenticated (by the first onRequest hook). */
     principal?: Principal;
+    /** Why the credentials could not be checked (a suspended account), thrown by the route. */
+    authError?: unknown;
     /** The JSON body as received, on routes that declare rawBody. */
     rawBody?: string;
     /** Target account, once resolved. */
@@ -72,13 +77,14 @@ declare module 'fastify' {
 const UNAUTHENTICATED = { 'WWW-Authenticate': 'Basic realm="Switchboard"' };
 const PAGE_NAMES = new Set(['PageSize', 'Page', 'PageToken']);
 const NO_IGNORED = new Set<string>();
+const NO_TAGS: readonly string[] = [];
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** Text of frozen bodies: a representation a capability keeps (an account) is serialised once. */
+const serialised = new WeakMap<object, string>();
 
-function parseBasic(header: string | undefined): [string, string] | undefined {
-  if (!header || !header.startsWith('Basic ')) return undefined;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) return undefined;
-  return [decoded.slice(0, colon), decoded.slice(colon + 1)];
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }
 
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
@@ -97,7 +103,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   registerBodyParsers(app);
   app.setErrorHandler(errorHandler(logger));
   app.setNotFoundHandler((request, reply) => {
-    const err = new TwilioError(Errors.notFound, `${request.method} ${request.url.split('?')[0]}`);
+    const err = new TwilioError(Errors.notFound, `${request.method} ${pathOf(request.url)}`);
     void reply.code(404).send(err.toJSON());
   });
 
@@ -152,15 +158,41 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
         kind: 'api-request',
         actorSid: request.principal?.credentialSid ?? null,
         method: request.method,
-        resource: request.url.split('?')[0] ?? request.url,
+        resource: pathOf(request.url),
         status: reply.statusCode,
         durationMs: reply.elapsedTime,
-        tags: request.tags ?? [],
+        tags: request.tags ?? NO_TAGS,
       });
     }
     done();
   });
 
+  // Credentials are checked once, before anything else (the throttle keys on who is asking).
+  app.addHook('onRequest', (request, _reply, done) => {
+    const header = request.headers.authorization;
+    if (!header) return done();
+    let found: ReturnType<Authenticator['authenticate']>;
+    try {
+      found = auth.authenticate(header);
+    } catch (err) {
+      request.authError = err;
+      return done();
+    }
+    if (!(found instanceof Promise)) {
+      request.principal = found;
+      return done();
+    }
+    found.then(
+      (principal) => {
+        request.principal = principal;
+        done();
+      },
+      (err: unknown) => {
+        request.authError = err;
+        done();
+      },
+    );
+  });
   for (const plugin of options.plugins ?? []) plugin(app);
 
   app.get('/healthz', async (_request, reply) => {
@@ -185,7 +217,7 @@ function prefixesOf(route: RestRoute): string[] {
 }
 
 function mountRoute(app: FastifyInstance, route: RestRoute, auth: Authenticator): void {
-  const specs = route.params ?? [];
+  const params = compileParams(route.params ?? []);
   const ignore = route.paged ? NO_IGNORED : PAGE_NAMES;
   const hasAccount = route.path.includes(':AccountSid');
   const requireActive = route.requireActive ?? route.method !== 'GET';
@@ -198,48 +230,94 @@ function mountRoute(app: FastifyInstance, route: RestRoute, auth: Authenticator)
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         let principal: Principal | undefined;
         if (route.auth !== 'none') {
-          const credentials = parseBasic(request.headers.authorization);
-          principal = credentials
-            ? await auth.authenticate(credentials[0], credentials[1])
-            : undefined;
+          if (request.authError !== undefined) throw request.authError;
+          principal = request.principal;
           if (!principal) throw new TwilioError(Errors.authenticate, undefined, UNAUTHENTICATED);
-          request.principal = principal;
         }
-        const params = request.params as Record<string, string>;
+        const names = request.params as Record<string, string>;
         let account: AccountContext | undefined;
-        if (hasAccount && principal) {
-          account = await auth.resolve(principal, params.AccountSid ?? '');
-          request.account = account;
-          if (requireActive && account.status !== 'active') fail('accountNotActive', account.sid);
+        if (principal) {
+          account = await auth.resolve(
+            principal,
+            hasAccount ? (names.AccountSid ?? '') : principal.accountSid,
+          );
+          if (hasAccount) {
+            request.account = account;
+            if (requireActive && account.status !== 'active') fail('accountNotActive', account.sid);
+          }
         }
         const raw = (route.method === 'POST' ? request.body : request.query) as
           RawParams | undefined;
-        const input = validateInput(specs, raw ?? {}, ignore);
-        const tags: string[] = (request.tags ??= []);
-        const req: RestRequest = {
-          principal: principal ?? { accountSid: '', credentialSid: '' },
-          account:
-            account ??
-            (principal ? await auth.resolve(principal, principal.accountSid) : NO_ACCOUNT),
-          params,
+        const input = params.validate(raw ?? {}, ignore);
+        const req: RestRequest = new EdgeRequest(
+          request,
+          prefix,
+          principal ?? NO_PRINCIPAL,
+          account ?? NO_ACCOUNT,
           input,
-          page: pageRequest(input),
-          baseUrl: `${request.protocol}://${request.host}${prefix}`,
-          path: (request.url.split('?')[0] ?? '').slice(prefix.length),
-          tag: (t) => tags.push(t),
-          ...(route.rawBody ? { rawBody: request.rawBody ?? '', headers: request.headers } : {}),
-        };
+          route.rawBody === true,
+        );
         const result = await route.handler(req);
         reply.code(result.status);
         if (result.headers) reply.headers(result.headers);
+        if (result.status === 204) return reply.send();
+        const body = result.body;
         if (result.contentType) reply.type(result.contentType);
-        return result.status === 204 ? reply.send() : reply.send(result.body);
+        else if (body !== null && typeof body === 'object' && Object.isFrozen(body)) {
+          let text = serialised.get(body);
+          if (text === undefined) {
+            text = JSON.stringify(body);
+            serialised.set(body, text);
+          }
+          return reply.type(JSON_TYPE).send(text);
+        }
+        return reply.send(body);
       },
     });
   }
   void mountPath;
 }
 
+/** The request a capability's handler sees; what few handlers use is computed when asked. */
+class EdgeRequest implements RestRequest {
+  readonly params: Readonly<Record<string, string>>;
+  readonly rawBody?: string;
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
+  private paging: PageRequest | undefined;
+
+  constructor(
+    private readonly request: FastifyRequest,
+    private readonly prefix: string,
+    readonly principal: Principal,
+    readonly account: AccountContext,
+    readonly input: Input,
+    raw: boolean,
+  ) {
+    this.params = request.params as Record<string, string>;
+    if (raw) {
+      this.rawBody = request.rawBody ?? '';
+      this.headers = request.headers;
+    }
+  }
+
+  get page(): PageRequest {
+    return (this.paging ??= pageRequest(this.input));
+  }
+
+  get baseUrl(): string {
+    return `${this.request.protocol}://${this.request.host}${this.prefix}`;
+  }
+
+  get path(): string {
+    return pathOf(this.request.url).slice(this.prefix.length);
+  }
+
+  tag(tag: string): void {
+    (this.request.tags ??= []).push(tag);
+  }
+}
+
+const NO_PRINCIPAL: Principal = { accountSid: '', credentialSid: '' };
 const NO_ACCOUNT: AccountContext = {
   sid: '',
   parentSid: null,

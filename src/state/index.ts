@@ -2,7 +2,7 @@ import { createMemoryState } from './memory.js';
 import { createRedisState } from './redis.js';
 import type { SharedState } from './state.js';
 
-export type { SharedState, SlideOptions, SlideResult } from './state.js';
+export type { AdmitResult, Answer, SharedState, SlideOptions, SlideResult } from './state.js';
 export { createMemoryState } from './memory.js';
 export { createRedisState } from './redis.js';
 

@@ -15,8 +15,18 @@ export interface MemoryStateOptions {
   clock?: () => number;
 }
 
-/** Slots of one semaphore: holder → lease end (ms on the state's clock). */
-type Slots = Map<string, number>;
+/**
+ * One semaphore: holder → lease end (ms on the state's clock), and when its entry's life in
+ * the LRU was last extended (extending it on every acquire would cost an LRU write each time).
+ */
+interface Slots {
+  readonly holders: Map<string, number>;
+  touched: number;
+}
+
+function isSlots(value: WindowCounter | Slots | undefined): value is Slots {
+  return value !== undefined && 'holders' in value;
+}
 
 /** A key no caller uses (callers' keys are printable). */
 const PLACEHOLDER = '\u0000';
@@ -36,7 +46,8 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
   // so each cache keeps a placeholder entry that no caller can name.
   const keepNonEmpty = (): void => {
     if (cache.size <= 1 && !cache.has(PLACEHOLDER)) cache.set(PLACEHOLDER, '');
-    if (counters.size <= 1 && !counters.has(PLACEHOLDER)) counters.set(PLACEHOLDER, new Map());
+    if (counters.size <= 1 && !counters.has(PLACEHOLDER))
+      counters.set(PLACEHOLDER, { holders: new Map(), touched: 0 });
   };
   keepNonEmpty();
   const clock = options.clock ?? (() => performance.now());
@@ -49,35 +60,44 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
   bus.setMaxListeners(0);
 
   const slideNow = (key: string, windowMs: number, opts: SlideOptions): SlideResult => {
-    const stored = counters.get(key);
-    const { result, next } = slideAt(
-      stored instanceof Map ? undefined : stored,
-      clock(),
-      windowMs,
-      opts,
-    );
+    const found = counters.get(key);
+    const stored = isSlots(found) ? undefined : found;
+    const { result, next } = slideAt(stored, clock(), windowMs, opts);
     if (next === undefined) {
       keepNonEmpty();
       counters.delete(key);
-    } else if (next !== null) counters.set(key, next, { ttl: 2 * windowMs });
+    } else if (next !== null) {
+      if (stored && stored.s === next.s) {
+        // Same bucket: changed in place. The entry's life, set when its bucket began, already
+        // reaches past the end of the next bucket, after which the counter would read 0.
+        stored.c = next.c;
+        stored.p = next.p;
+      } else counters.set(key, next, { ttl: 2 * windowMs });
+    }
     return result;
   };
 
   const acquireNow = (key: string, holder: string, limit: number, leaseMs: number): boolean => {
     const now = clock();
-    const stored = counters.get(key);
+    const found = counters.get(key);
     let slots: Slots;
-    if (stored instanceof Map) {
-      slots = stored;
-      if (slots.size >= limit) {
-        for (const [h, end] of slots) if (end <= now || end > now + leaseMs) slots.delete(h);
+    if (isSlots(found)) {
+      slots = found;
+      if (slots.holders.size >= limit) {
+        for (const [h, end] of slots.holders) {
+          if (end <= now || end > now + leaseMs) slots.holders.delete(h);
+        }
       }
     } else {
-      slots = new Map();
+      slots = { holders: new Map(), touched: -Infinity };
     }
-    if (slots.size >= limit) return false;
-    slots.set(holder, now + leaseMs);
-    counters.set(key, slots, { ttl: leaseMs });
+    if (slots.holders.size >= limit) return false;
+    slots.holders.set(holder, now + leaseMs);
+    // The entry outlives the newest lease: it is extended by 1.25 leases at most every quarter.
+    if (now - slots.touched > leaseMs / 4) {
+      slots.touched = now;
+      counters.set(key, slots, { ttl: Math.ceil(leaseMs * 1.25) });
+    }
     return true;
   };
 
@@ -109,27 +129,23 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
       );
       return next;
     },
-    async slide(key, windowMs, opts = {}) {
+    slide(key, windowMs, opts = {}) {
       return slideNow(key, windowMs, opts);
     },
-    async acquire(key, holder, limit, leaseMs) {
+    acquire(key, holder, limit, leaseMs) {
       return acquireNow(key, holder, limit, leaseMs);
     },
-    async admit({ rate, read, slot }) {
+    admit({ rate, read, slot }) {
       return {
         rateAdded: rate ? slideNow(rate.key, rate.windowMs, { add: 1, max: rate.max }).added : true,
         count: slideNow(read.key, read.windowMs, {}).count,
         slot: slot ? acquireNow(slot.key, slot.holder, slot.limit, slot.leaseMs) : false,
       };
     },
-    async release(key, holder) {
+    release(key, holder) {
+      // An empty semaphore stays until its entry expires: the next request reuses it.
       const slots = counters.peek(key);
-      if (!(slots instanceof Map)) return;
-      slots.delete(holder);
-      if (slots.size === 0) {
-        keepNonEmpty();
-        counters.delete(key);
-      }
+      if (isSlots(slots)) slots.holders.delete(holder);
     },
     async pace(key, intervalMs, maxAheadMs) {
       const now = clock();

@@ -1,4 +1,11 @@
 /**
+ * The answer of an operation the API's hot path asks on every request (the throttle): given at
+ * once by the in-process implementation, later by one over the network. A caller that awaits
+ * it works with both; one on the hot path checks for a Promise and saves a microtask turn.
+ */
+export type Answer<T> = T | Promise<T>;
+
+/**
  * The shared-state port: small keyed values with expiry, counters and pub/sub. In process on
  * the embedded default; Redis when REDIS_URL is set so that several nodes share it.
  */
@@ -19,22 +26,22 @@ export interface SharedState {
    * A counter disappears 2 × windowMs after its last change; a clock that goes backwards
    * clears it (fail open). Keys used here are not readable with `get`.
    */
-  slide(key: string, windowMs: number, options?: SlideOptions): Promise<SlideResult>;
+  slide(key: string, windowMs: number, options?: SlideOptions): Answer<SlideResult>;
   /**
    * A counting semaphore with leases: takes a slot named `holder` if fewer than `limit`
    * unexpired slots are held. A slot not released within `leaseMs` (a crashed node) frees
    * itself. Keys used here are not readable with `get`.
    */
-  acquire(key: string, holder: string, limit: number, leaseMs: number): Promise<boolean>;
+  acquire(key: string, holder: string, limit: number, leaseMs: number): Answer<boolean>;
   /**
    * What a rate limiter with a concurrency limit asks for each request, in one step (one round
    * trip on Redis): `slide` on the rate counter with add 1 under its max (when given), a read
    * of another sliding counter, and `acquire` of a slot (when given). The same as the three
    * calls, for the price of one.
    */
-  admit(request: AdmitRequest): Promise<AdmitResult>;
+  admit(request: AdmitRequest): Answer<AdmitResult>;
   /** Frees the slot `holder` took with `acquire` (nothing if it is not held). */
-  release(key: string, holder: string): Promise<void>;
+  release(key: string, holder: string): Answer<void>;
   /**
    * Pacing on a shared timeline (a rate cap that holds across nodes): takes the first free
    * slot at or after now and moves the timeline `intervalMs` past it, unless that slot lies

@@ -4,26 +4,12 @@
 import { BlockList, isIP } from 'node:net';
 
 const SID = /^[A-Z]{2}[0-9a-f]{32}$/;
-const CREDENTIAL = /^(AC|SK)[0-9a-f]{32}$/;
 const PARAM = /:([A-Za-z0-9_]+)/;
 /** Route templates split once (there are as many as routes; the bound is a guard). */
 const compiled = new Map<string, string[]>();
 const MAX_TEMPLATES = 10_000;
 /** Most X-Forwarded-For hops examined (a huge header costs nothing more). */
 const MAX_HOPS = 16;
-
-export function isCredentialSid(value: string): boolean {
-  return CREDENTIAL.test(value);
-}
-
-/** `Basic base64(user:password)` → [user, password], else undefined. */
-export function parseBasic(header: string | undefined): [string, string] | undefined {
-  if (!header || header.length > 1024 || !header.startsWith('Basic ')) return undefined;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) return undefined;
-  return [decoded.slice(0, colon), decoded.slice(colon + 1)];
-}
 
 export function trustList(entries: readonly string[]): BlockList {
   const list = new BlockList();

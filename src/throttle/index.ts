@@ -6,7 +6,6 @@ export {
   type Ticket,
   type ThrottleDeps,
   type VerifiedCredential,
-  type Verifier,
 } from './throttle.js';
 export {
   DEFAULT_OPTIONS,
@@ -16,4 +15,4 @@ export {
   type DelayCurve,
   type ThrottleOptions,
 } from './options.js';
-export { clientAddress, resourceOf, parseBasic } from './identity.js';
+export { clientAddress, resourceOf } from './identity.js';

@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Errors, TwilioError, type Logger } from '../core/index.js';
-import type { SharedState } from '../state/index.js';
-import { clientAddress, isCredentialSid, parseBasic, resourceOf, trustList } from './identity.js';
+import type { AdmitResult, Answer, SharedState } from '../state/index.js';
+import { clientAddress, resourceOf, trustList } from './identity.js';
 import { delayFor, type ThrottleOptions } from './options.js';
 
 /** A verified credential: the SID that authenticated and the account it belongs to. */
@@ -14,12 +14,6 @@ export interface VerifiedCredential {
   readonly accountSid: string;
   readonly credentialSid: string;
 }
-
-/** Checks a username/password pair (the accounts capability); undefined when it is wrong. */
-export type Verifier = (
-  username: string,
-  password: string,
-) => Promise<VerifiedCredential | undefined>;
 
 /**
  * How the edge tells a waiting request that its client left: it is given a function to call
@@ -33,7 +27,8 @@ export interface RequestFacts {
   /** Route template, e.g. /2010-04-01/Accounts/:AccountSid/Keys/:Sid.json (none: unmatched). */
   readonly route: string | undefined;
   readonly params: Readonly<Record<string, string | undefined>>;
-  readonly authorization: string | undefined;
+  /** The credential the request proved (checked by the edge), if any. */
+  readonly credential: VerifiedCredential | undefined;
   readonly remoteAddress: string | undefined;
   readonly forwardedFor: string | string[] | undefined;
 }
@@ -62,25 +57,19 @@ export interface Ticket {
 export interface ThrottleDeps {
   readonly state: SharedState;
   readonly options: ThrottleOptions;
-  readonly verify: Verifier;
   readonly logger: Logger;
   /** Metrics go here when given. */
   readonly metrics?: Registry;
 }
 
-const NO_SUCH: VerifiedCredential = { accountSid: '', credentialSid: '' };
-
 export class Throttle {
   private readonly state: SharedState;
   private readonly o: ThrottleOptions;
-  private readonly verify: Verifier;
   private readonly logger: Logger;
   private readonly proxies;
   private readonly exemptAccounts: ReadonlySet<string>;
   private readonly exemptExact: ReadonlySet<string>;
   private readonly exemptPrefixes: readonly string[];
-  /** Authorization header → credential (NO_SUCH when wrong); bounded, short-lived. */
-  private readonly identities: LRUCache<string, VerifiedCredential>;
   /** Error keys this node has recorded within the window: the "keys tracked" gauge. */
   private readonly tracked: LRUCache<string, true>;
   private readonly node = randomBytes(6).toString('hex');
@@ -95,7 +84,6 @@ export class Throttle {
   constructor(deps: ThrottleDeps) {
     this.state = deps.state;
     this.o = deps.options;
-    this.verify = deps.verify;
     this.logger = deps.logger;
     this.proxies = trustList(this.o.trustedProxies);
     this.exemptAccounts = new Set(this.o.exemptAccounts);
@@ -103,7 +91,6 @@ export class Throttle {
     this.exemptPrefixes = this.o.exemptRoutes
       .filter((r) => r.endsWith('*'))
       .map((r) => r.slice(0, -1));
-    this.identities = new LRUCache({ max: this.o.maxKeys, ttl: 60_000 });
     this.tracked = new LRUCache({ max: this.o.maxKeys, ttl: this.o.windowMs });
     if (deps.metrics) {
       const registers = [deps.metrics];
@@ -145,14 +132,14 @@ export class Throttle {
 
   /**
    * Decides for one request: refuses it (rate, concurrency), or delays it (awaiting the delay
-   * here, on a timer, cut short through `onGone` when the client leaves) and lets it through.
-   * Undefined when the request is exempt. Never throws: when the shared state fails, the
-   * request goes through unthrottled (fail open).
+   * on a timer, cut short through `onGone` when the client leaves) and lets it through.
+   * Undefined when the request is exempt. Answers at once when the state does and there is no
+   * delay (the common case in process). Never throws: when the shared state fails, the request
+   * goes through unthrottled (fail open).
    */
-  async begin(facts: RequestFacts, onGone?: OnGone): Promise<Ticket | undefined> {
+  begin(facts: RequestFacts, onGone?: OnGone): Answer<Ticket | undefined> {
     if (this.exemptRoute(facts.route)) return undefined;
-    const cached = this.identify(facts.authorization);
-    const who = cached instanceof Promise ? await cached : cached;
+    const who = facts.credential;
     if (
       who &&
       (this.exemptAccounts.has(who.accountSid) || this.exemptAccounts.has(who.credentialSid))
@@ -174,9 +161,13 @@ export class Throttle {
     const slotKey = `thr:c:${who?.accountSid ?? requester}`;
     const holder = `${this.node}:${(this.sequence = (this.sequence + 1) % 1e15)}`;
     const errorKey = this.errorKey(requester, ticket.resource);
+    const failOpen = (err: unknown): Ticket => {
+      this.warn(err);
+      return ticket;
+    };
     try {
       // One step (one round trip on Redis) for the common case: rate, error count and a slot.
-      const { rateAdded, count, slot } = await this.state.admit({
+      const admitted = this.state.admit({
         ...(o.rate > 0
           ? { rate: { key: `thr:r:${requester}`, windowMs: o.rateWindowMs, max: o.rate } }
           : {}),
@@ -185,75 +176,100 @@ export class Throttle {
           ? { slot: { key: slotKey, holder, limit: o.concurrency, leaseMs: o.leaseMs } }
           : {}),
       });
-      if (slot) ticket.slot = { key: slotKey, holder };
-      if (!rateAdded) {
-        this.refused?.inc({ reason: 'rate' });
-        ticket.refusal = new TwilioError(
-          Errors.tooManyRequests,
-          `more than ${o.rate} requests in ${o.rateWindowMs} ms`,
-          { 'Retry-After': String(Math.max(1, Math.ceil(o.rateWindowMs / 1000))) },
-        );
-        return ticket;
-      }
-      // The sliding count is an estimate (the previous bucket is weighted): decide on it rounded.
-      ticket.errors = Math.round(count * 1000) / 1000;
-      if (delayFor(Math.round(ticket.errors), o) > 0) {
-        const counted = await this.state.slide(errorKey, o.windowMs, { add: 1 });
-        ticket.counted = true;
-        ticket.errors = Math.round((counted.count - 1) * 1000) / 1000;
-      }
-      ticket.delayMs = delayFor(Math.round(ticket.errors), o);
-      let admitted = slot || o.concurrency <= 0;
-      if (ticket.delayMs > 0) {
-        this.delayed?.inc({ reason: 'errors' });
-        this.delaySeconds?.inc(ticket.delayMs / 1000);
-        // A waiting request holds no slot: give it back, wait, take one again.
-        if (ticket.slot) await this.state.release(slotKey, holder);
-        ticket.slot = undefined;
-        await this.wait(ticket.delayMs, onGone);
-        if (o.concurrency > 0) {
-          admitted = await this.state.acquire(slotKey, holder, o.concurrency, o.leaseMs);
-          if (admitted) ticket.slot = { key: slotKey, holder };
+      const decide = (a: AdmitResult): Answer<Ticket> => {
+        if (a.slot) ticket.slot = { key: slotKey, holder };
+        if (!a.rateAdded) {
+          this.refused?.inc({ reason: 'rate' });
+          ticket.refusal = new TwilioError(
+            Errors.tooManyRequests,
+            `more than ${o.rate} requests in ${o.rateWindowMs} ms`,
+            { 'Retry-After': String(Math.max(1, Math.ceil(o.rateWindowMs / 1000))) },
+          );
+          return ticket;
         }
-      }
-      if (!admitted) {
-        this.refused?.inc({ reason: 'concurrency' });
-        ticket.refusal = new TwilioError(
-          Errors.tooManyRequests,
-          `more than ${o.concurrency} concurrent requests`,
-          { 'Retry-After': '1' },
-        );
-      }
-      return ticket;
+        // The sliding count is an estimate (the previous bucket is weighted): decide on it rounded.
+        ticket.errors = Math.round(a.count * 1000) / 1000;
+        if (delayFor(Math.round(ticket.errors), o) > 0) {
+          return this.slowDown(ticket, errorKey, slotKey, holder, onGone).catch(failOpen);
+        }
+        if (!a.slot && o.concurrency > 0) ticket.refusal = this.tooMany();
+        return ticket;
+      };
+      return admitted instanceof Promise ? admitted.then(decide).catch(failOpen) : decide(admitted);
     } catch (err) {
-      this.warn(err);
-      return ticket;
+      return failOpen(err);
     }
+  }
+
+  /** A request its requester is being slowed on: counted, delayed, then given a slot again. */
+  private async slowDown(
+    ticket: Ticket,
+    errorKey: string,
+    slotKey: string,
+    holder: string,
+    onGone: OnGone | undefined,
+  ): Promise<Ticket> {
+    const o = this.o;
+    const counted = await this.state.slide(errorKey, o.windowMs, { add: 1 });
+    ticket.counted = true;
+    ticket.errors = Math.round((counted.count - 1) * 1000) / 1000;
+    ticket.delayMs = delayFor(Math.round(ticket.errors), o);
+    let admitted = ticket.slot !== undefined || o.concurrency <= 0;
+    if (ticket.delayMs > 0) {
+      this.delayed?.inc({ reason: 'errors' });
+      this.delaySeconds?.inc(ticket.delayMs / 1000);
+      // A waiting request holds no slot: give it back, wait, take one again.
+      if (ticket.slot) await this.state.release(slotKey, holder);
+      ticket.slot = undefined;
+      await this.wait(ticket.delayMs, onGone);
+      if (o.concurrency > 0) {
+        admitted = await this.state.acquire(slotKey, holder, o.concurrency, o.leaseMs);
+        if (admitted) ticket.slot = { key: slotKey, holder };
+      }
+    }
+    if (!admitted) ticket.refusal = this.tooMany();
+    return ticket;
+  }
+
+  private tooMany(): TwilioError {
+    this.refused?.inc({ reason: 'concurrency' });
+    return new TwilioError(
+      Errors.tooManyRequests,
+      `more than ${this.o.concurrency} concurrent requests`,
+      { 'Retry-After': '1' },
+    );
   }
 
   /**
    * Reports how the request ended: frees its slot and counts it as an error or a success.
    * `undefined` when no answer was sent (the client left): the slot is freed, nothing counted.
-   * Never rejects.
+   * Never rejects; a failing shared state is logged. A Promise only when the state answers later.
    */
-  end(ticket: Ticket, status: number | undefined): Promise<void> {
-    const work: Promise<unknown>[] = [];
+  end(ticket: Ticket, status: number | undefined): Answer<void> {
     const slot = ticket.slot;
     ticket.slot = undefined;
-    if (slot) work.push(this.state.release(slot.key, slot.holder));
-    if (!ticket.refusal && status !== undefined) {
-      const key = this.errorKey(ticket.requester, ticket.resource);
-      if (this.o.isError(status)) {
-        this.tracked.set(key, true);
-        if (!ticket.counted) work.push(this.state.slide(key, this.o.windowMs, { add: 1 }));
-      } else if ((ticket.errors > 0 || ticket.counted) && this.o.successKeep < 1) {
-        // Deleting lru-cache's last entry clears all its `max` slots: O(max). Let it expire.
-        if (this.o.successKeep === 0 && this.tracked.size > 1) this.tracked.delete(key);
-        work.push(this.state.slide(key, this.o.windowMs, { scale: this.o.successKeep }));
+    const later: Promise<unknown>[] = [];
+    const settle = (answer: Answer<unknown>): void => {
+      if (answer instanceof Promise) later.push(answer);
+    };
+    try {
+      if (slot) settle(this.state.release(slot.key, slot.holder));
+      if (!ticket.refusal && status !== undefined) {
+        const key = this.errorKey(ticket.requester, ticket.resource);
+        if (this.o.isError(status)) {
+          this.tracked.set(key, true);
+          if (!ticket.counted) settle(this.state.slide(key, this.o.windowMs, { add: 1 }));
+        } else if ((ticket.errors > 0 || ticket.counted) && this.o.successKeep < 1) {
+          // Deleting lru-cache's last entry clears all its `max` slots: O(max). Let it expire.
+          if (this.o.successKeep === 0 && this.tracked.size > 1) this.tracked.delete(key);
+          settle(this.state.slide(key, this.o.windowMs, { scale: this.o.successKeep }));
+        }
       }
+    } catch (err) {
+      this.warn(err);
     }
-    const settled = work.length === 1 ? work[0]! : Promise.all(work);
-    return settled.then(
+    if (later.length === 0) return;
+    return Promise.all(later).then(
       () => undefined,
       (err: unknown) => this.warn(err),
     );
@@ -271,36 +287,6 @@ export class Throttle {
 
   private errorKey(requester: string, resource: string): string {
     return `thr:e:${requester}|${resource}`;
-  }
-
-  /** The verified credential of a request: from the cache at once, else checked (async). */
-  private identify(
-    authorization: string | undefined,
-  ): VerifiedCredential | undefined | Promise<VerifiedCredential | undefined> {
-    if (!authorization) return undefined;
-    // Keyed by the header itself: a hash would cost more than the rest of the throttle, and a
-    // weak one could be made to collide with someone else's. Entries are bounded and expire.
-    const found = this.identities.get(authorization);
-    if (found) return found === NO_SUCH ? undefined : found;
-    const basic = parseBasic(authorization);
-    if (!basic || !isCredentialSid(basic[0])) return undefined;
-    return this.check(authorization, basic[0], basic[1]);
-  }
-
-  private async check(
-    authorization: string,
-    username: string,
-    password: string,
-  ): Promise<VerifiedCredential | undefined> {
-    let verified: VerifiedCredential | undefined;
-    try {
-      verified = await this.verify(username, password);
-    } catch {
-      verified = undefined; // a suspended account, a failing store: not a verified credential
-    }
-    // Wrong secrets are remembered briefly, so a flood of them costs one check each 5 s.
-    this.identities.set(authorization, verified ?? NO_SUCH, verified ? {} : { ttl: 5000 });
-    return verified;
   }
 
   /** A timer, ended early through `onGone` or by close(); never rejects. */
