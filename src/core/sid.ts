@@ -59,6 +59,18 @@ export function isSid(value: unknown, prefix: SidPrefix): boolean {
  * few pages (the messages hot path). It reveals the creation time, which the resource shows anyway.
  */
 export function newTimeOrderedSid(prefix: SidPrefix): string {
-  const random = newSid(prefix).slice(2 + 12);
-  return prefix + Date.now().toString(16).padStart(12, '0').slice(-12) + random;
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastMsHex = now.toString(16).padStart(12, '0').slice(-12);
+  }
+  if (offset === pool.length) {
+    pool = randomBytes(16 * POOL_SIDS);
+    offset = 0;
+  }
+  const random = pool.toString('hex', offset, offset + 10);
+  offset += 16;
+  return prefix + lastMsHex + random;
 }
+let lastMs = -1;
+let lastMsHex = '';

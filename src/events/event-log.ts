@@ -1,5 +1,5 @@
 import type { Logger } from '../core/index.js';
-import { newSid } from '../core/index.js';
+import { newTimeOrderedSid } from '../core/index.js';
 import type { Store } from '../store/index.js';
 import type { EventKind, EventRow } from './tables.js';
 
@@ -72,7 +72,7 @@ export class EventLog {
       return;
     }
     this.buffer.push({
-      sid: newSid('EV'),
+      sid: newTimeOrderedSid('EV'),
       account_sid: event.accountSid,
       kind: event.kind,
       actor_sid: event.actorSid ?? null,
