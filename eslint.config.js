@@ -28,12 +28,15 @@ const onlyIndex = (folders) =>
 const forbidAll = (folders, message) => folders.map((f) => ({ group: [`../${f}/**`], message }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', 'bin/', '.tmp/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', 'bin/', '.tmp/', '.build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['scripts/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -45,7 +48,12 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
   },
-  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    // Plain Node scripts (the bundler run by bin/switchboard.js before tsx or a build exists).
+    files: ['scripts/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
   {
     files: ['src/core/**/*.ts'],
     rules: {

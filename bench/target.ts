@@ -1,14 +1,21 @@
 // Starts a bench server script in its own process (so the load generator does not share its
-// event loop) and reads the JSON line it prints once it serves. Log lines the platform writes
-// to stdout before it (pino, one JSON object with a `level`) are skipped.
+// event loop), from its bundle as `npm start` runs the platform (scripts/bundle.mjs), and reads
+// the JSON line it prints once it serves. Log lines the platform writes to stdout before it
+// (pino, one JSON object with a `level`) are skipped.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { bundle } from '../scripts/bundle.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export async function startTarget<T>(
   script: URL,
   kind: string,
 ): Promise<{ child: ChildProcess; target: T }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script.pathname, kind], {
+  const file = await bundle(relative(ROOT, fileURLToPath(script)));
+  const child = spawn(process.execPath, ['--enable-source-maps', file, kind], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const target = await new Promise<T>((resolve, reject) => {

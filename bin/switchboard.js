@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI in this process through tsx's loader, so `npx switchboard` works
-// without a build step.
-import { register } from 'tsx/esm/api';
+// Runs the CLI from its bundle (scripts/bundle.mjs builds it from the TypeScript sources when
+// they changed), so `npx switchboard` and `npm start` need no separate build step.
+import { pathToFileURL } from 'node:url';
+import { bundle } from '../scripts/bundle.mjs';
 
-register();
-await import('../src/cli/main.ts');
+process.setSourceMapsEnabled(true);
+await import(pathToFileURL(await bundle('src/cli/main.ts')).href);
