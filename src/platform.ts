@@ -21,7 +21,7 @@ import {
   migrations as eventMigrations,
   type EventTables,
 } from './events/index.js';
-import { buildHttpServer, throttleHook } from './http/index.js';
+import { buildHttpServer } from './http/index.js';
 import {
   Messaging,
   messagingRoutes,
@@ -388,7 +388,7 @@ export async function startPlatform(
       : undefined;
 
     const http = buildHttpServer({
-      plugins: throttle ? [throttleHook(throttle)] : [],
+      throttle,
       routes,
       auth: accounts,
       events,

@@ -1,8 +1,4 @@
-export {
-  buildHttpServer,
-  type HttpServerOptions,
-  type Authenticator,
-  type RequestRecorder,
-} from './server.js';
+export { buildHttpServer, type HttpServerOptions, type Authenticator } from './server.js';
+export type { RequestRecorder } from './observe.js';
 export { openApiDocument } from './openapi.js';
-export { throttleHook, THROTTLE_DELAY_HEADER } from './throttle-hook.js';
+export { THROTTLE_DELAY_HEADER } from './throttle-hook.js';

@@ -4,8 +4,10 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type RouteOptions,
 } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Throttle } from '../throttle/index.js';
 import { Errors, TwilioError, fail, type Logger } from '../core/index.js';
 import {
   compileParams,
@@ -19,6 +21,8 @@ import {
 } from '../core/rest.js';
 import { registerBodyParsers, type RawParams } from './body.js';
 import { errorHandler } from './errors.js';
+import { Observers, pathOf, type RequestRecorder } from './observe.js';
+import { throttleHookFor } from './throttle-hook.js';
 import { mountPath, openApiDocument } from './openapi.js';
 
 /** What the edge needs from the accounts capability. */
@@ -26,20 +30,6 @@ export interface Authenticator {
   /** The principal an `Authorization` header proves (at once when it was checked recently). */
   authenticate(authorization: string): Principal | undefined | Promise<Principal | undefined>;
   resolve(principal: Principal, accountSid: string): Promise<AccountContext>;
-}
-
-/** What the edge writes for every request it handled. */
-export interface RequestRecorder {
-  record(event: {
-    accountSid: string | null;
-    kind: 'api-request';
-    actorSid: string | null;
-    method: string;
-    resource: string;
-    status: number;
-    durationMs: number;
-    tags: readonly string[];
-  }): void;
 }
 
 export interface HttpServerOptions {
@@ -51,8 +41,8 @@ export interface HttpServerOptions {
   readonly bodyLimit: number;
   readonly version: string;
   readonly health: () => Promise<Record<string, unknown>>;
-  /** Extra Fastify hooks (e.g. throttling), registered before the routes. */
-  readonly plugins?: readonly ((app: FastifyInstance) => void)[];
+  /** Error-aware throttling (src/throttle), when enabled: a hook on every route not exempt. */
+  readonly throttle?: Throttle | undefined;
 }
 
 declare module 'fastify' {
@@ -77,18 +67,19 @@ declare module 'fastify' {
 const UNAUTHENTICATED = { 'WWW-Authenticate': 'Basic realm="Switchboard"' };
 const PAGE_NAMES = new Set(['PageSize', 'Page', 'PageToken']);
 const NO_IGNORED = new Set<string>();
-const NO_TAGS: readonly string[] = [];
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Text of frozen bodies: a representation a capability keeps (an account) is serialised once. */
 const serialised = new WeakMap<object, string>();
 
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
-
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const { auth, logger } = options;
+  const observers = new Observers(options.metrics, options.events);
+  // Requests no route took: observed as `unmatched` (also those Fastify refuses before routing).
+  const unmatched = observers.forRoute('unmatched');
+  const observeUnmatched = (request: FastifyRequest, reply: FastifyReply): void => {
+    reply.raw.once('finish', () => unmatched.observe(request, reply));
+  };
+  const onError = errorHandler(logger);
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One log line per request would cost more than the request; metrics and the event log count them.
@@ -98,75 +89,12 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     // Twilio SIDs and tokens are long; allow long URLs but not absurd ones.
     routerOptions: { maxParamLength: 200 },
     // Errors Fastify raises before routing (undecodable URLs) also become Twilio JSON.
-    frameworkErrors: (error, request, reply) => errorHandler(logger)(error, request, reply),
+    frameworkErrors: (error, request, reply) => {
+      observeUnmatched(request, reply);
+      onError(error, request, reply);
+    },
   });
   registerBodyParsers(app);
-  app.setErrorHandler(errorHandler(logger));
-  app.setNotFoundHandler((request, reply) => {
-    const err = new TwilioError(Errors.notFound, `${request.method} ${pathOf(request.url)}`);
-    void reply.code(404).send(err.toJSON());
-  });
-
-  const requests = new Counter({
-    name: 'switchboard_http_requests_total',
-    help: 'HTTP requests handled, by route template and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [options.metrics],
-  });
-  const latency = new Histogram({
-    name: 'switchboard_http_request_duration_seconds',
-    help: 'HTTP request duration',
-    labelNames: ['method', 'route'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-    registers: [options.metrics],
-  });
-
-  // Per (method, route, status): the metric children and whether the route is an API one.
-  // prom-client hashes label objects on every call; a request finds its children here instead.
-  interface RouteFigures {
-    count: ReturnType<typeof requests.labels>;
-    time: ReturnType<typeof latency.labels>;
-    logged: boolean;
-  }
-  const figures = new Map<string, RouteFigures>();
-  const figuresOf = (method: string, route: string, status: number): RouteFigures => {
-    const key = `${method} ${status} ${route}`;
-    let found = figures.get(key);
-    if (!found) {
-      found = {
-        count: requests.labels(method, route, String(status)),
-        time: latency.labels(method, route),
-        logged:
-          route.startsWith('/2010-04-01') ||
-          route.startsWith('/api') ||
-          /^\/[a-z]+\/v\d/.test(route) ||
-          route === 'unmatched',
-      };
-      figures.set(key, found);
-    }
-    return found;
-  };
-
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const f = figuresOf(request.method, route, reply.statusCode);
-    f.count.inc();
-    f.time.observe(reply.elapsedTime / 1000);
-    if (f.logged) {
-      options.events.record({
-        accountSid: request.account?.sid ?? request.principal?.accountSid ?? null,
-        kind: 'api-request',
-        actorSid: request.principal?.credentialSid ?? null,
-        method: request.method,
-        resource: pathOf(request.url),
-        status: reply.statusCode,
-        durationMs: reply.elapsedTime,
-        tags: request.tags ?? NO_TAGS,
-      });
-    }
-    done();
-  });
-
   // Credentials are checked once, before anything else (the throttle keys on who is asking).
   app.addHook('onRequest', (request, _reply, done) => {
     const header = request.headers.authorization;
@@ -193,22 +121,53 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       },
     );
   });
-  for (const plugin of options.plugins ?? []) plugin(app);
 
-  app.get('/healthz', async (_request, reply) => {
+  const throttle = options.throttle;
+  if (throttle) {
+    app.addHook('preClose', (done) => {
+      throttle.close();
+      done();
+    });
+  }
+  /** The hooks of one route template: its throttle (unless exempt) and its observer. */
+  const hooksFor = (url: string) => {
+    const throttled = throttle && throttleHookFor(throttle, url);
+    return {
+      ...(throttled ? { onRequest: throttled } : {}),
+      onResponse: observers.forRoute(url).onResponse,
+    };
+  };
+
+  app.setErrorHandler(onError);
+  const unmatchedThrottle = throttle && throttleHookFor(throttle, undefined);
+  app.setNotFoundHandler(
+    {
+      preHandler: (request, reply, done) => {
+        observeUnmatched(request, reply);
+        if (unmatchedThrottle) unmatchedThrottle.call(app, request, reply, done);
+        else done();
+      },
+    },
+    (request, reply) => {
+      const err = new TwilioError(Errors.notFound, `${request.method} ${pathOf(request.url)}`);
+      void reply.code(404).send(err.toJSON());
+    },
+  );
+
+  app.get('/healthz', hooksFor('/healthz'), async (_request, reply) => {
     const details = await options.health();
     const ok = Object.values(details).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', ...details });
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', hooksFor('/metrics'), async (_request, reply) => {
     return reply
       .header('content-type', options.metrics.contentType)
       .send(await options.metrics.metrics());
   });
   const document = openApiDocument(options.routes, options.version);
-  app.get('/openapi.json', async () => document);
+  app.get('/openapi.json', hooksFor('/openapi.json'), async () => document);
 
-  for (const route of options.routes) mountRoute(app, route, auth);
+  for (const route of options.routes) mountRoute(app, route, auth, hooksFor);
   return app;
 }
 
@@ -216,16 +175,23 @@ function prefixesOf(route: RestRoute): string[] {
   return route.domain === 'api' ? ['', '/api'] : [`/${route.domain}`];
 }
 
-function mountRoute(app: FastifyInstance, route: RestRoute, auth: Authenticator): void {
+function mountRoute(
+  app: FastifyInstance,
+  route: RestRoute,
+  auth: Authenticator,
+  hooksFor: (url: string) => Pick<RouteOptions, 'onRequest' | 'onResponse'>,
+): void {
   const params = compileParams(route.params ?? []);
   const ignore = route.paged ? NO_IGNORED : PAGE_NAMES;
   const hasAccount = route.path.includes(':AccountSid');
   const requireActive = route.requireActive ?? route.method !== 'GET';
 
   for (const prefix of prefixesOf(route)) {
+    const url = prefix + route.path;
     app.route({
+      ...hooksFor(url),
       method: route.method,
-      url: prefix + route.path,
+      url,
       config: { rawBody: route.rawBody === true },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         let principal: Principal | undefined;

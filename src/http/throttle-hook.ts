@@ -1,42 +1,41 @@
-// The throttle (src/throttle) at the HTTP edge: onRequest asks it for a decision (it awaits any
-// delay on a timer), and the response's close reports the status, so slots are freed even when
-// the client leaves early. Registered through HttpServerOptions.plugins, after the edge has
-// checked the request's credentials.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// The throttle (src/throttle) at the HTTP edge: each route that is not exempt gets an
+// onRequest hook that asks the throttle for a decision (it waits out any delay on a timer),
+// and the response's close reports the status, so slots are freed even when the client leaves
+// early. The hook runs after the edge has checked the request's credentials.
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Throttle, Ticket } from '../throttle/index.js';
 
 /** Extension header: the delay, in ms, the throttle applied before serving the request. */
 export const THROTTLE_DELAY_HEADER = 'X-Switchboard-Throttle-Delay';
 
-export function throttleHook(throttle: Throttle): (app: FastifyInstance) => void {
-  return (app) => {
-    app.addHook('preClose', (done) => {
-      throttle.close();
-      done();
-    });
-    app.addHook('onRequest', (request, reply, done) => {
-      const route = request.routeOptions.url;
-      if (throttle.exemptRoute(route)) return done();
-      // The response closes when sent, or when the client leaves (which ends a delay early).
-      const watch = new Watch(throttle, reply);
-      reply.raw.on('close', watch.closed);
-      const decided = throttle.begin(
-        {
-          method: request.method,
-          route,
-          params: request.params as Record<string, string | undefined>,
-          credential: request.principal,
-          remoteAddress: request.raw.socket.remoteAddress,
-          forwardedFor: request.headers['x-forwarded-for'],
-        },
-        watch.onGone,
-      );
-      if (!(decided instanceof Promise)) return done(watch.admit(request, reply, decided));
-      decided.then(
-        (ticket) => done(watch.admit(request, reply, ticket)),
-        (err: Error) => done(err),
-      );
-    });
+type Done = (err?: Error) => void;
+
+/**
+ * The hook for one route template (undefined: requests no route took), or undefined when the
+ * route is exempt.
+ */
+export function throttleHookFor(
+  throttle: Throttle,
+  route: string | undefined,
+): onRequestHookHandler | undefined {
+  if (throttle.exemptRoute(route)) return undefined;
+  const resource = throttle.resourceFor(route);
+  return function throttled(this: unknown, request, reply, done) {
+    // The response closes when sent, or when the client leaves (which ends a delay early).
+    const watch = new Watch(throttle, request, reply, done);
+    reply.raw.on('close', watch.closed);
+    const decided = throttle.begin(
+      {
+        method: request.method,
+        resource: resource(request.method, request.params as Record<string, string | undefined>),
+        credential: request.principal,
+        remoteAddress: request.raw.socket.remoteAddress,
+        forwardedFor: request.headers['x-forwarded-for'],
+      },
+      watch,
+    );
+    if (decided instanceof Promise) decided.then(watch.admit, done);
+    else watch.admit(decided);
   };
 }
 
@@ -48,7 +47,9 @@ class Watch {
 
   constructor(
     private readonly throttle: Throttle,
+    private readonly request: FastifyRequest,
     private readonly reply: FastifyReply,
+    private readonly done: Done,
   ) {}
 
   readonly closed = (): void => {
@@ -62,31 +63,29 @@ class Watch {
     }
   };
 
-  readonly onGone = (wake: () => void): void => {
+  /** Called by a waiting request: wake() ends its delay when the client leaves. */
+  onGone(wake: () => void): void {
     if (this.gone) wake();
     else this.wake = wake;
-  };
+  }
 
-  /** Holds the ticket until the response closes; the error to answer with, if refused. */
-  admit(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    ticket: Ticket | undefined,
-  ): Error | undefined {
-    if (!ticket) return undefined;
+  /** Holds the ticket until the response closes, and lets the request on (or refuses it). */
+  readonly admit = (ticket: Ticket | undefined): void => {
+    if (!ticket) return this.done();
     if (this.gone) {
       void this.throttle.end(ticket, undefined);
-      return undefined;
+      return this.done();
     }
     this.ticket = ticket;
+    const request = this.request;
     if (ticket.delayMs > 0) {
-      void reply.header(THROTTLE_DELAY_HEADER, String(ticket.delayMs));
+      void this.reply.header(THROTTLE_DELAY_HEADER, String(ticket.delayMs));
       (request.tags ??= []).push('throttle:delayed', `throttle:delay-ms:${ticket.delayMs}`);
     }
     if (ticket.refusal) {
       (request.tags ??= []).push('throttle:refused');
-      return ticket.refusal;
+      return this.done(ticket.refusal);
     }
-    return undefined;
-  }
+    this.done();
+  };
 }

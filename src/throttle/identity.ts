@@ -5,9 +5,6 @@ import { BlockList, isIP } from 'node:net';
 
 const SID = /^[A-Z]{2}[0-9a-f]{32}$/;
 const PARAM = /:([A-Za-z0-9_]+)/;
-/** Route templates split once (there are as many as routes; the bound is a guard). */
-const compiled = new Map<string, string[]>();
-const MAX_TEMPLATES = 10_000;
 /** Most X-Forwarded-For hops examined (a huge header costs nothing more). */
 const MAX_HOPS = 16;
 
@@ -58,28 +55,38 @@ export function clientAddress(
   return current;
 }
 
+/** Names the resource of a request on one route template, given its method and parameters. */
+export type ResourceNamer = (
+  method: string,
+  params: Readonly<Record<string, string | undefined>>,
+) => string;
+
 /**
  * The resource a request addresses: its route template with every parameter that is a SID
  * filled in (`/2010-04-01/Accounts/AC…/Keys/SK….json`); other parameters stay as placeholders,
  * so the number of resources per requester is bounded by routes × SIDs that exist in URLs.
+ * The template is split once, here; naming a request's resource is then a few concatenations.
  */
+export function resourceNamer(template: string | undefined): ResourceNamer {
+  if (!template) return (method) => `${method} (unmatched)`;
+  // Literal text and parameter names alternate: [text, name, text, name, text].
+  const parts = template.split(PARAM);
+  const head = ` ${parts[0] ?? ''}`;
+  return (method, params) => {
+    let out = method + head;
+    for (let i = 1; i < parts.length; i += 2) {
+      const name = parts[i] ?? '';
+      const value = params[name];
+      out += (value !== undefined && SID.test(value) ? value : `:${name}`) + (parts[i + 1] ?? '');
+    }
+    return out;
+  };
+}
+
 export function resourceOf(
   method: string,
   template: string | undefined,
   params: Readonly<Record<string, string | undefined>>,
 ): string {
-  if (!template) return `${method} (unmatched)`;
-  let parts = compiled.get(template);
-  if (!parts) {
-    parts = template.split(PARAM);
-    if (compiled.size < MAX_TEMPLATES) compiled.set(template, parts);
-  }
-  // parts alternate literal text and parameter names: [text, name, text, name, text].
-  let out = `${method} ${parts[0] ?? ''}`;
-  for (let i = 1; i < parts.length; i += 2) {
-    const name = parts[i] ?? '';
-    const value = params[name];
-    out += (value !== undefined && SID.test(value) ? value : `:${name}`) + (parts[i + 1] ?? '');
-  }
-  return out;
+  return resourceNamer(template)(method, params);
 }

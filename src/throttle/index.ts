@@ -1,7 +1,7 @@
 // Error-aware API throttling (issue 5): see docs/throttling.md.
 export {
   Throttle,
-  type OnGone,
+  type Departure,
   type RequestFacts,
   type Ticket,
   type ThrottleDeps,
@@ -15,4 +15,4 @@ export {
   type DelayCurve,
   type ThrottleOptions,
 } from './options.js';
-export { clientAddress, resourceOf } from './identity.js';
+export { clientAddress, resourceOf, type ResourceNamer } from './identity.js';

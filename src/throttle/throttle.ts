@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Errors, TwilioError, type Logger } from '../core/index.js';
 import type { AdmitResult, Answer, SharedState } from '../state/index.js';
-import { clientAddress, resourceOf, trustList } from './identity.js';
+import { clientAddress, resourceNamer, trustList, type ResourceNamer } from './identity.js';
 import { delayFor, type ThrottleOptions } from './options.js';
 
 /** A verified credential: the SID that authenticated and the account it belongs to. */
@@ -19,14 +19,15 @@ export interface VerifiedCredential {
  * How the edge tells a waiting request that its client left: it is given a function to call
  * then (at once if the client is already gone), which ends the delay early.
  */
-export type OnGone = (wake: () => void) => void;
+export interface Departure {
+  onGone(wake: () => void): void;
+}
 
 /** What the edge knows about a request when it arrives. */
 export interface RequestFacts {
   readonly method: string;
-  /** Route template, e.g. /2010-04-01/Accounts/:AccountSid/Keys/:Sid.json (none: unmatched). */
-  readonly route: string | undefined;
-  readonly params: Readonly<Record<string, string | undefined>>;
+  /** The resource addressed, named by `resourceFor(route)` of the request's route. */
+  readonly resource: string;
   /** The credential the request proved (checked by the edge), if any. */
   readonly credential: VerifiedCredential | undefined;
   readonly remoteAddress: string | undefined;
@@ -123,6 +124,11 @@ export class Throttle {
     }
   }
 
+  /** Names the resources of requests on one route template (see resourceNamer). */
+  resourceFor(route: string | undefined): ResourceNamer {
+    return resourceNamer(route);
+  }
+
   /** Whether requests on this route template bypass the throttle entirely. */
   exemptRoute(route: string | undefined): boolean {
     if (route === undefined) return false;
@@ -137,8 +143,7 @@ export class Throttle {
    * delay (the common case in process). Never throws: when the shared state fails, the request
    * goes through unthrottled (fail open).
    */
-  begin(facts: RequestFacts, onGone?: OnGone): Answer<Ticket | undefined> {
-    if (this.exemptRoute(facts.route)) return undefined;
+  begin(facts: RequestFacts, client?: Departure): Answer<Ticket | undefined> {
     const who = facts.credential;
     if (
       who &&
@@ -150,7 +155,7 @@ export class Throttle {
       `ip:${clientAddress(facts.remoteAddress, facts.forwardedFor, this.proxies)}`;
     const ticket: Ticket = {
       requester,
-      resource: resourceOf(facts.method, facts.route, facts.params),
+      resource: facts.resource,
       errors: 0,
       delayMs: 0,
       refusal: undefined,
@@ -190,7 +195,7 @@ export class Throttle {
         // The sliding count is an estimate (the previous bucket is weighted): decide on it rounded.
         ticket.errors = Math.round(a.count * 1000) / 1000;
         if (delayFor(Math.round(ticket.errors), o) > 0) {
-          return this.slowDown(ticket, errorKey, slotKey, holder, onGone).catch(failOpen);
+          return this.slowDown(ticket, errorKey, slotKey, holder, client).catch(failOpen);
         }
         if (!a.slot && o.concurrency > 0) ticket.refusal = this.tooMany();
         return ticket;
@@ -207,7 +212,7 @@ export class Throttle {
     errorKey: string,
     slotKey: string,
     holder: string,
-    onGone: OnGone | undefined,
+    client: Departure | undefined,
   ): Promise<Ticket> {
     const o = this.o;
     const counted = await this.state.slide(errorKey, o.windowMs, { add: 1 });
@@ -221,7 +226,7 @@ export class Throttle {
       // A waiting request holds no slot: give it back, wait, take one again.
       if (ticket.slot) await this.state.release(slotKey, holder);
       ticket.slot = undefined;
-      await this.wait(ticket.delayMs, onGone);
+      await this.wait(ticket.delayMs, client);
       if (o.concurrency > 0) {
         admitted = await this.state.acquire(slotKey, holder, o.concurrency, o.leaseMs);
         if (admitted) ticket.slot = { key: slotKey, holder };
@@ -289,8 +294,8 @@ export class Throttle {
     return `thr:e:${requester}|${resource}`;
   }
 
-  /** A timer, ended early through `onGone` or by close(); never rejects. */
-  private wait(ms: number, onGone: OnGone | undefined): Promise<void> {
+  /** A timer, ended early when the client leaves or by close(); never rejects. */
+  private wait(ms: number, client: Departure | undefined): Promise<void> {
     return new Promise((resolve) => {
       const waiting = this.waiting;
       const done = () => {
@@ -300,7 +305,7 @@ export class Throttle {
       };
       const timer = setTimeout(done, ms);
       waiting.add(done);
-      onGone?.(done);
+      client?.onGone(done);
     });
   }
 
