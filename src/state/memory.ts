@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
+import QuickLRU from 'quick-lru';
 import type { SharedState, SlideOptions, SlideResult } from './state.js';
 import { slideAt, type WindowCounter } from './window.js';
 
@@ -15,13 +16,9 @@ export interface MemoryStateOptions {
   clock?: () => number;
 }
 
-/**
- * One semaphore: holder → lease end (ms on the state's clock), and when its entry's life in
- * the LRU was last extended (extending it on every acquire would cost an LRU write each time).
- */
+/** One semaphore: holder → lease end (ms on the state's clock). */
 interface Slots {
   readonly holders: Map<string, number>;
-  touched: number;
 }
 
 function isSlots(value: WindowCounter | Slots | undefined): value is Slots {
@@ -36,25 +33,25 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
     max: options.maxKeys ?? 1_000_000,
     ttlAutopurge: false,
   });
-  const counters = new LRUCache<string, WindowCounter | Slots>({
-    max: options.maxCounters ?? 500_000,
-    ttlAutopurge: false,
+  // Counters and semaphores need no expiry of their own: a window counter older than its
+  // window reads as 0 and a slot past its lease is free, so only their number is bounded, by
+  // an LRU cheap enough for every API request (quick-lru keeps up to twice maxSize: half here).
+  const maxCounters = options.maxCounters ?? 500_000;
+  const counters = new QuickLRU<string, WindowCounter | Slots>({
+    maxSize: Math.max(1, Math.floor(maxCounters / 2)),
   });
   // lru-cache empties itself with clear() when its last entry goes, and clear() fills every
   // internal array of `max` slots: O(max) for one delete. A server whose only key comes and
   // goes (one account's concurrency slot, request after request) would pay that each time,
-  // so each cache keeps a placeholder entry that no caller can name.
+  // so the value cache keeps a placeholder entry that no caller can name.
   const keepNonEmpty = (): void => {
     if (cache.size <= 1 && !cache.has(PLACEHOLDER)) cache.set(PLACEHOLDER, '');
-    if (counters.size <= 1 && !counters.has(PLACEHOLDER))
-      counters.set(PLACEHOLDER, { holders: new Map(), touched: 0 });
   };
   keepNonEmpty();
   const clock = options.clock ?? (() => performance.now());
   /** pace(): key → the next free slot (ms on the state's clock). */
-  const timelines = new LRUCache<string, number>({
-    max: options.maxCounters ?? 500_000,
-    ttlAutopurge: false,
+  const timelines = new QuickLRU<string, number>({
+    maxSize: Math.max(1, Math.floor(maxCounters / 2)),
   });
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
@@ -64,15 +61,13 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
     const stored = isSlots(found) ? undefined : found;
     const { result, next } = slideAt(stored, clock(), windowMs, opts);
     if (next === undefined) {
-      keepNonEmpty();
       counters.delete(key);
     } else if (next !== null) {
-      if (stored && stored.s === next.s) {
-        // Same bucket: changed in place. The entry's life, set when its bucket began, already
-        // reaches past the end of the next bucket, after which the counter would read 0.
+      if (stored) {
+        stored.s = next.s;
         stored.c = next.c;
         stored.p = next.p;
-      } else counters.set(key, next, { ttl: 2 * windowMs });
+      } else counters.set(key, next);
     }
     return result;
   };
@@ -89,15 +84,11 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
         }
       }
     } else {
-      slots = { holders: new Map(), touched: -Infinity };
+      slots = { holders: new Map() };
+      counters.set(key, slots);
     }
     if (slots.holders.size >= limit) return false;
     slots.holders.set(holder, now + leaseMs);
-    // The entry outlives the newest lease: it is extended by 1.25 leases at most every quarter.
-    if (now - slots.touched > leaseMs / 4) {
-      slots.touched = now;
-      counters.set(key, slots, { ttl: Math.ceil(leaseMs * 1.25) });
-    }
     return true;
   };
 
@@ -152,7 +143,7 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
       const slot = Math.max(now, timelines.get(key) ?? now);
       const waitMs = slot - now;
       if (waitMs > maxAheadMs) return { taken: false, waitMs };
-      timelines.set(key, slot + intervalMs, { ttl: Math.ceil(waitMs + intervalMs) + 1000 });
+      timelines.set(key, slot + intervalMs);
       return { taken: true, waitMs };
     },
     async publish(channel, message) {

@@ -39,6 +39,8 @@ export interface Ticket {
   /** `AC…`/`SK…` for a verified credential, `ip:…` otherwise. */
   readonly requester: string;
   readonly resource: string;
+  /** The state key of the error counter of (requester, resource). */
+  readonly errorKey: string;
   /** Errors of (requester, resource) in the window when the request arrived. */
   errors: number;
   /** Delay applied before the request was let through, in ms. */
@@ -63,6 +65,16 @@ export interface ThrottleDeps {
   readonly metrics?: Registry;
 }
 
+/** The state keys of one requester, made once per verified credential. */
+interface RequesterKeys {
+  readonly requester: string;
+  readonly rate:
+    { readonly key: string; readonly windowMs: number; readonly max: number } | undefined;
+  readonly slot: string;
+  readonly errorPrefix: string;
+  exempt: boolean;
+}
+
 export class Throttle {
   private readonly state: SharedState;
   private readonly o: ThrottleOptions;
@@ -74,6 +86,8 @@ export class Throttle {
   /** Error keys this node has recorded within the window: the "keys tracked" gauge. */
   private readonly tracked: LRUCache<string, true>;
   private readonly node = randomBytes(6).toString('hex');
+  /** Keys per verified credential: the edge hands the same object for a while (its cache). */
+  private readonly keysOf = new WeakMap<VerifiedCredential, RequesterKeys>();
   private sequence = 0;
   private lastWarning = 0;
   /** Pending delays, ended at once by close(). */
@@ -145,77 +159,116 @@ export class Throttle {
    */
   begin(facts: RequestFacts, client?: Departure): Answer<Ticket | undefined> {
     const who = facts.credential;
-    if (
-      who &&
-      (this.exemptAccounts.has(who.accountSid) || this.exemptAccounts.has(who.credentialSid))
-    )
-      return undefined;
-    const requester =
-      who?.credentialSid ??
-      `ip:${clientAddress(facts.remoteAddress, facts.forwardedFor, this.proxies)}`;
+    let keys: RequesterKeys;
+    if (who) {
+      keys = this.keysOf.get(who) ?? this.keysFor(who);
+      if (keys.exempt) return undefined;
+    } else {
+      const address = clientAddress(facts.remoteAddress, facts.forwardedFor, this.proxies);
+      keys = this.requesterKeys(`ip:${address}`, undefined);
+    }
+    const o = this.o;
     const ticket: Ticket = {
-      requester,
+      requester: keys.requester,
       resource: facts.resource,
+      errorKey: keys.errorPrefix + facts.resource,
       errors: 0,
       delayMs: 0,
       refusal: undefined,
       slot: undefined,
       counted: false,
     };
-    const o = this.o;
-    const slotKey = `thr:c:${who?.accountSid ?? requester}`;
-    const holder = `${this.node}:${(this.sequence = (this.sequence + 1) % 1e15)}`;
-    const errorKey = this.errorKey(requester, ticket.resource);
-    const failOpen = (err: unknown): Ticket => {
-      this.warn(err);
-      return ticket;
-    };
+    const slot =
+      o.concurrency > 0
+        ? {
+            key: keys.slot,
+            holder: `${this.node}:${(this.sequence = (this.sequence + 1) % 1e15)}`,
+            limit: o.concurrency,
+            leaseMs: o.leaseMs,
+          }
+        : undefined;
+    let admitted: Answer<AdmitResult>;
     try {
       // One step (one round trip on Redis) for the common case: rate, error count and a slot.
-      const admitted = this.state.admit({
-        ...(o.rate > 0
-          ? { rate: { key: `thr:r:${requester}`, windowMs: o.rateWindowMs, max: o.rate } }
-          : {}),
-        read: { key: errorKey, windowMs: o.windowMs },
-        ...(o.concurrency > 0
-          ? { slot: { key: slotKey, holder, limit: o.concurrency, leaseMs: o.leaseMs } }
-          : {}),
+      admitted = this.state.admit({
+        rate: keys.rate,
+        read: { key: ticket.errorKey, windowMs: o.windowMs },
+        slot,
       });
-      const decide = (a: AdmitResult): Answer<Ticket> => {
-        if (a.slot) ticket.slot = { key: slotKey, holder };
-        if (!a.rateAdded) {
-          this.refused?.inc({ reason: 'rate' });
-          ticket.refusal = new TwilioError(
-            Errors.tooManyRequests,
-            `more than ${o.rate} requests in ${o.rateWindowMs} ms`,
-            { 'Retry-After': String(Math.max(1, Math.ceil(o.rateWindowMs / 1000))) },
-          );
-          return ticket;
-        }
-        // The sliding count is an estimate (the previous bucket is weighted): decide on it rounded.
-        ticket.errors = Math.round(a.count * 1000) / 1000;
-        if (delayFor(Math.round(ticket.errors), o) > 0) {
-          return this.slowDown(ticket, errorKey, slotKey, holder, client).catch(failOpen);
-        }
-        if (!a.slot && o.concurrency > 0) ticket.refusal = this.tooMany();
-        return ticket;
-      };
-      return admitted instanceof Promise ? admitted.then(decide).catch(failOpen) : decide(admitted);
     } catch (err) {
-      return failOpen(err);
+      return this.failOpen(ticket, err);
     }
+    if (!(admitted instanceof Promise)) return this.decide(ticket, admitted, slot, client);
+    return admitted.then(
+      (a) => this.decide(ticket, a, slot, client),
+      (err: unknown) => this.failOpen(ticket, err),
+    );
+  }
+
+  private decide(
+    ticket: Ticket,
+    a: AdmitResult,
+    slot: { key: string; holder: string } | undefined,
+    client: Departure | undefined,
+  ): Answer<Ticket> {
+    const o = this.o;
+    if (a.slot && slot) ticket.slot = { key: slot.key, holder: slot.holder };
+    if (!a.rateAdded) {
+      this.refused?.inc({ reason: 'rate' });
+      ticket.refusal = new TwilioError(
+        Errors.tooManyRequests,
+        `more than ${o.rate} requests in ${o.rateWindowMs} ms`,
+        { 'Retry-After': String(Math.max(1, Math.ceil(o.rateWindowMs / 1000))) },
+      );
+      return ticket;
+    }
+    // The sliding count is an estimate (the previous bucket is weighted): decide on it rounded.
+    ticket.errors = Math.round(a.count * 1000) / 1000;
+    if (delayFor(Math.round(ticket.errors), o) > 0) {
+      return this.slowDown(ticket, slot, client).catch((err: unknown) =>
+        this.failOpen(ticket, err),
+      );
+    }
+    if (!a.slot && o.concurrency > 0) ticket.refusal = this.tooMany();
+    return ticket;
+  }
+
+  private failOpen(ticket: Ticket, err: unknown): Ticket {
+    this.warn(err);
+    return ticket;
+  }
+
+  /** The keys of a verified credential, kept with it (the edge keeps the credential a while). */
+  private keysFor(who: VerifiedCredential): RequesterKeys {
+    const keys = this.requesterKeys(who.credentialSid, who.accountSid);
+    keys.exempt =
+      this.exemptAccounts.has(who.accountSid) || this.exemptAccounts.has(who.credentialSid);
+    this.keysOf.set(who, keys);
+    return keys;
+  }
+
+  private requesterKeys(requester: string, accountSid: string | undefined): RequesterKeys {
+    const o = this.o;
+    return {
+      requester,
+      rate:
+        o.rate > 0
+          ? { key: `thr:r:${requester}`, windowMs: o.rateWindowMs, max: o.rate }
+          : undefined,
+      slot: `thr:c:${accountSid ?? requester}`,
+      errorPrefix: `thr:e:${requester}|`,
+      exempt: false,
+    };
   }
 
   /** A request its requester is being slowed on: counted, delayed, then given a slot again. */
   private async slowDown(
     ticket: Ticket,
-    errorKey: string,
-    slotKey: string,
-    holder: string,
+    slot: { key: string; holder: string } | undefined,
     client: Departure | undefined,
   ): Promise<Ticket> {
     const o = this.o;
-    const counted = await this.state.slide(errorKey, o.windowMs, { add: 1 });
+    const counted = await this.state.slide(ticket.errorKey, o.windowMs, { add: 1 });
     ticket.counted = true;
     ticket.errors = Math.round((counted.count - 1) * 1000) / 1000;
     ticket.delayMs = delayFor(Math.round(ticket.errors), o);
@@ -224,12 +277,12 @@ export class Throttle {
       this.delayed?.inc({ reason: 'errors' });
       this.delaySeconds?.inc(ticket.delayMs / 1000);
       // A waiting request holds no slot: give it back, wait, take one again.
-      if (ticket.slot) await this.state.release(slotKey, holder);
+      if (ticket.slot) await this.state.release(ticket.slot.key, ticket.slot.holder);
       ticket.slot = undefined;
       await this.wait(ticket.delayMs, client);
-      if (o.concurrency > 0) {
-        admitted = await this.state.acquire(slotKey, holder, o.concurrency, o.leaseMs);
-        if (admitted) ticket.slot = { key: slotKey, holder };
+      if (slot) {
+        admitted = await this.state.acquire(slot.key, slot.holder, o.concurrency, o.leaseMs);
+        if (admitted) ticket.slot = { key: slot.key, holder: slot.holder };
       }
     }
     if (!admitted) ticket.refusal = this.tooMany();
@@ -260,7 +313,7 @@ export class Throttle {
     try {
       if (slot) settle(this.state.release(slot.key, slot.holder));
       if (!ticket.refusal && status !== undefined) {
-        const key = this.errorKey(ticket.requester, ticket.resource);
+        const key = ticket.errorKey;
         if (this.o.isError(status)) {
           this.tracked.set(key, true);
           if (!ticket.counted) settle(this.state.slide(key, this.o.windowMs, { add: 1 }));
@@ -288,10 +341,6 @@ export class Throttle {
   /** Number of (requester, resource) error counters this node updated within the window. */
   get keysTracked(): number {
     return this.tracked.size;
-  }
-
-  private errorKey(requester: string, resource: string): string {
-    return `thr:e:${requester}|${resource}`;
   }
 
   /** A timer, ended early when the client leaves or by close(); never rejects. */
