@@ -84,6 +84,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     // One log line per request would cost more than the request; metrics and the event log count them.
     logController: new LogController({ disableRequestLogging: true }),
+    // Nothing logs through request.log (errors are logged by the error handler with the request's
+    // method and URL): no child logger per request.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
     // Twilio SIDs and tokens are long; allow long URLs but not absurd ones.
