@@ -240,7 +240,8 @@ export class CallSession {
         Date.now(),
         this.spendLimit.limitMicros,
       );
-      if (this.channel.isEnded || this.finalized) return;
+      // The call may have been handed off (or ended) while the check ran.
+      if (this.channel.isEnded || this.finalized || this.handedOff) return;
       if (!spend.reached) {
         if (spend.msUntilLimit !== undefined && spend.msUntilLimit < SPEND_CHECK_MS) {
           clearTimeout(this.spendSoon);
@@ -250,6 +251,9 @@ export class CallSession {
       }
       const handoff = this.spendLimit.handoffModule ?? spend.accountHandoffModule;
       if (handoff) {
+        // No more checks from now: the hand-off resolves the module and opens its segment
+        // asynchronously, and a check meanwhile would hand the call off a second time.
+        this.handedOff = true;
         this.pending = { kind: 'handoff', code: handoff };
         this.control.abort();
         return;
@@ -291,6 +295,8 @@ export class CallSession {
 
   /** Redirects the live call to new TwiML (Calls update with Url or Twiml). */
   redirect(to: { url: string; method: HttpMethod } | { twiml: string }): void {
+    // A call at its spend limit goes to the hand-off module first, whatever the API says.
+    if (this.pending?.kind === 'handoff') return;
     this.pending =
       'twiml' in to
         ? { kind: 'twiml', twiml: to.twiml }
