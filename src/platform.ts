@@ -50,6 +50,8 @@ import {
   conferenceMigrations,
   conferenceRoutes,
   callRoutes,
+  notificationRoutes,
+  recordingRoutes,
   segmentMeter,
   voiceDirectory,
 } from './voice/index.js';
@@ -352,7 +354,8 @@ export async function startPlatform(
     cleanups.push(() => conferences.stop());
     telephony?.accept(voice);
     routes.push(...callRoutes(calls, voice, directory));
-    routes.push(...conferenceRoutes(conferences, voice));
+    routes.push(...recordingRoutes(calls), ...notificationRoutes(calls));
+    routes.push(...conferenceRoutes(conferences, voice, calls));
     routes.push(
       ...queueRoutes(callQueues, {
         redirectCall: (callSid, url, method) =>

@@ -137,8 +137,13 @@ export class SipCallChannel implements CallChannel {
     );
   }
 
-  sendDigits(digits: string): Promise<void> {
-    return this.session.sendDtmf(digits.replace(/[wW]/g, ''));
+  /** RFC 4733 digits; each `w` (TwiML's) waits half a second between them. */
+  async sendDigits(digits: string): Promise<void> {
+    for (const run of digits.split(/([wW])/)) {
+      if (this.isEnded) return;
+      if (run === 'w' || run === 'W') await new Promise((r) => setTimeout(r, 500));
+      else if (run) await this.session.sendDtmf(run);
+    }
   }
 
   onDigit(handler: (digit: string) => void): () => void {

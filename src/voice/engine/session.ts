@@ -42,11 +42,24 @@ export type Source = TwimlSource & { readonly moduleSid: string | null };
 export type Start = { readonly kind: 'fetch' } | { readonly kind: 'twiml'; readonly twiml: string };
 
 const SPEND_CHECK_MS = 1000;
+/** Twilio's default TimeLimit of a call: four hours. */
+const DEFAULT_TIME_LIMIT_S = 14_400;
 
 /** A call's own spend limit and hand-off module (extension parameters of Calls create). */
 export interface CallSpendLimit {
   readonly limitMicros?: number | undefined;
   readonly handoffModule?: string | undefined;
+}
+
+/** Calls update: what changes on a live call (every field optional, applied together). */
+export interface CallUpdate {
+  /** completed ends the call in any state; canceled only one not answered yet. */
+  readonly status?: 'completed' | 'canceled' | undefined;
+  readonly redirect?:
+    { readonly url: string; readonly method: HttpMethod } | { readonly twiml: string } | undefined;
+  readonly fallback?: { readonly url: string; readonly method: HttpMethod } | undefined;
+  readonly statusCallback?: { readonly url: string; readonly method: HttpMethod } | undefined;
+  readonly timeLimitS?: number | undefined;
 }
 
 /** What the control loop does next when a verb is interrupted (API redirect, spend limit). */
@@ -66,6 +79,11 @@ export class CallSession {
   spendLimit: CallSpendLimit = {};
   /** Set by the engine for a Calls create with Record=true: the whole call is recorded. */
   recordCall: CallRecordingOptions | undefined;
+  /** Calls create SendDigits: sent once the call is answered, before its TwiML runs. */
+  sendDigitsOnAnswer: string | undefined;
+  /** Calls create/update TimeLimit (seconds from the answer); Twilio's default is 4 hours. */
+  timeLimitS: number | undefined;
+  private timeLimit: NodeJS.Timeout | undefined;
   private callRecording: CallRecording | undefined;
   private finalized = false;
   readonly done: Promise<void>;
@@ -191,6 +209,7 @@ export class CallSession {
       );
       this.answered();
       if (this.recordCall) this.callRecording = this.startRecording(this.recordCall);
+      if (this.sendDigitsOnAnswer) await this.channel.sendDigits(this.sendDigitsOnAnswer);
       const first =
         start.kind === 'twiml'
           ? this.inline(start.twiml)
@@ -222,6 +241,16 @@ export class CallSession {
     this.callbacks.emit('answered', this.params());
     this.deps.event(this.row, { status: 'in-progress' });
     this.spendTimer = setInterval(() => void this.checkSpend(), SPEND_CHECK_MS);
+    this.armTimeLimit();
+  }
+
+  /** Ends the call TimeLimit seconds after its answer (re-armed by a Calls update). */
+  private armTimeLimit(): void {
+    clearTimeout(this.timeLimit);
+    if (this.row.answered_time === null || this.finalized) return;
+    const limitMs = (this.timeLimitS ?? DEFAULT_TIME_LIMIT_S) * 1000;
+    const left = this.row.answered_time + limitMs - Date.now();
+    this.timeLimit = setTimeout(() => this.channel.hangup(), Math.max(0, left));
   }
 
   /**
@@ -279,6 +308,7 @@ export class CallSession {
     this.finalized = true;
     clearInterval(this.spendTimer);
     clearTimeout(this.spendSoon);
+    clearTimeout(this.timeLimit);
     this.control.abort();
     const now = Date.now();
     const final: CallStatus = FINAL_STATUSES.has(this.row.status) ? this.row.status : status;
@@ -292,6 +322,25 @@ export class CallSession {
   }
 
   // ------------------------------------------------------------------ API control
+
+  /** Calls update: new fallback, status callback or time limit; then end or redirect. */
+  update(u: CallUpdate): void {
+    if (u.fallback)
+      this.source = {
+        ...this.source,
+        fallbackUrl: u.fallback.url,
+        fallbackMethod: u.fallback.method,
+      };
+    if (u.statusCallback) this.callbacks.retarget(u.statusCallback.url, u.statusCallback.method);
+    if (u.timeLimitS !== undefined) {
+      this.timeLimitS = u.timeLimitS;
+      this.armTimeLimit();
+    }
+    // Status=canceled leaves an answered call alone (as on Twilio); completed ends any call.
+    if (u.status === 'completed' || (u.status === 'canceled' && this.row.answered_time === null))
+      this.hangup();
+    else if (u.redirect) this.redirect(u.redirect);
+  }
 
   /** Redirects the live call to new TwiML (Calls update with Url or Twiml). */
   redirect(to: { url: string; method: HttpMethod } | { twiml: string }): void {
