@@ -3,12 +3,11 @@
 // module (<Redirect>module:voicemail</Redirect>), which records the caller and hangs up.
 // Checks the signed webhooks, the call record, the segments per module and the recording.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { request } from '../support/platform.js';
-import { haveSipp, startSipp } from '../sip/sipp.js';
-import { useVoicePlatform } from './voice-platform.js';
+import { haveSipp } from '../sip/sipp.js';
+import { callIn, useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp() && (existsSync('/usr/bin/espeak-ng') || process.env.CI === 'true');
@@ -71,22 +70,7 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
     });
     expect(number.sid).toMatch(/^PN/);
 
-    const sipPort = fx.t.platform.telephony!.sip.transport.port;
-    const sipp = startSipp(
-      [
-        '-sf',
-        join(import.meta.dirname, 'scenarios', 'uac-ivr.xml'),
-        '-s',
-        '+15550001000',
-        '-m',
-        '1',
-        '-timeout',
-        '45s',
-        `127.0.0.1:${sipPort}`,
-      ],
-      60,
-    );
-    const result = await sipp.done;
+    const result = await callIn(fx, '+15550001000', { timeoutS: 45 });
     expect(result.code, result.stdout.slice(-2000) + result.stderr.slice(-2000)).toBe(0);
 
     // Let the final status callback and segment writes land.
