@@ -31,6 +31,7 @@ import { openQueues, migrations as queueMigrations } from './queue/index.js';
 import { openState, type SharedState } from './state/index.js';
 import {
   noTelephonyDialer,
+  parseTrunks,
   startTelephony,
   type DomainCall,
   type Telephony,
@@ -283,7 +284,7 @@ export async function startPlatform(
     );
     await sipDomains.start();
     const telephony = config.sipEnabled
-      ? await startTelephony(config, logger, [], {
+      ? await startTelephony(config, logger, parseTrunks(config.sipTrunks), {
           registrations: (host) => sipDomains.registrationPolicy(host),
           clientAors: async (accountSid, identity) =>
             (await sipDomains.clientDomains(accountSid)).map((d) => `sip:${identity}@${d}`),
