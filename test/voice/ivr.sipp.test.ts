@@ -46,7 +46,8 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
       return r.toString();
     });
     const vm = new VoiceResponse();
-    vm.record({ maxLength: 2, playBeep: true, action: '/vm/done', finishOnKey: '#' });
+    // Long enough to hold some of the caller's speech once the silence around it is trimmed.
+    vm.record({ maxLength: 4, playBeep: true, action: '/vm/done', finishOnKey: '#' });
     fx.web.routes.set('/vm', vm.toString());
     const done = new VoiceResponse();
     done.hangup();

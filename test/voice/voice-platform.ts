@@ -107,12 +107,23 @@ export function callIn(
  */
 export async function startCallee(
   scenario = 'uas',
-  options: { timeoutS?: number; calls?: number } = {},
+  options: {
+    timeoutS?: number;
+    calls?: number;
+    /** Listen on this port (default a free one). */
+    port?: number;
+    /** Scenario variables (`-key name value`), e.g. the media port of an RtpPhone. */
+    keys?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<{ uri: string; port: number; run: SippRun }> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const script = scenario === 'uas' ? ['-sn', 'uas'] : ['-sf', join(VOICE_SCENARIOS, scenario)];
   const calls = String(options.calls ?? 1);
-  const run = startSipp([...script, '-p', String(port), '-m', calls], options.timeoutS ?? 60);
+  const keys = Object.entries(options.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]);
+  const run = startSipp(
+    [...script, ...keys, '-p', String(port), '-m', calls],
+    options.timeoutS ?? 60,
+  );
   // sipp needs a moment to bind its port before the platform's INVITE arrives.
   await new Promise((r) => setTimeout(r, 300));
   return { uri: `sip:callee@127.0.0.1:${port}`, port, run };

@@ -10,7 +10,8 @@ import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { DialResult, Next, VerbContext } from './context.js';
 import { runDocument } from './interpreter.js';
-import { ringAll } from './ring-all.js';
+import { legParams, ringAll } from './ring-all.js';
+import { whisper, type WhisperContext } from './whisper.js';
 import { CallRecording, type CallRecordingOptions } from './call-recording.js';
 import type { ModuleTarget, SegmentMeter, VoiceDirectory } from './ports.js';
 import type { StatusCallbacks } from './status-callbacks.js';
@@ -147,9 +148,11 @@ export class CallSession {
     return write;
   }
 
-  private notify(code: number, message: string, url: string | null): void {
+  /** A call notification: an error (Twilio's log 0) or, with `warning`, a warning (log 1). */
+  private notify(code: number, message: string, url: string | null, level?: 'warning'): void {
     this.deps.logger.warn({ callSid: this.row.sid, code, url }, message);
-    this.deps.calls.notify(this.row, code, message, url).catch((err: unknown) => {
+    const log = level === 'warning' ? 1 : 0;
+    this.deps.calls.notify(this.row, code, message, url, log).catch((err: unknown) => {
       this.deps.logger.error({ err, callSid: this.row.sid }, 'could not store a call notification');
     });
   }
@@ -506,12 +509,28 @@ export class CallSession {
       documentUrl,
       logger: this.deps.logger,
       params: () => this.params(),
-      recordingPath: () => join(this.deps.recordingsDir, `${newSid('RE')}.wav`),
+      newRecording: () => {
+        const sid = newSid('RE');
+        const path = join(this.deps.recordingsDir, `${sid}.wav`);
+        return { sid, path, url: this.recordingUrl(sid) };
+      },
+      startCallRecording: (verb) => {
+        // One whole-call recording at a time: Record=true or an earlier <Start> already runs.
+        this.callRecording ??= this.startRecording({
+          source: 'StartCallRecordingTwiML',
+          track: verb.track,
+          trim: verb.trim === 'trim-silence',
+          statusCallback:
+            verb.recordingStatusCallback && new URL(verb.recordingStatusCallback, documentUrl).href,
+          statusCallbackMethod: verb.recordingStatusCallbackMethod,
+          statusCallbackEvents: verb.recordingStatusCallbackEvents,
+        });
+      },
       saveRecording: (path, durationMs, source) => this.saveRecording(path, durationMs, source),
       recordingStatus: (url, method, params) => this.recordingCallback(url, method, params),
       dial: (verb) => this.dial(verb),
       fetchTwiml: (url, method, params) => this.fetch({ kind: 'fetch', url, method, params }),
-      notify: (code, message, url) => this.notify(code, message, url),
+      notify: (code, message, url, level) => this.notify(code, message, url, level),
       queues: this.deps.queues,
       joinConference: (noun, dial) => this.joinConference(noun, dial, documentUrl, signal),
     };
@@ -607,10 +626,11 @@ export class CallSession {
       date_created: now,
       date_updated: now,
     });
-    return {
-      sid,
-      url: `${this.deps.publicUrl()}/2010-04-01/Accounts/${this.row.account_sid}/Recordings/${sid}`,
-    };
+    return { sid, url: this.recordingUrl(sid) };
+  }
+
+  private recordingUrl(sid: string): string {
+    return `${this.deps.publicUrl()}/2010-04-01/Accounts/${this.row.account_sid}/Recordings/${sid}`;
   }
 
   private async dial(verb: DialVerb): Promise<DialResult> {
@@ -626,13 +646,33 @@ export class CallSession {
           })
         : undefined;
     const fromRinging = recordFrom('record-from-ringing');
-    const rung = await ringAll(this.deps, this.row, this.channel, verb, signal);
+    const rung = await ringAll(this.deps, this.row, this.channel, verb, this.authToken, signal);
     if (!rung.ok) {
       const recording = await this.stopRecording(fromRinging);
       return { status: rung.status, callSid: rung.callSid, durationS: 0, recording };
     }
+    const { row, answeredAt, channel: callee, noun, callbacks } = rung;
+    const legEnded = async (status: CallRow['status']) => {
+      callee.hangup();
+      const now = Date.now();
+      Object.assign(row, { status, end_time: now });
+      await this.deps.calls.update(row.sid, { status, end_time: now });
+      const duration = String(Math.round((now - answeredAt) / 1000));
+      callbacks?.emit('completed', { ...legParams(row), CallDuration: duration });
+    };
+    // What the noun asks for before the parties are connected: DTMF, then its whisper.
+    if (noun.noun !== 'Conference') {
+      if (noun.sendDigits) await callee.sendDigits(noun.sendDigits);
+      if (
+        noun.url &&
+        (await this.whisperTo(row, callee, noun.url, noun.method, signal)) !== 'accepted'
+      ) {
+        await legEnded('completed');
+        const recording = await this.stopRecording(fromRinging);
+        return { status: 'no-answer', callSid: row.sid, durationS: 0, recording };
+      }
+    }
     const recorder = fromRinging ?? recordFrom('record-from-answer');
-    const { row, answeredAt, channel: callee } = rung;
     const unbridge = this.channel.bridge(callee);
     const limit = setTimeout(() => callee.hangup(), verb.timeLimitS * 1000);
     const unsubscribeStar = verb.hangupOnStar
@@ -650,7 +690,40 @@ export class CallSession {
     unbridge();
     callee.hangup();
     const durationS = Math.round((Date.now() - answeredAt) / 1000);
-    await this.deps.calls.update(row.sid, { status: 'completed', end_time: Date.now() });
+    await legEnded('completed');
     return { status: 'completed', callSid: row.sid, durationS, recording: await stopping };
+  }
+
+  /** Runs a noun's `url` (absolute) on the called party, signed with its own call's parameters. */
+  private whisperTo(
+    leg: CallRow,
+    callee: CallChannel,
+    url: string,
+    method: HttpMethod,
+    signal: AbortSignal,
+  ): Promise<'accepted' | 'declined'> {
+    const ctx: WhisperContext = {
+      channel: callee,
+      signal,
+      documentUrl: url,
+      logger: this.deps.logger,
+      params: () => legParams(leg),
+      notify: (code, message, at, level) =>
+        this.notify(code, `leg ${leg.sid}: ${message}`, at, level),
+      fetchTwiml: async (u, m, params) => {
+        const fetched = await fetchTwiml(
+          { url: u, method: m, fallbackUrl: null, fallbackMethod: 'POST' },
+          params,
+          {
+            authToken: this.authToken,
+            logger: this.deps.logger,
+            timeoutMs: this.deps.webhookTimeoutMs,
+            notify: (code, message, at) => this.notify(code, message, at),
+          },
+        );
+        return fetched.ok ? { verbs: fetched.verbs, url: fetched.url } : undefined;
+      },
+    };
+    return whisper(ctx, url, method);
   }
 }
