@@ -166,6 +166,9 @@ export function espeakVoice(voice?: string, language?: string): string | undefin
       const known = POLLY[v.slice(6).replace(/-(Neural|Generative)$/, '')];
       if (!known) return undefined;
       [lang, female] = [known[0], known[1] === 'f'];
+    } else if (/^[a-z]{2,3}(-[a-z0-9]+)*$/.test(v)) {
+      // An espeak-ng language code itself (the media API's own callers use them).
+      lang = v;
     } else return undefined;
   }
   const base = espeakLanguage(lang);

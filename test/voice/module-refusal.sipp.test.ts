@@ -6,24 +6,17 @@ import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { haveSipp } from '../sip/sipp.js';
 import { request } from '../support/platform.js';
-import { callIn, startCallee, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import {
+  callIn,
+  publishModule,
+  startCallee,
+  useVoicePlatform,
+  waitForCallStatus,
+} from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
 const fx = useVoicePlatform(TOOLS);
-
-type Who = { url: string; accountSid: string; authToken: string };
-
-async function publish(who: Who, fields: Record<string, string>): Promise<string> {
-  const res = await request(
-    who,
-    'POST',
-    `/2010-04-01/Accounts/${who.accountSid}/Applications.json`,
-    new URLSearchParams(fields).toString(),
-  );
-  expect(res.status, JSON.stringify(res.json)).toBe(201);
-  return String(res.json.sid);
-}
 
 async function segments(callSid: string): Promise<Record<string, unknown>[]> {
   const end = Date.now() + 10_000;
@@ -43,7 +36,7 @@ describe.skipIf(!TOOLS)('module refusals and status callback retries', () => {
   it("sends a refused hand-off to the module's fallback, or its own document, with the Twilio error", async () => {
     const other = await fx.t.client.api.v2010.accounts.create({ friendlyName: 'other publisher' });
     const otherWho = { url: fx.t.url, accountSid: other.sid, authToken: other.authToken };
-    await publish(otherWho, {
+    await publishModule(otherWho, {
       FriendlyName: 'theirs',
       ModuleCode: 'theirs.private',
       VoiceUrl: fx.web.url + '/theirs',
@@ -53,7 +46,7 @@ describe.skipIf(!TOOLS)('module refusals and status callback retries', () => {
     sorry.say('That service is not available.');
     sorry.hangup();
     fx.web.routes.set('/a-fallback', sorry.toString());
-    const a = await publish(fx.t, {
+    const a = await publishModule(fx.t, {
       FriendlyName: 'a',
       ModuleCode: 'mine.a',
       VoiceUrl: fx.web.url + '/a',
@@ -65,7 +58,7 @@ describe.skipIf(!TOOLS)('module refusals and status callback retries', () => {
         ? new VoiceResponse().hangup().toString()
         : new VoiceResponse().redirect('module:no.such.module').toString(),
     );
-    const c = await publish(fx.t, {
+    const c = await publishModule(fx.t, {
       FriendlyName: 'c',
       ModuleCode: 'mine.c',
       VoiceUrl: fx.web.url + '/c',

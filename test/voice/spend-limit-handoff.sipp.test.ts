@@ -12,7 +12,13 @@ import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { haveSipp } from '../sip/sipp.js';
 import { request } from '../support/platform.js';
-import { callIn, startCallee, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import {
+  callIn,
+  publishModule,
+  startCallee,
+  useVoicePlatform,
+  waitForCallStatus,
+} from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -22,17 +28,6 @@ type Who = { url: string; accountSid: string; authToken: string };
 type Json = Record<string, unknown>;
 
 const micros = (amount: unknown) => Math.round(Number(amount) * 1e6);
-
-async function publish(who: Who, fields: Record<string, string>): Promise<string> {
-  const res = await request(
-    who,
-    'POST',
-    `/2010-04-01/Accounts/${who.accountSid}/Applications.json`,
-    new URLSearchParams(fields).toString(),
-  );
-  expect(res.status, JSON.stringify(res.json)).toBe(201);
-  return String(res.json.sid);
-}
 
 async function segments(who: Who, callSid: string): Promise<Json[]> {
   const res = await request(
@@ -90,13 +85,13 @@ describe.skipIf(!TOOLS)('spend-limit hand-off', () => {
     topup.hangup();
     fx.web.routes.set('/topup', topup.toString());
 
-    const cardSid = await publish(U, {
+    const cardSid = await publishModule(U, {
       FriendlyName: 'card',
       ModuleCode: 'card',
       VoiceUrl: fx.web.url + '/card',
       PerInvocationFee: '0.01',
     });
-    premiumSid = await publish(P, {
+    premiumSid = await publishModule(P, {
       FriendlyName: 'premium',
       ModuleCode: 'premium',
       VoiceUrl: fx.web.url + '/premium',
@@ -104,7 +99,7 @@ describe.skipIf(!TOOLS)('spend-limit hand-off', () => {
       PerMinuteRate: '0.60',
       BillingIncrement: '1',
     });
-    await publish(U, {
+    await publishModule(U, {
       FriendlyName: 'topup',
       ModuleCode: 'topup',
       VoiceUrl: fx.web.url + '/topup',

@@ -1,9 +1,14 @@
 // The fixture every SIP call test starts from: a platform with SIP and RTP on free local ports
 // and a customer web application serving TwiML, torn down (with any sipp left) afterwards.
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { freePort, killSipps, startSipp, type SippResult, type SippRun } from '../sip/sipp.js';
-import { startTestPlatform, type Overrides, type TestPlatform } from '../support/platform.js';
+import {
+  request,
+  startTestPlatform,
+  type Overrides,
+  type TestPlatform,
+} from '../support/platform.js';
 import { startTwimlServer, type TwimlServer } from './twiml-server.js';
 
 export interface VoiceFixture {
@@ -127,4 +132,19 @@ export async function startCallee(
   // sipp needs a moment to bind its port before the platform's INVITE arrives.
   await new Promise((r) => setTimeout(r, 300));
   return { uri: `sip:callee@127.0.0.1:${port}`, port, run };
+}
+
+/** Publishes an Application (a module, with its extension fields) for `who`; its SID. */
+export async function publishModule(
+  who: { url: string; accountSid: string; authToken: string },
+  fields: Record<string, string>,
+): Promise<string> {
+  const res = await request(
+    who,
+    'POST',
+    `/2010-04-01/Accounts/${who.accountSid}/Applications.json`,
+    new URLSearchParams(fields).toString(),
+  );
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  return String(res.json.sid);
 }

@@ -12,6 +12,7 @@ import type { Conferences } from '../conferences/index.js';
 import type { CallRecordingOptions } from './call-recording.js';
 import { CallSession, type CallSpendLimit, type CallUpdate, type Start } from './session.js';
 export type { CallUpdate } from './session.js';
+import { callParams } from './call-params.js';
 import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
 export interface VoiceEngineOptions {
@@ -328,7 +329,7 @@ export class VoiceEngine {
       authToken,
       this.options.logger,
     );
-    callbacks.emit('initiated', { ...baseParams(row), CallStatus: 'queued' });
+    callbacks.emit('initiated', { ...callParams(row), CallStatus: 'queued' });
     void this.dialOut(row, request, authToken, callbacks).catch((err: unknown) => {
       this.options.logger.error({ err, callSid: row.sid }, 'outbound call failed');
     });
@@ -363,7 +364,7 @@ export class VoiceEngine {
         onRinging: () => {
           row.status = 'ringing';
           void calls.update(row.sid, { status: 'ringing' });
-          callbacks.emit('ringing', { ...baseParams(row), CallStatus: 'ringing' });
+          callbacks.emit('ringing', { ...callParams(row), CallStatus: 'ringing' });
         },
       });
     } finally {
@@ -380,7 +381,7 @@ export class VoiceEngine {
         sip_response_code: outcome.sipResponseCode ?? null,
       });
       callbacks.emit('completed', {
-        ...baseParams(row),
+        ...callParams(row),
         CallStatus: outcome.status,
         CallDuration: '0',
         ...(outcome.sipResponseCode ? { SipResponseCode: String(outcome.sipResponseCode) } : {}),
@@ -415,16 +416,4 @@ export class VoiceEngine {
       : { kind: 'fetch' };
     await session.runOutbound(start);
   }
-}
-
-function baseParams(row: CallRow): Record<string, string> {
-  return {
-    CallSid: row.sid,
-    AccountSid: row.account_sid,
-    From: row.from,
-    To: row.to,
-    Direction: row.direction,
-    ApiVersion: '2010-04-01',
-    CallStatus: row.status,
-  };
 }

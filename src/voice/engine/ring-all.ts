@@ -6,6 +6,7 @@ import type { CallStore } from '../calls/call-store.js';
 import type { CallRow } from '../calls/tables.js';
 import type { DialNoun, DialVerb, LegOptions } from '../twiml/verbs.js';
 import type { CallChannel, DialOutcome, Dialer } from './channel.js';
+import { callParams } from './call-params.js';
 import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
 export interface RingAllDeps {
@@ -50,20 +51,6 @@ function target(noun: DialNoun): string {
       : noun.noun === 'Client'
         ? `client:${noun.identity}`
         : ''; // a <Conference> is joined (verbs/dial.ts), never rung
-}
-
-/** The Twilio parameters of a <Dial> leg (a child call) at this moment. */
-export function legParams(row: CallRow): Record<string, string> {
-  return {
-    CallSid: row.sid,
-    AccountSid: row.account_sid,
-    From: row.from,
-    To: row.to,
-    Direction: row.direction,
-    ApiVersion: '2010-04-01',
-    CallStatus: row.status,
-    ...(row.parent_call_sid ? { ParentCallSid: row.parent_call_sid } : {}),
-  };
 }
 
 function legCallbacks(
@@ -155,7 +142,7 @@ async function ringTogether(
   for (const leg of legs) {
     await deps.calls.insert(leg.row);
     deps.onChildCall(parent, leg.row);
-    leg.callbacks?.emit('initiated', legParams(leg.row));
+    leg.callbacks?.emit('initiated', callParams(leg.row));
   }
 
   let winner: (typeof legs)[number] | undefined;
@@ -170,7 +157,7 @@ async function ringTogether(
     const { noun, row, callbacks } = leg;
     const ended = (status: CallRow['status']) => {
       row.status = status;
-      callbacks?.emit('completed', { ...legParams(row), CallDuration: '0' });
+      callbacks?.emit('completed', { ...callParams(row), CallDuration: '0' });
     };
     let outcome: DialOutcome;
     try {
@@ -187,7 +174,7 @@ async function ringTogether(
         onRinging: () => {
           row.status = 'ringing';
           void deps.calls.update(row.sid, { status: 'ringing' });
-          callbacks?.emit('ringing', legParams(row));
+          callbacks?.emit('ringing', callParams(row));
         },
         signal: leg.abort.signal,
       });
@@ -205,7 +192,7 @@ async function ringTogether(
         answered_time: answeredAt,
         sip_call_id: outcome.sipCallId ?? null,
       });
-      callbacks?.emit('answered', legParams(row));
+      callbacks?.emit('answered', callParams(row));
       return { ok: true as const, row, channel: outcome.channel, answeredAt, noun, callbacks };
     }
     if (outcome.ok) {

@@ -10,7 +10,8 @@ import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { DialResult, Next, VerbContext } from './context.js';
 import { runDocument } from './interpreter.js';
-import { legParams, ringAll } from './ring-all.js';
+import { callParams } from './call-params.js';
+import { ringAll } from './ring-all.js';
 import { whisper, type WhisperContext } from './whisper.js';
 import { CallRecording, type CallRecordingOptions } from './call-recording.js';
 import type { ModuleTarget, SegmentMeter, VoiceDirectory } from './ports.js';
@@ -658,7 +659,7 @@ export class CallSession {
       Object.assign(row, { status, end_time: now });
       await this.deps.calls.update(row.sid, { status, end_time: now });
       const duration = String(Math.round((now - answeredAt) / 1000));
-      callbacks?.emit('completed', { ...legParams(row), CallDuration: duration });
+      callbacks?.emit('completed', { ...callParams(row), CallDuration: duration });
     };
     // What the noun asks for before the parties are connected: DTMF, then its whisper.
     if (noun.noun !== 'Conference') {
@@ -707,7 +708,7 @@ export class CallSession {
       signal,
       documentUrl: url,
       logger: this.deps.logger,
-      params: () => legParams(leg),
+      params: () => callParams(leg),
       notify: (code, message, at, level) =>
         this.notify(code, `leg ${leg.sid}: ${message}`, at, level),
       fetchTwiml: async (u, m, params) => {
