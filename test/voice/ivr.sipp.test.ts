@@ -157,6 +157,22 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
       const debit = entries.find((e) => e.segment_sid === seg.sid && e.kind === 'debit');
       expect(Number(debit?.amount)).toBeCloseTo(-Number(seg.price), 6);
     }
+    // Usage records (official SDK) match the same figures: per module, and the call itself.
+    const usage = async (category: string) =>
+      (await fx.t.client.usage.records.today.list({ category })).map((r) => [
+        r.count,
+        r.usage,
+        Number(r.price),
+      ]);
+    expect(await usage('module:acme.ivr')).toEqual([
+      ['1', String(a!.billable_units * 60), Number(a!.price)],
+    ]);
+    expect(await usage('module:voicemail')).toEqual([
+      ['1', String(b!.billable_units), Number(b!.price)],
+    ]);
+    const minutes = Math.ceil((a!.duration_ms + b!.duration_ms) / 60_000);
+    const total = Number((Number(a!.price) + Number(b!.price)).toFixed(6));
+    expect(await usage('calls-inbound')).toEqual([['1', String(minutes), total]]);
 
     const recording = await request(
       fx.t,
