@@ -31,6 +31,7 @@ import { openQueues, migrations as queueMigrations } from './queue/index.js';
 import { openState, type SharedState } from './state/index.js';
 import {
   noTelephonyDialer,
+  parseTrunks,
   startTelephony,
   type DomainCall,
   type Telephony,
@@ -50,6 +51,8 @@ import {
   conferenceMigrations,
   conferenceRoutes,
   callRoutes,
+  notificationRoutes,
+  recordingRoutes,
   segmentMeter,
   voiceDirectory,
 } from './voice/index.js';
@@ -281,7 +284,7 @@ export async function startPlatform(
     );
     await sipDomains.start();
     const telephony = config.sipEnabled
-      ? await startTelephony(config, logger, [], {
+      ? await startTelephony(config, logger, parseTrunks(config.sipTrunks), {
           registrations: (host) => sipDomains.registrationPolicy(host),
           clientAors: async (accountSid, identity) =>
             (await sipDomains.clientDomains(accountSid)).map((d) => `sip:${identity}@${d}`),
@@ -352,7 +355,8 @@ export async function startPlatform(
     cleanups.push(() => conferences.stop());
     telephony?.accept(voice);
     routes.push(...callRoutes(calls, voice, directory));
-    routes.push(...conferenceRoutes(conferences, voice));
+    routes.push(...recordingRoutes(calls), ...notificationRoutes(calls));
+    routes.push(...conferenceRoutes(conferences, voice, calls));
     routes.push(
       ...queueRoutes(callQueues, {
         redirectCall: (callSid, url, method) =>

@@ -114,6 +114,12 @@ export const CONFIG_KEYS = {
     default: '60',
     doc: 'Seconds without incoming RTP after which an answered call is hung up (0 = never).',
   },
+  sipTrunks: {
+    env: 'SWITCHBOARD_SIP_TRUNKS',
+    kind: 'list',
+    default: undefined,
+    doc: 'Outbound SIP trunks that E.164 numbers are dialled through (Calls create, <Dial><Number>), tried in order: sip:[user:password@]host[:port][;transport=tcp], comma-separated.',
+  },
   sipEnabled: {
     env: 'SWITCHBOARD_SIP',
     kind: 'bool',

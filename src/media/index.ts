@@ -28,6 +28,7 @@ export { Mixer } from './mixer.js';
 export { PromptStore, PromptError } from './prompt.js';
 export { MediaToolError } from './sox.js';
 export { type SayOptions } from './tts.js';
+export { espeakLanguage, espeakVoice } from './tts-voices.js';
 export { PortRangeError } from './port-pool.js';
 export { parseDtmfInfo } from './dtmf.js';
 export { encodeWav, readWav, toMono16 } from './wav.js';

@@ -7,7 +7,8 @@ import { extname } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../core/index.js';
 import { soxTo8k } from './sox.js';
-import { Tts, espeakVoice, type SayOptions } from './tts.js';
+import { Tts, type SayOptions } from './tts.js';
+import { espeakVoice } from './tts-voices.js';
 import type { Prompt } from './types.js';
 import { WavFormatError, readWav, toMono16 } from './wav.js';
 
@@ -95,11 +96,23 @@ export class PromptStore {
     });
   }
 
-  /** Text-to-speech with espeak-ng (rendered once per text+voice+rate). */
-  say(text: string, options: SayOptions = {}): Promise<Prompt> {
-    const voice = espeakVoice(options.voice);
-    const key = `tts:${Tts.key(text, { voice, rate: options.rate ?? 160 })}`;
-    return this.once(key, () => this.tts.render(text, { ...options, voice }));
+  /**
+   * Text-to-speech with espeak-ng (rendered once per text+voice+rate), in the voice and
+   * language of a <Say> (Twilio's names). Rejects with PromptError when no voice speaks them.
+   */
+  say(
+    text: string,
+    options: { voice?: string; language?: string; rate?: number; ssml?: boolean } = {},
+  ): Promise<Prompt> {
+    const voice = espeakVoice(options.voice, options.language);
+    if (!voice)
+      return Promise.reject(
+        new PromptError(
+          `no text-to-speech voice for voice="${options.voice ?? ''}" language="${options.language ?? ''}"`,
+        ),
+      );
+    const tts: SayOptions = { voice, rate: options.rate ?? 160, ssml: options.ssml };
+    return this.once(`tts:${Tts.key(text, tts)}`, () => this.tts.render(text, tts));
   }
 
   /** A prompt from samples already at 8 kHz (tones, tests). */

@@ -8,18 +8,12 @@ import { join } from 'node:path';
 import { MediaToolError, SOX_TO_8K, run, samplesOf } from './sox.js';
 
 export interface SayOptions {
-  /** espeak-ng voice (language code such as "en", "en-us", "fr", "de"; default "en-us"). */
+  /** espeak-ng voice, as espeakVoice() names it (default "en-us"). */
   voice?: string;
   /** Words per minute (espeak-ng -s, default 160). */
   rate?: number;
-}
-
-/** Twilio voice/language names mapped to espeak-ng voices (best effort). */
-export function espeakVoice(language: string | undefined): string {
-  if (!language) return 'en-us';
-  const l = language.toLowerCase();
-  if (/^[a-z]{2,3}(-[a-z0-9]+)?$/.test(l)) return l;
-  return 'en-us';
+  /** The text is SSML (the inside of <speak>): espeak-ng reads its markup (-m). */
+  ssml?: boolean;
 }
 
 export class Tts {
@@ -28,14 +22,18 @@ export class Tts {
   static key(text: string, options: SayOptions = {}): string {
     const voice = options.voice ?? 'en-us';
     const rate = options.rate ?? 160;
-    return createHash('sha256').update(`${voice}\0${rate}\0${text}`).digest('hex').slice(0, 40);
+    const kind = options.ssml ? 'ssml' : 'text';
+    return createHash('sha256')
+      .update(`${voice}\0${rate}\0${kind}\0${text}`)
+      .digest('hex')
+      .slice(0, 40);
   }
 
   /** Renders text to 8 kHz samples; rejects with MediaToolError when espeak-ng or sox is missing. */
   async render(text: string, options: SayOptions = {}): Promise<Int16Array> {
-    const voice = espeakVoice(options.voice);
+    const voice = options.voice ?? 'en-us';
     const rate = Math.max(80, Math.min(450, Math.round(options.rate ?? 160)));
-    const key = Tts.key(text, { voice, rate });
+    const key = Tts.key(text, { voice, rate, ssml: options.ssml });
     const file = this.cacheDir ? join(this.cacheDir, `${key}.s16`) : undefined;
     if (file) {
       try {
@@ -44,12 +42,14 @@ export class Tts {
         // not cached yet
       }
     }
-    if (!/^[a-z0-9-]+$/.test(voice)) throw new MediaToolError(`bad voice name "${voice}"`);
+    if (!/^[a-z0-9-]+(\+[a-z0-9]+)?$/.test(voice))
+      throw new MediaToolError(`bad voice name "${voice}"`);
     // Text goes through stdin, so nothing in it can be read as an option.
+    const markup = options.ssml ? ['-m'] : [];
     const wav = await run(
       'espeak-ng',
-      ['--stdin', '--stdout', '-v', voice, '-s', String(rate)],
-      text,
+      ['--stdin', '--stdout', ...markup, '-v', voice, '-s', String(rate)],
+      options.ssml ? `<speak>${text}</speak>` : text,
     );
     const raw = await run('sox', ['-V1', '-t', 'wav', '-', ...SOX_TO_8K], wav);
     if (file && this.cacheDir) {

@@ -56,6 +56,10 @@ export interface RecordOptions {
   mode?: RecordMode;
   /** Stop by itself after this many seconds. */
   maxDurationS?: number;
+  /** Stop by itself after this many seconds of silence in what is recorded (<Record timeout>). */
+  silenceS?: number;
+  /** Cut the silence before and after the sound once stopped (trim="trim-silence"). */
+  trim?: boolean;
 }
 
 export interface RecordingResult {

@@ -114,11 +114,16 @@ export class SipCallChannel implements CallChannel {
 
   async say(
     text: string,
-    options: { voice?: string | undefined; language?: string | undefined },
+    options: {
+      voice?: string | undefined;
+      language?: string | undefined;
+      ssml?: string | undefined;
+    },
   ): Promise<ChannelPlayback> {
-    const prompt = await this.media.prompts.say(text, {
+    const prompt = await this.media.prompts.say(options.ssml ?? text, {
       ...(options.voice ? { voice: options.voice } : {}),
       ...(options.language ? { language: options.language } : {}),
+      ssml: options.ssml !== undefined,
     });
     return this.playPrompt(prompt);
   }
@@ -137,8 +142,13 @@ export class SipCallChannel implements CallChannel {
     );
   }
 
-  sendDigits(digits: string): Promise<void> {
-    return this.session.sendDtmf(digits.replace(/[wW]/g, ''));
+  /** RFC 4733 digits; each `w` (TwiML's) waits half a second between them. */
+  async sendDigits(digits: string): Promise<void> {
+    for (const run of digits.split(/([wW])/)) {
+      if (this.isEnded) return;
+      if (run === 'w' || run === 'W') await new Promise((r) => setTimeout(r, 500));
+      else if (run) await this.session.sendDtmf(run);
+    }
   }
 
   onDigit(handler: (digit: string) => void): () => void {
@@ -151,10 +161,14 @@ export class SipCallChannel implements CallChannel {
     path: string;
     maxLengthS: number;
     track?: 'in' | 'out' | 'both' | undefined;
+    silenceS?: number | undefined;
+    trim?: boolean | undefined;
   }): ChannelRecording {
     const r = this.media.record(this.session, options.path, {
       mode: options.track ?? 'in',
       maxDurationS: options.maxLengthS,
+      ...(options.silenceS ? { silenceS: options.silenceS } : {}),
+      ...(options.trim ? { trim: true } : {}),
     });
     return { stop: () => r.stop(), done: r.done };
   }

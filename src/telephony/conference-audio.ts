@@ -32,8 +32,8 @@ export function conferenceAudio(media: MediaEngine): ConferenceAudio {
         remove: (channel) => mixer.remove(sessionOf(channel)),
         setMuted: (channel, muted) => mixer.setMuted(sessionOf(channel), muted),
         tone: (kind) => void mixer.inject(kind === 'enter' ? enter : exit),
-        record: (path) => {
-          const r = media.recordMixer(mixer, path);
+        record: (path, options) => {
+          const r = media.recordMixer(mixer, path, options?.trim ? { trim: true } : {});
           return { stop: () => r.stop(), done: r.done };
         },
         close: () => mixer.close(),

@@ -136,3 +136,4 @@ export const noTelephonyDialer: Dialer = {
     return { ok: false, status: 'failed', sipResponseCode: 503 };
   },
 };
+export { parseTrunks } from './trunks.js';

@@ -22,6 +22,8 @@ export type {
 } from './engine/ports.js';
 export { CallStore } from './calls/call-store.js';
 export { callRoutes } from './calls/routes.js';
+export { recordingRoutes } from './calls/recording-routes.js';
+export { notificationRoutes } from './calls/notification-routes.js';
 export { migrations as callMigrations } from './calls/tables.js';
 export { parseTwiml, TwimlError } from './twiml/parse.js';
 export { voiceDirectory, segmentMeter } from './wiring.js';

@@ -13,13 +13,19 @@ import { canUseModule, dispatch, type ModuleInfo, type Modules } from './modules
 import type { Numbers } from './numbers/index.js';
 
 function targetOf(m: ModuleInfo): ModuleTarget | undefined {
-  if (!m.voiceUrl) return undefined;
+  return m.voiceUrl ? moduleTarget(m, m.voiceUrl) : undefined;
+}
+
+/** The module's entry point at `url` (the dispatcher's answer, or the module's VoiceUrl). */
+function moduleTarget(m: ModuleInfo, url: string): ModuleTarget {
   return {
     moduleSid: m.sid,
-    url: m.voiceUrl,
+    url,
     method: m.voiceMethod,
     fallbackUrl: m.voiceFallbackUrl,
     fallbackMethod: m.voiceFallbackMethod,
+    statusCallback: m.statusCallback,
+    statusCallbackMethod: m.statusCallbackMethod,
   };
 }
 
@@ -69,16 +75,7 @@ export function voiceDirectory(
         const t = await dispatch(modules, code, accountSid, {
           spendLimitHandoff: purpose === 'spend-limit',
         });
-        return {
-          ok: true,
-          target: {
-            moduleSid: t.module.sid,
-            url: t.url,
-            method: t.method,
-            fallbackUrl: t.fallbackUrl,
-            fallbackMethod: t.fallbackMethod,
-          },
-        };
+        return { ok: true, target: { ...moduleTarget(t.module, t.url), method: t.method } };
       } catch (e) {
         if (isTwilioError(e)) return { ok: false, code: e.code, message: e.message };
         throw e;

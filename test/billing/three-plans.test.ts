@@ -18,6 +18,7 @@
 // calls-inbound 1 / 2 min / 0.108333; calls-outbound 1 / 1 min / 0.001667;
 // module:acme.ivr 1 invocation / 120 s / 0.05; module:expert.line 2 / 6 s / 0.01;
 // module:voicemail 1 / 60 s / 0.05.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Billing, type SegmentRow } from '../../src/billing/index.js';
 import type { ModuleInfo } from '../../src/voice/index.js';
@@ -307,6 +308,77 @@ describe('three modules on three plans, checked by hand', () => {
     expect(empty).toEqual([]);
   });
 
+  it('lists Yearly, AllTime, Today, Yesterday, ThisMonth and LastMonth records through the SDK', async () => {
+    // A module at 0.06/min in 1 s increments (0.001 per second) used today, yesterday, and
+    // on the 1st of last month, by a user of its own.
+    const V = await (async () => {
+      const a = await t.client.api.v2010.accounts.create({ friendlyName: 'V' });
+      return { url: t.url, accountSid: a.sid, authToken: a.authToken };
+    })();
+    const res = await request(
+      V,
+      'POST',
+      `/2010-04-01/Accounts/${V.accountSid}/Applications.json`,
+      'ModuleCode=periods.d&VoiceUrl=https%3A%2F%2Fv.example.com%2Fd&PerMinuteRate=0.06&BillingIncrement=1',
+    );
+    expect(res.status).toBe(201);
+    const d = (await t.platform.modules.findByCode('periods.d'))!;
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const today = Math.floor(now / DAY) * DAY;
+    const n = new Date(today);
+    const lastMonthFirst = Date.UTC(n.getUTCFullYear(), n.getUTCMonth() - 1, 1, 12);
+    const uses: [number, number][] = [
+      [Math.max(today, now - 120_000), 10_000],
+      [now - DAY, 20_000],
+      [lastMonthFirst, 30_000],
+    ];
+    for (const [at, ms] of uses) {
+      const seg = await billing.openSegment({
+        callSid: 'CA' + randomHex(),
+        moduleSid: d.sid,
+        moduleCode: d.moduleCode,
+        publisherAccountSid: V.accountSid,
+        userAccountSid: V.accountSid,
+        direction: 'inbound',
+        plan: d.plan,
+        startedMs: at,
+      });
+      await billing.closeSegment(seg.sid, at + ms, 'hangup');
+    }
+    const v = sdkClient(t.url, V.accountSid, V.authToken).api.v2010.accounts(V.accountSid);
+    const category = 'module:periods.d';
+    /** Seconds used and price of the uses whose start passes `keep`. */
+    const expected = (keep: (at: number) => boolean) => {
+      const s = uses.filter(([at]) => keep(at)).reduce((acc, [, ms]) => acc + ms / 1000, 0);
+      return s ? [[String(s), Number((s * 0.001).toFixed(6))]] : [];
+    };
+    const got = (rows: { usage: string; price: number }[]) =>
+      rows.map((r) => [r.usage, Number(r.price)]);
+    const month = (at: number) => new Date(at).toISOString().slice(0, 7);
+    const thisMonth = month(today);
+    const lastMonth = month(lastMonthFirst);
+    expect(got(await v.usage.records.today.list({ category }))).toEqual(
+      expected((at) => at >= today),
+    );
+    expect(got(await v.usage.records.yesterday.list({ category }))).toEqual(
+      expected((at) => at >= today - DAY && at < today),
+    );
+    expect(got(await v.usage.records.thisMonth.list({ category }))).toEqual(
+      expected((at) => month(at) === thisMonth),
+    );
+    expect(got(await v.usage.records.lastMonth.list({ category }))).toEqual(
+      expected((at) => month(at) === lastMonth),
+    );
+    expect(got(await v.usage.records.allTime.list({ category }))).toEqual(expected(() => true));
+    const yearly = await v.usage.records.yearly.list({ category });
+    const years = [...new Set(uses.map(([at]) => new Date(at).getUTCFullYear()))].sort();
+    expect(yearly.map((r) => r.startDate.toISOString().slice(0, 4))).toEqual(years.map(String));
+    expect(yearly.map((r) => [r.usage, Number(r.price)])).toEqual(
+      years.flatMap((y) => expected((at) => new Date(at).getUTCFullYear() === y)),
+    );
+  });
+
   it("answers 'has this call reached its limit?' and when it will", async () => {
     // U has spent 0.11; its parent allots 0.20, leaving 0.09 for a live call on B (0.10/min,
     // 1 s increments): 0.09 is reached at 54 increments, i.e. from 53.001 s.
@@ -364,3 +436,7 @@ describe('three modules on three plans, checked by hand', () => {
     expect(await at(48_001)).toMatchObject({ reached: true, limit: 'account' });
   });
 });
+
+function randomHex(): string {
+  return randomBytes(16).toString('hex');
+}

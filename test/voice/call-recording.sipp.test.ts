@@ -2,15 +2,13 @@
 // speaks (g711a.pcap), and <Dial record="record-from-answer"> bridging a sipp caller to a
 // sipp callee. Each gives a Recording resource, a downloadable WAV of the right length with
 // audio in it, and the recordingStatusCallback events asked for, in order.
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { freePort, haveSipp, startSipp } from '../sip/sipp.js';
-import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import { haveSipp } from '../sip/sipp.js';
+import { callIn, startCallee, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
-const SCENARIOS = join(import.meta.dirname, 'scenarios');
 const fx = useVoicePlatform(TOOLS);
 
 /** Downloads a recording's WAV; returns its format, length in seconds and RMS level. */
@@ -39,13 +37,6 @@ async function download(sid: string) {
     seconds: bytes.readUInt32LE(40) / 16_000,
     rms: Math.sqrt(samples.reduce((a, s) => a + s * s, 0) / Math.max(1, samples.length)),
   };
-}
-
-async function callee(scenario: string) {
-  const port = await freePort();
-  const run = startSipp(['-sf', join(SCENARIOS, scenario), '-p', String(port), '-m', '1'], 60);
-  await new Promise((r) => setTimeout(r, 300));
-  return { uri: `sip:callee@127.0.0.1:${port}`, run };
 }
 
 /** Waits (bounded) for the recording callbacks of `sid` to reach `count`. */
@@ -80,7 +71,7 @@ describe.skipIf(!TOOLS)('call recordings', () => {
       }),
     ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/Trim/) });
 
-    const peer = await callee('uas-late-answer.xml');
+    const peer = await startCallee('uas-late-answer.xml');
     const doc = new VoiceResponse();
     doc.say('This call is recorded.');
     doc.pause({ length: 4 });
@@ -121,7 +112,7 @@ describe.skipIf(!TOOLS)('call recordings', () => {
   }, 90_000);
 
   it('<Dial record="record-from-answer"> records the bridged call and reports it to the action', async () => {
-    const peer = await callee('uas-late-answer.xml');
+    const peer = await startCallee('uas-late-answer.xml');
     const doc = new VoiceResponse();
     doc
       .dial({
@@ -139,21 +130,7 @@ describe.skipIf(!TOOLS)('call recordings', () => {
       phoneNumber: '+15550008001',
       voiceUrl: fx.web.url + '/rec-dial',
     });
-    const sipPort = fx.t.platform.telephony!.sip.transport.port;
-    const caller = await startSipp(
-      [
-        '-sf',
-        join(SCENARIOS, 'uac-ivr.xml'),
-        '-s',
-        '+15550008001',
-        '-m',
-        '1',
-        '-timeout',
-        '40s',
-        `127.0.0.1:${sipPort}`,
-      ],
-      50,
-    ).done;
+    const caller = await callIn(fx, '+15550008001');
     expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
     expect((await peer.run.done).code).toBe(0);
 

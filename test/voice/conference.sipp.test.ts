@@ -2,13 +2,18 @@
 // caller's RTP is a test socket sending its own tone, so the test hears what the mixer made.
 // The official SDK lists and controls the room: mute silences a speaker for the others, kick
 // and end hang callers up, and the status callbacks arrive in order.
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { afterAll, describe, expect, it } from 'vitest';
-import { counts, freePort, haveSipp, startSipp, type SippRun } from '../sip/sipp.js';
+import { counts, haveSipp, type SippRun } from '../sip/sipp.js';
 import { RtpPhone } from './rtp-phone.js';
 import { startTestPlatform } from '../support/platform.js';
-import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import {
+  sipPortOf,
+  startCallee,
+  startCaller,
+  useVoicePlatform,
+  waitForCallStatus,
+} from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -37,29 +42,13 @@ async function caller(
 ): Promise<{ sipp: SippRun; phone: RtpPhone }> {
   const phone = await RtpPhone.open(hz);
   phones.push(phone);
-  const sipPort = fx.t.platform.telephony!.sip.transport.port;
   const scenario = hangupAfterMs === undefined ? 'uac-conference.xml' : 'uac-conference-bye.xml';
-  const sipp = startSipp(
-    [
-      '-sf',
-      join(import.meta.dirname, 'scenarios', scenario),
-      '-s',
-      number,
-      '-key',
-      'mport',
-      String(phone.port),
-      '-key',
-      'caller',
-      from,
-      ...(hangupAfterMs === undefined ? [] : ['-d', String(hangupAfterMs)]),
-      '-m',
-      '1',
-      '-timeout',
-      '100s',
-      `127.0.0.1:${sipPort}`,
-    ],
-    110,
-  );
+  const sipp = startCaller(sipPortOf(fx.t), number, {
+    scenario,
+    timeoutS: 100,
+    keys: { mport: String(phone.port), caller: from },
+    args: hangupAfterMs === undefined ? [] : ['-d', String(hangupAfterMs)],
+  });
   return { sipp, phone };
 }
 
@@ -455,12 +444,10 @@ describe.skipIf(!TOOLS)('<Dial><Conference> moderated', () => {
       const [c] = await client.conferences.list({ friendlyName: 'dial-in', status: 'in-progress' });
       return c;
     });
-    const uasPort = await freePort();
-    const uas = startSipp(['-sn', 'uas', '-p', String(uasPort), '-m', '1'], 60);
-    await sleep(300);
+    const { uri: guest, run: uas } = await startCallee();
     const added = await client.conferences(conf.sid).participants.create({
       from: '+15550007300',
-      to: `sip:guest@127.0.0.1:${uasPort}`,
+      to: guest,
       label: 'guest',
       muted: true,
     });

@@ -1,51 +1,20 @@
 // <Dial> with several nouns rings them all at once: the first sipp UAS to answer is bridged,
 // the other (which never answers) receives a real CANCEL and answers 487; when every leg
 // fails, DialCallStatus is the outcome closest to success.
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { freePort, haveSipp, startSipp } from '../sip/sipp.js';
-import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import { haveSipp } from '../sip/sipp.js';
+import { callIn, startCallee, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
-const SCENARIOS = join(import.meta.dirname, 'scenarios');
 
 const fx = useVoicePlatform(TOOLS);
 
-/** A sipp UAS on a free port running `scenario` for `calls` calls. */
-async function callee(scenario: string, calls = 1) {
-  const port = await freePort();
-  const run = startSipp(
-    ['-sf', join(SCENARIOS, scenario), '-p', String(port), '-m', String(calls)],
-    60,
-  );
-  return { uri: `sip:callee@127.0.0.1:${port}`, run };
-}
-
-function callIn(number: string) {
-  const sipPort = fx.t.platform.telephony!.sip.transport.port;
-  return startSipp(
-    [
-      '-sf',
-      join(SCENARIOS, 'uac-ivr.xml'),
-      '-s',
-      number,
-      '-m',
-      '1',
-      '-timeout',
-      '45s',
-      `127.0.0.1:${sipPort}`,
-    ],
-    55,
-  ).done;
-}
-
 describe.skipIf(!TOOLS)('<Dial> rings several nouns at once', () => {
   it('bridges the first to answer and CANCELs the others', async () => {
-    const late = await callee('uas-late-answer.xml');
-    const never = await callee('uas-ring-cancel.xml');
-    await new Promise((r) => setTimeout(r, 300));
+    const late = await startCallee('uas-late-answer.xml');
+    const never = await startCallee('uas-ring-cancel.xml');
 
     const doc = new VoiceResponse();
     const dial = doc.dial({ timeout: 15, timeLimit: 3, action: '/sim-dialed' });
@@ -59,7 +28,7 @@ describe.skipIf(!TOOLS)('<Dial> rings several nouns at once', () => {
     });
 
     const started = Date.now();
-    const caller = await callIn('+15550006001');
+    const caller = await callIn(fx, '+15550006001');
     expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
     const lateRun = await late.run.done;
     expect(lateRun.code, lateRun.stdout.slice(-1500)).toBe(0);
@@ -86,10 +55,9 @@ describe.skipIf(!TOOLS)('<Dial> rings several nouns at once', () => {
   }, 90_000);
 
   it('reports the best failure: no-answer over busy, busy over failed', async () => {
-    const never = await callee('uas-ring-cancel.xml');
-    const busy = await callee('uas-busy.xml', 2);
-    const missing = await callee('uas-not-found.xml');
-    await new Promise((r) => setTimeout(r, 300));
+    const never = await startCallee('uas-ring-cancel.xml');
+    const busy = await startCallee('uas-busy.xml', { calls: 2 });
+    const missing = await startCallee('uas-not-found.xml');
 
     const first = new VoiceResponse();
     const d1 = first.dial({ timeout: 5, action: '/fail-1' });
@@ -108,7 +76,7 @@ describe.skipIf(!TOOLS)('<Dial> rings several nouns at once', () => {
     });
 
     const started = Date.now();
-    const caller = await callIn('+15550006002');
+    const caller = await callIn(fx, '+15550006002');
     expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
     // The ring timeout applies to all legs: the never-answering one is CANCELled after ~5 s.
     const neverRun = await never.run.done;
@@ -128,9 +96,8 @@ describe.skipIf(!TOOLS)('<Dial> rings several nouns at once', () => {
   }, 90_000);
 
   it('cancels every ringing leg when the caller hangs up', async () => {
-    const a = await callee('uas-ring-cancel.xml');
-    const b = await callee('uas-ring-cancel.xml');
-    await new Promise((r) => setTimeout(r, 300));
+    const a = await startCallee('uas-ring-cancel.xml');
+    const b = await startCallee('uas-ring-cancel.xml');
     const doc = new VoiceResponse();
     const dial = doc.dial({ timeout: 30 });
     dial.sip(a.uri);
@@ -140,20 +107,8 @@ describe.skipIf(!TOOLS)('<Dial> rings several nouns at once', () => {
       phoneNumber: '+15550006003',
       voiceUrl: fx.web.url + '/gone',
     });
-    const sipPort = fx.t.platform.telephony!.sip.transport.port;
     const started = Date.now();
-    const caller = await startSipp(
-      [
-        '-sf',
-        join(SCENARIOS, 'uac-hangup.xml'),
-        '-s',
-        '+15550006003',
-        '-m',
-        '1',
-        `127.0.0.1:${sipPort}`,
-      ],
-      40,
-    ).done;
+    const caller = await callIn(fx, '+15550006003', { scenario: 'uac-hangup.xml', timeoutS: 30 });
     expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
     // Both callees see a CANCEL soon after the caller's BYE (3 s), not at the 30 s timeout.
     for (const leg of [a, b]) {

@@ -1,11 +1,9 @@
 // <Dial><Sip> bridges an inbound SIP call to a second SIP phone (a sipp UAS); timeLimit ends
 // the bridged leg, the action gets DialCallStatus, and both legs are recorded as calls.
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { freePort, haveSipp, startSipp } from '../sip/sipp.js';
-
-import { useVoicePlatform } from './voice-platform.js';
+import { haveSipp } from '../sip/sipp.js';
+import { callIn, startCallee, useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -14,14 +12,12 @@ const fx = useVoicePlatform(TOOLS);
 
 describe.skipIf(!TOOLS)('<Dial>', () => {
   it('bridges the caller to a SIP callee, reports DialCallStatus, and records the child call', async () => {
-    const calleePort = await freePort();
-    const callee = startSipp(['-sn', 'uas', '-p', String(calleePort), '-m', '1'], 60);
-    await new Promise((r) => setTimeout(r, 300));
+    const { uri: calleeUri, run: callee } = await startCallee();
 
     const dial = new VoiceResponse();
     dial
       .dial({ timeout: 10, timeLimit: 4, action: '/dialed', callerId: '+15550004000' })
-      .sip(`sip:callee@127.0.0.1:${calleePort}`);
+      .sip(calleeUri);
     fx.web.routes.set('/dial', dial.toString());
     const after = new VoiceResponse();
     after.hangup();
@@ -31,21 +27,7 @@ describe.skipIf(!TOOLS)('<Dial>', () => {
       voiceUrl: fx.web.url + '/dial',
     });
 
-    const sipPort = fx.t.platform.telephony!.sip.transport.port;
-    const caller = await startSipp(
-      [
-        '-sf',
-        join(import.meta.dirname, 'scenarios', 'uac-ivr.xml'),
-        '-s',
-        '+15550004001',
-        '-m',
-        '1',
-        '-timeout',
-        '40s',
-        `127.0.0.1:${sipPort}`,
-      ],
-      50,
-    ).done;
+    const caller = await callIn(fx, '+15550004001');
     expect(caller.code, caller.stdout.slice(-1500)).toBe(0);
     const calleeRun = await callee.done;
     expect(calleeRun.code, calleeRun.stdout.slice(-1500)).toBe(0);

@@ -1,12 +1,11 @@
 // A module whose webhook times out, answers 500, or returns invalid TwiML: the call goes to
 // the fallback URL, the error is recorded against the call with Twilio's code, and the
 // caller is still handled (hears the fallback, then a clean hang-up).
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { haveSipp, startSipp } from '../sip/sipp.js';
+import { haveSipp } from '../sip/sipp.js';
 import { request } from '../support/platform.js';
-import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import { callIn, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -42,21 +41,7 @@ describe.skipIf(!TOOLS)('webhook failures fall back', () => {
         voiceApplicationSid: app.sid,
       });
       const before = fx.web.seen.length;
-      const sipPort = fx.t.platform.telephony!.sip.transport.port;
-      const run = await startSipp(
-        [
-          '-sf',
-          join(import.meta.dirname, 'scenarios', 'uac-ivr.xml'),
-          '-s',
-          number,
-          '-m',
-          '1',
-          '-timeout',
-          '40s',
-          `127.0.0.1:${sipPort}`,
-        ],
-        50,
-      ).done;
+      const run = await callIn(fx, number);
       expect(run.code, run.stdout.slice(-1500)).toBe(0);
       const requests = fx.web.seen.slice(before);
       expect(requests.map((r) => r.path)).toEqual([path, '/fallback']);

@@ -2,9 +2,8 @@
 // redirects it live, and hangs it up; status callbacks arrive once each, in order.
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { freePort, haveSipp, startSipp } from '../sip/sipp.js';
-
-import { useVoicePlatform } from './voice-platform.js';
+import { freePort, haveSipp } from '../sip/sipp.js';
+import { startCallee, useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -37,12 +36,10 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
     fx.web.routes.set('/redirected', hold('You were redirected.'));
     fx.web.routes.set('/status', '<Response/>');
 
-    const port = await freePort();
-    const uas = startSipp(['-sn', 'uas', '-p', String(port), '-m', '1'], 60);
-    await new Promise((r) => setTimeout(r, 500));
+    const { uri, run: uas } = await startCallee();
 
     const call = await fx.t.client.calls.create({
-      to: `sip:callee@127.0.0.1:${port}`,
+      to: uri,
       from: '+15550002000',
       url: fx.web.url + '/outbound',
       statusCallback: fx.web.url + '/status',

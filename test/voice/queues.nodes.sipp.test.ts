@@ -3,13 +3,12 @@
 // and the two callers hear each other (RTP checked both ways). Runs on the scale-out backends
 // only (one SQLite file has one node).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { afterAll, describe, expect, it } from 'vitest';
-import { haveSipp, startSipp } from '../sip/sipp.js';
+import { haveSipp } from '../sip/sipp.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { startRtpPeer, type RtpPeer } from './rtp-peer.js';
-import { useVoicePlatform } from './voice-platform.js';
+import { sipPortOf, startCaller, useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const SCALE_OUT = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
@@ -78,32 +77,12 @@ describe.skipIf(!TOOLS)('call queues across two nodes', () => {
     });
 
     const sipp = (node: TestPlatform, to: string, from: string, rtp: RtpPeer, byeMs?: number) =>
-      startSipp(
-        [
-          '-sf',
-          join(
-            import.meta.dirname,
-            'scenarios',
-            byeMs ? 'uac-queue-bye.xml' : 'uac-queue-wait.xml',
-          ),
-          '-s',
-          to,
-          '-key',
-          'rtpport',
-          String(rtp.port),
-          '-key',
-          'from',
-          from,
-          '-d',
-          String(byeMs ?? 0),
-          '-m',
-          '1',
-          '-timeout',
-          '60s',
-          `127.0.0.1:${node.platform.telephony!.sip.transport.port}`,
-        ],
-        70,
-      );
+      startCaller(sipPortOf(node), to, {
+        scenario: byeMs ? 'uac-queue-bye.xml' : 'uac-queue-wait.xml',
+        timeoutS: 60,
+        keys: { rtpport: String(rtp.port), from },
+        args: ['-d', String(byeMs ?? 0)],
+      });
     const memberRtp = await startRtpPeer(MEMBER_AUDIO);
     const agentRtp = await startRtpPeer(AGENT_AUDIO);
     peers.push(memberRtp, agentRtp);

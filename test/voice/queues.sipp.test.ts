@@ -3,13 +3,12 @@
 // listing Queues and Members and dequeuing the front member to new TwiML, and the QueueResult
 // of every way out (bridged, redirected, leave, hangup, queue-full).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { haveSipp, startSipp, type SippRun } from '../sip/sipp.js';
+import { haveSipp, type SippRun } from '../sip/sipp.js';
 import { startRtpPeer, type RtpPeer } from './rtp-peer.js';
 import type { SeenRequest } from './twiml-server.js';
-import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import { sipPortOf, startCaller, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp() && (existsSync('/usr/bin/espeak-ng') || process.env.CI === 'true');
@@ -32,30 +31,13 @@ async function call(
 ): Promise<{ sipp: SippRun; rtp: RtpPeer }> {
   const rtp = await startRtpPeer(audio);
   peers.push(rtp);
-  const sipPort = fx.t.platform.telephony!.sip.transport.port;
   const scenario = hangUpAfterMs === undefined ? 'uac-queue-wait.xml' : 'uac-queue-bye.xml';
-  const sipp = startSipp(
-    [
-      '-sf',
-      join(import.meta.dirname, 'scenarios', scenario),
-      '-s',
-      number,
-      '-key',
-      'rtpport',
-      String(rtp.port),
-      '-key',
-      'from',
-      from,
-      '-d',
-      String(hangUpAfterMs ?? 0),
-      '-m',
-      '1',
-      '-timeout',
-      '80s',
-      `127.0.0.1:${sipPort}`,
-    ],
-    90,
-  );
+  const sipp = startCaller(sipPortOf(fx.t), number, {
+    scenario,
+    timeoutS: 80,
+    keys: { rtpport: String(rtp.port), from },
+    args: ['-d', String(hangUpAfterMs ?? 0)],
+  });
   return { sipp, rtp };
 }
 

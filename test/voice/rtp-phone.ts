@@ -21,12 +21,22 @@ export class RtpPhone {
   /** Frequency sent (Hz); undefined sends silence. */
   frequency: number | undefined;
   packetsReceived = 0;
+  /** RFC 4733 digits received (payload type 101), one per event. */
+  readonly digitsReceived: string[] = [];
+  private lastEventTs = -1;
 
   private constructor(
     private readonly socket: Socket,
     readonly port: number,
   ) {
     socket.on('message', (msg, rinfo) => {
+      if (msg.length >= 16 && (msg[1]! & 0x7f) === 101) {
+        // One event is several packets with the same timestamp: count it once.
+        const ts = msg.readUInt32BE(4);
+        if (ts !== this.lastEventTs) this.digitsReceived.push('0123456789*#ABCD'[msg[12]!] ?? '?');
+        this.lastEventTs = ts;
+        return;
+      }
       if (msg.length < 12 || (msg[1]! & 0x7f) !== 8) return;
       this.packetsReceived++;
       this.remote ??= { address: rinfo.address, port: rinfo.port };

@@ -12,9 +12,9 @@ import twilio from 'twilio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readWav, toMono16 } from '../../src/media/index.js';
 import { haveBaresip, startBaresip, type Baresip } from '../sip/baresip.js';
-import { haveSipp, startSipp } from '../sip/sipp.js';
+import { haveSipp } from '../sip/sipp.js';
 import { sdkClient } from '../support/platform.js';
-import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import { sipPortOf, startCaller, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp() && haveBaresip();
@@ -206,22 +206,8 @@ describe.skipIf(!RUN)('SIP Domains: registration and <Dial><Client>', () => {
       voiceUrl: fx.web.url + '/dial-client',
     });
 
-    const sipPort = fx.t.platform.telephony!.sip.transport.port;
     // The caller sends RFC 2833 "1" and 7 s of speech, then waits for the platform's BYE.
-    const caller = startSipp(
-      [
-        '-sf',
-        join(import.meta.dirname, 'scenarios', 'uac-ivr.xml'),
-        '-s',
-        '+15550007001',
-        '-m',
-        '1',
-        '-timeout',
-        '40s',
-        `127.0.0.1:${sipPort}`,
-      ],
-      50,
-    );
+    const caller = startCaller(sipPortOf(fx.t), '+15550007001');
     // baresip answers by itself; once it has heard the caller for a while, it hangs up.
     await until(
       () => /Call established|call established/i.test(alice.log()),

@@ -8,12 +8,17 @@
 //
 // Inbound call, U's SpendLimit 0.06 with HandoffModule=topup: card costs 0.01, so premium
 // may spend 0.05; its 5th second starts at 4.0 s and brings U to 0.06 → hand-off at ≈ 4 s.
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { freePort, haveSipp, startSipp } from '../sip/sipp.js';
+import { haveSipp } from '../sip/sipp.js';
 import { request } from '../support/platform.js';
-import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import {
+  callIn,
+  publishModule,
+  startCallee,
+  useVoicePlatform,
+  waitForCallStatus,
+} from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -23,17 +28,6 @@ type Who = { url: string; accountSid: string; authToken: string };
 type Json = Record<string, unknown>;
 
 const micros = (amount: unknown) => Math.round(Number(amount) * 1e6);
-
-async function publish(who: Who, fields: Record<string, string>): Promise<string> {
-  const res = await request(
-    who,
-    'POST',
-    `/2010-04-01/Accounts/${who.accountSid}/Applications.json`,
-    new URLSearchParams(fields).toString(),
-  );
-  expect(res.status, JSON.stringify(res.json)).toBe(201);
-  return String(res.json.sid);
-}
 
 async function segments(who: Who, callSid: string): Promise<Json[]> {
   const res = await request(
@@ -91,13 +85,13 @@ describe.skipIf(!TOOLS)('spend-limit hand-off', () => {
     topup.hangup();
     fx.web.routes.set('/topup', topup.toString());
 
-    const cardSid = await publish(U, {
+    const cardSid = await publishModule(U, {
       FriendlyName: 'card',
       ModuleCode: 'card',
       VoiceUrl: fx.web.url + '/card',
       PerInvocationFee: '0.01',
     });
-    premiumSid = await publish(P, {
+    premiumSid = await publishModule(P, {
       FriendlyName: 'premium',
       ModuleCode: 'premium',
       VoiceUrl: fx.web.url + '/premium',
@@ -105,7 +99,7 @@ describe.skipIf(!TOOLS)('spend-limit hand-off', () => {
       PerMinuteRate: '0.60',
       BillingIncrement: '1',
     });
-    await publish(U, {
+    await publishModule(U, {
       FriendlyName: 'topup',
       ModuleCode: 'topup',
       VoiceUrl: fx.web.url + '/topup',
@@ -129,21 +123,7 @@ describe.skipIf(!TOOLS)('spend-limit hand-off', () => {
     );
     expect(limit.json).toMatchObject({ amount: '0.06', handoff_module: 'topup' });
 
-    const sipPort = fx.t.platform.telephony!.sip.transport.port;
-    const run = await startSipp(
-      [
-        '-sf',
-        join(import.meta.dirname, 'scenarios', 'uac-ivr.xml'),
-        '-s',
-        '+15550007001',
-        '-m',
-        '1',
-        '-timeout',
-        '40s',
-        `127.0.0.1:${sipPort}`,
-      ],
-      50,
-    ).done;
+    const run = await callIn(fx, '+15550007001');
     expect(run.code, run.stdout.slice(-1500)).toBe(0);
     const reached = fx.web.seen.find((s) => s.path === '/topup');
     expect(reached?.signatureValid).toBe(true);
@@ -196,13 +176,13 @@ describe.skipIf(!TOOLS)('spend-limit hand-off', () => {
     // The account limit of the previous test no longer applies.
     await request(U, 'POST', `/2010-04-01/Accounts/${U.accountSid}/SpendLimit.json`, 'Amount=');
 
-    const create = async (port: number, handoff: string) => {
+    const create = async (to: string, handoff: string) => {
       const res = await request(
         U,
         'POST',
         `/2010-04-01/Accounts/${U.accountSid}/Calls.json`,
         new URLSearchParams({
-          To: `sip:callee@127.0.0.1:${port}`,
+          To: to,
           From: '+15550007002',
           ApplicationSid: premiumSid,
           SpendLimit: '0.03',
@@ -226,11 +206,9 @@ describe.skipIf(!TOOLS)('spend-limit hand-off', () => {
     expect(badModule.status).toBe(400);
 
     // 1. Hand-off to the free topup module after 0.03 (the premium call's 3rd second).
-    const port1 = await freePort();
-    const callee1 = startSipp(['-sn', 'uas', '-p', String(port1), '-m', '1'], 40);
-    await new Promise((r) => setTimeout(r, 300));
-    const sid1 = await create(port1, 'topup');
-    expect((await callee1.done).code).toBe(0);
+    const callee1 = await startCallee('uas', { timeoutS: 40 });
+    const sid1 = await create(callee1.uri, 'topup');
+    expect((await callee1.run.done).code).toBe(0);
     expect(await waitForCallStatus(fx, sid1, 'completed')).toBe('completed');
     const rows1 = await settled(U, sid1);
     expect(rows1.map((r) => [r.module_code, r.start_reason, r.transition_reason])).toEqual([
@@ -246,11 +224,9 @@ describe.skipIf(!TOOLS)('spend-limit hand-off', () => {
     ).toHaveLength(1);
 
     // 2. A priced hand-off module (card charges per invocation) is refused: the call ends.
-    const port2 = await freePort();
-    const callee2 = startSipp(['-sn', 'uas', '-p', String(port2), '-m', '1'], 40);
-    await new Promise((r) => setTimeout(r, 300));
-    const sid2 = await create(port2, 'card');
-    expect((await callee2.done).code).toBe(0);
+    const callee2 = await startCallee('uas', { timeoutS: 40 });
+    const sid2 = await create(callee2.uri, 'card');
+    expect((await callee2.run.done).code).toBe(0);
     expect(await waitForCallStatus(fx, sid2, 'completed')).toBe('completed');
     const rows2 = await settled(U, sid2);
     expect(rows2.map((r) => [r.module_code, r.transition_reason])).toEqual([['premium', 'hangup']]);

@@ -1,11 +1,10 @@
 // The calling-card case: an account with an allotted cost calls a priced module; when the
 // live call's metered cost reaches the limit, the platform ends the call.
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { haveSipp, startSipp } from '../sip/sipp.js';
+import { haveSipp } from '../sip/sipp.js';
 import { request } from '../support/platform.js';
-import { useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import { callIn, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -42,22 +41,8 @@ describe.skipIf(!TOOLS)('spend limit', () => {
     );
     expect(limit.status, JSON.stringify(limit.json)).toBe(200);
 
-    const sipPort = fx.t.platform.telephony!.sip.transport.port;
     const started = Date.now();
-    const run = await startSipp(
-      [
-        '-sf',
-        join(import.meta.dirname, 'scenarios', 'uac-ivr.xml'),
-        '-s',
-        '+15550005001',
-        '-m',
-        '1',
-        '-timeout',
-        '40s',
-        `127.0.0.1:${sipPort}`,
-      ],
-      50,
-    ).done;
+    const run = await callIn(fx, '+15550005001');
     const lasted = Date.now() - started;
     expect(run.code, run.stdout.slice(-1500)).toBe(0);
     // 0.06 at 0.01/s is 6 s; the check runs every second. Far less than the 30 s script.

@@ -51,17 +51,6 @@ export class CallStore {
     await this.db.insertInto('call_notifications').values(row).execute();
   }
 
-  async notifications(accountSid: string, callSid: string): Promise<NotificationRow[]> {
-    return this.db
-      .selectFrom('call_notifications')
-      .selectAll()
-      .where('account_sid', '=', accountSid)
-      .where('call_sid', '=', callSid)
-      .orderBy('date_created')
-      .orderBy('sid')
-      .execute();
-  }
-
   async insertRecording(row: RecordingRow): Promise<void> {
     await this.db.insertInto('recordings').values(row).execute();
   }
@@ -84,6 +73,10 @@ export class CallStore {
       .where('sid', '=', sid)
       .where('account_sid', '=', accountSid)
       .executeTakeFirst();
+  }
+
+  async deleteRecording(sid: string): Promise<void> {
+    await this.db.deleteFrom('recordings').where('sid', '=', sid).execute();
   }
 
   /** Calls left live by a node that stopped: they are over; mark them so. */

@@ -1,13 +1,13 @@
-import { readFile, stat } from 'node:fs/promises';
 import { fail, rfc2822, TwilioError, Errors } from '../../core/index.js';
 import {
   PAGE_PARAMS,
   listPage2010,
+  type ParamSpec,
   type RestRequest,
   type RestRoute,
-  splitPage,
   afterTimeAndSid,
 } from '../../core/rest.js';
+import { keysetPage } from '../../store/index.js';
 import { parseMicros } from '../../billing/index.js';
 import type { VoiceEngine } from '../engine/engine.js';
 import type { CallSpendLimit } from '../engine/session.js';
@@ -19,8 +19,10 @@ import type {
 import { validateModuleCode } from '../modules/index.js';
 import type { VoiceDirectory } from '../engine/ports.js';
 import type { StatusEvent } from '../engine/status-callbacks.js';
+import type { CallUpdate } from '../engine/session.js';
+import { dateParams, echoFilters, whereDates } from '../list-filters.js';
 import type { CallStore } from './call-store.js';
-import { FINAL_STATUSES, type CallRow, type NotificationRow, type RecordingRow } from './tables.js';
+import { FINAL_STATUSES, type CallRow } from './tables.js';
 
 const CALLS = '/2010-04-01/Accounts/:AccountSid/Calls';
 
@@ -83,6 +85,37 @@ const STATUSES = [
 ] as const;
 const METHODS = ['GET', 'POST'] as const;
 const EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
+/**
+ * Calls create parameters of the real API that Switchboard refuses, each with its reason,
+ * rather than leaving them to the generic "unknown parameter".
+ */
+const REFUSED_CREATE_PARAMS: readonly { name: string; why: string }[] = [
+  ...[
+    'MachineDetection',
+    'MachineDetectionTimeout',
+    'MachineDetectionSpeechThreshold',
+    'MachineDetectionSpeechEndThreshold',
+    'MachineDetectionSilenceTimeout',
+    'AsyncAmd',
+    'AsyncAmdStatusCallback',
+    'AsyncAmdStatusCallbackMethod',
+  ].map((name) => ({ name, why: 'answering machine detection is not supported' })),
+  { name: 'Byoc', why: 'BYOC trunks are not supported: numbers go through the configured trunks' },
+  { name: 'CallReason', why: 'branded calls (CallReason) are not supported' },
+  { name: 'CallToken', why: 'call tokens of forwarded PSTN calls are not supported' },
+  { name: 'ClientNotificationUrl', why: 'Voice SDK push notifications are not supported' },
+];
+
+const LIST_PARAMS: readonly ParamSpec[] = [
+  { name: 'To', type: 'string', max: 256 },
+  { name: 'From', type: 'string', max: 256 },
+  { name: 'Status', type: 'enum', values: STATUSES },
+  { name: 'ParentCallSid', type: 'sid', prefix: 'CA' },
+  ...dateParams('StartTime'),
+  ...dateParams('EndTime'),
+  ...PAGE_PARAMS,
+];
+
 /** E.164 number, a SIP URI, or a client identity. */
 const DIALABLE = /^(\+[1-9]\d{1,14}|sips?:[^\s]+|client:[A-Za-z0-9_.@-]{1,121})$/;
 
@@ -129,47 +162,6 @@ function callJson(row: CallRow): Record<string, unknown> {
   };
 }
 
-function notificationJson(row: NotificationRow): Record<string, unknown> {
-  return {
-    sid: row.sid,
-    account_sid: row.account_sid,
-    call_sid: row.call_sid,
-    api_version: '2010-04-01',
-    date_created: rfc2822(row.date_created),
-    date_updated: rfc2822(row.date_created),
-    error_code: String(row.error_code),
-    log: String(row.log),
-    message_date: rfc2822(row.date_created),
-    message_text: row.message_text,
-    more_info: `https://www.twilio.com/docs/errors/${row.error_code}`,
-    request_url: row.request_url,
-    request_method: 'POST',
-    uri: `/2010-04-01/Accounts/${row.account_sid}/Calls/${row.call_sid}/Notifications/${row.sid}.json`,
-  };
-}
-
-function recordingJson(row: RecordingRow): Record<string, unknown> {
-  const base = `/2010-04-01/Accounts/${row.account_sid}/Recordings/${row.sid}`;
-  return {
-    sid: row.sid,
-    account_sid: row.account_sid,
-    call_sid: row.call_sid,
-    api_version: '2010-04-01',
-    date_created: rfc2822(row.date_created),
-    date_updated: rfc2822(row.date_updated),
-    start_time: rfc2822(row.date_created),
-    duration: String(Math.round(row.duration_ms / 1000)),
-    channels: row.channels,
-    status: row.status,
-    source: row.source,
-    price: null,
-    price_unit: 'USD',
-    error_code: null,
-    media_url: `${base}.wav`,
-    uri: `${base}.json`,
-  };
-}
-
 export function callRoutes(
   calls: CallStore,
   engine: VoiceEngine,
@@ -206,8 +198,12 @@ export function callRoutes(
         { name: 'RecordingStatusCallbackEvent', type: 'list' },
         { name: 'RecordingTrack', type: 'enum', values: ['inbound', 'outbound', 'both'] },
         { name: 'Trim', type: 'enum', values: ['trim-silence', 'do-not-trim'] },
-        { name: 'MachineDetection', type: 'string' },
-        { name: 'CallerId', type: 'string' },
+        { name: 'CallerId', type: 'string', max: 256 },
+        { name: 'SendDigits', type: 'string', max: 32 },
+        { name: 'TimeLimit', type: 'int', min: 1, max: 86_400 },
+        { name: 'SipAuthUsername', type: 'string', max: 256 },
+        { name: 'SipAuthPassword', type: 'string', max: 256 },
+        ...REFUSED_CREATE_PARAMS.map((r): ParamSpec => ({ name: r.name, type: 'string' })),
         { name: 'SpendLimit', type: 'string', max: 20 },
         { name: 'SpendLimitHandoffModule', type: 'string', max: 260 },
       ],
@@ -226,8 +222,21 @@ export function callRoutes(
             'exactly one of Url, Twiml or ApplicationSid',
           );
         const record = input.bool('Record') ? callRecording(input) : undefined;
-        if (input.has('MachineDetection'))
-          throw new TwilioError(Errors.invalidParameter, 'MachineDetection is not supported');
+        const refused = REFUSED_CREATE_PARAMS.find((r) => input.has(r.name));
+        if (refused)
+          throw new TwilioError(Errors.invalidParameter, `${refused.name}: ${refused.why}`);
+        const digits = input.string('SendDigits');
+        if (digits !== undefined && !/^[0-9*#wW]+$/.test(digits))
+          throw new TwilioError(Errors.invalidParameter, 'SendDigits may hold 0-9, *, # and w');
+        const username = input.string('SipAuthUsername');
+        const password = input.string('SipAuthPassword');
+        if ((username === undefined) !== (password === undefined))
+          throw new TwilioError(
+            Errors.missingParameter,
+            'SipAuthUsername and SipAuthPassword go together',
+          );
+        if (username !== undefined && !/^sips?:/.test(to))
+          throw new TwilioError(Errors.invalidParameter, 'SipAuthUsername needs a sip: To');
         const events = input.list('StatusCallbackEvent') ?? [];
         const badEvent = events.find((e) => !EVENTS.includes(e));
         if (badEvent)
@@ -235,13 +244,19 @@ export function callRoutes(
         let url = input.string('Url');
         let method = (input.string('Method') ?? 'POST') as 'GET' | 'POST';
         let fallbackUrl = input.string('FallbackUrl') ?? null;
+        let fallbackMethod = (input.string('FallbackMethod') ?? 'POST') as 'GET' | 'POST';
+        let statusCallback = input.string('StatusCallback') ?? null;
+        let statusCallbackMethod = (input.string('StatusCallbackMethod') ?? 'POST') as
+          'GET' | 'POST';
         let moduleSid: string | null = null;
         const appSid = input.string('ApplicationSid');
         if (appSid) {
+          // As on Twilio, the application's webhooks replace Url, FallbackUrl and StatusCallback.
           const target = await directory.moduleBySid(req.account.sid, appSid);
           if (!target) throw new TwilioError(Errors.notFound, `Application ${appSid}`);
-          ({ url, method } = target);
-          fallbackUrl = target.fallbackUrl;
+          ({ url, method, fallbackUrl, fallbackMethod } = target);
+          statusCallback = target.statusCallback;
+          statusCallbackMethod = target.statusCallbackMethod;
           moduleSid = target.moduleSid;
         }
         const row = await engine.createOutbound(
@@ -254,13 +269,17 @@ export function callRoutes(
             method,
             moduleSid,
             fallbackUrl,
-            fallbackMethod: (input.string('FallbackMethod') ?? 'POST') as 'GET' | 'POST',
-            statusCallback: input.string('StatusCallback') ?? null,
-            statusCallbackMethod: (input.string('StatusCallbackMethod') ?? 'POST') as
-              'GET' | 'POST',
+            fallbackMethod,
+            statusCallback,
+            statusCallbackMethod,
             statusCallbackEvents: events as StatusEvent[],
             timeoutS: input.int('Timeout') ?? 60,
             record,
+            callerId: input.string('CallerId'),
+            credentials:
+              username !== undefined && password !== undefined ? { username, password } : undefined,
+            sendDigits: digits,
+            timeLimitS: input.int('TimeLimit'),
             spendLimit: callSpendLimit(
               input.string('SpendLimit'),
               input.string('SpendLimitHandoffModule'),
@@ -278,19 +297,7 @@ export function callRoutes(
       path: `${CALLS}.json`,
       summary: 'List calls, newest first',
       paged: true,
-      params: [
-        { name: 'To', type: 'string' },
-        { name: 'From', type: 'string' },
-        { name: 'Status', type: 'enum', values: STATUSES },
-        { name: 'ParentCallSid', type: 'string' },
-        { name: 'StartTime', type: 'date' },
-        { name: 'StartTime<', type: 'date' },
-        { name: 'StartTime>', type: 'date' },
-        { name: 'EndTime', type: 'date' },
-        { name: 'EndTime<', type: 'date' },
-        { name: 'EndTime>', type: 'date' },
-        ...PAGE_PARAMS,
-      ],
+      params: LIST_PARAMS,
       async handler(req) {
         const i = req.input;
         let q = calls.db.selectFrom('calls').selectAll().where('account_sid', '=', req.account.sid);
@@ -302,36 +309,11 @@ export function callRoutes(
         if (from) q = q.where('from', '=', from);
         if (status) q = q.where('status', '=', status);
         if (parent) q = q.where('parent_call_sid', '=', parent);
-        const day = 86_400_000;
-        const st = i.date('StartTime');
-        if (st !== undefined)
-          q = q.where('start_time', '>=', st).where('start_time', '<', st + day);
-        const stBefore = i.date('StartTime<');
-        if (stBefore !== undefined) q = q.where('start_time', '<=', stBefore);
-        const stAfter = i.date('StartTime>');
-        if (stAfter !== undefined) q = q.where('start_time', '>=', stAfter);
-        const et = i.date('EndTime');
-        if (et !== undefined) q = q.where('end_time', '>=', et).where('end_time', '<', et + day);
-        const etBefore = i.date('EndTime<');
-        if (etBefore !== undefined) q = q.where('end_time', '<=', etBefore);
-        const etAfter = i.date('EndTime>');
-        if (etAfter !== undefined) q = q.where('end_time', '>=', etAfter);
-        const after = afterTimeAndSid(req);
-        if (after)
-          q = q.where((eb) =>
-            eb(eb.refTuple('date_created', 'sid'), '<', eb.tuple(after[0], after[1])),
-          );
-        const rows = await q
-          .orderBy('date_created', 'desc')
-          .orderBy('sid', 'desc')
-          .limit(req.page.pageSize + 1)
-          .execute();
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
-        return listPage2010(req, 'calls', items.map(callJson), next, {
-          To: to,
-          From: from,
-          Status: status,
-        });
+        q = whereDates(q, 'start_time', i, 'StartTime');
+        q = whereDates(q, 'end_time', i, 'EndTime');
+        const page = await keysetPage(q, 'newest-first', req.page.pageSize, afterTimeAndSid(req));
+        const filters = echoFilters(i, LIST_PARAMS);
+        return listPage2010(req, 'calls', page.items.map(callJson), page.next, filters);
       },
     },
     {
@@ -357,6 +339,7 @@ export function callRoutes(
         { name: 'FallbackMethod', type: 'enum', values: METHODS },
         { name: 'StatusCallback', type: 'url' },
         { name: 'StatusCallbackMethod', type: 'enum', values: METHODS },
+        { name: 'TimeLimit', type: 'int', min: 1, max: 86_400 },
       ],
       async handler(req) {
         const row = await getCall(req);
@@ -367,25 +350,27 @@ export function callRoutes(
             row.sid,
           );
         }
-        const status = i.string('Status');
-        if (status === 'canceled' && row.status === 'in-progress') {
-          // Twilio ignores canceled on an answered call.
-        } else if (status) {
-          await engine.control({ callSid: row.sid, action: 'hangup' });
-        } else if (i.has('Twiml')) {
-          await engine.control({
-            callSid: row.sid,
-            action: 'twiml',
-            twiml: i.string('Twiml') ?? '',
-          });
-        } else if (i.has('Url')) {
-          await engine.control({
-            callSid: row.sid,
-            action: 'redirect',
-            url: i.string('Url') ?? '',
-            method: (i.string('Method') ?? 'POST') as 'GET' | 'POST',
-          });
-        }
+        if (i.has('Url') && i.has('Twiml'))
+          throw new TwilioError(Errors.invalidParameter, 'give Url or Twiml, not both');
+        const method = (name: string) => (i.string(name) ?? 'POST') as 'GET' | 'POST';
+        const fallbackUrl = i.string('FallbackUrl');
+        const statusCallback = i.string('StatusCallback');
+        const update: CallUpdate = {
+          status: i.string('Status') as CallUpdate['status'],
+          redirect: i.has('Twiml')
+            ? { twiml: i.string('Twiml') ?? '' }
+            : i.has('Url')
+              ? { url: i.string('Url') ?? '', method: method('Method') }
+              : undefined,
+          fallback: fallbackUrl
+            ? { url: fallbackUrl, method: method('FallbackMethod') }
+            : undefined,
+          statusCallback: statusCallback
+            ? { url: statusCallback, method: method('StatusCallbackMethod') }
+            : undefined,
+          timeLimitS: i.int('TimeLimit'),
+        };
+        await engine.control({ callSid: row.sid, action: 'update', update });
         req.tag('voice:call-update');
         return { status: 200, body: callJson((await calls.get(req.account.sid, row.sid)) ?? row) };
       },
@@ -401,81 +386,6 @@ export function callRoutes(
           throw new TwilioError(Errors.conflict, 'a live call cannot be deleted; end it first');
         await calls.db.deleteFrom('calls').where('sid', '=', row.sid).execute();
         return { status: 204, body: undefined };
-      },
-    },
-    {
-      method: 'GET',
-      domain: 'api',
-      path: `${CALLS}/:Sid/Notifications.json`,
-      summary: "List a call's notifications (errors and warnings)",
-      paged: true,
-      params: PAGE_PARAMS,
-      async handler(req) {
-        await getCall(req);
-        const rows = await calls.notifications(req.account.sid, req.params.Sid ?? '');
-        return listPage2010(
-          req,
-          'notifications',
-          rows.slice(0, req.page.pageSize).map(notificationJson),
-          undefined,
-        );
-      },
-    },
-    {
-      method: 'GET',
-      domain: 'api',
-      path: '/2010-04-01/Accounts/:AccountSid/Recordings.json',
-      summary: 'List recordings, newest first',
-      paged: true,
-      params: [{ name: 'CallSid', type: 'sid', prefix: 'CA' }, ...PAGE_PARAMS],
-      async handler(req) {
-        let q = calls.db
-          .selectFrom('recordings')
-          .selectAll()
-          .where('account_sid', '=', req.account.sid);
-        const callSid = req.input.string('CallSid');
-        if (callSid) q = q.where('call_sid', '=', callSid);
-        const after = afterTimeAndSid(req);
-        if (after)
-          q = q.where((eb) =>
-            eb(eb.refTuple('date_created', 'sid'), '<', eb.tuple(after[0], after[1])),
-          );
-        const rows = await q
-          .orderBy('date_created', 'desc')
-          .orderBy('sid', 'desc')
-          .limit(req.page.pageSize + 1)
-          .execute();
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
-        return listPage2010(req, 'recordings', items.map(recordingJson), next, {
-          CallSid: callSid,
-        });
-      },
-    },
-    {
-      method: 'GET',
-      domain: 'api',
-      path: '/2010-04-01/Accounts/:AccountSid/Recordings/:Sid.json',
-      summary: 'Fetch a recording',
-      async handler(req) {
-        const row = await calls.getRecording(req.account.sid, req.params.Sid ?? '');
-        if (!row) fail('notFound', `Recording ${String(req.params.Sid).slice(0, 40)}`);
-        return { status: 200, body: recordingJson(row) };
-      },
-    },
-    {
-      method: 'GET',
-      domain: 'api',
-      path: '/2010-04-01/Accounts/:AccountSid/Recordings/:Sid.wav',
-      summary: "Download a recording's audio (WAV, 8 kHz mono)",
-      async handler(req) {
-        const row = await calls.getRecording(req.account.sid, req.params.Sid ?? '');
-        if (!row) fail('notFound', `Recording ${String(req.params.Sid).slice(0, 40)}`);
-        const exists = await stat(row.path).then(
-          () => true,
-          () => false,
-        );
-        if (!exists) fail('notFound', `audio of recording ${row.sid} is no longer stored`);
-        return { status: 200, body: await readFile(row.path), contentType: 'audio/x-wav' };
       },
     },
   ];

@@ -64,6 +64,8 @@ export interface RecordingRow {
   channels: number;
   path: string;
   source: string;
+  /** Set on a conference's recording (the column comes with the conferences' tables). */
+  conference_sid?: string | null;
   date_created: number;
   date_updated: number;
 }

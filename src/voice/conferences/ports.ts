@@ -11,7 +11,8 @@ export interface AudioRoom {
   /** Plays Twilio's entry/exit beep into the room (every member hears it). */
   tone(kind: 'enter' | 'exit'): void;
   /** Records what the room sounds like (all speaking members, mixed). */
-  record(path: string): ChannelRecording;
+  /** Records the mix; `trim` cuts the silence before and after it once stopped. */
+  record(path: string, options?: { trim?: boolean }): ChannelRecording;
   close(): void;
 }
 

@@ -1,7 +1,8 @@
 // One live conference on this node: its participants, its audio room, its lifecycle
 // (init → in-progress → completed, by Twilio's rules) and its status callbacks.
 import { join } from 'node:path';
-import { newSid, type Logger } from '../../core/index.js';
+import { newSid, rfc2822, type Logger } from '../../core/index.js';
+import { callWebhook } from '../../webhook/index.js';
 import type { ConferenceNoun } from '../twiml/verbs.js';
 import { ConferenceCallbacks, type ConferenceEvent } from './callbacks.js';
 import type { AudioRoom, ConferenceLeg, ConferenceOutcome } from './ports.js';
@@ -40,8 +41,16 @@ export class LiveConference {
   private started = false;
   private ended = false;
   private recording:
-    | { stop(): Promise<{ path: string; durationMs: number }>; sid: string; by: string; at: number }
+    | {
+        stop(): Promise<{ path: string; durationMs: number }>;
+        sid: string;
+        by: string;
+        at: number;
+        authToken: string;
+      }
     | undefined;
+  /** How the room is recorded: the first participant's trim and recording callback. */
+  private readonly recordingNoun: ConferenceNoun;
   /** The first participant's limits apply to the room. */
   private maxParticipants = 250;
   private record: ConferenceNoun['record'] = 'do-not-record';
@@ -58,6 +67,7 @@ export class LiveConference {
     this.callbacks = new ConferenceCallbacks(deps.logger);
     this.maxParticipants = first.maxParticipants;
     this.record = first.record;
+    this.recordingNoun = first;
     this.ready = deps.store.insert(row);
   }
 
@@ -211,15 +221,17 @@ export class LiveConference {
     await this.deps.store.update(this.sid, { status: 'in-progress' });
     for (const p of this.participants.values()) if (!p.hold) this.enterRoom(p, p === by);
     this.emit('conference-start');
-    if (this.record === 'record-from-start') this.startRecording(by.leg.callSid);
+    if (this.record === 'record-from-start') this.startRecording(by.leg);
   }
 
-  private startRecording(callSid: string): void {
+  private startRecording(by: ConferenceLeg): void {
     const sid = newSid('RE');
     const path = join(this.deps.recordingsDir, `${sid}.wav`);
     try {
-      const r = this.audio.record(path);
-      this.recording = { stop: () => r.stop(), sid, by: callSid, at: Date.now() };
+      const r = this.audio.record(path, { trim: this.recordingNoun.trim === 'trim-silence' });
+      const at = Date.now();
+      this.recording = { stop: () => r.stop(), sid, by: by.callSid, at, authToken: by.authToken };
+      this.recordingEvent(this.recording, 'in-progress', 0);
     } catch (err) {
       this.deps.logger.error(
         { err, conferenceSid: this.sid },
@@ -283,6 +295,11 @@ export class LiveConference {
     if (!rec) return;
     try {
       const done = await rec.stop();
+      // Trimmed to nothing: the room was silent, and Twilio keeps no such recording.
+      if (done.durationMs === 0) {
+        this.recordingEvent(rec, 'absent', 0);
+        return;
+      }
       await this.deps.store.insertRecording({
         sid: rec.sid,
         account_sid: this.row.account_sid,
@@ -296,9 +313,43 @@ export class LiveConference {
         date_created: rec.at,
         date_updated: now,
       });
+      this.recordingEvent(rec, 'completed', done.durationMs);
     } catch (err) {
       this.deps.logger.error({ err, conferenceSid: this.sid }, 'conference recording failed');
     }
+  }
+
+  /** The room's recordingStatusCallback (the first participant's), for the events it asked. */
+  private recordingEvent(
+    rec: NonNullable<LiveConference['recording']>,
+    event: 'in-progress' | 'completed' | 'absent',
+    durationMs: number,
+  ): void {
+    const n = this.recordingNoun;
+    if (!n.recordingStatusCallback || !n.recordingStatusCallbackEvents.includes(event)) return;
+    const url = n.recordingStatusCallback;
+    void callWebhook({
+      url,
+      method: n.recordingStatusCallbackMethod,
+      params: {
+        AccountSid: this.row.account_sid,
+        ConferenceSid: this.sid,
+        CallSid: rec.by,
+        RecordingSid: rec.sid,
+        RecordingUrl: this.deps.recordingUrl(this.row.account_sid, rec.sid),
+        RecordingStatus: event,
+        RecordingDuration: String(Math.round(durationMs / 1000)),
+        RecordingChannels: '1',
+        RecordingSource: 'Conference',
+        RecordingStartTime: rfc2822(rec.at) ?? '',
+      },
+      authToken: rec.authToken,
+      attempts: 3,
+      retryOnStatus: true,
+    }).then((out) => {
+      if (!out.ok || out.status >= 400)
+        this.deps.logger.warn({ url, conferenceSid: this.sid }, 'recording status callback failed');
+    });
   }
 
   // ------------------------------------------------------------------ live control

@@ -4,6 +4,7 @@ import { fail, rfc2822, TwilioError, Errors } from '../../core/index.js';
 import {
   PAGE_PARAMS,
   listPage2010,
+  type ParamSpec,
   type RestRequest,
   type RestRoute,
   splitPage,
@@ -11,13 +12,22 @@ import {
 } from '../../core/rest.js';
 import type { VoiceEngine } from '../engine/engine.js';
 import type { Conferences } from './conferences.js';
-import type { ConferenceRecordingRow, ConferenceRow, ParticipantRow } from './tables.js';
+import type { CallStore } from '../calls/call-store.js';
+import {
+  deleteRecording,
+  findRecording,
+  listRecordings,
+  recordingJson,
+  type RecordingScope,
+} from '../calls/recording-routes.js';
+import { dateParams, echoFilters, whereDates } from '../list-filters.js';
+import { keysetPage } from '../../store/index.js';
+import type { ConferenceRow, ParticipantRow } from './tables.js';
 import { dialInTwiml, participantCreateParams } from './dial-in.js';
 
 const CONFERENCES = '/2010-04-01/Accounts/:AccountSid/Conferences';
 const PARTICIPANTS = `${CONFERENCES}/:ConferenceSid/Participants`;
 const METHODS = ['GET', 'POST'] as const;
-const DAY = 86_400_000;
 
 export function conferenceJson(row: ConferenceRow): Record<string, unknown> {
   const base = `/2010-04-01/Accounts/${row.account_sid}/Conferences/${row.sid}`;
@@ -60,34 +70,26 @@ export function participantJson(row: ParticipantRow): Record<string, unknown> {
   };
 }
 
-function recordingJson(row: ConferenceRecordingRow): Record<string, unknown> {
-  const base = `/2010-04-01/Accounts/${row.account_sid}/Conferences/${row.conference_sid}/Recordings/${row.sid}`;
-  return {
-    account_sid: row.account_sid,
-    api_version: '2010-04-01',
-    call_sid: row.call_sid,
-    conference_sid: row.conference_sid,
-    date_created: rfc2822(row.date_created),
-    date_updated: rfc2822(row.date_updated),
-    start_time: rfc2822(row.date_created),
-    duration: String(Math.round(row.duration_ms / 1000)),
-    sid: row.sid,
-    price: null,
-    price_unit: 'USD',
-    status: row.status,
-    channels: row.channels,
-    source: row.source,
-    error_code: null,
-    encryption_details: null,
-    media_url: `/2010-04-01/Accounts/${row.account_sid}/Recordings/${row.sid}.wav`,
-    uri: `${base}.json`,
-  };
-}
+const CONFERENCE_LIST_PARAMS: readonly ParamSpec[] = [
+  { name: 'FriendlyName', type: 'string', max: 128 },
+  { name: 'Status', type: 'enum', values: ['init', 'in-progress', 'completed'] },
+  ...dateParams('DateCreated'),
+  ...dateParams('DateUpdated'),
+  ...PAGE_PARAMS,
+];
 
 const LIVE: readonly ParticipantRow['status'][] = ['queued', 'connecting', 'ringing', 'connected'];
 
-export function conferenceRoutes(conferences: Conferences, engine: VoiceEngine): RestRoute[] {
+export function conferenceRoutes(
+  conferences: Conferences,
+  engine: VoiceEngine,
+  calls: CallStore,
+): RestRoute[] {
   const { store } = conferences;
+  const recordingsOf = async (req: RestRequest): Promise<RecordingScope> => ({
+    kind: 'conference',
+    conferenceSid: (await getConference(req)).sid,
+  });
   const getConference = async (req: RestRequest): Promise<ConferenceRow> => {
     const sid = req.params.ConferenceSid ?? req.params.Sid ?? '';
     const row = await store.get(req.account.sid, sid);
@@ -108,17 +110,7 @@ export function conferenceRoutes(conferences: Conferences, engine: VoiceEngine):
       path: `${CONFERENCES}.json`,
       summary: 'List conferences, newest first',
       paged: true,
-      params: [
-        { name: 'FriendlyName', type: 'string', max: 128 },
-        { name: 'Status', type: 'enum', values: ['init', 'in-progress', 'completed'] },
-        { name: 'DateCreated', type: 'date' },
-        { name: 'DateCreated<', type: 'date' },
-        { name: 'DateCreated>', type: 'date' },
-        { name: 'DateUpdated', type: 'date' },
-        { name: 'DateUpdated<', type: 'date' },
-        { name: 'DateUpdated>', type: 'date' },
-        ...PAGE_PARAMS,
-      ],
+      params: CONFERENCE_LIST_PARAMS,
       async handler(req) {
         const i = req.input;
         let q = store.db
@@ -129,31 +121,11 @@ export function conferenceRoutes(conferences: Conferences, engine: VoiceEngine):
         const status = i.string('Status') as ConferenceRow['status'] | undefined;
         if (name) q = q.where('friendly_name', '=', name);
         if (status) q = q.where('status', '=', status);
-        for (const col of ['date_created', 'date_updated'] as const) {
-          const p = col === 'date_created' ? 'DateCreated' : 'DateUpdated';
-          const on = i.date(p);
-          if (on !== undefined) q = q.where(col, '>=', on).where(col, '<', on + DAY);
-          // Twilio's <= and >= take whole days: "before" includes that day.
-          const before = i.date(`${p}<`);
-          if (before !== undefined) q = q.where(col, '<', before + DAY);
-          const after = i.date(`${p}>`);
-          if (after !== undefined) q = q.where(col, '>=', after);
-        }
-        const after = afterTimeAndSid(req);
-        if (after)
-          q = q.where((eb) =>
-            eb(eb.refTuple('date_created', 'sid'), '<', eb.tuple(after[0], after[1])),
-          );
-        const rows = await q
-          .orderBy('date_created', 'desc')
-          .orderBy('sid', 'desc')
-          .limit(req.page.pageSize + 1)
-          .execute();
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
-        return listPage2010(req, 'conferences', items.map(conferenceJson), next, {
-          FriendlyName: name,
-          Status: status,
-        });
+        q = whereDates(q, 'date_created', i, 'DateCreated');
+        q = whereDates(q, 'date_updated', i, 'DateUpdated');
+        const page = await keysetPage(q, 'newest-first', req.page.pageSize, afterTimeAndSid(req));
+        const filters = echoFilters(i, CONFERENCE_LIST_PARAMS);
+        return listPage2010(req, 'conferences', page.items.map(conferenceJson), page.next, filters);
       },
     },
     {
@@ -351,20 +323,11 @@ export function conferenceRoutes(conferences: Conferences, engine: VoiceEngine):
       method: 'GET',
       domain: 'api',
       path: `${CONFERENCES}/:ConferenceSid/Recordings.json`,
-      summary: "List a conference's recordings",
+      summary: "List a conference's recordings, newest first",
       paged: true,
-      params: PAGE_PARAMS,
+      params: [...dateParams('DateCreated'), ...PAGE_PARAMS],
       async handler(req) {
-        const conference = await getConference(req);
-        const rows = await store.db
-          .selectFrom('recordings')
-          .selectAll()
-          .where('account_sid', '=', req.account.sid)
-          .where('conference_sid', '=', conference.sid)
-          .orderBy('date_created', 'desc')
-          .limit(req.page.pageSize)
-          .execute();
-        return listPage2010(req, 'recordings', rows.map(recordingJson), undefined);
+        return listRecordings(calls, req, await recordingsOf(req));
       },
     },
     {
@@ -373,16 +336,17 @@ export function conferenceRoutes(conferences: Conferences, engine: VoiceEngine):
       path: `${CONFERENCES}/:ConferenceSid/Recordings/:Sid.json`,
       summary: 'Fetch a conference recording',
       async handler(req) {
-        const conference = await getConference(req);
-        const row = await store.db
-          .selectFrom('recordings')
-          .selectAll()
-          .where('account_sid', '=', req.account.sid)
-          .where('conference_sid', '=', conference.sid)
-          .where('sid', '=', req.params.Sid ?? '')
-          .executeTakeFirst();
-        if (!row) fail('notFound', `Recording ${String(req.params.Sid).slice(0, 40)}`);
-        return { status: 200, body: recordingJson(row) };
+        const scope = await recordingsOf(req);
+        return { status: 200, body: recordingJson(await findRecording(calls, req, scope), scope) };
+      },
+    },
+    {
+      method: 'DELETE',
+      domain: 'api',
+      path: `${CONFERENCES}/:ConferenceSid/Recordings/:Sid.json`,
+      summary: 'Delete a conference recording and its audio',
+      async handler(req) {
+        return deleteRecording(calls, await findRecording(calls, req, await recordingsOf(req)));
       },
     },
   ];

@@ -79,7 +79,7 @@ export async function playWhileWaiting(req: WaitRequest, signal: AbortSignal): P
         for (let i = 0; i < times; i++) {
           const ok = await until(() =>
             p.verb === 'Say'
-              ? channel.say(p.text, { voice: p.voice, language: p.language })
+              ? channel.say(p.text, { voice: p.voice, language: p.language, ssml: p.ssml })
               : p.verb === 'Play' && p.url
                 ? channel.play(new URL(p.url, url).toString())
                 : channel.silence(p.verb === 'Pause' ? p.lengthS * 1000 : 500),

@@ -21,6 +21,8 @@ export interface CallRecordingOptions {
   readonly statusCallbackEvents: readonly RecordingEvent[];
   /** Longest recording, seconds (Twilio: the call's own limit, 4 h by default). */
   readonly maxLengthS?: number;
+  /** Cut the silence before and after the sound when it stops (trim-silence). */
+  readonly trim?: boolean;
 }
 
 export interface CallRecordingDeps {
@@ -65,6 +67,7 @@ export class CallRecording {
       path,
       maxLengthS: options.maxLengthS ?? 14_400,
       track: TRACK_MODE[options.track],
+      trim: options.trim,
     });
     this.stored = deps.calls.insertRecording({
       sid: this.sid,

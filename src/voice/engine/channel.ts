@@ -24,9 +24,14 @@ export interface CallChannel {
   reject(reason: 'rejected' | 'busy'): void;
   /** Ends the call from our side (BYE, or CANCEL/reject before answer). */
   hangup(): void;
+  /** Speaks `text` (or its SSML, when given) in a <Say>'s voice and language. */
   say(
     text: string,
-    options: { voice?: string | undefined; language?: string | undefined },
+    options: {
+      voice?: string | undefined;
+      language?: string | undefined;
+      ssml?: string | undefined;
+    },
   ): Promise<ChannelPlayback>;
   play(url: string): Promise<ChannelPlayback>;
   /** A tone before a recording (Twilio's beep). */
@@ -43,6 +48,10 @@ export interface CallChannel {
     path: string;
     maxLengthS: number;
     track?: 'in' | 'out' | 'both' | undefined;
+    /** Stop after this many seconds of silence (<Record timeout>). */
+    silenceS?: number | undefined;
+    /** Cut the silence before and after the sound once stopped (trim-silence). */
+    trim?: boolean | undefined;
   }): ChannelRecording;
   /** Relays audio both ways between this leg and another until the returned function is called. */
   bridge(other: CallChannel): () => void;

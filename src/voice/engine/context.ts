@@ -1,6 +1,12 @@
 import type { Logger } from '../../core/index.js';
 import type { QueueService } from '../queues/index.js';
-import type { ConferenceNoun, DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
+import type {
+  ConferenceNoun,
+  DialVerb,
+  HttpMethod,
+  StartRecordingVerb,
+  Verb,
+} from '../twiml/verbs.js';
 import type { CallChannel } from './channel.js';
 
 /** Where control goes after a verb. */
@@ -38,7 +44,8 @@ export interface VerbContext {
     durationMs: number,
     source: string,
   ): Promise<{ sid: string; url: string }>;
-  recordingPath(): string;
+  /** A new recording's SID, the file it is written to, and its media URL. */
+  newRecording(): { sid: string; path: string; url: string };
   /** Sends a recording status callback (signed, retried, never blocking). */
   recordingStatus(url: string, method: HttpMethod, params: Record<string, string>): void;
   dial(verb: DialVerb): Promise<DialResult>;
@@ -49,16 +56,27 @@ export interface VerbContext {
     method: HttpMethod,
     params: Record<string, string>,
   ): Promise<{ verbs: Verb[]; url: string } | undefined>;
-  /** Records a call notification (Twilio error code) and logs it. */
-  notify(code: number, message: string, url: string | null): void;
+  /** Records a call notification (Twilio error code; `warning` for Twilio's warnings) and logs it. */
+  notify(code: number, message: string, url: string | null, level?: 'warning'): void;
+  /** `<Start><Recording>`: records the rest of the call (once; a second start is a no-op). */
+  startCallRecording(verb: StartRecordingVerb): void;
   readonly queues: QueueService;
   // ---- end call queues ----
   /** `<Dial><Conference>`: in the room until the participant leaves it (src/voice/conferences). */
   joinConference(noun: ConferenceNoun, dial: DialVerb): Promise<DialResult>;
 }
 
+/** What playing prompts and gathering digits need: a leg, its signal, its document. */
+export type PromptContext = Pick<
+  VerbContext,
+  'channel' | 'signal' | 'documentUrl' | 'params' | 'notify' | 'logger'
+>;
+
 /** Resolves with the value, or undefined when the call ended or was redirected first. */
-export function until<T>(ctx: VerbContext, work: Promise<T>): Promise<T | undefined> {
+export function until<T>(
+  ctx: Pick<VerbContext, 'signal'>,
+  work: Promise<T>,
+): Promise<T | undefined> {
   if (ctx.signal.aborted) return Promise.resolve(undefined);
   return new Promise<T | undefined>((resolve, reject) => {
     const onAbort = () => resolve(undefined);
@@ -76,6 +94,6 @@ export function until<T>(ctx: VerbContext, work: Promise<T>): Promise<T | undefi
   });
 }
 
-export function resolveUrl(ctx: VerbContext, url: string): string {
+export function resolveUrl(ctx: Pick<VerbContext, 'documentUrl'>, url: string): string {
   return new URL(url, ctx.documentUrl).toString();
 }

@@ -6,11 +6,13 @@ import type { CallStore } from '../calls/call-store.js';
 import type { CallRow } from '../calls/tables.js';
 import type { HttpMethod } from '../twiml/verbs.js';
 import type { QueueService } from '../queues/index.js';
-import type { CallChannel, Dialer } from './channel.js';
+import type { CallChannel, Dialer, DialOutcome } from './channel.js';
 import type { InboundRoute, SegmentMeter, VoiceDirectory } from './ports.js';
 import type { Conferences } from '../conferences/index.js';
 import type { CallRecordingOptions } from './call-recording.js';
-import { CallSession, type CallSpendLimit, type Start } from './session.js';
+import { CallSession, type CallSpendLimit, type CallUpdate, type Start } from './session.js';
+export type { CallUpdate } from './session.js';
+import { callParams } from './call-params.js';
 import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
 export interface VoiceEngineOptions {
@@ -66,6 +68,14 @@ export interface OutboundRequest {
   readonly spendLimit?: CallSpendLimit | undefined;
   /** Record=true: the whole call is recorded from the answer. */
   readonly record?: CallRecordingOptions | undefined;
+  /** The caller ID presented to the called party (CallerId; default From). */
+  readonly callerId?: string | undefined;
+  /** SipAuthUsername/SipAuthPassword: digest credentials for a sip: To. */
+  readonly credentials?: { readonly username: string; readonly password: string } | undefined;
+  /** SendDigits: DTMF sent once the call is answered (`w` waits half a second). */
+  readonly sendDigits?: string | undefined;
+  /** TimeLimit: the longest the call may last once answered, seconds (Twilio: 4 h). */
+  readonly timeLimitS?: number | undefined;
 }
 
 type ControlMessage =
@@ -76,7 +86,16 @@ type ControlMessage =
       readonly url: string;
       readonly method: HttpMethod;
     }
-  | { readonly callSid: string; readonly action: 'twiml'; readonly twiml: string };
+  | { readonly callSid: string; readonly action: 'twiml'; readonly twiml: string }
+  | { readonly callSid: string; readonly action: 'update'; readonly update: CallUpdate };
+
+/** An API call still being dialled: no session yet, but cancellable and redirectable. */
+interface Dialling {
+  readonly abort: AbortController;
+  request: OutboundRequest;
+  readonly callbacks: StatusCallbacks;
+  timeLimitS: number | undefined;
+}
 
 const CONTROL_CHANNEL = 'voice:control';
 
@@ -86,6 +105,7 @@ const CONTROL_CHANNEL = 'voice:control';
  */
 export class VoiceEngine {
   private readonly sessions = new Map<string, CallSession>();
+  private readonly dialling = new Map<string, Dialling>();
   private unsubscribe: (() => Promise<void>) | undefined;
   private readonly recordingsDir: string;
 
@@ -128,16 +148,44 @@ export class VoiceEngine {
       );
       return;
     }
+    const update: CallUpdate =
+      msg.action === 'update'
+        ? msg.update
+        : msg.action === 'hangup'
+          ? { status: 'completed' }
+          : msg.action === 'redirect'
+            ? { redirect: { url: msg.url, method: msg.method } }
+            : { redirect: { twiml: msg.twiml } };
     const session = this.sessions.get(msg.callSid);
-    if (!session) return;
-    if (msg.action === 'hangup') session.hangup();
-    else if (msg.action === 'redirect') session.redirect({ url: msg.url, method: msg.method });
-    else session.redirect({ twiml: msg.twiml });
+    if (session) session.update(update);
+    else this.updateDialling(msg.callSid, update);
+  }
+
+  /** Calls update on an API call not answered yet: cancel it, or change what runs on answer. */
+  private updateDialling(callSid: string, update: CallUpdate): void {
+    const d = this.dialling.get(callSid);
+    if (!d) return;
+    if (update.status) {
+      d.abort.abort();
+      return;
+    }
+    const r = update.redirect;
+    d.request = {
+      ...d.request,
+      ...(r && 'twiml' in r ? { twiml: r.twiml, url: undefined } : {}),
+      ...(r && 'url' in r ? { url: r.url, method: r.method, twiml: undefined } : {}),
+      ...(update.fallback
+        ? { fallbackUrl: update.fallback.url, fallbackMethod: update.fallback.method }
+        : {}),
+    };
+    if (update.statusCallback)
+      d.callbacks.retarget(update.statusCallback.url, update.statusCallback.method);
+    if (update.timeLimitS !== undefined) d.timeLimitS = update.timeLimitS;
   }
 
   /** Sends a command to whichever node holds the call. */
   async control(message: ControlMessage): Promise<void> {
-    const local = this.sessions.get(message.callSid);
+    const local = this.sessions.get(message.callSid) ?? this.dialling.get(message.callSid);
     if (local) {
       this.onControl(JSON.stringify(message));
       return;
@@ -281,7 +329,7 @@ export class VoiceEngine {
       authToken,
       this.options.logger,
     );
-    callbacks.emit('initiated', { ...baseParams(row), CallStatus: 'queued' });
+    callbacks.emit('initiated', { ...callParams(row), CallStatus: 'queued' });
     void this.dialOut(row, request, authToken, callbacks).catch((err: unknown) => {
       this.options.logger.error({ err, callSid: row.sid }, 'outbound call failed');
     });
@@ -295,19 +343,35 @@ export class VoiceEngine {
     callbacks: StatusCallbacks,
   ): Promise<void> {
     const { calls } = this.options;
-    await calls.update(row.sid, { start_time: Date.now() });
-    row.start_time = Date.now();
-    const outcome = await this.options.dialer.dial({
-      to: request.to,
-      from: request.from,
-      timeoutS: request.timeoutS,
-      accountSid: row.account_sid,
-      onRinging: () => {
-        row.status = 'ringing';
-        void calls.update(row.sid, { status: 'ringing' });
-        callbacks.emit('ringing', { ...baseParams(row), CallStatus: 'ringing' });
-      },
-    });
+    const dialling: Dialling = {
+      abort: new AbortController(),
+      request,
+      callbacks,
+      timeLimitS: request.timeLimitS,
+    };
+    this.dialling.set(row.sid, dialling);
+    let outcome: DialOutcome;
+    try {
+      row.start_time = Date.now();
+      await calls.update(row.sid, { start_time: row.start_time });
+      outcome = await this.options.dialer.dial({
+        to: request.to,
+        from: request.callerId ?? request.from,
+        timeoutS: request.timeoutS,
+        accountSid: row.account_sid,
+        credentials: request.credentials,
+        signal: dialling.abort.signal,
+        onRinging: () => {
+          row.status = 'ringing';
+          void calls.update(row.sid, { status: 'ringing' });
+          callbacks.emit('ringing', { ...callParams(row), CallStatus: 'ringing' });
+        },
+      });
+    } finally {
+      this.dialling.delete(row.sid);
+    }
+    // A Calls update while it rang may have changed what runs on answer.
+    request = dialling.request;
     if (!outcome.ok) {
       const now = Date.now();
       row.status = outcome.status;
@@ -317,7 +381,7 @@ export class VoiceEngine {
         sip_response_code: outcome.sipResponseCode ?? null,
       });
       callbacks.emit('completed', {
-        ...baseParams(row),
+        ...callParams(row),
         CallStatus: outcome.status,
         CallDuration: '0',
         ...(outcome.sipResponseCode ? { SipResponseCode: String(outcome.sipResponseCode) } : {}),
@@ -344,22 +408,12 @@ export class VoiceEngine {
     );
     if (request.spendLimit) session.spendLimit = request.spendLimit;
     session.recordCall = request.record;
+    session.sendDigitsOnAnswer = request.sendDigits;
+    session.timeLimitS = dialling.timeLimitS;
     this.track(session);
     const start: Start = request.twiml
       ? { kind: 'twiml', twiml: request.twiml }
       : { kind: 'fetch' };
     await session.runOutbound(start);
   }
-}
-
-function baseParams(row: CallRow): Record<string, string> {
-  return {
-    CallSid: row.sid,
-    AccountSid: row.account_sid,
-    From: row.from,
-    To: row.to,
-    Direction: row.direction,
-    ApiVersion: '2010-04-01',
-    CallStatus: row.status,
-  };
 }

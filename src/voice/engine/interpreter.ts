@@ -52,6 +52,9 @@ export async function runDocument(ctx: VerbContext, verbs: readonly Verb[]): Pro
         // Outside a waitUrl document the call is in no queue: nothing to leave (as on Twilio).
         break;
       // ---- end call queues ----
+      case 'StartRecording':
+        ctx.startCallRecording(verb);
+        break;
       case 'Hangup':
         return { kind: 'hangup' };
       case 'Reject':

@@ -21,6 +21,9 @@ export interface ModuleTarget {
   readonly method: 'GET' | 'POST';
   readonly fallbackUrl: string | null;
   readonly fallbackMethod: 'GET' | 'POST';
+  /** The module's StatusCallback (used by a Calls create with its ApplicationSid). */
+  readonly statusCallback: string | null;
+  readonly statusCallbackMethod: 'GET' | 'POST';
 }
 
 export type ModuleResolution =

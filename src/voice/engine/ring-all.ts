@@ -4,8 +4,10 @@
 import { newSid, type Logger } from '../../core/index.js';
 import type { CallStore } from '../calls/call-store.js';
 import type { CallRow } from '../calls/tables.js';
-import type { DialNoun, DialVerb } from '../twiml/verbs.js';
+import type { DialNoun, DialVerb, LegOptions } from '../twiml/verbs.js';
 import type { CallChannel, DialOutcome, Dialer } from './channel.js';
+import { callParams } from './call-params.js';
+import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
 export interface RingAllDeps {
   readonly calls: CallStore;
@@ -22,6 +24,10 @@ export type RingOutcome =
       readonly row: CallRow;
       readonly channel: CallChannel;
       readonly answeredAt: number;
+      /** The noun that answered: its whisper and DTMF run before the bridge. */
+      readonly noun: DialNoun;
+      /** The leg's own status callbacks (its noun's statusCallback); completed is still to come. */
+      readonly callbacks: StatusCallbacks | undefined;
     }
   | { readonly ok: false; readonly status: FailedStatus; readonly callSid: string | undefined };
 
@@ -47,12 +53,58 @@ function target(noun: DialNoun): string {
         : ''; // a <Conference> is joined (verbs/dial.ts), never rung
 }
 
-/** Rings every noun of `verb` for the caller on `caller`; resolves with the winner or the best failure. */
+function legCallbacks(
+  deps: RingAllDeps,
+  noun: DialNoun,
+  authToken: string,
+): StatusCallbacks | undefined {
+  const o: Partial<LegOptions> = noun.noun === 'Conference' ? {} : noun;
+  if (!o.statusCallback) return undefined;
+  return new StatusCallbacks(
+    o.statusCallback,
+    o.statusCallbackMethod ?? 'POST',
+    new Set<StatusEvent>(o.statusCallbackEvents ?? ['completed']),
+    authToken,
+    deps.logger,
+  );
+}
+
+/**
+ * Rings the nouns of `verb` for the caller on `caller` — all at once, or with `sequential`
+ * one after another — and resolves with the winner or the best failure.
+ */
 export async function ringAll(
   deps: RingAllDeps,
   parent: CallRow,
   caller: CallChannel,
   verb: DialVerb,
+  authToken: string,
+  signal?: AbortSignal,
+): Promise<RingOutcome> {
+  if (!verb.sequential || verb.nouns.length < 2)
+    return ringTogether(deps, parent, caller, verb, authToken, signal);
+  let best: RingOutcome | undefined;
+  for (const noun of verb.nouns) {
+    const one = await ringTogether(
+      deps,
+      parent,
+      caller,
+      { ...verb, nouns: [noun] },
+      authToken,
+      signal,
+    );
+    if (one.ok || one.status === 'canceled') return one;
+    if (!best || (!best.ok && RANK[one.status] > RANK[best.status])) best = one;
+  }
+  return best ?? { ok: false, status: 'failed', callSid: undefined };
+}
+
+async function ringTogether(
+  deps: RingAllDeps,
+  parent: CallRow,
+  caller: CallChannel,
+  verb: DialVerb,
+  authToken: string,
   signal?: AbortSignal,
 ): Promise<RingOutcome> {
   if (caller.isEnded || signal?.aborted)
@@ -80,11 +132,17 @@ export async function ringAll(
       date_created: now,
       date_updated: now,
     };
-    return { noun, row, abort: new AbortController() };
+    return {
+      noun,
+      row,
+      abort: new AbortController(),
+      callbacks: legCallbacks(deps, noun, authToken),
+    };
   });
   for (const leg of legs) {
     await deps.calls.insert(leg.row);
     deps.onChildCall(parent, leg.row);
+    leg.callbacks?.emit('initiated', callParams(leg.row));
   }
 
   let winner: (typeof legs)[number] | undefined;
@@ -96,7 +154,11 @@ export async function ringAll(
   signal?.addEventListener('abort', cancelLosers, { once: true });
 
   const attempts = legs.map(async (leg) => {
-    const { noun, row } = leg;
+    const { noun, row, callbacks } = leg;
+    const ended = (status: CallRow['status']) => {
+      row.status = status;
+      callbacks?.emit('completed', { ...callParams(row), CallDuration: '0' });
+    };
     let outcome: DialOutcome;
     try {
       outcome = await deps.dialer.dial({
@@ -108,7 +170,12 @@ export async function ringAll(
           noun.noun === 'Sip' && noun.username && noun.password
             ? { username: noun.username, password: noun.password }
             : undefined,
-        onRinging: () => void deps.calls.update(row.sid, { status: 'ringing' }),
+        headers: noun.noun === 'Sip' ? noun.headers : undefined,
+        onRinging: () => {
+          row.status = 'ringing';
+          void deps.calls.update(row.sid, { status: 'ringing' });
+          callbacks?.emit('ringing', callParams(row));
+        },
         signal: leg.abort.signal,
       });
     } catch (err) {
@@ -119,12 +186,14 @@ export async function ringAll(
       winner = leg;
       cancelLosers();
       const answeredAt = Date.now();
+      Object.assign(row, { status: 'in-progress', answered_time: answeredAt });
       await deps.calls.update(row.sid, {
         status: 'in-progress',
         answered_time: answeredAt,
         sip_call_id: outcome.sipCallId ?? null,
       });
-      return { ok: true as const, row, channel: outcome.channel, answeredAt };
+      callbacks?.emit('answered', callParams(row));
+      return { ok: true as const, row, channel: outcome.channel, answeredAt, noun, callbacks };
     }
     if (outcome.ok) {
       // Answered just after another leg won (or after the caller left): release it.
@@ -134,6 +203,7 @@ export async function ringAll(
         end_time: Date.now(),
         sip_call_id: outcome.sipCallId ?? null,
       });
+      ended('canceled');
       return { ok: false as const, status: 'canceled' as const, callSid: row.sid };
     }
     await deps.calls.update(row.sid, {
@@ -141,6 +211,7 @@ export async function ringAll(
       end_time: Date.now(),
       sip_response_code: outcome.sipResponseCode ?? null,
     });
+    ended(outcome.status);
     return { ok: false as const, status: outcome.status, callSid: row.sid };
   });
 

@@ -10,7 +10,9 @@ import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { DialResult, Next, VerbContext } from './context.js';
 import { runDocument } from './interpreter.js';
+import { callParams } from './call-params.js';
 import { ringAll } from './ring-all.js';
+import { whisper, type WhisperContext } from './whisper.js';
 import { CallRecording, type CallRecordingOptions } from './call-recording.js';
 import type { ModuleTarget, SegmentMeter, VoiceDirectory } from './ports.js';
 import type { StatusCallbacks } from './status-callbacks.js';
@@ -42,11 +44,24 @@ export type Source = TwimlSource & { readonly moduleSid: string | null };
 export type Start = { readonly kind: 'fetch' } | { readonly kind: 'twiml'; readonly twiml: string };
 
 const SPEND_CHECK_MS = 1000;
+/** Twilio's default TimeLimit of a call: four hours. */
+const DEFAULT_TIME_LIMIT_S = 14_400;
 
 /** A call's own spend limit and hand-off module (extension parameters of Calls create). */
 export interface CallSpendLimit {
   readonly limitMicros?: number | undefined;
   readonly handoffModule?: string | undefined;
+}
+
+/** Calls update: what changes on a live call (every field optional, applied together). */
+export interface CallUpdate {
+  /** completed ends the call in any state; canceled only one not answered yet. */
+  readonly status?: 'completed' | 'canceled' | undefined;
+  readonly redirect?:
+    { readonly url: string; readonly method: HttpMethod } | { readonly twiml: string } | undefined;
+  readonly fallback?: { readonly url: string; readonly method: HttpMethod } | undefined;
+  readonly statusCallback?: { readonly url: string; readonly method: HttpMethod } | undefined;
+  readonly timeLimitS?: number | undefined;
 }
 
 /** What the control loop does next when a verb is interrupted (API redirect, spend limit). */
@@ -66,6 +81,11 @@ export class CallSession {
   spendLimit: CallSpendLimit = {};
   /** Set by the engine for a Calls create with Record=true: the whole call is recorded. */
   recordCall: CallRecordingOptions | undefined;
+  /** Calls create SendDigits: sent once the call is answered, before its TwiML runs. */
+  sendDigitsOnAnswer: string | undefined;
+  /** Calls create/update TimeLimit (seconds from the answer); Twilio's default is 4 hours. */
+  timeLimitS: number | undefined;
+  private timeLimit: NodeJS.Timeout | undefined;
   private callRecording: CallRecording | undefined;
   private finalized = false;
   readonly done: Promise<void>;
@@ -129,9 +149,11 @@ export class CallSession {
     return write;
   }
 
-  private notify(code: number, message: string, url: string | null): void {
+  /** A call notification: an error (Twilio's log 0) or, with `warning`, a warning (log 1). */
+  private notify(code: number, message: string, url: string | null, level?: 'warning'): void {
     this.deps.logger.warn({ callSid: this.row.sid, code, url }, message);
-    this.deps.calls.notify(this.row, code, message, url).catch((err: unknown) => {
+    const log = level === 'warning' ? 1 : 0;
+    this.deps.calls.notify(this.row, code, message, url, log).catch((err: unknown) => {
       this.deps.logger.error({ err, callSid: this.row.sid }, 'could not store a call notification');
     });
   }
@@ -191,6 +213,7 @@ export class CallSession {
       );
       this.answered();
       if (this.recordCall) this.callRecording = this.startRecording(this.recordCall);
+      if (this.sendDigitsOnAnswer) await this.channel.sendDigits(this.sendDigitsOnAnswer);
       const first =
         start.kind === 'twiml'
           ? this.inline(start.twiml)
@@ -222,6 +245,16 @@ export class CallSession {
     this.callbacks.emit('answered', this.params());
     this.deps.event(this.row, { status: 'in-progress' });
     this.spendTimer = setInterval(() => void this.checkSpend(), SPEND_CHECK_MS);
+    this.armTimeLimit();
+  }
+
+  /** Ends the call TimeLimit seconds after its answer (re-armed by a Calls update). */
+  private armTimeLimit(): void {
+    clearTimeout(this.timeLimit);
+    if (this.row.answered_time === null || this.finalized) return;
+    const limitMs = (this.timeLimitS ?? DEFAULT_TIME_LIMIT_S) * 1000;
+    const left = this.row.answered_time + limitMs - Date.now();
+    this.timeLimit = setTimeout(() => this.channel.hangup(), Math.max(0, left));
   }
 
   /**
@@ -240,7 +273,8 @@ export class CallSession {
         Date.now(),
         this.spendLimit.limitMicros,
       );
-      if (this.channel.isEnded || this.finalized) return;
+      // The call may have been handed off (or ended) while the check ran.
+      if (this.channel.isEnded || this.finalized || this.handedOff) return;
       if (!spend.reached) {
         if (spend.msUntilLimit !== undefined && spend.msUntilLimit < SPEND_CHECK_MS) {
           clearTimeout(this.spendSoon);
@@ -250,6 +284,9 @@ export class CallSession {
       }
       const handoff = this.spendLimit.handoffModule ?? spend.accountHandoffModule;
       if (handoff) {
+        // No more checks from now: the hand-off resolves the module and opens its segment
+        // asynchronously, and a check meanwhile would hand the call off a second time.
+        this.handedOff = true;
         this.pending = { kind: 'handoff', code: handoff };
         this.control.abort();
         return;
@@ -275,6 +312,7 @@ export class CallSession {
     this.finalized = true;
     clearInterval(this.spendTimer);
     clearTimeout(this.spendSoon);
+    clearTimeout(this.timeLimit);
     this.control.abort();
     const now = Date.now();
     const final: CallStatus = FINAL_STATUSES.has(this.row.status) ? this.row.status : status;
@@ -289,8 +327,29 @@ export class CallSession {
 
   // ------------------------------------------------------------------ API control
 
+  /** Calls update: new fallback, status callback or time limit; then end or redirect. */
+  update(u: CallUpdate): void {
+    if (u.fallback)
+      this.source = {
+        ...this.source,
+        fallbackUrl: u.fallback.url,
+        fallbackMethod: u.fallback.method,
+      };
+    if (u.statusCallback) this.callbacks.retarget(u.statusCallback.url, u.statusCallback.method);
+    if (u.timeLimitS !== undefined) {
+      this.timeLimitS = u.timeLimitS;
+      this.armTimeLimit();
+    }
+    // Status=canceled leaves an answered call alone (as on Twilio); completed ends any call.
+    if (u.status === 'completed' || (u.status === 'canceled' && this.row.answered_time === null))
+      this.hangup();
+    else if (u.redirect) this.redirect(u.redirect);
+  }
+
   /** Redirects the live call to new TwiML (Calls update with Url or Twiml). */
   redirect(to: { url: string; method: HttpMethod } | { twiml: string }): void {
+    // A call at its spend limit goes to the hand-off module first, whatever the API says.
+    if (this.pending?.kind === 'handoff') return;
     this.pending =
       'twiml' in to
         ? { kind: 'twiml', twiml: to.twiml }
@@ -451,12 +510,28 @@ export class CallSession {
       documentUrl,
       logger: this.deps.logger,
       params: () => this.params(),
-      recordingPath: () => join(this.deps.recordingsDir, `${newSid('RE')}.wav`),
+      newRecording: () => {
+        const sid = newSid('RE');
+        const path = join(this.deps.recordingsDir, `${sid}.wav`);
+        return { sid, path, url: this.recordingUrl(sid) };
+      },
+      startCallRecording: (verb) => {
+        // One whole-call recording at a time: Record=true or an earlier <Start> already runs.
+        this.callRecording ??= this.startRecording({
+          source: 'StartCallRecordingTwiML',
+          track: verb.track,
+          trim: verb.trim === 'trim-silence',
+          statusCallback:
+            verb.recordingStatusCallback && new URL(verb.recordingStatusCallback, documentUrl).href,
+          statusCallbackMethod: verb.recordingStatusCallbackMethod,
+          statusCallbackEvents: verb.recordingStatusCallbackEvents,
+        });
+      },
       saveRecording: (path, durationMs, source) => this.saveRecording(path, durationMs, source),
       recordingStatus: (url, method, params) => this.recordingCallback(url, method, params),
       dial: (verb) => this.dial(verb),
       fetchTwiml: (url, method, params) => this.fetch({ kind: 'fetch', url, method, params }),
-      notify: (code, message, url) => this.notify(code, message, url),
+      notify: (code, message, url, level) => this.notify(code, message, url, level),
       queues: this.deps.queues,
       joinConference: (noun, dial) => this.joinConference(noun, dial, documentUrl, signal),
     };
@@ -552,10 +627,11 @@ export class CallSession {
       date_created: now,
       date_updated: now,
     });
-    return {
-      sid,
-      url: `${this.deps.publicUrl()}/2010-04-01/Accounts/${this.row.account_sid}/Recordings/${sid}`,
-    };
+    return { sid, url: this.recordingUrl(sid) };
+  }
+
+  private recordingUrl(sid: string): string {
+    return `${this.deps.publicUrl()}/2010-04-01/Accounts/${this.row.account_sid}/Recordings/${sid}`;
   }
 
   private async dial(verb: DialVerb): Promise<DialResult> {
@@ -571,13 +647,33 @@ export class CallSession {
           })
         : undefined;
     const fromRinging = recordFrom('record-from-ringing');
-    const rung = await ringAll(this.deps, this.row, this.channel, verb, signal);
+    const rung = await ringAll(this.deps, this.row, this.channel, verb, this.authToken, signal);
     if (!rung.ok) {
       const recording = await this.stopRecording(fromRinging);
       return { status: rung.status, callSid: rung.callSid, durationS: 0, recording };
     }
+    const { row, answeredAt, channel: callee, noun, callbacks } = rung;
+    const legEnded = async (status: CallRow['status']) => {
+      callee.hangup();
+      const now = Date.now();
+      Object.assign(row, { status, end_time: now });
+      await this.deps.calls.update(row.sid, { status, end_time: now });
+      const duration = String(Math.round((now - answeredAt) / 1000));
+      callbacks?.emit('completed', { ...callParams(row), CallDuration: duration });
+    };
+    // What the noun asks for before the parties are connected: DTMF, then its whisper.
+    if (noun.noun !== 'Conference') {
+      if (noun.sendDigits) await callee.sendDigits(noun.sendDigits);
+      if (
+        noun.url &&
+        (await this.whisperTo(row, callee, noun.url, noun.method, signal)) !== 'accepted'
+      ) {
+        await legEnded('completed');
+        const recording = await this.stopRecording(fromRinging);
+        return { status: 'no-answer', callSid: row.sid, durationS: 0, recording };
+      }
+    }
     const recorder = fromRinging ?? recordFrom('record-from-answer');
-    const { row, answeredAt, channel: callee } = rung;
     const unbridge = this.channel.bridge(callee);
     const limit = setTimeout(() => callee.hangup(), verb.timeLimitS * 1000);
     const unsubscribeStar = verb.hangupOnStar
@@ -595,7 +691,40 @@ export class CallSession {
     unbridge();
     callee.hangup();
     const durationS = Math.round((Date.now() - answeredAt) / 1000);
-    await this.deps.calls.update(row.sid, { status: 'completed', end_time: Date.now() });
+    await legEnded('completed');
     return { status: 'completed', callSid: row.sid, durationS, recording: await stopping };
+  }
+
+  /** Runs a noun's `url` (absolute) on the called party, signed with its own call's parameters. */
+  private whisperTo(
+    leg: CallRow,
+    callee: CallChannel,
+    url: string,
+    method: HttpMethod,
+    signal: AbortSignal,
+  ): Promise<'accepted' | 'declined'> {
+    const ctx: WhisperContext = {
+      channel: callee,
+      signal,
+      documentUrl: url,
+      logger: this.deps.logger,
+      params: () => callParams(leg),
+      notify: (code, message, at, level) =>
+        this.notify(code, `leg ${leg.sid}: ${message}`, at, level),
+      fetchTwiml: async (u, m, params) => {
+        const fetched = await fetchTwiml(
+          { url: u, method: m, fallbackUrl: null, fallbackMethod: 'POST' },
+          params,
+          {
+            authToken: this.authToken,
+            logger: this.deps.logger,
+            timeoutMs: this.deps.webhookTimeoutMs,
+            notify: (code, message, at) => this.notify(code, message, at),
+          },
+        );
+        return fetched.ok ? { verbs: fetched.verbs, url: fetched.url } : undefined;
+      },
+    };
+    return whisper(ctx, url, method);
   }
 }

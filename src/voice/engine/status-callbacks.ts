@@ -13,19 +13,25 @@ export class StatusCallbacks {
   private readonly sent = new Set<StatusEvent>();
 
   constructor(
-    private readonly url: string | null,
-    private readonly method: WebhookMethod,
+    private url: string | null,
+    private method: WebhookMethod,
     private readonly events: ReadonlySet<StatusEvent>,
     private readonly authToken: string,
     private readonly logger: Logger,
     private readonly attempts = 4,
   ) {}
 
+  /** Calls update with StatusCallback: the events still to come go to the new URL. */
+  retarget(url: string, method: WebhookMethod): void {
+    this.url = url;
+    this.method = method;
+  }
+
   /** Queues `event` with the call's parameters at this moment (a snapshot). */
   emit(event: StatusEvent, params: Readonly<Record<string, string>>): void {
     if (!this.url || !this.events.has(event) || this.sent.has(event)) return;
     this.sent.add(event);
-    const url = this.url;
+    const { url, method } = this;
     const body = {
       ...params,
       CallbackSource: 'call-progress-events',
@@ -35,7 +41,7 @@ export class StatusCallbacks {
     this.chain = this.chain.then(async () => {
       const out = await callWebhook({
         url,
-        method: this.method,
+        method,
         params: body,
         authToken: this.authToken,
         attempts: this.attempts,

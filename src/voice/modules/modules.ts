@@ -1,7 +1,9 @@
 import { Errors, TwilioError, fail, isSid, newSid } from '../../core/index.js';
 import type { AccountStatus } from '../../core/rest.js';
 import type { UsagePlan } from '../../billing/index.js';
-import type { Kysely, Store } from '../../store/index.js';
+import type { Kysely, KeysetPage, Store } from '../../store/index.js';
+import { AccountTable, type Page } from '../account-table.js';
+import { smsWebhookDefaults, voiceWebhookDefaults } from '../webhook-fields.js';
 import type { ApplicationRow, HttpMethod, ModuleTables, Visibility } from './tables.js';
 
 /** A module as the call engine sees it. */
@@ -220,17 +222,17 @@ export type ApplicationInput = Partial<
   Omit<ApplicationRow, 'sid' | 'account_sid' | 'date_created' | 'date_updated'>
 > & { shared_with?: readonly string[] | undefined };
 
-type Page = { size: number; after?: readonly (string | number)[] | undefined };
-
 /** Applications as modules: storage, lookup by code, and the policy/dispatcher dependencies. */
 export class Modules implements DispatchDeps {
   private readonly db: Kysely<ModuleTables>;
+  private readonly apps: AccountTable<'applications', ApplicationRow>;
 
   constructor(
     store: Store,
     private readonly deps: PolicyDeps,
   ) {
     this.db = store.kysely<ModuleTables>();
+    this.apps = new AccountTable(store.kysely(), 'applications', 'AP', 'Application');
   }
 
   accountStatus(accountSid: string): Promise<AccountStatus | undefined> {
@@ -248,17 +250,8 @@ export class Modules implements DispatchDeps {
       account_sid: accountSid,
       friendly_name: input.friendly_name ?? '',
       api_version: input.api_version ?? '2010-04-01',
-      voice_url: input.voice_url ?? null,
-      voice_method: input.voice_method ?? 'POST',
-      voice_fallback_url: input.voice_fallback_url ?? null,
-      voice_fallback_method: input.voice_fallback_method ?? 'POST',
-      voice_caller_id_lookup: input.voice_caller_id_lookup ?? 0,
-      status_callback: input.status_callback ?? null,
-      status_callback_method: input.status_callback_method ?? 'POST',
-      sms_url: input.sms_url ?? null,
-      sms_method: input.sms_method ?? 'POST',
-      sms_fallback_url: input.sms_fallback_url ?? null,
-      sms_fallback_method: input.sms_fallback_method ?? 'POST',
+      ...voiceWebhookDefaults(input),
+      ...smsWebhookDefaults(input),
       sms_status_callback: input.sms_status_callback ?? null,
       message_status_callback: input.message_status_callback ?? null,
       public_application_connect_enabled: input.public_application_connect_enabled ?? 1,
@@ -308,17 +301,8 @@ export class Modules implements DispatchDeps {
   }
 
   /** An application of this account (404 otherwise, as for any other account's resource). */
-  async get(accountSid: string, sid: string): Promise<ApplicationRow> {
-    const row = isSid(sid, 'AP')
-      ? await this.db
-          .selectFrom('applications')
-          .selectAll()
-          .where('sid', '=', sid)
-          .where('account_sid', '=', accountSid)
-          .executeTakeFirst()
-      : undefined;
-    if (!row) fail('notFound', `Application ${sid.slice(0, 40)}`);
-    return row;
+  get(accountSid: string, sid: string): Promise<ApplicationRow> {
+    return this.apps.get(accountSid, sid);
   }
 
   async sharesOf(sid: string): Promise<string[]> {
@@ -360,23 +344,15 @@ export class Modules implements DispatchDeps {
     });
   }
 
-  async list(
+  list(
     accountSid: string,
     filter: { friendlyName?: string | undefined },
     page: Page,
-  ): Promise<ApplicationRow[]> {
-    let q = this.db.selectFrom('applications').selectAll().where('account_sid', '=', accountSid);
-    if (filter.friendlyName !== undefined) q = q.where('friendly_name', '=', filter.friendlyName);
-    if (page.after) {
-      const [created, sid] = page.after;
-      if (typeof created !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
-      q = q.where((eb) => eb(eb.refTuple('date_created', 'sid'), '>', eb.tuple(created, sid)));
-    }
-    return q
-      .orderBy('date_created')
-      .orderBy('sid')
-      .limit(page.size + 1)
-      .execute();
+  ): Promise<KeysetPage<ApplicationRow>> {
+    const name = filter.friendlyName;
+    return this.apps.list(accountSid, page, (q) =>
+      name === undefined ? q : q.where('friendly_name', '=', name),
+    );
   }
 
   /**

@@ -9,9 +9,18 @@ import {
   type RestRoute,
   splitPage,
 } from '../../core/rest.js';
+import { itemRoutes } from '../account-routes.js';
+import {
+  SMS_WEBHOOK_PARAMS,
+  VOICE_WEBHOOK_PARAMS,
+  optionalUrl,
+  readSmsWebhook,
+  readVoiceWebhook,
+  smsWebhookJson,
+  voiceWebhookJson,
+} from '../webhook-fields.js';
 import { type ApplicationInput, type Modules, validateModuleCode } from './modules.js';
-import { METHODS, optionalUrl } from './params.js';
-import type { ApplicationRow, HttpMethod, Visibility } from './tables.js';
+import type { ApplicationRow, Visibility } from './tables.js';
 
 const BASE = '/2010-04-01/Accounts/:AccountSid/Applications';
 const VISIBILITIES = ['private', 'shared', 'public'] as const;
@@ -19,17 +28,8 @@ const VISIBILITIES = ['private', 'shared', 'public'] as const;
 const WRITE_PARAMS: readonly ParamSpec[] = [
   { name: 'FriendlyName', type: 'string', max: 64 },
   { name: 'ApiVersion', type: 'enum', values: ['2010-04-01', '2008-08-01'] },
-  { name: 'VoiceUrl', type: 'string', max: 2048 },
-  { name: 'VoiceMethod', type: 'enum', values: METHODS },
-  { name: 'VoiceFallbackUrl', type: 'string', max: 2048 },
-  { name: 'VoiceFallbackMethod', type: 'enum', values: METHODS },
-  { name: 'StatusCallback', type: 'string', max: 2048 },
-  { name: 'StatusCallbackMethod', type: 'enum', values: METHODS },
-  { name: 'VoiceCallerIdLookup', type: 'bool' },
-  { name: 'SmsUrl', type: 'string', max: 2048 },
-  { name: 'SmsMethod', type: 'enum', values: METHODS },
-  { name: 'SmsFallbackUrl', type: 'string', max: 2048 },
-  { name: 'SmsFallbackMethod', type: 'enum', values: METHODS },
+  ...VOICE_WEBHOOK_PARAMS,
+  ...SMS_WEBHOOK_PARAMS,
   { name: 'SmsStatusCallback', type: 'string', max: 2048 },
   { name: 'MessageStatusCallback', type: 'string', max: 2048 },
   { name: 'PublicApplicationConnectEnabled', type: 'bool' },
@@ -82,21 +82,11 @@ function readInput(input: Input): ApplicationInput {
   const rate = input.string('PerMinuteRate');
   const fee = input.string('PerInvocationFee');
   const currency = input.string('Currency');
-  const method = (name: string) => input.string(name) as HttpMethod | undefined;
   return {
     friendly_name: input.string('FriendlyName'),
     api_version: input.string('ApiVersion'),
-    voice_url: optionalUrl(input, 'VoiceUrl'),
-    voice_method: method('VoiceMethod'),
-    voice_fallback_url: optionalUrl(input, 'VoiceFallbackUrl'),
-    voice_fallback_method: method('VoiceFallbackMethod'),
-    status_callback: optionalUrl(input, 'StatusCallback'),
-    status_callback_method: method('StatusCallbackMethod'),
-    voice_caller_id_lookup: bool(input.bool('VoiceCallerIdLookup')),
-    sms_url: optionalUrl(input, 'SmsUrl'),
-    sms_method: method('SmsMethod'),
-    sms_fallback_url: optionalUrl(input, 'SmsFallbackUrl'),
-    sms_fallback_method: method('SmsFallbackMethod'),
+    ...readVoiceWebhook(input),
+    ...readSmsWebhook(input),
     sms_status_callback: optionalUrl(input, 'SmsStatusCallback'),
     message_status_callback: optionalUrl(input, 'MessageStatusCallback'),
     public_application_connect_enabled: bool(input.bool('PublicApplicationConnectEnabled')),
@@ -123,19 +113,10 @@ export function applicationJson(
     friendly_name: row.friendly_name,
     message_status_callback: row.message_status_callback,
     sid: row.sid,
-    sms_fallback_method: row.sms_fallback_method,
-    sms_fallback_url: row.sms_fallback_url,
-    sms_method: row.sms_method,
+    ...smsWebhookJson(row),
     sms_status_callback: row.sms_status_callback,
-    sms_url: row.sms_url,
-    status_callback: row.status_callback,
-    status_callback_method: row.status_callback_method,
+    ...voiceWebhookJson(row),
     uri: `/2010-04-01/Accounts/${row.account_sid}/Applications/${row.sid}.json`,
-    voice_caller_id_lookup: row.voice_caller_id_lookup === 1,
-    voice_fallback_method: row.voice_fallback_method,
-    voice_fallback_url: row.voice_fallback_url,
-    voice_method: row.voice_method,
-    voice_url: row.voice_url,
     public_application_connect_enabled: row.public_application_connect_enabled === 1,
     // Extensions.
     module_code: row.module_code,
@@ -171,7 +152,7 @@ export function applicationRoutes(
   hooks: { onDelete?: (applicationSid: string) => Promise<void> } = {},
 ): RestRoute[] {
   const show = async (row: ApplicationRow) => applicationJson(row, await modules.sharesOf(row.sid));
-  const page = (req: RestRequest) => ({ size: req.page.pageSize, after: req.page.after });
+  const pageOf = (req: RestRequest) => ({ size: req.page.pageSize, after: req.page.after });
   return [
     {
       method: 'GET',
@@ -182,7 +163,7 @@ export function applicationRoutes(
       paged: true,
       params: PAGE_PARAMS,
       async handler(req) {
-        const rows = await modules.available(req.account.sid, page(req));
+        const rows = await modules.available(req.account.sid, pageOf(req));
         const { items, next } = splitPage(req, rows, (last) => [last.module_code ?? '']);
         return listPage2010(
           req,
@@ -212,50 +193,29 @@ export function applicationRoutes(
       params: [{ name: 'FriendlyName', type: 'string', max: 64 }, ...PAGE_PARAMS],
       async handler(req) {
         const friendlyName = req.input.string('FriendlyName');
-        const rows = await modules.list(req.account.sid, { friendlyName }, page(req));
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
-        return listPage2010(req, 'applications', await Promise.all(items.map(show)), next, {
-          FriendlyName: friendlyName,
-        });
-      },
-    },
-    {
-      method: 'GET',
-      domain: 'api',
-      path: `${BASE}/:Sid.json`,
-      summary: 'Fetch an application',
-      async handler(req) {
-        return {
-          status: 200,
-          body: await show(await modules.get(req.account.sid, req.params.Sid ?? '')),
-        };
-      },
-    },
-    {
-      method: 'POST',
-      domain: 'api',
-      path: `${BASE}/:Sid.json`,
-      summary: 'Update an application',
-      params: WRITE_PARAMS,
-      async handler(req) {
-        const row = await modules.update(
-          req.account.sid,
-          req.params.Sid ?? '',
-          readInput(req.input),
+        const page = await modules.list(req.account.sid, { friendlyName }, pageOf(req));
+        return listPage2010(
+          req,
+          'applications',
+          await Promise.all(page.items.map(show)),
+          page.next,
+          {
+            FriendlyName: friendlyName,
+          },
         );
-        return { status: 200, body: await show(row) };
       },
     },
-    {
-      method: 'DELETE',
-      domain: 'api',
+    ...itemRoutes({
       path: `${BASE}/:Sid.json`,
-      summary: 'Delete an application',
-      async handler(req) {
+      noun: 'an application',
+      params: WRITE_PARAMS,
+      get: (req) => modules.get(req.account.sid, req.params.Sid ?? ''),
+      update: (req) => modules.update(req.account.sid, req.params.Sid ?? '', readInput(req.input)),
+      async remove(req) {
         await modules.delete(req.account.sid, req.params.Sid ?? '');
         await hooks.onDelete?.(req.params.Sid ?? '');
-        return { status: 204, body: undefined };
       },
-    },
+      json: show,
+    }),
   ];
 }

@@ -1,28 +1,23 @@
 import type { Migration } from '../../store/index.js';
+import {
+  addSmsWebhookColumns,
+  addVoiceWebhookColumns,
+  type SmsWebhookFields,
+  type VoiceWebhookFields,
+} from '../webhook-fields.js';
 
 export type Visibility = 'private' | 'shared' | 'public';
-export type HttpMethod = 'GET' | 'POST';
+export type { HttpMethod } from '../webhook-fields.js';
 
 /**
  * An Application (AP…) is a module: Twilio's fields plus the extension fields ModuleCode,
  * Visibility (with the share list in module_shares) and a usage plan (money in micro-units).
  */
-export interface ApplicationRow {
+export interface ApplicationRow extends VoiceWebhookFields, SmsWebhookFields {
   sid: string;
   account_sid: string;
   friendly_name: string;
   api_version: string;
-  voice_url: string | null;
-  voice_method: HttpMethod;
-  voice_fallback_url: string | null;
-  voice_fallback_method: HttpMethod;
-  voice_caller_id_lookup: number;
-  status_callback: string | null;
-  status_callback_method: HttpMethod;
-  sms_url: string | null;
-  sms_method: HttpMethod;
-  sms_fallback_url: string | null;
-  sms_fallback_method: HttpMethod;
   sms_status_callback: string | null;
   message_status_callback: string | null;
   public_application_connect_enabled: number;
@@ -50,23 +45,13 @@ export interface ModuleTables {
 export const migrations: Record<string, Migration> = {
   voice_modules_0001_applications: {
     async up(db) {
-      await db.schema
+      const head = db.schema
         .createTable('applications')
         .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
         .addColumn('account_sid', 'varchar(34)', (c) => c.notNull())
         .addColumn('friendly_name', 'text', (c) => c.notNull())
-        .addColumn('api_version', 'varchar(16)', (c) => c.notNull())
-        .addColumn('voice_url', 'text')
-        .addColumn('voice_method', 'varchar(8)', (c) => c.notNull())
-        .addColumn('voice_fallback_url', 'text')
-        .addColumn('voice_fallback_method', 'varchar(8)', (c) => c.notNull())
-        .addColumn('voice_caller_id_lookup', 'integer', (c) => c.notNull())
-        .addColumn('status_callback', 'text')
-        .addColumn('status_callback_method', 'varchar(8)', (c) => c.notNull())
-        .addColumn('sms_url', 'text')
-        .addColumn('sms_method', 'varchar(8)', (c) => c.notNull())
-        .addColumn('sms_fallback_url', 'text')
-        .addColumn('sms_fallback_method', 'varchar(8)', (c) => c.notNull())
+        .addColumn('api_version', 'varchar(16)', (c) => c.notNull());
+      await addSmsWebhookColumns(addVoiceWebhookColumns(head))
         .addColumn('sms_status_callback', 'text')
         .addColumn('message_status_callback', 'text')
         .addColumn('public_application_connect_enabled', 'integer', (c) => c.notNull())

@@ -1,5 +1,7 @@
-import { Errors, TwilioError, fail, isSid, newSid } from '../../core/index.js';
-import type { Kysely, Store } from '../../store/index.js';
+import { Errors, TwilioError, newSid } from '../../core/index.js';
+import type { Kysely, KeysetPage, Store } from '../../store/index.js';
+import { AccountTable, type Page } from '../account-table.js';
+import { smsWebhookDefaults, voiceWebhookDefaults } from '../webhook-fields.js';
 import { isVisibleTo, type HttpMethod, type ModuleInfo, type Modules } from '../modules/index.js';
 import { parseAddress, routeKeys } from './address.js';
 import type { NumberRow, NumberTables } from './tables.js';
@@ -37,17 +39,22 @@ export interface NumberSmsRoute {
   readonly fallbackMethod: HttpMethod;
 }
 
-type Page = { size: number; after?: readonly (string | number)[] | undefined };
-
 /** IncomingPhoneNumbers: numbers and SIP addresses routed to modules or URLs. */
 export class Numbers {
   private readonly db: Kysely<NumberTables>;
+  private readonly owned: AccountTable<'incoming_phone_numbers', NumberRow>;
 
   constructor(
     store: Store,
     private readonly modules: Modules,
   ) {
     this.db = store.kysely<NumberTables>();
+    this.owned = new AccountTable(
+      store.kysely(),
+      'incoming_phone_numbers',
+      'PN',
+      'IncomingPhoneNumber',
+    );
   }
 
   /** A VoiceApplicationSid must name a module the number's account may see (21420). */
@@ -82,18 +89,9 @@ export class Numbers {
       friendly_name: input.friendly_name ?? address.display,
       api_version: input.api_version ?? '2010-04-01',
       voice_application_sid: input.voice_application_sid ?? null,
-      voice_url: input.voice_url ?? null,
-      voice_method: input.voice_method ?? 'POST',
-      voice_fallback_url: input.voice_fallback_url ?? null,
-      voice_fallback_method: input.voice_fallback_method ?? 'POST',
-      voice_caller_id_lookup: input.voice_caller_id_lookup ?? 0,
-      status_callback: input.status_callback ?? null,
-      status_callback_method: input.status_callback_method ?? 'POST',
+      ...voiceWebhookDefaults(input),
       sms_application_sid: input.sms_application_sid ?? null,
-      sms_url: input.sms_url ?? null,
-      sms_method: input.sms_method ?? 'POST',
-      sms_fallback_url: input.sms_fallback_url ?? null,
-      sms_fallback_method: input.sms_fallback_method ?? 'POST',
+      ...smsWebhookDefaults(input),
       date_created: now,
       date_updated: now,
     };
@@ -117,17 +115,8 @@ export class Numbers {
     return row;
   }
 
-  async get(accountSid: string, sid: string): Promise<NumberRow> {
-    const row = isSid(sid, 'PN')
-      ? await this.db
-          .selectFrom('incoming_phone_numbers')
-          .selectAll()
-          .where('sid', '=', sid)
-          .where('account_sid', '=', accountSid)
-          .executeTakeFirst()
-      : undefined;
-    if (!row) fail('notFound', `IncomingPhoneNumber ${sid.slice(0, 40)}`);
-    return row;
+  get(accountSid: string, sid: string): Promise<NumberRow> {
+    return this.owned.get(accountSid, sid);
   }
 
   async update(accountSid: string, sid: string, input: NumberInput): Promise<NumberRow> {
@@ -155,38 +144,33 @@ export class Numbers {
     await this.db.deleteFrom('incoming_phone_numbers').where('sid', '=', sid).execute();
   }
 
-  async list(
+  list(
     accountSid: string,
     filter: {
       phoneNumber?: string | undefined;
       friendlyName?: string | undefined;
       addressType?: string | undefined;
+      /** Twilio's Beta and Origin: Switchboard's numbers are never beta, and all `hosted`. */
+      beta?: boolean | undefined;
+      origin?: string | undefined;
     },
     page: Page,
-  ): Promise<NumberRow[]> {
-    let q = this.db
-      .selectFrom('incoming_phone_numbers')
-      .selectAll()
-      .where('account_sid', '=', accountSid);
-    if (filter.addressType !== undefined) q = q.where('address_type', '=', filter.addressType);
-    if (filter.phoneNumber !== undefined) {
-      const key = parseAddress(filter.phoneNumber)?.key;
-      // Twilio matches a partial number too; an exact address matches its key.
-      q = key
-        ? q.where('address_key', '=', key)
-        : q.where('phone_number', 'like', `%${filter.phoneNumber.replace(/[%_\\]/g, '')}%`);
-    }
-    if (filter.friendlyName !== undefined) q = q.where('friendly_name', '=', filter.friendlyName);
-    if (page.after) {
-      const [created, sid] = page.after;
-      if (typeof created !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
-      q = q.where((eb) => eb(eb.refTuple('date_created', 'sid'), '>', eb.tuple(created, sid)));
-    }
-    return q
-      .orderBy('date_created')
-      .orderBy('sid')
-      .limit(page.size + 1)
-      .execute();
+  ): Promise<KeysetPage<NumberRow>> {
+    const none =
+      filter.beta === true || (filter.origin !== undefined && filter.origin !== 'hosted');
+    return this.owned.list(accountSid, page, (query) => {
+      let q = none ? query.where('sid', '=', '') : query;
+      if (filter.addressType !== undefined) q = q.where('address_type', '=', filter.addressType);
+      if (filter.phoneNumber !== undefined) {
+        const key = parseAddress(filter.phoneNumber)?.key;
+        // Twilio matches a partial number too; an exact address matches its key.
+        q = key
+          ? q.where('address_key', '=', key)
+          : q.where('phone_number', 'like', `%${filter.phoneNumber.replace(/[%_\\]/g, '')}%`);
+      }
+      if (filter.friendlyName !== undefined) q = q.where('friendly_name', '=', filter.friendlyName);
+      return q;
+    });
   }
 
   /**

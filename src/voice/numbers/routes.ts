@@ -6,10 +6,18 @@ import {
   type ParamSpec,
   type RestRequest,
   type RestRoute,
-  splitPage,
 } from '../../core/rest.js';
-import type { HttpMethod } from '../modules/index.js';
-import { METHODS, optionalApplicationSid, optionalUrl } from '../modules/params.js';
+import { echoFilters } from '../list-filters.js';
+import { itemRoutes } from '../account-routes.js';
+import {
+  SMS_WEBHOOK_PARAMS,
+  VOICE_WEBHOOK_PARAMS,
+  optionalApplicationSid,
+  readSmsWebhook,
+  readVoiceWebhook,
+  smsWebhookJson,
+  voiceWebhookJson,
+} from '../webhook-fields.js';
 import type { NumberInput, Numbers } from './numbers.js';
 import type { NumberRow } from './tables.js';
 
@@ -19,39 +27,19 @@ const WRITE_PARAMS: readonly ParamSpec[] = [
   { name: 'FriendlyName', type: 'string', max: 64 },
   { name: 'ApiVersion', type: 'enum', values: ['2010-04-01', '2008-08-01'] },
   { name: 'VoiceApplicationSid', type: 'string', max: 34 },
-  { name: 'VoiceUrl', type: 'string', max: 2048 },
-  { name: 'VoiceMethod', type: 'enum', values: METHODS },
-  { name: 'VoiceFallbackUrl', type: 'string', max: 2048 },
-  { name: 'VoiceFallbackMethod', type: 'enum', values: METHODS },
-  { name: 'VoiceCallerIdLookup', type: 'bool' },
-  { name: 'StatusCallback', type: 'string', max: 2048 },
-  { name: 'StatusCallbackMethod', type: 'enum', values: METHODS },
+  ...VOICE_WEBHOOK_PARAMS,
   { name: 'SmsApplicationSid', type: 'string', max: 34 },
-  { name: 'SmsUrl', type: 'string', max: 2048 },
-  { name: 'SmsMethod', type: 'enum', values: METHODS },
-  { name: 'SmsFallbackUrl', type: 'string', max: 2048 },
-  { name: 'SmsFallbackMethod', type: 'enum', values: METHODS },
+  ...SMS_WEBHOOK_PARAMS,
 ];
 
 function readInput(input: Input): NumberInput {
-  const method = (name: string) => input.string(name) as HttpMethod | undefined;
-  const lookup = input.bool('VoiceCallerIdLookup');
   return {
     friendly_name: input.string('FriendlyName'),
     api_version: input.string('ApiVersion'),
     voice_application_sid: optionalApplicationSid(input, 'VoiceApplicationSid'),
-    voice_url: optionalUrl(input, 'VoiceUrl'),
-    voice_method: method('VoiceMethod'),
-    voice_fallback_url: optionalUrl(input, 'VoiceFallbackUrl'),
-    voice_fallback_method: method('VoiceFallbackMethod'),
-    voice_caller_id_lookup: lookup === undefined ? undefined : lookup ? 1 : 0,
-    status_callback: optionalUrl(input, 'StatusCallback'),
-    status_callback_method: method('StatusCallbackMethod'),
+    ...readVoiceWebhook(input),
     sms_application_sid: optionalApplicationSid(input, 'SmsApplicationSid'),
-    sms_url: optionalUrl(input, 'SmsUrl'),
-    sms_method: method('SmsMethod'),
-    sms_fallback_url: optionalUrl(input, 'SmsFallbackUrl'),
-    sms_fallback_method: method('SmsFallbackMethod'),
+    ...readSmsWebhook(input),
   };
 }
 
@@ -73,21 +61,12 @@ export function numberJson(row: NumberRow): Record<string, unknown> {
     origin: 'hosted',
     sid: row.sid,
     sms_application_sid: row.sms_application_sid,
-    sms_fallback_method: row.sms_fallback_method,
-    sms_fallback_url: row.sms_fallback_url,
-    sms_method: row.sms_method,
-    sms_url: row.sms_url,
-    status_callback: row.status_callback,
-    status_callback_method: row.status_callback_method,
+    ...smsWebhookJson(row),
     trunk_sid: null,
     uri: `${uri}.json`,
     voice_receive_mode: 'voice',
     voice_application_sid: row.voice_application_sid,
-    voice_caller_id_lookup: row.voice_caller_id_lookup === 1,
-    voice_fallback_method: row.voice_fallback_method,
-    voice_fallback_url: row.voice_fallback_url,
-    voice_method: row.voice_method,
-    voice_url: row.voice_url,
+    ...voiceWebhookJson(row),
     emergency_status: 'Inactive',
     emergency_address_sid: null,
     emergency_address_status: 'unregistered',
@@ -109,20 +88,27 @@ const LIST_PARAMS: readonly ParamSpec[] = [
 
 /** IncomingPhoneNumbers (PN…): numbers and SIP addresses routed to modules or URLs. */
 export function numberRoutes(numbers: Numbers): RestRoute[] {
-  const page = (req: RestRequest) => ({ size: req.page.pageSize, after: req.page.after });
   const list = async (req: RestRequest, addressType?: string) => {
-    const phoneNumber = req.input.string('PhoneNumber');
-    const friendlyName = req.input.string('FriendlyName');
-    const rows = await numbers.list(
+    const i = req.input;
+    const page = await numbers.list(
       req.account.sid,
-      { phoneNumber, friendlyName, addressType },
-      page(req),
+      {
+        phoneNumber: i.string('PhoneNumber'),
+        friendlyName: i.string('FriendlyName'),
+        addressType,
+        beta: i.bool('Beta'),
+        origin: i.string('Origin'),
+      },
+      { size: req.page.pageSize, after: req.page.after },
     );
-    const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
-    return listPage2010(req, 'incoming_phone_numbers', items.map(numberJson), next, {
-      PhoneNumber: phoneNumber,
-      FriendlyName: friendlyName,
-    });
+    const items = page.items.map(numberJson);
+    return listPage2010(
+      req,
+      'incoming_phone_numbers',
+      items,
+      page.next,
+      echoFilters(i, LIST_PARAMS),
+    );
   };
   // Twilio's typed collections. Switchboard does not classify E.164 numbers, so Local,
   // Mobile and TollFree each create and list E.164 numbers (SIP addresses stay out).
@@ -178,42 +164,14 @@ export function numberRoutes(numbers: Numbers): RestRoute[] {
       params: LIST_PARAMS,
       handler: (req) => list(req),
     },
-    {
-      method: 'GET',
-      domain: 'api',
+    ...itemRoutes({
       path: `${BASE}/:Sid.json`,
-      summary: 'Fetch a number',
-      async handler(req) {
-        return {
-          status: 200,
-          body: numberJson(await numbers.get(req.account.sid, req.params.Sid ?? '')),
-        };
-      },
-    },
-    {
-      method: 'POST',
-      domain: 'api',
-      path: `${BASE}/:Sid.json`,
-      summary: 'Update a number (route it to a module with VoiceApplicationSid, or to a VoiceUrl)',
+      noun: 'a number',
       params: WRITE_PARAMS,
-      async handler(req) {
-        const row = await numbers.update(
-          req.account.sid,
-          req.params.Sid ?? '',
-          readInput(req.input),
-        );
-        return { status: 200, body: numberJson(row) };
-      },
-    },
-    {
-      method: 'DELETE',
-      domain: 'api',
-      path: `${BASE}/:Sid.json`,
-      summary: 'Release a number',
-      async handler(req) {
-        await numbers.delete(req.account.sid, req.params.Sid ?? '');
-        return { status: 204, body: undefined };
-      },
-    },
+      get: (req) => numbers.get(req.account.sid, req.params.Sid ?? ''),
+      update: (req) => numbers.update(req.account.sid, req.params.Sid ?? '', readInput(req.input)),
+      remove: (req) => numbers.delete(req.account.sid, req.params.Sid ?? ''),
+      json: numberJson,
+    }),
   ];
 }

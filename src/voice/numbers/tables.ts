@@ -1,12 +1,17 @@
 import type { Migration } from '../../store/index.js';
-import type { HttpMethod } from '../modules/index.js';
+import {
+  addSmsWebhookColumns,
+  addVoiceWebhookColumns,
+  type SmsWebhookFields,
+  type VoiceWebhookFields,
+} from '../webhook-fields.js';
 
 /**
  * An IncomingPhoneNumber (PN…): an E.164 number, a SIP address (`sip:support@example.com`)
  * or a bare SIP user part (`support`), routed to a module (voice_application_sid) or a URL.
  * `address_key` is the normalised address, unique platform-wide (one owner per address).
  */
-export interface NumberRow {
+export interface NumberRow extends VoiceWebhookFields, SmsWebhookFields {
   sid: string;
   account_sid: string;
   phone_number: string;
@@ -16,18 +21,7 @@ export interface NumberRow {
   friendly_name: string;
   api_version: string;
   voice_application_sid: string | null;
-  voice_url: string | null;
-  voice_method: HttpMethod;
-  voice_fallback_url: string | null;
-  voice_fallback_method: HttpMethod;
-  voice_caller_id_lookup: number;
-  status_callback: string | null;
-  status_callback_method: HttpMethod;
   sms_application_sid: string | null;
-  sms_url: string | null;
-  sms_method: HttpMethod;
-  sms_fallback_url: string | null;
-  sms_fallback_method: HttpMethod;
   date_created: number;
   date_updated: number;
 }
@@ -39,7 +33,7 @@ export interface NumberTables {
 export const migrations: Record<string, Migration> = {
   voice_numbers_0001_incoming_phone_numbers: {
     async up(db) {
-      await db.schema
+      const head = db.schema
         .createTable('incoming_phone_numbers')
         .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
         .addColumn('account_sid', 'varchar(34)', (c) => c.notNull())
@@ -48,19 +42,9 @@ export const migrations: Record<string, Migration> = {
         .addColumn('address_type', 'varchar(8)', (c) => c.notNull())
         .addColumn('friendly_name', 'text', (c) => c.notNull())
         .addColumn('api_version', 'varchar(16)', (c) => c.notNull())
-        .addColumn('voice_application_sid', 'varchar(34)')
-        .addColumn('voice_url', 'text')
-        .addColumn('voice_method', 'varchar(8)', (c) => c.notNull())
-        .addColumn('voice_fallback_url', 'text')
-        .addColumn('voice_fallback_method', 'varchar(8)', (c) => c.notNull())
-        .addColumn('voice_caller_id_lookup', 'integer', (c) => c.notNull())
-        .addColumn('status_callback', 'text')
-        .addColumn('status_callback_method', 'varchar(8)', (c) => c.notNull())
-        .addColumn('sms_application_sid', 'varchar(34)')
-        .addColumn('sms_url', 'text')
-        .addColumn('sms_method', 'varchar(8)', (c) => c.notNull())
-        .addColumn('sms_fallback_url', 'text')
-        .addColumn('sms_fallback_method', 'varchar(8)', (c) => c.notNull())
+        .addColumn('voice_application_sid', 'varchar(34)');
+      const voice = addVoiceWebhookColumns(head).addColumn('sms_application_sid', 'varchar(34)');
+      await addSmsWebhookColumns(voice)
         .addColumn('date_created', 'bigint', (c) => c.notNull())
         .addColumn('date_updated', 'bigint', (c) => c.notNull())
         .execute();

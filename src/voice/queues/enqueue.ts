@@ -24,7 +24,8 @@ export async function enqueue(ctx: VerbContext, verb: EnqueueVerb): Promise<Next
   const { store } = ctx.queues;
   const callSid = ctx.params().CallSid ?? '';
   const accountSid = ctx.params().AccountSid ?? '';
-  const queue = await store.ensure(accountSid, verb.name);
+  // maxQueueSize sizes a queue this <Enqueue> creates; an existing queue keeps its MaxSize.
+  const queue = await store.ensure(accountSid, verb.name, verb.maxQueueSize);
   const joined = await store.join(queue, callSid, ctx.queues.nodeId, Date.now());
   if (joined.kind === 'full') return action(ctx, verb, 'queue-full', undefined, undefined);
   const { member } = joined;

@@ -61,7 +61,12 @@ export class QueueStore {
   }
 
   /** The queue with this name, created (MaxSize 1000) when it does not exist: <Enqueue>. */
-  async ensure(accountSid: string, friendlyName: string): Promise<QueueRow> {
+  /** The account's queue of that name, created with `maxSize` members at most on first use. */
+  async ensure(
+    accountSid: string,
+    friendlyName: string,
+    maxSize = DEFAULT_MAX_SIZE,
+  ): Promise<QueueRow> {
     const existing = await this.byName(accountSid, friendlyName);
     if (existing) return existing;
     const now = Date.now();
@@ -71,7 +76,7 @@ export class QueueStore {
         sid: newSid('QU'),
         account_sid: accountSid,
         friendly_name: friendlyName,
-        max_size: DEFAULT_MAX_SIZE,
+        max_size: maxSize,
         current_size: 0,
         last_seq: 0,
         date_created: now,

@@ -7,6 +7,7 @@ import {
   type RestRequest,
   type RestRoute,
 } from '../../core/rest.js';
+import { keysetPage } from '../../store/index.js';
 import type { HttpMethod } from '../twiml/verbs.js';
 import { DEFAULT_MAX_SIZE, MAX_MAX_SIZE, MAX_NAME_LENGTH, type QueueStore } from './queue-store.js';
 import type { MemberRow, QueueRow } from './tables.js';
@@ -105,23 +106,13 @@ export function queueRoutes(store: QueueStore, deps: QueueRouteDeps): RestRoute[
       paged: true,
       params: PAGE_PARAMS,
       async handler(req) {
-        let q = store.db
+        const q = store.db
           .selectFrom('call_queues')
           .selectAll()
           .where('account_sid', '=', req.account.sid);
-        const after = afterTimeAndSid(req);
-        if (after)
-          q = q.where((eb) =>
-            eb(eb.refTuple('date_created', 'sid'), '<', eb.tuple(after[0], after[1])),
-          );
-        const rows = await q
-          .orderBy('date_created', 'desc')
-          .orderBy('sid', 'desc')
-          .limit(req.page.pageSize + 1)
-          .execute();
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
-        const body = await Promise.all(items.map((r) => queueJson(store, r)));
-        return listPage2010(req, 'queues', body, next);
+        const page = await keysetPage(q, 'newest-first', req.page.pageSize, afterTimeAndSid(req));
+        const body = await Promise.all(page.items.map((r) => queueJson(store, r)));
+        return listPage2010(req, 'queues', body, page.next);
       },
     },
     {

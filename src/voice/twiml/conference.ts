@@ -1,72 +1,66 @@
 // Attributes of `<Dial><Conference>` (Twilio's names and defaults), checked when the document
 // is parsed so that a bad attribute is error 12200 before the call runs anything.
-import { TwimlError } from './parse.js';
-import type { ConferenceNoun, HttpMethod } from './verbs.js';
+import type { Attrs } from './attrs.js';
+import { TwimlError } from './errors.js';
+import type { ConferenceNoun } from './verbs.js';
 
 const BEEPS = ['true', 'false', 'onEnter', 'onExit'] as const;
-const EVENTS = [
-  'start',
-  'end',
-  'join',
-  'leave',
-  'mute',
-  'hold',
-  'modify',
-  'speaker',
-  'announcement',
-];
+/** The room events Switchboard sends (Twilio's modify, speaker, announcement are refused). */
+const EVENTS = ['start', 'end', 'join', 'leave', 'mute', 'hold'] as const;
+const NOT_SENT = ['modify', 'speaker', 'announcement'];
 /** Twilio's limit on one room. */
 export const MAX_PARTICIPANTS = 250;
 
-function bad(name: string, raw: string, why: string): never {
-  throw new TwimlError(12200, `<Conference ${name}="${raw}"> ${why}`);
-}
-
-function flag(attrs: Record<string, string>, name: string, fallback: boolean): boolean {
-  const raw = attrs[name];
-  if (raw === undefined) return fallback;
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  return bad(name, raw, 'must be true or false');
-}
-
-function httpMethod(attrs: Record<string, string>, name: string): HttpMethod {
-  const raw = (attrs[name] ?? 'POST').toUpperCase();
-  if (raw !== 'GET' && raw !== 'POST') bad(name, raw, 'must be GET or POST');
-  return raw as HttpMethod;
-}
-
-export function conferenceNoun(name: string, attrs: Record<string, string>): ConferenceNoun {
+export function conferenceNoun(name: string, a: Attrs): ConferenceNoun {
   if (!name) throw new TwimlError(12200, '<Conference> needs a room name');
   if (name.length > 128) throw new TwimlError(12200, '<Conference> name is longer than 128');
-  const beep = attrs.beep ?? 'true';
-  if (!(BEEPS as readonly string[]).includes(beep))
-    bad('beep', beep, 'must be true, false, onEnter or onExit');
-  const maxRaw = attrs.maxParticipants ?? String(MAX_PARTICIPANTS);
+  a.refuse('coach', 'coaching is not supported');
+  a.refuse('eventCallbackUrl', 'use statusCallback (eventCallbackUrl is a legacy of Twilio)');
+  a.refuse('jitterBufferSize', 'the mixer has one fixed jitter buffer', 'large');
+  a.refuse('region', 'rooms live on the node of the call that created them', 'us1');
+  a.refuse('recordingConfigurationId', 'recording configurations are not supported');
+  const events = (a.get('statusCallbackEvent') ?? '').split(/[\s,]+/).filter(Boolean);
+  const notSent = events.find((e) => NOT_SENT.includes(e));
+  if (notSent)
+    throw new TwimlError(
+      13221,
+      `Switchboard refuses <Conference statusCallbackEvent="${notSent}">: that event is not sent`,
+    );
+  const unknown = events.find((e) => !(EVENTS as readonly string[]).includes(e));
+  if (unknown)
+    throw new TwimlError(
+      12200,
+      `<Conference statusCallbackEvent="${unknown}"> must be among ${EVENTS.join(' ')}`,
+    );
+  const maxRaw = a.get('maxParticipants') ?? String(MAX_PARTICIPANTS);
   const max = Number(maxRaw);
   if (!/^\d+$/.test(maxRaw) || max < 2 || max > MAX_PARTICIPANTS)
-    bad('maxParticipants', maxRaw, `must be a whole number from 2 to ${MAX_PARTICIPANTS}`);
-  const record = attrs.record ?? 'do-not-record';
-  if (record !== 'do-not-record' && record !== 'record-from-start')
-    bad('record', record, 'must be do-not-record or record-from-start');
-  const events = (attrs.statusCallbackEvent ?? '').split(/[\s,]+/).filter(Boolean);
-  const unknown = events.find((e) => !EVENTS.includes(e));
-  if (unknown) bad('statusCallbackEvent', unknown, `must be among ${EVENTS.join(' ')}`);
-  // coach, jitterBufferSize and trim are accepted and ignored (documented in docs/voice.md).
+    throw new TwimlError(
+      12200,
+      `<Conference maxParticipants="${maxRaw}"> must be a whole number from 2 to ${MAX_PARTICIPANTS}`,
+    );
   return {
     noun: 'Conference',
     name,
-    muted: flag(attrs, 'muted', false),
-    beep: beep as ConferenceNoun['beep'],
-    startConferenceOnEnter: flag(attrs, 'startConferenceOnEnter', true),
-    endConferenceOnExit: flag(attrs, 'endConferenceOnExit', false),
-    waitUrl: attrs.waitUrl,
-    waitMethod: httpMethod(attrs, 'waitMethod'),
+    muted: a.bool('muted', false),
+    beep: a.oneOf('beep', BEEPS, 'true'),
+    startConferenceOnEnter: a.bool('startConferenceOnEnter', true),
+    endConferenceOnExit: a.bool('endConferenceOnExit', false),
+    waitUrl: a.get('waitUrl'),
+    waitMethod: a.method('waitMethod'),
     maxParticipants: max,
-    record,
-    statusCallback: attrs.statusCallback || undefined,
-    statusCallbackMethod: httpMethod(attrs, 'statusCallbackMethod'),
+    record: a.oneOf('record', ['do-not-record', 'record-from-start'] as const, 'do-not-record'),
+    statusCallback: a.get('statusCallback') || undefined,
+    statusCallbackMethod: a.method('statusCallbackMethod'),
     statusCallbackEvent: events,
-    participantLabel: attrs.participantLabel || undefined,
+    participantLabel: a.get('participantLabel') || undefined,
+    trim: a.oneOf('trim', ['trim-silence', 'do-not-trim'] as const, 'trim-silence'),
+    recordingStatusCallback: a.get('recordingStatusCallback') || undefined,
+    recordingStatusCallbackMethod: a.method('recordingStatusCallbackMethod'),
+    recordingStatusCallbackEvents: a.list(
+      'recordingStatusCallbackEvent',
+      ['in-progress', 'completed', 'absent'] as const,
+      ['completed'],
+    ),
   };
 }

@@ -1,27 +1,19 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { conferenceNoun } from './conference.js';
+import { Attrs } from './attrs.js';
+import { dial } from './dial.js';
+import { TwimlError } from './errors.js';
+import { sayContent } from './ssml.js';
 import type {
-  DialNoun,
-  DialQueueVerb,
   EnqueueVerb,
   GatherVerb,
-  HttpMethod,
   Prompt,
+  RecordVerb,
+  StartRecordingVerb,
   Verb,
 } from './verbs.js';
+import { attrsOf, bareText, elements, tagOf, type XmlNode } from './xml.js';
 
-/** A TwiML document that cannot run, with Twilio's error code (12100 parse, 12200 schema). */
-export class TwimlError extends Error {
-  constructor(
-    readonly code: 12100 | 12200 | 13221 | 13520,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TwimlError';
-  }
-}
-
-type XmlNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+export { TwimlError } from './errors.js';
 
 const parser = new XMLParser({
   preserveOrder: true,
@@ -39,283 +31,249 @@ const parser = new XMLParser({
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   Pay: 'payments are not supported',
   Prompt: 'payments are not supported',
-  Connect: '<Connect> (streams, rooms, virtual agents) is not supported',
+  Connect: '<Connect> (streams, rooms, virtual agents, conversation relay) is not supported',
   Refer: 'SIP REFER is not supported yet',
   Sms: '<Sms> is deprecated; use the Messages API',
-  Start: '<Start> (streams, transcription) is not supported',
-  Stop: '<Stop> (streams) is not supported',
+  Stop: '<Stop> (streams, SIPREC, transcriptions) is not supported',
   Echo: '<Echo> is not supported',
   Queue: '<Queue> is only a <Dial> noun',
   Task: '<Task> belongs in <Enqueue workflowSid>, and TaskRouter is not implemented',
 };
 
-function tagOf(node: XmlNode): string {
-  for (const k of Object.keys(node)) if (k !== ':@') return k;
-  return '';
+const RECORDING_EVENTS = ['in-progress', 'completed', 'absent'] as const;
+const TRIMS = ['trim-silence', 'do-not-trim'] as const;
+const NO_SPEECH = 'speech recognition is not available (Gather listens for DTMF only)';
+const NO_TRANSCRIPTION = 'transcription is not available';
+
+/** Verbs that carry no attributes or children of their own besides <Parameter>s. */
+function noParameters(node: XmlNode, tag: string): void {
+  if (elements(node).some((c) => tagOf(c) === 'Parameter'))
+    throw new TwimlError(
+      13221,
+      `Switchboard refuses <${tag}><Parameter>: parameters for the Voice SDK are not supported`,
+    );
+  const other = elements(node)[0];
+  if (other) throw new TwimlError(12200, `<${tagOf(other)}> is not allowed in <${tag}>`);
 }
 
-function children(node: XmlNode): XmlNode[] {
-  const v = node[tagOf(node)];
-  return Array.isArray(v) ? (v as XmlNode[]) : [];
-}
-
-function text(node: XmlNode): string {
-  return children(node)
-    .map((c) => (typeof c['#text'] === 'string' ? c['#text'] : text(c)))
-    .join(' ')
-    .trim();
-}
-
-function int(
-  attrs: Record<string, string>,
-  name: string,
-  fallback: number,
-  min = 0,
-  max = 86_400,
-): number {
-  const raw = attrs[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim()))
-    throw new TwimlError(12200, `attribute ${name}="${raw}" must be a whole number`);
-  const n = Number(raw);
-  if (n < min || n > max)
-    throw new TwimlError(12200, `attribute ${name}="${raw}" must be between ${min} and ${max}`);
-  return n;
-}
-
-function bool(attrs: Record<string, string>, name: string, fallback: boolean): boolean {
-  const raw = attrs[name];
-  if (raw === undefined) return fallback;
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  throw new TwimlError(12200, `attribute ${name}="${raw}" must be true or false`);
-}
-
-function method(attrs: Record<string, string>, name = 'method'): HttpMethod {
-  const raw = (attrs[name] ?? 'POST').toUpperCase();
-  if (raw !== 'GET' && raw !== 'POST')
-    throw new TwimlError(12200, `attribute ${name}="${raw}" must be GET or POST`);
-  return raw;
-}
-
-function prompt(tag: string, attrs: Record<string, string>, node: XmlNode): Prompt {
+function prompt(node: XmlNode): Prompt {
+  const tag = tagOf(node);
+  const a = new Attrs(tag, attrsOf(node));
+  let out: Prompt;
   switch (tag) {
-    case 'Say':
-      return {
+    case 'Say': {
+      const { text: spoken, ssml } = sayContent(node);
+      out = {
         verb: 'Say',
-        text: text(node),
-        voice: attrs.voice,
-        language: attrs.language,
-        loop: int(attrs, 'loop', 1, 0, 1000),
+        text: spoken,
+        ssml,
+        voice: a.get('voice'),
+        language: a.get('language'),
+        loop: a.int('loop', 1, 0, 1000),
       };
+      break;
+    }
     case 'Play': {
-      const url = text(node) || undefined;
-      const digits = attrs.digits;
+      const url = bareText(node) || undefined;
+      const digits = a.get('digits');
       if (!url && !digits) throw new TwimlError(12200, '<Play> needs a URL or a digits attribute');
       if (digits !== undefined && !/^[0-9*#wWA-D]*$/.test(digits))
         throw new TwimlError(12200, `<Play digits="${digits}"> has invalid digits`);
-      return { verb: 'Play', url, loop: int(attrs, 'loop', 1, 0, 1000), digits };
+      out = { verb: 'Play', url, loop: a.int('loop', 1, 0, 1000), digits };
+      break;
     }
     case 'Pause':
-      return { verb: 'Pause', lengthS: int(attrs, 'length', 1, 0, 600) };
+      out = { verb: 'Pause', lengthS: a.int('length', 1, 0, 600) };
+      break;
     default:
       throw new TwimlError(12200, `<${tag}> is not allowed here`);
   }
+  if (tag !== 'Say' && elements(node)[0]) throw new TwimlError(12200, `<${tag}> holds no elements`);
+  a.done();
+  return out;
 }
 
-function dialNouns(node: XmlNode): DialNoun[] {
-  const nouns: DialNoun[] = [];
-  const bare = children(node).find((c) => typeof c['#text'] === 'string');
-  if (bare && String(bare['#text']).trim())
-    nouns.push({ noun: 'Number', number: String(bare['#text']).trim(), url: undefined });
-  for (const c of children(node)) {
-    const tag = tagOf(c);
-    const attrs = c[':@'] ?? {};
-    if (tag === '#text') continue;
-    if (tag === 'Number') nouns.push({ noun: 'Number', number: text(c), url: attrs.url });
-    else if (tag === 'Sip')
-      nouns.push({ noun: 'Sip', uri: text(c), username: attrs.username, password: attrs.password });
-    else if (tag === 'Client') {
-      const identity = children(c).find((x) => tagOf(x) === 'Identity');
-      nouns.push({ noun: 'Client', identity: identity ? text(identity) : text(c) });
-    } else if (tag === 'Conference') nouns.push(conferenceNoun(text(c), attrs));
-    else if (tag === 'Queue' || tag === 'Sim' || tag === 'Application') {
-      throw new TwimlError(13221, `<Dial><${tag}> is not supported yet`);
-    } else throw new TwimlError(12200, `<${tag}> is not a <Dial> noun`);
+function gather(node: XmlNode): GatherVerb {
+  const a = new Attrs('Gather', attrsOf(node));
+  const input = a.list('input', ['dtmf', 'speech'] as const, ['dtmf']);
+  if (input.includes('speech'))
+    throw new TwimlError(
+      13221,
+      `Switchboard refuses <Gather input="${input.join(' ')}">: ${NO_SPEECH}`,
+    );
+  const finishOnKey = a.get('finishOnKey') ?? '#';
+  if (!/^[0-9*#]?$/.test(finishOnKey))
+    throw new TwimlError(12200, `finishOnKey="${finishOnKey}" must be one key or empty`);
+  // Speech settings: refused unless they say what Twilio does without them.
+  a.refuse(
+    [
+      'speechTimeout',
+      'maxSpeechTime',
+      'hints',
+      'language',
+      'partialResultCallback',
+      'partialResultCallbackMethod',
+      'speechModel',
+    ],
+    NO_SPEECH,
+  );
+  a.refuse('profanityFilter', NO_SPEECH, 'true');
+  a.refuse(['enhanced', 'debug'], NO_SPEECH, 'false');
+  const out: GatherVerb = {
+    verb: 'Gather',
+    input,
+    numDigits: a.has('numDigits') ? a.int('numDigits', 1, 1, 100) : undefined,
+    finishOnKey,
+    timeoutS: a.int('timeout', 5, 0, 600),
+    action: a.get('action'),
+    method: a.method(),
+    actionOnEmptyResult: a.bool('actionOnEmptyResult', false),
+    bargeIn: a.bool('bargeIn', true),
+    prompts: elements(node).map(prompt),
+  };
+  a.done();
+  return out;
+}
+
+function record(node: XmlNode): RecordVerb {
+  const a = new Attrs('Record', attrsOf(node));
+  a.refuse('transcribe', NO_TRANSCRIPTION, 'false');
+  a.refuse('transcribeCallback', NO_TRANSCRIPTION);
+  a.refuse(
+    'recordingConfigurationId',
+    'recording configurations (encryption, storage) are not supported',
+  );
+  const out: RecordVerb = {
+    verb: 'Record',
+    maxLengthS: a.int('maxLength', 3600, 1, 14_400),
+    timeoutS: a.int('timeout', 5, 0, 600),
+    finishOnKey: a.get('finishOnKey') ?? '1234567890*#',
+    playBeep: a.bool('playBeep', true),
+    action: a.get('action'),
+    method: a.method(),
+    recordingStatusCallback: a.get('recordingStatusCallback'),
+    recordingStatusCallbackMethod: a.method('recordingStatusCallbackMethod'),
+    recordingStatusCallbackEvents: a.list('recordingStatusCallbackEvent', RECORDING_EVENTS, [
+      'completed',
+    ]),
+    trim: a.oneOf('trim', TRIMS, 'trim-silence'),
+  };
+  if (elements(node)[0]) throw new TwimlError(12200, '<Record> holds no elements');
+  a.done();
+  return out;
+}
+
+/** `<Start>`: only `<Recording>` runs (the rest of the call is recorded). */
+function start(node: XmlNode): StartRecordingVerb {
+  const inner = elements(node);
+  const first = inner[0];
+  if (inner.length !== 1 || !first)
+    throw new TwimlError(
+      12200,
+      '<Start> holds exactly one <Recording>, <Stream>, <Siprec> or <Transcription>',
+    );
+  const tag = tagOf(first);
+  if (tag !== 'Recording') {
+    const why = tag === 'Stream' ? 'media streams' : tag === 'Siprec' ? 'SIPREC' : 'transcriptions';
+    throw new TwimlError(13221, `Switchboard refuses <Start><${tag}>: ${why} are not supported`);
   }
-  if (nouns.length === 0)
-    throw new TwimlError(12200, '<Dial> needs a number, <Number>, <Sip> or <Client>');
-  if (nouns.length > 1 && nouns.some((n) => n.noun === 'Conference'))
-    throw new TwimlError(12200, '<Conference> must be the only noun of its <Dial>');
-  return nouns;
+  const s = new Attrs('Start', attrsOf(node));
+  s.refuse(['action', 'method'], 'the document goes on after <Start>; it has no action');
+  s.done();
+  const a = new Attrs('Recording', attrsOf(first));
+  a.refuse('channels', 'recordings are mono (both parties mixed)', 'mono');
+  a.refuse('recordingConfigurationId', 'recording configurations are not supported');
+  const out: StartRecordingVerb = {
+    verb: 'StartRecording',
+    track: a.oneOf('track', ['inbound', 'outbound', 'both'] as const, 'both'),
+    trim: a.oneOf('trim', TRIMS, 'do-not-trim'),
+    recordingStatusCallback: a.get('recordingStatusCallback'),
+    recordingStatusCallbackMethod: a.method('recordingStatusCallbackMethod'),
+    recordingStatusCallbackEvents: a.list('recordingStatusCallbackEvent', RECORDING_EVENTS, [
+      'completed',
+    ]),
+  };
+  a.done();
+  return out;
 }
 
 // ---- call queues ----
-const TASKROUTER = 'TaskRouter (workflowSid, <Task>, reservationSid) is not implemented';
+const TASKROUTER = 'TaskRouter (workflowSid, <Task>) is not implemented';
 
-function enqueue(attrs: Record<string, string>, node: XmlNode): EnqueueVerb {
-  if (attrs.workflowSid !== undefined || children(node).some((c) => tagOf(c) === 'Task'))
+function enqueue(node: XmlNode): EnqueueVerb {
+  const a = new Attrs('Enqueue', attrsOf(node));
+  if (a.has('workflowSid') || elements(node).some((c) => tagOf(c) === 'Task'))
     throw new TwimlError(13221, `Switchboard refuses <Enqueue workflowSid>: ${TASKROUTER}`);
-  const name = text(node);
+  const name = bareText(node);
   if (!name) throw new TwimlError(12200, '<Enqueue> needs a queue name');
   if (name.length > 64)
     throw new TwimlError(12200, '<Enqueue> queue name must be 64 characters or less');
-  return {
+  const inner = elements(node)[0];
+  if (inner) throw new TwimlError(12200, `<${tagOf(inner)}> is not allowed in <Enqueue>`);
+  const out: EnqueueVerb = {
     verb: 'Enqueue',
     name,
-    action: attrs.action,
-    method: method(attrs),
-    waitUrl: attrs.waitUrl,
-    waitUrlMethod: method(attrs, 'waitUrlMethod'),
+    action: a.get('action'),
+    method: a.method(),
+    waitUrl: a.get('waitUrl'),
+    waitUrlMethod: a.method('waitUrlMethod'),
+    maxQueueSize: a.has('maxQueueSize') ? a.int('maxQueueSize', 100, 1, 5000) : undefined,
   };
+  a.done();
+  return out;
 }
 
-function dialQueue(attrs: Record<string, string>, node: XmlNode): DialQueueVerb {
-  const nouns = children(node).filter(
-    (c) => tagOf(c) !== '#text' || String(c['#text']).trim() !== '',
-  );
-  const queue = nouns[0];
-  if (nouns.length !== 1 || !queue || tagOf(queue) !== 'Queue')
-    throw new TwimlError(12200, '<Dial><Queue> cannot be combined with other nouns');
-  const qa = queue[':@'] ?? {};
-  if (qa.reservationSid !== undefined || qa.postWorkActivitySid !== undefined)
-    throw new TwimlError(13221, `Switchboard refuses <Queue reservationSid>: ${TASKROUTER}`);
-  if ((attrs.record ?? 'do-not-record') !== 'do-not-record')
-    throw new TwimlError(
-      13221,
-      'Switchboard refuses <Dial record> with <Queue>: not supported yet',
-    );
-  const name = text(queue);
-  if (!name) throw new TwimlError(12200, '<Queue> needs a queue name');
-  return {
-    verb: 'DialQueue',
-    queue: name,
-    url: qa.url,
-    urlMethod: method(qa),
-    timeoutS: int(attrs, 'timeout', 30, 5, 600),
-    action: attrs.action,
-    method: method(attrs),
-    timeLimitS: int(attrs, 'timeLimit', 14_400, 1, 86_400),
-    hangupOnStar: bool(attrs, 'hangupOnStar', false),
-  };
-}
 // ---- end call queues ----
 
 function verb(node: XmlNode): Verb {
   const tag = tagOf(node);
-  const attrs = node[':@'] ?? {};
+  const a = new Attrs(tag, attrsOf(node));
+  let out: Verb;
   switch (tag) {
     case 'Say':
     case 'Play':
     case 'Pause':
-      return prompt(tag, attrs, node);
-    case 'Gather': {
-      const input = (attrs.input ?? 'dtmf').split(/\s+/).filter(Boolean);
-      if (input.some((i) => i !== 'dtmf' && i !== 'speech'))
-        throw new TwimlError(12200, `<Gather input="${attrs.input}"> is invalid`);
-      const finishOnKey = attrs.finishOnKey ?? '#';
-      if (!/^[0-9*#]?$/.test(finishOnKey))
-        throw new TwimlError(12200, `finishOnKey="${finishOnKey}" must be one key or empty`);
-      const gather: GatherVerb = {
-        verb: 'Gather',
-        input,
-        numDigits: attrs.numDigits === undefined ? undefined : int(attrs, 'numDigits', 1, 1, 100),
-        finishOnKey,
-        timeoutS: int(attrs, 'timeout', 5, 0, 600),
-        action: attrs.action,
-        method: method(attrs),
-        actionOnEmptyResult: bool(attrs, 'actionOnEmptyResult', false),
-        prompts: children(node)
-          .filter((c) => tagOf(c) !== '#text')
-          .map((c) => prompt(tagOf(c), c[':@'] ?? {}, c)),
-      };
-      return gather;
-    }
-    case 'Record': {
-      const trim = attrs.trim ?? 'trim-silence';
-      if (trim !== 'trim-silence' && trim !== 'do-not-trim')
-        throw new TwimlError(12200, `trim="${trim}" is invalid`);
-      return {
-        verb: 'Record',
-        maxLengthS: int(attrs, 'maxLength', 3600, 1, 14_400),
-        timeoutS: int(attrs, 'timeout', 5, 0, 600),
-        finishOnKey: attrs.finishOnKey ?? '1234567890*#',
-        playBeep: bool(attrs, 'playBeep', true),
-        action: attrs.action,
-        method: method(attrs),
-        recordingStatusCallback: attrs.recordingStatusCallback,
-        recordingStatusCallbackMethod: method(attrs, 'recordingStatusCallbackMethod'),
-        trim,
-      };
-    }
+      return prompt(node);
+    case 'Gather':
+      return gather(node);
+    case 'Record':
+      return record(node);
+    case 'Start':
+      return start(node);
     case 'Redirect': {
-      const target = text(node);
+      const target = bareText(node);
       if (!target) throw new TwimlError(12200, '<Redirect> needs a URL or module:<ModuleCode>');
-      return { verb: 'Redirect', target, method: method(attrs) };
+      out = { verb: 'Redirect', target, method: a.method() };
+      break;
     }
     case 'Hangup':
-      return { verb: 'Hangup' };
-    case 'Reject': {
-      const reason = attrs.reason ?? 'rejected';
-      if (reason !== 'rejected' && reason !== 'busy')
-        throw new TwimlError(12200, `<Reject reason="${reason}"> is invalid`);
-      return { verb: 'Reject', reason };
-    }
-    case 'Enqueue':
-      return enqueue(attrs, node);
-    case 'Leave':
-      return { verb: 'Leave' };
-    case 'Dial':
-      if (children(node).some((c) => tagOf(c) === 'Queue')) return dialQueue(attrs, node);
-      return {
-        verb: 'Dial',
-        nouns: dialNouns(node),
-        timeoutS: int(attrs, 'timeout', 30, 5, 600),
-        callerId: attrs.callerId,
-        action: attrs.action,
-        method: method(attrs),
-        timeLimitS: int(attrs, 'timeLimit', 14_400, 1, 86_400),
-        hangupOnStar: bool(attrs, 'hangupOnStar', false),
-        ...dialRecording(attrs),
+      noParameters(node, tag);
+      out = { verb: 'Hangup' };
+      break;
+    case 'Reject':
+      noParameters(node, tag);
+      out = {
+        verb: 'Reject',
+        reason: a.oneOf('reason', ['rejected', 'busy'] as const, 'rejected'),
       };
+      break;
+    case 'Enqueue':
+      return enqueue(node);
+    case 'Leave':
+      out = { verb: 'Leave' };
+      break;
+    case 'Dial':
+      return dial(node, a);
     default: {
       const why = UNSUPPORTED[tag];
       if (why) throw new TwimlError(13221, `Switchboard refuses <${tag}>: ${why}`);
       throw new TwimlError(12200, `<${tag}> is not a TwiML verb`);
     }
   }
-}
-
-const DIAL_RECORD = ['do-not-record', 'record-from-answer', 'record-from-ringing'] as const;
-const RECORDING_EVENTS = ['in-progress', 'completed', 'absent'] as const;
-const RECORDING_TRACKS = ['inbound', 'outbound', 'both'] as const;
-
-function oneOf<T extends string>(values: readonly T[], raw: string, what: string): T {
-  const found = values.find((v) => v === raw);
-  if (found === undefined) throw new TwimlError(12200, `${what}="${raw}" is invalid`);
-  return found;
-}
-
-/** <Dial record=…> and its recording attributes; two-channel recordings are refused. */
-function dialRecording(attrs: Record<string, string>) {
-  const record = attrs.record ?? 'do-not-record';
-  if (record.endsWith('-dual'))
-    throw new TwimlError(
-      13221,
-      `<Dial record="${record}">: two-channel recordings are not supported`,
-    );
-  if ((attrs.trim ?? 'do-not-trim') !== 'do-not-trim')
-    throw new TwimlError(13221, `<Dial trim="${attrs.trim}">: silence trimming is not supported`);
-  return {
-    record: oneOf(DIAL_RECORD, record, 'record'),
-    recordingStatusCallback: attrs.recordingStatusCallback,
-    recordingStatusCallbackMethod: method(attrs, 'recordingStatusCallbackMethod'),
-    recordingStatusCallbackEvents: (attrs.recordingStatusCallbackEvent ?? 'completed')
-      .split(/[\s,]+/)
-      .filter(Boolean)
-      .map((e) => oneOf(RECORDING_EVENTS, e, 'recordingStatusCallbackEvent')),
-    recordingTrack: oneOf(RECORDING_TRACKS, attrs.recordingTrack ?? 'both', 'recordingTrack'),
-  };
+  const inner = elements(node)[0];
+  if (inner) throw new TwimlError(12200, `<${tagOf(inner)}> is not allowed in <${tag}>`);
+  a.done();
+  return out;
 }
 
 /** Parses a TwiML document into verbs; throws TwimlError with Twilio's code when it cannot run. */
@@ -328,10 +286,14 @@ export function parseTwiml(xml: string): Verb[] {
       12100,
       `Document parse failure: ${valid.err.msg} (line ${valid.err.line})`,
     );
-  const doc = parser.parse(xml) as XmlNode[];
+  let doc: XmlNode[];
+  try {
+    doc = parser.parse(xml) as XmlNode[];
+  } catch (e) {
+    // The validator lets a few malformed tags through ("<:/") that the parser then rejects.
+    throw new TwimlError(12100, `Document parse failure: ${(e as Error).message}`);
+  }
   const root = doc.find((n) => tagOf(n) === 'Response');
   if (!root) throw new TwimlError(12100, 'the document root must be <Response>');
-  return children(root)
-    .filter((c) => tagOf(c) !== '#text')
-    .map(verb);
+  return elements(root).map(verb);
 }

@@ -6,6 +6,8 @@ export type HttpMethod = 'GET' | 'POST';
 export interface SayVerb {
   readonly verb: 'Say';
   readonly text: string;
+  /** The text as SSML for the speech engine, when the <Say> holds SSML elements. */
+  readonly ssml: string | undefined;
   readonly voice: string | undefined;
   readonly language: string | undefined;
   /** 0 = repeat until the call moves on. */
@@ -36,6 +38,8 @@ export interface GatherVerb {
   readonly action: string | undefined;
   readonly method: HttpMethod;
   readonly actionOnEmptyResult: boolean;
+  /** false: the prompts play to the end even once the caller pressed a key. */
+  readonly bargeIn: boolean;
   readonly prompts: readonly Prompt[];
 }
 
@@ -49,7 +53,21 @@ export interface RecordVerb {
   readonly method: HttpMethod;
   readonly recordingStatusCallback: string | undefined;
   readonly recordingStatusCallbackMethod: HttpMethod;
+  readonly recordingStatusCallbackEvents: readonly RecordingEvent[];
+  /** trim-silence (Twilio's default) cuts the silence before and after what was said. */
   readonly trim: 'trim-silence' | 'do-not-trim';
+}
+
+export type RecordingEvent = 'in-progress' | 'completed' | 'absent';
+
+/** `<Start><Recording>`: records the rest of the call, both parties mixed. */
+export interface StartRecordingVerb {
+  readonly verb: 'StartRecording';
+  readonly track: 'inbound' | 'outbound' | 'both';
+  readonly trim: 'trim-silence' | 'do-not-trim';
+  readonly recordingStatusCallback: string | undefined;
+  readonly recordingStatusCallbackMethod: HttpMethod;
+  readonly recordingStatusCallbackEvents: readonly RecordingEvent[];
 }
 
 export interface RedirectVerb {
@@ -68,15 +86,31 @@ export interface RejectVerb {
   readonly reason: 'rejected' | 'busy';
 }
 
+export type CallEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
+
+/** What a <Number>, <Sip> or <Client> adds to its leg: a whisper, DTMF, status callbacks. */
+export interface LegOptions {
+  /** TwiML played to the called party once it answers, before the bridge. */
+  readonly url: string | undefined;
+  readonly method: HttpMethod;
+  /** <Number sendDigits>: DTMF sent to the called party once it answers (`w` waits 0.5 s). */
+  readonly sendDigits: string | undefined;
+  readonly statusCallback: string | undefined;
+  readonly statusCallbackMethod: HttpMethod;
+  readonly statusCallbackEvents: readonly CallEvent[];
+}
+
 export type DialNoun =
-  | { readonly noun: 'Number'; readonly number: string; readonly url: string | undefined }
-  | {
+  | (LegOptions & { readonly noun: 'Number'; readonly number: string })
+  | (LegOptions & {
       readonly noun: 'Sip';
       readonly uri: string;
       readonly username: string | undefined;
       readonly password: string | undefined;
-    }
-  | { readonly noun: 'Client'; readonly identity: string }
+      /** `<Headers><Header name value>`: extra headers of the INVITE. */
+      readonly headers: Readonly<Record<string, string>>;
+    })
+  | (LegOptions & { readonly noun: 'Client'; readonly identity: string })
   | ConferenceNoun;
 
 /** `<Dial><Conference>`: joins the call to a named room (see src/voice/conferences). */
@@ -97,6 +131,11 @@ export interface ConferenceNoun {
   /** start end join leave mute hold (Twilio's statusCallbackEvent values). */
   readonly statusCallbackEvent: readonly string[];
   readonly participantLabel: string | undefined;
+  /** The room recording (record-from-start): trimmed by default, as on Twilio. */
+  readonly trim: 'trim-silence' | 'do-not-trim';
+  readonly recordingStatusCallback: string | undefined;
+  readonly recordingStatusCallbackMethod: HttpMethod;
+  readonly recordingStatusCallbackEvents: readonly RecordingEvent[];
 }
 
 export interface DialVerb {
@@ -108,11 +147,13 @@ export interface DialVerb {
   readonly method: HttpMethod;
   readonly timeLimitS: number;
   readonly hangupOnStar: boolean;
+  /** true: the nouns ring one after another, each for `timeout`, instead of all at once. */
+  readonly sequential: boolean;
   /** Records the bridged call (both parties mixed, mono) from the answer or from ringing. */
   readonly record: 'do-not-record' | 'record-from-answer' | 'record-from-ringing';
   readonly recordingStatusCallback: string | undefined;
   readonly recordingStatusCallbackMethod: HttpMethod;
-  readonly recordingStatusCallbackEvents: readonly ('in-progress' | 'completed' | 'absent')[];
+  readonly recordingStatusCallbackEvents: readonly RecordingEvent[];
   readonly recordingTrack: 'inbound' | 'outbound' | 'both';
 }
 
@@ -125,6 +166,8 @@ export interface EnqueueVerb {
   readonly method: HttpMethod;
   readonly waitUrl: string | undefined;
   readonly waitUrlMethod: HttpMethod;
+  /** The MaxSize of a queue this <Enqueue> creates (an existing queue keeps its own). */
+  readonly maxQueueSize: number | undefined;
 }
 
 export interface LeaveVerb {
@@ -158,4 +201,5 @@ export type Verb =
   | RedirectVerb
   | HangupVerb
   | RejectVerb
-  | DialVerb;
+  | DialVerb
+  | StartRecordingVerb;

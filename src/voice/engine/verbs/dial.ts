@@ -9,6 +9,16 @@ export async function dial(ctx: VerbContext, verb: DialVerb): Promise<Next | und
       ? await ctx.joinConference(first, verb)
       : await ctx.dial({
           ...verb,
+          // A noun's whisper and callbacks are relative to this document, as the rest.
+          nouns: verb.nouns.map((n) =>
+            n.noun === 'Conference'
+              ? n
+              : {
+                  ...n,
+                  url: n.url && resolveUrl(ctx, n.url),
+                  statusCallback: n.statusCallback && resolveUrl(ctx, n.statusCallback),
+                },
+          ),
           recordingStatusCallback:
             verb.recordingStatusCallback && resolveUrl(ctx, verb.recordingStatusCallback),
         });

@@ -1,18 +1,13 @@
-import { resolveUrl, type Next, type VerbContext } from '../context.js';
+import { resolveUrl, type Next, type PromptContext } from '../context.js';
 import type { GatherVerb } from '../../twiml/verbs.js';
 import { runPrompt } from './prompts.js';
 
 /**
- * <Gather input="dtmf">: plays its prompts while listening; the first key stops them. Ends on
- * finishOnKey, numDigits, or `timeout` seconds without a key after the prompts.
+ * <Gather input="dtmf">: plays its prompts while listening; the first key stops them (unless
+ * bargeIn="false"). Ends on finishOnKey, numDigits, or `timeout` seconds without a key after
+ * the prompts (speech input is refused when the document is parsed).
  */
-export async function gather(ctx: VerbContext, verb: GatherVerb): Promise<Next | undefined> {
-  if (!verb.input.includes('dtmf')) {
-    ctx.logger.warn(
-      { input: verb.input },
-      '<Gather input="speech"> needs a speech recogniser; listening for DTMF only',
-    );
-  }
+export async function gather(ctx: PromptContext, verb: GatherVerb): Promise<Next | undefined> {
   let digits = '';
   let finishedOnKey = '';
   const stopPrompts = new AbortController();
@@ -25,7 +20,8 @@ export async function gather(ctx: VerbContext, verb: GatherVerb): Promise<Next |
     if (promptsOver) timer = setTimeout(finish, verb.timeoutS * 1000);
   };
   const unsubscribe = ctx.channel.onDigit((d) => {
-    stopPrompts.abort();
+    // bargeIn (the default): the first key stops the prompts; without it they play out.
+    if (verb.bargeIn) stopPrompts.abort();
     if (verb.finishOnKey && d === verb.finishOnKey) {
       finishedOnKey = d;
       finish();

@@ -1,10 +1,15 @@
 import type { ChannelPlayback } from '../channel.js';
-import { until, type VerbContext } from '../context.js';
+import { until, type PromptContext } from '../context.js';
 import type { Prompt } from '../../twiml/verbs.js';
 
-/** Plays one Say/Play/Pause; resolves when done, stopped, or the call moved on. */
+/**
+ * Plays one Say/Play/Pause; resolves when done, stopped, or the call moved on. A prompt that
+ * cannot be made (no voice for the language, audio that cannot be fetched or decoded) is a
+ * call notification — 13511 for a voice, 11200 for audio, as Twilio's warnings — and the
+ * document goes on with its next verb.
+ */
 export async function runPrompt(
-  ctx: VerbContext,
+  ctx: PromptContext,
   prompt: Prompt,
   stopSignal?: AbortSignal,
 ): Promise<void> {
@@ -18,14 +23,30 @@ export async function runPrompt(
   for (let i = 0; i < times; i++) {
     if (ctx.signal.aborted || stopSignal?.aborted) return;
     let playback: ChannelPlayback | undefined;
-    if (prompt.verb === 'Say')
-      playback = await until(
-        ctx,
-        channel.say(prompt.text, { voice: prompt.voice, language: prompt.language }),
+    try {
+      if (prompt.verb === 'Say')
+        playback = await until(
+          ctx,
+          channel.say(prompt.text, {
+            voice: prompt.voice,
+            language: prompt.language,
+            ssml: prompt.ssml,
+          }),
+        );
+      else if (prompt.verb === 'Play' && prompt.url)
+        playback = await until(ctx, channel.play(resolveMediaUrl(ctx, prompt.url)));
+      else if (prompt.verb === 'Pause') playback = channel.silence(prompt.lengthS * 1000);
+    } catch (err) {
+      const what =
+        prompt.verb === 'Say' ? 'Say' : `Play ${prompt.verb === 'Play' ? prompt.url : ''}`;
+      ctx.notify(
+        prompt.verb === 'Say' ? 13511 : 11200,
+        `<${what}>: ${(err as Error).message}`,
+        ctx.documentUrl,
+        'warning',
       );
-    else if (prompt.verb === 'Play' && prompt.url)
-      playback = await until(ctx, channel.play(resolveMediaUrl(ctx, prompt.url)));
-    else if (prompt.verb === 'Pause') playback = channel.silence(prompt.lengthS * 1000);
+      return;
+    }
     if (!playback) return;
     const stop = () => playback?.stop();
     ctx.signal.addEventListener('abort', stop, { once: true });
@@ -37,6 +58,6 @@ export async function runPrompt(
   }
 }
 
-function resolveMediaUrl(ctx: VerbContext, url: string): string {
+function resolveMediaUrl(ctx: PromptContext, url: string): string {
   return new URL(url, ctx.documentUrl).toString();
 }

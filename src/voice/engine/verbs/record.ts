@@ -1,12 +1,42 @@
+import { rm } from 'node:fs/promises';
 import { resolveUrl, until, type Next, type VerbContext } from '../context.js';
 import type { RecordVerb } from '../../twiml/verbs.js';
 
-/** <Record>: beep, record the caller until a finish key, maxLength or hang-up, then report. */
+/**
+ * <Record>: beep, record the caller until a finish key, `timeout` seconds of silence,
+ * maxLength or hang-up, trim the silence around it (trim-silence, the default), then report.
+ * A recording with no sound in it is not kept: as on Twilio, the action is not requested and
+ * the document goes on (warning 16102, and the `absent` event when asked for).
+ */
 export async function record(ctx: VerbContext, verb: RecordVerb): Promise<Next | undefined> {
   const { channel } = ctx;
   if (verb.playBeep) await until(ctx, channel.beep().done);
   if (ctx.signal.aborted && channel.isEnded) return undefined;
-  const recording = channel.record({ path: ctx.recordingPath(), maxLengthS: verb.maxLengthS });
+  const target = ctx.newRecording();
+  const recording = channel.record({
+    path: target.path,
+    maxLengthS: verb.maxLengthS,
+    silenceS: verb.timeoutS || undefined,
+    trim: verb.trim === 'trim-silence',
+  });
+  const events = new Set(verb.recordingStatusCallbackEvents);
+  const status = (event: 'in-progress' | 'completed' | 'absent', durationS: string) => {
+    if (!verb.recordingStatusCallback || !events.has(event)) return;
+    ctx.recordingStatus(
+      resolveUrl(ctx, verb.recordingStatusCallback),
+      verb.recordingStatusCallbackMethod,
+      {
+        ...ctx.params(),
+        RecordingSid: target.sid,
+        RecordingUrl: target.url,
+        RecordingStatus: event,
+        RecordingDuration: durationS,
+        RecordingChannels: '1',
+        RecordingSource: 'RecordVerb',
+      },
+    );
+  };
+  status('in-progress', '0');
   let digits = '';
   const unsubscribe = channel.onDigit((d) => {
     if (verb.finishOnKey.includes(d) && digits === '') {
@@ -23,23 +53,20 @@ export async function record(ctx: VerbContext, verb: RecordVerb): Promise<Next |
     unsubscribe();
     ctx.signal.removeEventListener('abort', onAbort);
   }
-  const saved = await ctx.saveRecording(result.path, result.durationMs, 'RecordVerb');
-  const durationS = String(Math.round(result.durationMs / 1000));
-  if (verb.recordingStatusCallback) {
-    ctx.recordingStatus(
-      resolveUrl(ctx, verb.recordingStatusCallback),
-      verb.recordingStatusCallbackMethod,
-      {
-        ...ctx.params(),
-        RecordingSid: saved.sid,
-        RecordingUrl: saved.url,
-        RecordingStatus: 'completed',
-        RecordingDuration: durationS,
-        RecordingChannels: '1',
-        RecordingSource: 'RecordVerb',
-      },
+  if (result.durationMs === 0) {
+    await rm(result.path, { force: true });
+    ctx.notify(
+      16102,
+      `<Record>: recording ${target.sid} was silent and is not kept`,
+      null,
+      'warning',
     );
+    status('absent', '0');
+    return undefined;
   }
+  await ctx.saveRecording(result.path, result.durationMs, 'RecordVerb');
+  const durationS = String(Math.round(result.durationMs / 1000));
+  status('completed', durationS);
   // Twilio requests the action even when the caller hung up; its TwiML then no longer runs.
   return {
     kind: 'fetch',
@@ -47,8 +74,8 @@ export async function record(ctx: VerbContext, verb: RecordVerb): Promise<Next |
     method: verb.method,
     params: {
       ...ctx.params(),
-      RecordingUrl: saved.url,
-      RecordingSid: saved.sid,
+      RecordingUrl: target.url,
+      RecordingSid: target.sid,
       RecordingDuration: durationS,
       Digits: digits || 'hangup',
     },

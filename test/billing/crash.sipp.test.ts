@@ -1,0 +1,206 @@
+// Metering survives a crash: a real call (sipp) goes through two priced modules; the platform
+// process is killed with SIGKILL while the second module holds the call. On restart the
+// closed segment is intact, the open one is closed at its last heartbeat ("recovered"), the
+// call is over, and the ledger holds exactly one debit per segment — still after a second
+// restart. The platform runs as an operator runs it (`switchboard serve`, its own process),
+// on SQLite, or on PostgreSQL when DATABASE_URL is set (a single node: REDIS_URL would make
+// recovery wait for the other nodes' 60 s staleness rule).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import twilio from 'twilio';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, haveSipp, killSipps } from '../sip/sipp.js';
+import { request, sdkClient } from '../support/platform.js';
+import { testSchema } from '../support/schema.js';
+import { startTwimlServer, type TwimlServer } from '../voice/twiml-server.js';
+import { startCaller } from '../voice/voice-platform.js';
+
+const { VoiceResponse } = twilio.twiml;
+const TOOLS = haveSipp();
+const root = new URL('../../', import.meta.url).pathname;
+const dataDir = mkdtempSync(join(tmpdir(), 'sb-crash-'));
+const accountSid = 'AC' + randomBytes(16).toString('hex');
+const authToken = randomBytes(16).toString('hex');
+const schema = process.env.DATABASE_URL ? testSchema('sbt') : undefined;
+let httpPort = 0;
+let sipPort = 0;
+let web: TwimlServer;
+let child: ChildProcess | undefined;
+
+const who = () => ({ url: `http://127.0.0.1:${httpPort}`, accountSid, authToken });
+
+/** `switchboard serve` in its own process; resolves once its API answers. */
+async function serve(): Promise<void> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: undefined,
+    PORT: String(httpPort),
+    HOST: '127.0.0.1',
+    SWITCHBOARD_DATA_DIR: dataDir,
+    SWITCHBOARD_SIP_PORT: String(sipPort),
+    SWITCHBOARD_SIP_HOST: '127.0.0.1',
+    SWITCHBOARD_RTP_PORTS: '41000-41999',
+    SWITCHBOARD_ACCOUNT_SID: accountSid,
+    SWITCHBOARD_AUTH_TOKEN: authToken,
+    SWITCHBOARD_THROTTLE: 'false',
+    LOG_LEVEL: 'silent',
+    ...(schema ? { SWITCHBOARD_DATABASE_SCHEMA: schema } : {}),
+  };
+  child = spawn(process.execPath, [join(root, 'bin/switchboard.js'), 'serve'], {
+    env,
+    stdio: 'ignore',
+  });
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const up = await fetch(`${who().url}/openapi.json`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return;
+    if (Date.now() > end) throw new Error('switchboard serve did not come up in 30 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function crash(): Promise<void> {
+  const c = child;
+  if (!c) return;
+  await new Promise<void>((r) => {
+    c.once('exit', () => r());
+    c.kill('SIGKILL');
+  });
+  child = undefined;
+}
+
+async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+type Json = Record<string, unknown>;
+async function get(path: string): Promise<Json> {
+  const res = await request(who(), 'GET', `/2010-04-01/Accounts/${accountSid}${path}`);
+  expect(res.status, JSON.stringify(res.json)).toBe(200);
+  return res.json;
+}
+
+beforeAll(async () => {
+  if (!TOOLS) return;
+  httpPort = await freePort();
+  sipPort = await freePort();
+  web = await startTwimlServer();
+  web.setAuthToken(authToken);
+});
+afterAll(async () => {
+  killSipps();
+  await crash();
+  await web?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe.skipIf(!TOOLS)('metering across a crash', () => {
+  it('keeps closed segments, closes the open one at its last heartbeat, and posts each once', async () => {
+    await serve();
+    const client = sdkClient(who().url, accountSid, authToken);
+    const publish = async (code: string, path: string) => {
+      const res = await request(
+        who(),
+        'POST',
+        `/2010-04-01/Accounts/${accountSid}/Applications.json`,
+        new URLSearchParams({
+          FriendlyName: code,
+          ModuleCode: code,
+          VoiceUrl: web.url + path,
+          PerMinuteRate: '0.60',
+          BillingIncrement: '1',
+        }).toString(),
+      );
+      expect(res.status, JSON.stringify(res.json)).toBe(201);
+      return String(res.json.sid);
+    };
+    const front = new VoiceResponse();
+    front.pause({ length: 2 });
+    front.redirect('module:crash.b');
+    web.routes.set('/a', front.toString());
+    web.routes.set('/b', new VoiceResponse().pause({ length: 60 }).toString());
+    const a = await publish('crash.a', '/a');
+    const b = await publish('crash.b', '/b');
+    await client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550011001',
+      voiceApplicationSid: a,
+    });
+
+    const phone = startCaller(sipPort, '+15550011001', {
+      scenario: 'uac-conference.xml',
+      timeoutS: 60,
+      keys: { mport: '9', caller: '+15557650001' },
+    });
+    const inB = await until('module b', () => web.seen.find((s) => s.path === '/b'));
+    const callSid = inB.params.CallSid!;
+    // Long enough for at least one heartbeat (every 5 s) of module b's segment.
+    await new Promise((r) => setTimeout(r, 7_000));
+    const killedAt = Date.now();
+    await crash();
+    phone.child.kill('SIGTERM');
+
+    await serve();
+    const call = await client.calls(callSid).fetch();
+    expect(call.status).toBe('completed');
+    const segments = (await get(`/Calls/${callSid}/Segments.json`)).segments as Json[];
+    expect(segments.map((s) => [s.module_sid, s.status, s.transition_reason])).toEqual([
+      [a, 'closed', 'redirect'],
+      [b, 'closed', 'recovered'],
+    ]);
+    const [first, second] = segments as [Json, Json];
+    // The closed segment is as it was written when control left it: ~2 s, priced then.
+    expect(Number(first.duration_ms)).toBeGreaterThanOrEqual(1900);
+    expect(Number(first.duration_ms)).toBeLessThan(6000);
+    expect(first.price).toBe((Math.ceil(Number(first.duration_ms) / 1000) * 0.01).toFixed(2));
+    // The open one ends at its last heartbeat: after its start, before the crash.
+    const startedB = Date.parse(String(second.start_time));
+    const endedB = Date.parse(String(second.end_time));
+    expect(endedB).toBeGreaterThan(startedB);
+    expect(endedB).toBeLessThanOrEqual(killedAt);
+    expect(Number(second.duration_ms)).toBeGreaterThan(0);
+    expect(Number(second.duration_ms)).toBeLessThanOrEqual(8000);
+    expect(second.price).toBe((Math.ceil(Number(second.duration_ms) / 1000) * 0.01).toFixed(2));
+
+    const ledger = async () => {
+      const rows = (await get(`/Ledger.json?CallSid=${callSid}&PageSize=100`)).entries as Json[];
+      return rows.map((e) => [e.segment_sid, e.kind, e.amount]).sort();
+    };
+    let entries: unknown[][] = [];
+    for (let i = 0; i < 50; i++) {
+      entries = await ledger();
+      if (entries.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The user is also the publisher: one debit per segment, nothing twice.
+    expect(entries).toEqual(
+      [
+        [first.sid, 'debit', `-${String(first.price)}`],
+        [second.sid, 'debit', `-${String(second.price)}`],
+        [first.sid, 'credit', String(first.price)],
+        [second.sid, 'credit', String(second.price)],
+      ].sort(),
+    );
+    const balance = (await get('/Ledger/Balance.json')).balances as Json[];
+    const total = Number(first.price) + Number(second.price);
+    expect(Number(balance[0]?.spent)).toBeCloseTo(total, 6);
+
+    // A second restart finds nothing more to close or post.
+    await crash();
+    await serve();
+    expect(await ledger()).toEqual(entries);
+    const again = (await get('/Ledger/Balance.json')).balances as Json[];
+    expect(Number(again[0]?.spent)).toBeCloseTo(total, 6);
+  }, 120_000);
+});
