@@ -126,16 +126,19 @@ export class Accounts {
     return row;
   }
 
-  async find(sid: string): Promise<AccountRow | undefined> {
+  /** An account row; at once when it was read recently (every API request reads one). */
+  find(sid: string): AccountRow | undefined | Promise<AccountRow | undefined> {
     const cached = this.accountCache.get(sid);
     if (cached) return cached;
-    const row = await this.db
+    return this.db
       .selectFrom('accounts')
       .selectAll()
       .where('sid', '=', sid)
-      .executeTakeFirst();
-    if (row) this.accountCache.set(sid, row);
-    return row;
+      .executeTakeFirst()
+      .then((row) => {
+        if (row) this.accountCache.set(sid, row);
+        return row;
+      });
   }
 
   /**
@@ -179,9 +182,19 @@ export class Accounts {
    * The account a principal acts on: its own, or one of its subaccounts. Anything else is a
    * 404, so that another account's existence never leaks.
    */
-  async resolve(principal: Principal, targetSid: string): Promise<AccountContext> {
+  resolve(principal: Principal, targetSid: string): AccountContext | Promise<AccountContext> {
     if (!isSid(targetSid, 'AC')) fail('notFound', `Account ${targetSid.slice(0, 40)}`);
-    const row = await this.find(targetSid);
+    const row = this.find(targetSid);
+    return row instanceof Promise
+      ? row.then((r) => this.contextOf(principal, targetSid, r))
+      : this.contextOf(principal, targetSid, row);
+  }
+
+  private contextOf(
+    principal: Principal,
+    targetSid: string,
+    row: AccountRow | undefined,
+  ): AccountContext {
     if (!row || (row.sid !== principal.accountSid && row.parent_sid !== principal.accountSid)) {
       fail('notFound', `Account ${targetSid}`);
     }

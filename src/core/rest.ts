@@ -122,7 +122,8 @@ export interface RestRoute {
   readonly rawBody?: true;
   /** Refuse the call when the target account is suspended (default true for writes). */
   readonly requireActive?: boolean;
-  handler(req: RestRequest): Promise<RestReply>;
+  /** A reply, or a promise of one (a handler that has what it needs answers at once). */
+  handler(req: RestRequest): RestReply | Promise<RestReply>;
 }
 
 // ---------------------------------------------------------------- validation

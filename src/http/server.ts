@@ -5,12 +5,14 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type RouteOptions,
+  type onRequestHookHandler,
 } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Throttle } from '../throttle/index.js';
 import { Errors, TwilioError, fail, type Logger } from '../core/index.js';
 import {
   compileParams,
+  type RestReply,
   pageRequest,
   type AccountContext,
   type Input,
@@ -29,7 +31,8 @@ import { mountPath, openApiDocument } from './openapi.js';
 export interface Authenticator {
   /** The principal an `Authorization` header proves (at once when it was checked recently). */
   authenticate(authorization: string): Principal | undefined | Promise<Principal | undefined>;
-  resolve(principal: Principal, accountSid: string): Promise<AccountContext>;
+  /** The account a principal acts on (at once when it was read recently). */
+  resolve(principal: Principal, accountSid: string): AccountContext | Promise<AccountContext>;
 }
 
 export interface HttpServerOptions {
@@ -98,33 +101,6 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     },
   });
   registerBodyParsers(app);
-  // Credentials are checked once, before anything else (the throttle keys on who is asking).
-  app.addHook('onRequest', (request, _reply, done) => {
-    const header = request.headers.authorization;
-    if (!header) return done();
-    let found: ReturnType<Authenticator['authenticate']>;
-    try {
-      found = auth.authenticate(header);
-    } catch (err) {
-      request.authError = err;
-      return done();
-    }
-    if (!(found instanceof Promise)) {
-      request.principal = found;
-      return done();
-    }
-    found.then(
-      (principal) => {
-        request.principal = principal;
-        done();
-      },
-      (err: unknown) => {
-        request.authError = err;
-        done();
-      },
-    );
-  });
-
   const throttle = options.throttle;
   if (throttle) {
     app.addHook('preClose', (done) => {
@@ -132,23 +108,22 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       done();
     });
   }
-  /** The hooks of one route template: its throttle (unless exempt) and its observer. */
-  const hooksFor = (url: string) => {
-    const throttled = throttle && throttleHookFor(throttle, url);
-    return {
-      ...(throttled ? { onRequest: throttled } : {}),
-      onResponse: observers.forRoute(url).onResponse,
-    };
-  };
+  /**
+   * The hooks of one route template: on arrival its credentials are checked and then its
+   * throttle (unless exempt) decides, in one hook; on response its observer records it.
+   */
+  const hooksFor = (url: string | undefined) => ({
+    onRequest: arrival(auth, throttle && throttleHookFor(throttle, url)),
+    ...(url === undefined ? {} : { onResponse: observers.forRoute(url).onResponse }),
+  });
 
   app.setErrorHandler(onError);
-  const unmatchedThrottle = throttle && throttleHookFor(throttle, undefined);
+  const unmatchedArrival = hooksFor(undefined).onRequest;
   app.setNotFoundHandler(
     {
       preHandler: (request, reply, done) => {
         observeUnmatched(request, reply);
-        if (unmatchedThrottle) unmatchedThrottle.call(app, request, reply, done);
-        else done();
+        unmatchedArrival.call(app, request, reply, done);
       },
     },
     (request, reply) => {
@@ -174,6 +149,45 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   return app;
 }
 
+/**
+ * The first hook of every request: its credentials are checked once (the accounts capability
+ * answers at once for a header it checked recently), then the throttle, if any, decides.
+ */
+function arrival(
+  auth: Authenticator,
+  throttled: onRequestHookHandler | undefined,
+): onRequestHookHandler {
+  return function arrive(this: FastifyInstance, request, reply, done) {
+    const next = (): void => {
+      if (throttled) throttled.call(this, request, reply, done);
+      else done();
+    };
+    const header = request.headers.authorization;
+    if (!header) return next();
+    let found: ReturnType<Authenticator['authenticate']>;
+    try {
+      found = auth.authenticate(header);
+    } catch (err) {
+      request.authError = err;
+      return next();
+    }
+    if (!(found instanceof Promise)) {
+      request.principal = found;
+      return next();
+    }
+    found.then(
+      (principal) => {
+        request.principal = principal;
+        next();
+      },
+      (err: unknown) => {
+        request.authError = err;
+        next();
+      },
+    );
+  };
+}
+
 function prefixesOf(route: RestRoute): string[] {
   return route.domain === 'api' ? ['', '/api'] : [`/${route.domain}`];
 }
@@ -188,63 +202,78 @@ function mountRoute(
   const ignore = route.paged ? NO_IGNORED : PAGE_NAMES;
   const hasAccount = route.path.includes(':AccountSid');
   const requireActive = route.requireActive ?? route.method !== 'GET';
+  const raw = route.rawBody === true;
 
   for (const prefix of prefixesOf(route)) {
     const url = prefix + route.path;
+    const serve = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      principal: Principal,
+      account: AccountContext,
+    ): Promise<void> | undefined => {
+      if (hasAccount && account !== NO_ACCOUNT) {
+        request.account = account;
+        if (requireActive && account.status !== 'active') fail('accountNotActive', account.sid);
+      }
+      const given = (route.method === 'POST' ? request.body : request.query) as
+        RawParams | undefined;
+      const input = params.validate(given ?? {}, ignore);
+      const result = route.handler(
+        new EdgeRequest(request, prefix, principal, account, input, raw),
+      );
+      // Fastify sends what a handler returns: undefined (or a promise of it) once sent here.
+      if (result instanceof Promise) return result.then((r) => answer(reply, r));
+      answer(reply, result);
+      return undefined;
+    };
+
     app.route({
       ...hooksFor(url),
       method: route.method,
       url,
       config: { rawBody: route.rawBody === true },
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      // Not async: a request whose account and answer are at hand (cached) is answered in
+      // the same turn, without a promise per step; any step may still answer later.
+      handler: (request: FastifyRequest, reply: FastifyReply) => {
         let principal: Principal | undefined;
         if (route.auth !== 'none') {
           if (request.authError !== undefined) throw request.authError;
           principal = request.principal;
           if (!principal) throw new TwilioError(Errors.authenticate, undefined, UNAUTHENTICATED);
         }
+        if (!principal) return serve(request, reply, NO_PRINCIPAL, NO_ACCOUNT);
         const names = request.params as Record<string, string>;
-        let account: AccountContext | undefined;
-        if (principal) {
-          account = await auth.resolve(
-            principal,
-            hasAccount ? (names.AccountSid ?? '') : principal.accountSid,
-          );
-          if (hasAccount) {
-            request.account = account;
-            if (requireActive && account.status !== 'active') fail('accountNotActive', account.sid);
-          }
-        }
-        const raw = (route.method === 'POST' ? request.body : request.query) as
-          RawParams | undefined;
-        const input = params.validate(raw ?? {}, ignore);
-        const req: RestRequest = new EdgeRequest(
-          request,
-          prefix,
-          principal ?? NO_PRINCIPAL,
-          account ?? NO_ACCOUNT,
-          input,
-          route.rawBody === true,
-        );
-        const result = await route.handler(req);
-        reply.code(result.status);
-        if (result.headers) reply.headers(result.headers);
-        if (result.status === 204) return reply.send();
-        const body = result.body;
-        if (result.contentType) reply.type(result.contentType);
-        else if (body !== null && typeof body === 'object' && Object.isFrozen(body)) {
-          let text = serialised.get(body);
-          if (text === undefined) {
-            text = JSON.stringify(body);
-            serialised.set(body, text);
-          }
-          return reply.type(JSON_TYPE).send(text);
-        }
-        return reply.send(body);
+        const who = principal;
+        const account = auth.resolve(who, hasAccount ? (names.AccountSid ?? '') : who.accountSid);
+        return account instanceof Promise
+          ? account.then((a) => serve(request, reply, who, a))
+          : serve(request, reply, who, account);
       },
     });
   }
   void mountPath;
+}
+
+function answer(reply: FastifyReply, result: RestReply): void {
+  reply.code(result.status);
+  if (result.headers) reply.headers(result.headers);
+  if (result.status === 204) {
+    reply.send();
+    return;
+  }
+  const body = result.body;
+  if (result.contentType) reply.type(result.contentType);
+  else if (body !== null && typeof body === 'object' && Object.isFrozen(body)) {
+    let text = serialised.get(body);
+    if (text === undefined) {
+      text = JSON.stringify(body);
+      serialised.set(body, text);
+    }
+    reply.type(JSON_TYPE).send(text);
+    return;
+  }
+  reply.send(body);
 }
 
 /** The request a capability's handler sees; what few handlers use is computed when asked. */
