@@ -194,14 +194,16 @@ export interface ParamTable {
 export function compileParams(specs: readonly ParamSpec[]): ParamTable {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const required = specs.filter((s) => s.required);
+  const none = new Input(new Map());
   return {
     validate(raw, ignore) {
-      const out = new Map<string, string | number | boolean | string[]>();
+      let out: Map<string, string | number | boolean | string[]> | undefined;
       for (const name in raw) {
         const value = raw[name];
         if (value === undefined || ignore.has(name)) continue;
         const spec = byName.get(name);
         if (!spec) throw new TwilioError(Errors.unknownParameter, name);
+        out ??= new Map();
         if (spec.type === 'list') {
           const values = Array.isArray(value) ? value : [value];
           // Twilio accepts repeated keys; some clients send one space- or comma-separated value.
@@ -217,9 +219,10 @@ export function compileParams(specs: readonly ParamSpec[]): ParamTable {
         out.set(name, one(name, spec, value));
       }
       for (const spec of required) {
-        if (!out.has(spec.name)) throw new TwilioError(Errors.missingParameter, spec.name);
+        if (!out?.has(spec.name)) throw new TwilioError(Errors.missingParameter, spec.name);
       }
-      return new Input(out);
+      // Most GETs carry no parameters: they share one empty Input.
+      return out ? new Input(out) : none;
     },
   };
 }
