@@ -12,12 +12,12 @@ import type { Throttle } from '../throttle/index.js';
 import { Errors, TwilioError, fail, type Logger } from '../core/index.js';
 import {
   compileParams,
-  type RestReply,
   pageRequest,
   type AccountContext,
   type Input,
   type PageRequest,
   type Principal,
+  type RestReply,
   type RestRequest,
   type RestRoute,
 } from '../core/rest.js';
@@ -54,7 +54,7 @@ declare module 'fastify' {
     rawBody?: boolean;
   }
   interface FastifyRequest {
-    /** Set once authenticated (by the first onRequest hook). */
+    /** Set once authenticated (by the arrival hook, before the throttle). */
     principal?: Principal;
     /** Why the credentials could not be checked (a suspended account), thrown by the route. */
     authError?: unknown;
