@@ -1,2 +1,2 @@
-export { openStore, type Store, type StoreOptions, type Dialect } from './store.js';
+export { openStore, type Store, type StoreOptions, type Dialect, type Statement } from './store.js';
 export type { Kysely, Migration } from 'kysely';

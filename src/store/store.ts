@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   sql,
   Migrator,
@@ -16,6 +17,12 @@ import pg from 'pg';
 import { SqliteBulkWriter } from './sqlite-writer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** One SQL statement compiled for the store's dialect (e.g. Kysely's `.compile(db)`). */
+export interface Statement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
 
 /** The SQL store port: one Kysely code path over SQLite (default) or PostgreSQL. */
 export interface Store {
@@ -45,6 +52,16 @@ export interface Store {
     columns: readonly (keyof Row & string)[],
     rows: readonly Row[],
   ): RawBuilder<unknown>;
+  /**
+   * Runs statements as one atomic unit; resolves with each statement's rows (those of a
+   * SELECT or RETURNING, [] for the others) once they are committed, rejects when the unit
+   * failed (none of it is stored). SQLite: on the writer thread, off the event loop, in the
+   * order given; units that arrive while a transaction runs share the next one (group commit;
+   * each unit in its own savepoint). PostgreSQL: one transaction on a pooled connection (units
+   * given together may run side by side). For hot paths that write often and in batches
+   * (messaging, the SQL queues).
+   */
+  commit(statements: readonly Statement[]): Promise<unknown[][]>;
   close(): Promise<void>;
 }
 
@@ -97,6 +114,7 @@ function openSqlite(dataDir: string, file: string): Store {
     rows.map((row) => columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
   let bulk: BulkInsert;
   let closeBulk: (() => Promise<void>) | undefined;
+  let commit: Commit | undefined;
   if (path === ':memory:') {
     // A second connection would open another, empty, in-memory database: insert here.
     const statements = new Map<string, SQLite.Statement>();
@@ -112,9 +130,10 @@ function openSqlite(dataDir: string, file: string): Store {
   } else {
     const writer = new SqliteBulkWriter(path);
     bulk = (table, columns, rows) => writer.insert(sqlOf(table, columns), valuesOf(columns, rows));
+    commit = (statements) => writer.commit(statements);
     closeBulk = () => writer.close();
   }
-  return makeStore('sqlite', db, undefined, bulk, closeBulk);
+  return makeStore('sqlite', db, undefined, bulk, closeBulk, commit);
 }
 
 /** Prepared statements kept by SQL text (most recently used), for the dialect to reuse. */
@@ -174,12 +193,29 @@ type BulkInsert = (
   rows: readonly object[],
 ) => Promise<void>;
 
+type Commit = (statements: readonly Statement[]) => Promise<unknown[][]>;
+
+/** Store.commit on the main connection: one transaction (none for a single statement). */
+async function commitHere(db: Kysely<unknown>, statements: readonly Statement[]) {
+  const run = async (on: Kysely<unknown>) => {
+    const out: unknown[][] = [];
+    for (const s of statements) {
+      const r = await on.executeQuery(CompiledQuery.raw(s.sql, [...s.parameters]));
+      out.push(r.rows as unknown[]);
+    }
+    return out;
+  };
+  if (statements.length === 1) return run(db);
+  return db.transaction().execute(run);
+}
+
 function makeStore(
   dialect: Dialect,
   db: Kysely<unknown>,
   schema?: string,
   bulk?: BulkInsert,
   closeBulk?: () => Promise<void>,
+  commit?: Commit,
 ): Store {
   return {
     dialect,
@@ -221,6 +257,10 @@ function makeStore(
       }
       const picks = columns.map((c) => `value ->> '${c}' AS ${c}`).join(', ');
       return sql`(SELECT ${sql.raw(picks)} FROM json_each(${json}))`;
+    },
+    commit(statements) {
+      if (!statements.length) return Promise.resolve([]);
+      return commit ? commit(statements) : commitHere(db, statements);
     },
     async close() {
       await closeBulk?.();
