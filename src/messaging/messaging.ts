@@ -3,9 +3,9 @@
 // messages to the service's webhook, whose TwiML <Message> replies are sent.
 import { sql, type Kysely } from 'kysely';
 import { fail, newSid, newTimeOrderedSid, type Logger } from '../core/index.js';
-import type { Queues } from '../queue/index.js';
+import type { InStore, NewJob, Queues } from '../queue/index.js';
 import type { SharedState } from '../state/index.js';
-import type { Store } from '../store/index.js';
+import type { Statement, Store } from '../store/index.js';
 import { callWebhook } from '../webhook/index.js';
 import type { Carrier, InboundSms } from './carrier.js';
 import { describeText } from './encoding.js';
@@ -600,16 +600,26 @@ export class Messaging {
     this.acceptScheduled = false;
     const batch = this.accepting.splice(0);
     try {
-      await this.writes.insert(batch.map((b) => b.row));
       const byWorker = new Map<ProviderWorker, SmsJob[]>();
       for (const b of batch) {
         const jobs = byWorker.get(b.worker);
         if (jobs) jobs.push(b.job);
         else byWorker.set(b.worker, [b.job]);
       }
+      const jobsOf = (jobs: SmsJob[]) => jobs.map((job) => ({ id: job.sid, data: job }));
+      // Queues in the SQL store take their jobs in the commit that stores the messages; the
+      // others (BullMQ) once the messages are stored, so that no job names a missing message.
+      const inStore = [...byWorker].filter(([w]) => w.queue.inStore);
+      await this.writes.insert(
+        batch.map((b) => b.row),
+        inStore.map(([w, jobs]) => ({
+          queue: w.queue.inStore as InStore<unknown>,
+          jobs: jobsOf(jobs),
+        })),
+      );
       await Promise.all(
         [...byWorker].map(async ([worker, jobs]) => {
-          await worker.queue.add(jobs.map((job) => ({ id: job.sid, data: job })));
+          if (!worker.queue.inStore) await worker.queue.add(jobsOf(jobs));
           worker.depth += jobs.length;
           worker.poke();
         }),
@@ -794,12 +804,13 @@ export class Messaging {
     return this.writes.flush();
   }
 
-  private appendRoute(db: Kysely<MessagingTables>, sid: string, ev: RouteEvent) {
-    return db
+  /** The statement that appends an event to a message's routing log. */
+  private appendRoute(sid: string, ev: RouteEvent): Statement {
+    return this.db
       .updateTable('messaging_messages')
       .set({ route: routeAppend(ev) })
       .where('sid', '=', sid)
-      .execute();
+      .compile();
   }
 
   private readonly hooks: WorkerHooks = {
@@ -855,31 +866,26 @@ export class Messaging {
       const now = Date.now();
       const meta = this.meta.get(job.sid) ?? { cb: null, service: null };
       this.meta.delete(job.sid);
-      this.writes.op(async (db) => {
-        await db
+      this.writes.op([
+        this.db
           .updateTable('messaging_messages')
           .set({ status: 'failed', error_code: code, error_message: message, date_updated: now })
           .where('sid', '=', job.sid)
-          .execute();
-        await this.appendRoute(db, job.sid, {
-          at: now,
-          event: 'failed',
-          detail: `${code}: ${note}`,
-        });
-      });
+          .compile(),
+        this.appendRoute(job.sid, { at: now, event: 'failed', detail: `${code}: ${note}` }),
+      ]);
       this.callback(job, meta.cb, meta.service, 'failed', code);
     },
     requeue: async (job, note) => {
-      await this.flush();
       const now = Date.now();
-      await this.db.transaction().execute(async (trx) => {
-        await trx
+      await this.writes.opNow([
+        this.db
           .updateTable('messaging_messages')
           .set({ status: 'queued', date_updated: now })
           .where('sid', '=', job.sid)
-          .execute();
-        await this.appendRoute(trx, job.sid, { at: now, event: 'retry', detail: note });
-      });
+          .compile(),
+        this.appendRoute(job.sid, { at: now, event: 'retry', detail: note }),
+      ]);
     },
     reroute: async (job, fromProvider, reason) => {
       const tried = new Set([...job.tried, fromProvider]);
@@ -892,9 +898,9 @@ export class Messaging {
       const target = this.workers.get(decision.chosen.sid);
       if (!target) return false;
       const now = Date.now();
-      await this.flush();
-      await this.db.transaction().execute(async (trx) => {
-        await trx
+      const moved: NewJob<SmsJob> = { id: job.sid, data: { ...job, tried: [...tried] } };
+      const statements = [
+        this.db
           .updateTable('messaging_messages')
           .set({
             status: 'queued',
@@ -903,8 +909,8 @@ export class Messaging {
             price: -Math.round(decision.chosen.price * job.seg * 1e5) / 1e5,
           })
           .where('sid', '=', job.sid)
-          .execute();
-        await this.appendRoute(trx, job.sid, {
+          .compile(),
+        this.appendRoute(job.sid, {
           at: now,
           event: 'rerouted',
           provider: target.row.name,
@@ -914,13 +920,17 @@ export class Messaging {
             score: c.score,
             price: c.price,
           })),
-        });
-      });
-      await target.queue.add([{ id: job.sid, data: { ...job, tried: [...tried] } }]);
+        }),
+        // In the store: the job moves in the same commit as the message's new provider.
+        ...(target.queue.inStore?.add([moved]) ?? []),
+      ];
+      await this.writes.opNow(statements);
+      if (!target.queue.inStore) await target.queue.add([moved]);
       target.depth++;
       target.poke();
       return true;
     },
+    ack: (queue, id) => this.writes.ack(queue, id),
   };
 
   // ------------------------------------------------------------------ HTTP carrier callbacks
