@@ -24,6 +24,18 @@ beforeAll(async () => {
     void (async () => {
       const url = `${base}${req.url}`;
       if (req.url?.startsWith('/slow')) return; // never answers
+      if (req.url?.startsWith('/moved')) {
+        // /moved-303 → GET /get, /moved-307 → the same request to /voice
+        const code = Number(req.url.slice(7, 10));
+        res.writeHead(code, { location: code === 303 ? '/get?from=303' : `${base}/voice` });
+        res.end('moved');
+        return;
+      }
+      if (req.url?.startsWith('/big')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('x'.repeat(5000));
+        return;
+      }
       const params =
         req.method === 'POST' ? Object.fromEntries(new URLSearchParams(await body(req))) : {};
       const signature = String(req.headers['x-twilio-signature'] ?? '');
@@ -96,5 +108,28 @@ describe('webhook client', () => {
     });
     expect(failing).toMatchObject({ ok: true, status: 500 });
     expect(seen.length - before).toBe(3);
+  });
+
+  it('follows redirects as undici does (303 becomes a GET) and bounds the body it reads', async () => {
+    const params = { MessageStatus: 'sent' };
+    const get = await callWebhook({ url: `${base}/moved-303`, params, authToken: token });
+    expect(get).toMatchObject({ ok: true, status: 200, body: '<Response/>' });
+    expect(seen.at(-1)).toMatchObject({ method: 'GET', params: {} });
+    const post = await callWebhook({ url: `${base}/moved-307`, params, authToken: token });
+    expect(post).toMatchObject({ ok: true, status: 200, contentType: 'text/xml' });
+    expect(seen.at(-1)).toMatchObject({ method: 'POST', params });
+    const big = await callWebhook({
+      url: `${base}/big`,
+      params,
+      authToken: token,
+      attempts: 1,
+      maxBytes: 1000,
+    });
+    expect(big).toMatchObject({ ok: false, code: 11205 });
+    expect(await callWebhook({ url: `${base}/big`, params, authToken: token })).toMatchObject({
+      ok: true,
+      body: 'x'.repeat(5000),
+      contentType: 'text/plain',
+    });
   });
 });
