@@ -18,6 +18,8 @@ interface Job {
 export interface WriterStatement {
   readonly sql: string;
   readonly parameters: readonly unknown[];
+  /** Run once per row, each row's values after `parameters`. */
+  readonly rows?: readonly (readonly unknown[])[];
 }
 
 interface Unit {
@@ -66,7 +68,10 @@ function runUnits(units) {
         const rows = [];
         for (const s of unit) {
           const statement = prepared(s.sql);
-          if (statement.reader) rows.push(statement.all(s.parameters));
+          if (s.rows) {
+            for (const row of s.rows) statement.run(s.parameters.length ? [...s.parameters, ...row] : row);
+            rows.push([]);
+          } else if (statement.reader) rows.push(statement.all(s.parameters));
           else {
             statement.run(s.parameters);
             rows.push([]);
@@ -193,7 +198,13 @@ export class SqliteBulkWriter {
     // Only the text and the parameters travel (a Kysely CompiledQuery also carries its tree).
     this.worker.postMessage({
       id,
-      units: units.map((u) => u.statements.map((s) => ({ sql: s.sql, parameters: s.parameters }))),
+      units: units.map((u) =>
+        u.statements.map((s) =>
+          s.rows
+            ? { sql: s.sql, parameters: s.parameters, rows: s.rows }
+            : { sql: s.sql, parameters: s.parameters },
+        ),
+      ),
     });
   }
 

@@ -22,6 +22,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Statement {
   readonly sql: string;
   readonly parameters: readonly unknown[];
+  /** Run once per row instead, each row's values after `parameters` (Store.insertRows). */
+  readonly rows?: readonly (readonly unknown[])[];
 }
 
 /** The SQL store port: one Kysely code path over SQLite (default) or PostgreSQL. */
@@ -62,6 +64,18 @@ export interface Store {
    * (messaging, the SQL queues).
    */
   commit(statements: readonly Statement[]): Promise<unknown[][]>;
+  /**
+   * The statement inserting rows, for commit(): SQLite runs one cached prepared INSERT per row
+   * (for a wide row several times cheaper than unpacking it from JSON); PostgreSQL one INSERT
+   * whose one parameter is the rows as JSON. `ignoreConflictOn` names a unique key whose
+   * clashing rows are left out (ON CONFLICT … DO NOTHING).
+   */
+  insertRows<Row extends object>(
+    table: string,
+    columns: readonly (keyof Row & string)[],
+    rows: readonly Row[],
+    ignoreConflictOn?: readonly (keyof Row & string)[],
+  ): Statement;
   close(): Promise<void>;
 }
 
@@ -200,12 +214,19 @@ async function commitHere(db: Kysely<unknown>, statements: readonly Statement[])
   const run = async (on: Kysely<unknown>) => {
     const out: unknown[][] = [];
     for (const s of statements) {
+      if (s.rows) {
+        for (const row of s.rows) {
+          await on.executeQuery(CompiledQuery.raw(s.sql, [...s.parameters, ...row]));
+        }
+        out.push([]);
+        continue;
+      }
       const r = await on.executeQuery(CompiledQuery.raw(s.sql, [...s.parameters]));
       out.push(r.rows as unknown[]);
     }
     return out;
   };
-  if (statements.length === 1) return run(db);
+  if (statements.length === 1 && !statements[0]!.rows) return run(db);
   return db.transaction().execute(run);
 }
 
@@ -257,6 +278,26 @@ function makeStore(
       }
       const picks = columns.map((c) => `value ->> '${c}' AS ${c}`).join(', ');
       return sql`(SELECT ${sql.raw(picks)} FROM json_each(${json}))`;
+    },
+    insertRows(table, columns, rows, ignoreConflictOn) {
+      for (const name of [table, ...columns, ...(ignoreConflictOn ?? [])]) {
+        if (!IDENTIFIER.test(name)) throw new Error(`invalid SQL identifier "${name}"`);
+      }
+      const cols = columns.join(', ');
+      const conflict = ignoreConflictOn
+        ? ` ON CONFLICT (${ignoreConflictOn.join(', ')}) DO NOTHING`
+        : '';
+      if (dialect === 'postgres') {
+        return {
+          sql: `INSERT INTO ${table} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${table}, $1::json)${conflict}`,
+          parameters: [JSON.stringify(rows)],
+        };
+      }
+      return {
+        sql: `INSERT INTO ${table} (${cols}) VALUES (${columns.map(() => '?').join(', ')})${conflict}`,
+        parameters: [],
+        rows: rows.map((row) => columns.map((c) => (row as Record<string, unknown>)[c] ?? null)),
+      };
     },
     commit(statements) {
       if (!statements.length) return Promise.resolve([]);

@@ -223,4 +223,33 @@ describe.each(targets)('Store contract: %s', (_name, open) => {
     expect(await store.commit([])).toEqual([]);
     await store.close();
   });
+
+  it('inserts rows in a commit (one prepared INSERT per row on SQLite), skipping key clashes', async () => {
+    const store = await open();
+    await store.migrate(migrations);
+    const db = store.kysely<Tables>();
+    const cols = ['sid', 'name', 'created', 'price'] as const;
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      sid: `i${i}`,
+      name: `n'${i}" ü`,
+      created: 1_764_000_000_000 + i,
+      price: i % 2 ? null : i / 4,
+    }));
+    await store.commit([store.insertRows('widgets', cols, rows)]);
+    // A clash fails the unit unless it is to be ignored.
+    await expect(
+      store.commit([store.insertRows('widgets', cols, rows.slice(0, 1))]),
+    ).rejects.toThrow();
+    const again = [
+      { ...rows[0]!, name: 'changed' },
+      { sid: 'i300', name: 'new', created: 1, price: 2 },
+    ];
+    await store.commit([store.insertRows('widgets', cols, again, ['sid'])]);
+    const back = await db.selectFrom('widgets').selectAll().orderBy('created').execute();
+    expect(back).toHaveLength(301);
+    expect(back[0]).toEqual({ sid: 'i300', name: 'new', created: 1, price: 2 });
+    expect(back.slice(1)).toEqual(rows);
+    expect(() => store.insertRows('widgets', ['sid; drop'], [])).toThrow(/identifier/);
+    await store.close();
+  });
 });
