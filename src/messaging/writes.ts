@@ -221,12 +221,8 @@ export class MessageWrites {
     }
     if (parts.length) {
       const columns = ['provider_sid', 'carrier_id', 'message_sid', 'status'] as const;
-      // WHERE true: SQLite's parser needs it before ON CONFLICT in INSERT … SELECT.
       out.push(
-        sql`INSERT INTO messaging_parts (provider_sid, carrier_id, message_sid, status)
-          SELECT provider_sid, carrier_id, message_sid, status
-          FROM ${this.store.rows('messaging_parts', columns, parts)} AS v
-          WHERE true ON CONFLICT DO NOTHING`.compile(this.db),
+        this.store.insertRows('messaging_parts', columns, parts, ['provider_sid', 'carrier_id']),
       );
     }
     // A message's receipt is reported after its `sent` (early receipts wait for it), so
@@ -276,11 +272,7 @@ export class MessageWrites {
   private insertMessages(rows: MessageRow[]): Statement {
     // Every row is built by the same code, so the first one names the columns.
     const columns = Object.keys(rows[0]!) as (keyof MessageRow & string)[];
-    const list = sql.raw(columns.join(', '));
-    return sql`INSERT INTO messaging_messages (${list})
-      SELECT ${list} FROM ${this.store.rows('messaging_messages', columns, rows)} AS v`.compile(
-      this.db,
-    );
+    return this.store.insertRows('messaging_messages', columns, rows);
   }
 }
 

@@ -70,14 +70,20 @@ class SqlQueue<T> implements Queue<T> {
       id: j.id,
       data: JSON.stringify(j.data),
       available_at: now + (j.delayMs ?? 0),
+      claimed: 0,
+      attempts: 0,
       enqueued_at: now,
     }));
-    const columns = ['queue', 'id', 'data', 'available_at', 'enqueued_at'] as const;
-    // WHERE true: SQLite's parser needs it before ON CONFLICT in INSERT … SELECT.
-    return sql`INSERT INTO queue_jobs (queue, id, data, available_at, claimed, attempts, enqueued_at)
-      SELECT queue, id, data, available_at, 0, 0, enqueued_at
-      FROM ${this.store.rows('queue_jobs', columns, rows)} AS v
-      WHERE true ON CONFLICT (queue, id) DO NOTHING`.compile(this.db);
+    const columns = [
+      'queue',
+      'id',
+      'data',
+      'available_at',
+      'claimed',
+      'attempts',
+      'enqueued_at',
+    ] as const;
+    return this.store.insertRows('queue_jobs', columns, rows, ['queue', 'id']);
   }
 
   async claim(max: number): Promise<QueueJob<T>[]> {
