@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callWebhook } from '../../src/webhook/index.js';
+import { callWebhook, WebhookSender } from '../../src/webhook/index.js';
+import { createLogger } from '../../src/core/index.js';
 
 const token = '0123456789abcdef0123456789abcdef';
 let server: Server;
@@ -31,6 +32,7 @@ beforeAll(async () => {
         res.end('moved');
         return;
       }
+      if (req.url?.startsWith('/late')) await new Promise((r) => setTimeout(r, 150));
       if (req.url?.startsWith('/big')) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('x'.repeat(5000));
@@ -131,5 +133,33 @@ describe('webhook client', () => {
       body: 'x'.repeat(5000),
       contentType: 'text/plain',
     });
+  });
+
+  it('sends from its thread in order per key, signed, and drains before closing', async () => {
+    const sender = new WebhookSender(createLogger('silent'), 'status callback');
+    const before = seen.length;
+    // The first of each key is answered late: the second must still arrive after it.
+    for (const key of ['a', 'b']) {
+      sender.send(key, {
+        url: `${base}/late`,
+        params: { Key: key, MessageStatus: 'sent' },
+        authToken: token,
+      });
+      sender.send(key, {
+        url: `${base}/now`,
+        params: { Key: key, MessageStatus: 'delivered' },
+        authToken: token,
+      });
+    }
+    await sender.close();
+    const got = seen.slice(before);
+    expect(got).toHaveLength(4);
+    expect(got.every((c) => c.valid)).toBe(true);
+    for (const key of ['a', 'b']) {
+      expect(got.filter((c) => c.params.Key === key).map((c) => c.params.MessageStatus)).toEqual([
+        'sent',
+        'delivered',
+      ]);
+    }
   });
 });
