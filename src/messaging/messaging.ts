@@ -6,7 +6,7 @@ import { fail, newSid, newTimeOrderedSid, type Logger } from '../core/index.js';
 import type { InStore, NewJob, Queues } from '../queue/index.js';
 import type { SharedState } from '../state/index.js';
 import type { Statement, Store } from '../store/index.js';
-import { callWebhook } from '../webhook/index.js';
+import { WebhookSender } from '../webhook/index.js';
 import type { Carrier, InboundSms } from './carrier.js';
 import { describeText } from './encoding.js';
 import { Inbound, type NumberSmsLookup } from './inbound.js';
@@ -145,7 +145,10 @@ export class Messaging {
   /** Status writes, batched into few transactions (see writes.ts). */
   private readonly writes: MessageWrites;
   private readonly optOuts: OptOutChecks;
-  private readonly callbacks = new Map<string, Promise<void>>();
+  /** Status callbacks, posted in order per message from a thread of their own. */
+  private readonly callbacks: WebhookSender;
+  /** Status callbacks waiting for their account's AuthToken (kept in order). */
+  private waitingForToken: { run?: () => void }[] = [];
   private readonly meta = new Map<string, { cb: string | null; service: string | null }>();
   private tokenCache = new Map<string, { token: string | undefined; at: number }>();
   private stickyCounter = 0;
@@ -157,6 +160,7 @@ export class Messaging {
     this.writes = new MessageWrites(o.store, o.logger);
     this.optOuts = new OptOutChecks(o.store);
     this.weights = o.weights ?? DEFAULT_WEIGHTS;
+    this.callbacks = new WebhookSender(o.logger, 'status callback');
     this.caps = o.state ? new SenderCaps(o.state) : undefined;
     this.inbound = new Inbound({
       db: this.db,
@@ -171,6 +175,7 @@ export class Messaging {
   // ------------------------------------------------------------------ lifecycle
 
   async start(): Promise<void> {
+    this.callbacks.start();
     const saved = await this.db
       .selectFrom('messaging_settings')
       .select('value')
@@ -185,7 +190,8 @@ export class Messaging {
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
     await this.flush();
-    await Promise.allSettled([...this.callbacks.values()]);
+    while (this.waitingForToken.length) await new Promise((r) => setTimeout(r, 5));
+    await this.callbacks.close();
   }
 
   private async startProvider(row: ProviderRow): Promise<void> {
@@ -1058,11 +1064,16 @@ export class Messaging {
   }
 
   private async tokenOf(accountSid: string): Promise<string | undefined> {
-    const c = this.tokenCache.get(accountSid);
-    if (c && Date.now() - c.at < 60_000) return c.token;
+    const c = this.cachedToken(accountSid);
+    if (c) return c.token;
     const token = await this.o.authToken(accountSid);
     this.tokenCache.set(accountSid, { token, at: Date.now() });
     return token;
+  }
+
+  private cachedToken(accountSid: string): { token: string | undefined } | undefined {
+    const c = this.tokenCache.get(accountSid);
+    return c && Date.now() - c.at < 60_000 ? c : undefined;
   }
 
   /**
@@ -1080,7 +1091,10 @@ export class Messaging {
     this.writes.after(() => this.postCallback(job, url, service, status, code));
   }
 
-  /** Status callbacks of one message are posted in order; each is retried. */
+  /**
+   * Status callbacks of one message are posted in order, each retried (webhook/sender.ts); a
+   * callback whose AuthToken must be read first holds the ones after it, so order is kept.
+   */
   private postCallback(
     job: SmsJob,
     url: string,
@@ -1100,33 +1114,35 @@ export class Messaging {
       ...(service ? { MessagingServiceSid: service } : {}),
       ...(code ? { ErrorCode: String(code) } : {}),
     };
-    const prev = this.callbacks.get(job.sid) ?? Promise.resolve();
-    const next = prev
-      .then(async () => {
-        const token = await this.tokenOf(job.acct);
-        if (token === undefined) return;
-        const res = await callWebhook({
-          url,
-          params,
-          authToken: token,
-          attempts: this.o.webhookAttempts ?? 3,
-          retryOnStatus: true,
-          timeoutMs: 10_000,
-        });
-        if (!res.ok || res.status >= 400) {
-          this.o.logger.warn(
-            { sid: job.sid, url, outcome: res.ok ? res.status : res.message },
-            'status callback failed',
-          );
-        }
+    const post = (token: string | undefined) => {
+      if (token === undefined) return; // the account is gone
+      this.callbacks.send(job.sid, {
+        url,
+        params,
+        authToken: token,
+        attempts: this.o.webhookAttempts ?? 3,
+        retryOnStatus: true,
+        timeoutMs: 10_000,
+      });
+    };
+    const cached = this.cachedToken(job.acct);
+    if (cached && !this.waitingForToken.length) return post(cached.token);
+    const entry: { run?: () => void } = {};
+    this.waitingForToken.push(entry);
+    if (cached) {
+      entry.run = () => post(cached.token);
+      return;
+    }
+    void this.tokenOf(job.acct)
+      .catch((e: Error) => {
+        this.o.logger.warn({ sid: job.sid, url, err: e.message }, 'status callback failed');
+        return undefined;
       })
-      .catch((e: Error) =>
-        this.o.logger.warn({ sid: job.sid, url, err: e.message }, 'status callback failed'),
-      );
-    this.callbacks.set(job.sid, next);
-    void next.finally(() => {
-      if (this.callbacks.get(job.sid) === next) this.callbacks.delete(job.sid);
-    });
+      .then((token) => {
+        entry.run = () => post(token);
+        // In order: up to the first callback still waiting for its token.
+        while (this.waitingForToken[0]?.run) this.waitingForToken.shift()!.run!();
+      });
   }
 
   // ------------------------------------------------------------------ inbound
