@@ -10,7 +10,7 @@
 // DATABASE_URL / REDIS_URL in the environment select PostgreSQL + Redis (BullMQ queues).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,36 +46,87 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
 }
 
 /** CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
+function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
   } catch {
     return 0;
   }
+}
+/** CPU seconds of a process's main thread alone (its event loop; threads excluded). */
+const mainThreadCpu = (pid: number | undefined) => cpuSeconds(pid, `/proc/${pid}/task/${pid}/stat`);
+/** CPU seconds of each thread of a process, by thread id (with its name). */
+function threadsCpu(pid: number | undefined): Map<string, { name: string; cpu: number }> {
+  const out = new Map<string, { name: string; cpu: number }>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, {
+        name: tid === String(pid) ? 'main' : name,
+        cpu: cpuSeconds(pid, `/proc/${pid}/task/${tid}/stat`),
+      });
+    }
+  } catch {
+    // Not Linux, or the process is gone: no breakdown.
+  }
+  return out;
+}
+/** Where the platform's CPU went during a phase, by thread name (µs/message). */
+function threadNote(before: Map<string, { name: string; cpu: number }>, n: number): string {
+  const by = new Map<string, number>();
+  for (const [tid, t] of threadsCpu(child.pid)) {
+    const d = t.cpu - (before.get(tid)?.cpu ?? 0);
+    const key = process.env.BENCH_BY_TID ? `${t.name}/${tid}` : t.name;
+    if (d > 0) by.set(key, (by.get(key) ?? 0) + d);
+  }
+  return [...by]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, cpu]) => `${name} ${((cpu / n) * 1e6).toFixed(0)}`)
+    .join(', ');
 }
 const selfCpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
 /** CPU used by the platform and by this process (SMSCs, receiver, load) during `run`. */
-async function measured<T>(
-  run: () => Promise<T>,
-): Promise<{ result: T; platform: number; bench: number; wall: number }> {
+async function measured<T>(run: () => Promise<T>): Promise<{
+  result: T;
+  platform: number;
+  main: number;
+  bench: number;
+  wall: number;
+  threads: Map<string, { name: string; cpu: number }>;
+}> {
+  const threads = threadsCpu(child.pid);
   const p0 = cpuSeconds(child.pid);
+  const m0 = mainThreadCpu(child.pid);
   const b0 = selfCpu();
   const t0 = Date.now();
   const result = await run();
   return {
     result,
     platform: cpuSeconds(child.pid) - p0,
+    main: mainThreadCpu(child.pid) - m0,
     bench: selfCpu() - b0,
     wall: (Date.now() - t0) / 1000,
+    threads,
   };
 }
-const cpuNote = (m: { platform: number; bench: number; wall: number }, n: number) =>
-  `CPU: platform ${((m.platform / n) * 1e6).toFixed(0)} µs/message (${((100 * m.platform) / m.wall).toFixed(0)}% of a core), ` +
-  `bench process ${((100 * m.bench) / m.wall).toFixed(0)}% of a core`;
+const cpuNote = (
+  m: {
+    platform: number;
+    main: number;
+    bench: number;
+    wall: number;
+    threads: Map<string, { name: string; cpu: number }>;
+  },
+  n: number,
+) =>
+  `CPU: platform ${((m.platform / n) * 1e6).toFixed(0)} µs/message (${((100 * m.platform) / m.wall).toFixed(0)}% of a core; ` +
+  `its main thread ${((m.main / n) * 1e6).toFixed(0)} µs/message, ${((100 * m.main) / m.wall).toFixed(0)}% of a core), ` +
+  `bench process ${((100 * m.bench) / m.wall).toFixed(0)}% of a core\n` +
+  `  platform threads, µs/message: ${threadNote(m.threads, n)}`;
 
 const THROUGHPUT = 20_000;
 const loadAverage = () => {
@@ -115,6 +166,8 @@ const hook = createHttpServer((req, res) => {
     res.writeHead(204).end();
   });
 });
+let hookConnections = 0;
+hook.on('connection', () => hookConnections++);
 await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
 const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/status`;
 
@@ -247,7 +300,7 @@ try {
   console.log(
     `end to end (accept -> SMSC -> receipt -> delivered callback): ${Math.round(b['2xx'] / elapsed)} messages/s ` +
       `(${b['2xx']} messages in ${elapsed.toFixed(1)} s; accepting took ${((acceptedAt - t0) / 1000).toFixed(1)} s; ` +
-      `${callbacks} callbacks)`,
+      `${callbacks} callbacks over ${hookConnections} connections)`,
   );
   console.log(`  ${cpuNote(e2e, b['2xx'])}`);
   const backend = `${process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'} + ${process.env.REDIS_URL ? 'BullMQ/Redis' : 'SQL'} queues`;
