@@ -291,13 +291,18 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
     };
   }
 
-  /** Waits for a window slot, bounded by the response timeout. */
-  private async slot(): Promise<Bind> {
+  /**
+   * Sends one PDU on the bind with the most free window slots, waiting for a slot (bounded by
+   * the response timeout). The slot is taken in the same synchronous step as it is found
+   * (Bind.submit counts it before returning), so that submits started together never put more
+   * than `window` on a bind.
+   */
+  private async submitPart(fields: Record<string, unknown>): Promise<string> {
     const deadline = Date.now() + this.settings.responseTimeoutMs;
     for (;;) {
       let best: Bind | undefined;
       for (const b of this.binds) if (b.free() > 0 && (!best || b.free() > best.free())) best = b;
-      if (best) return best;
+      if (best) return best.submit(fields);
       const left = deadline - Date.now();
       if (left <= 0 || !this.started) {
         throw new SubmitError(
@@ -327,7 +332,6 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
     const dst = address(sms.to);
     const ids: string[] = [];
     for (const part of parts) {
-      const bind = await this.slot();
       const fields: Record<string, unknown> = {
         source_addr: src.addr,
         source_addr_ton: src.ton,
@@ -346,7 +350,7 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
         fields.sar_total_segments = part.sar.total;
         fields.sar_segment_seqnum = part.sar.seq;
       }
-      ids.push(await bind.submit(fields));
+      ids.push(await this.submitPart(fields));
     }
     return ids;
   }
