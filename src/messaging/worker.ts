@@ -385,7 +385,11 @@ export class ProviderWorker {
       } else {
         await this.hooks.requeue(d, `${this.row.name}: ${why}; retrying`);
       }
-      await this.queue.release([job.id], delay).catch(() => undefined);
+      // Back no later than when it may move to another provider (the backoff can be longer).
+      const untilMove = this.row.max_wait_ms - (Date.now() - job.enqueuedAt);
+      await this.queue
+        .release([job.id], Math.max(0, Math.min(delay, untilMove)))
+        .catch((e: Error) => this.log(`release failed: ${e.message}`, { provider: this.row.name }));
     }
   }
 
