@@ -22,6 +22,8 @@ export interface SmscBehaviour {
   silent: boolean;
   receipts: boolean;
   receiptDelayMs: number;
+  /** submit_sm_resp is sent this long after the submit_sm (a slow SMSC; 0 = at once). */
+  responseDelayMs: number;
 }
 
 export interface Submitted {
@@ -45,6 +47,9 @@ export class TestSmsc {
   private pendingReceipts: { systemId: string; fields: Record<string, unknown> }[] = [];
   private count = 0;
   private timers = new Set<NodeJS.Timeout>();
+  /** submit_sm not yet answered, per session, and the most seen at once on one session. */
+  private readonly unansweredSubmits = new Map<Session, number>();
+  maxOutstanding = 0;
   port = 0;
 
   constructor(behaviour: Partial<SmscBehaviour> = {}) {
@@ -58,6 +63,7 @@ export class TestSmsc {
       silent: false,
       receipts: true,
       receiptDelayMs: 5,
+      responseDelayMs: 0,
       ...behaviour,
     };
   }
@@ -193,13 +199,29 @@ export class TestSmsc {
       session.close();
     });
     session.on('deliver_sm_resp', () => undefined);
-    session.on('submit_sm', (pdu: PDU) => this.onSubmit(session, systemId, pdu));
+    session.on('submit_sm', (pdu: PDU) => {
+      const n = (this.unansweredSubmits.get(session) ?? 0) + 1;
+      this.unansweredSubmits.set(session, n);
+      this.maxOutstanding = Math.max(this.maxOutstanding, n);
+      this.onSubmit(session, systemId, pdu);
+    });
+  }
+
+  /** Answers a submit_sm (after responseDelayMs), then runs `then` (its receipt). */
+  private answer(session: Session, resp: PDU, then?: () => void): void {
+    const send = () => {
+      this.unansweredSubmits.set(session, (this.unansweredSubmits.get(session) ?? 1) - 1);
+      session.send(resp);
+      then?.();
+    };
+    if (this.behaviour.responseDelayMs > 0) this.later(this.behaviour.responseDelayMs, send);
+    else send();
   }
 
   private onSubmit(session: Session, systemId: string, pdu: PDU): void {
     const b = this.behaviour;
     if (!this.bound.has(session)) {
-      session.send(pdu.response({ command_status: ESME.RINVBNDSTS }));
+      this.answer(session, pdu.response({ command_status: ESME.RINVBNDSTS }));
       return;
     }
     if (b.silent) return;
@@ -207,19 +229,19 @@ export class TestSmsc {
     if (b.maxPerSecond > 0) {
       this.recent = this.recent.filter((t) => now - t < 1000);
       if (this.recent.length >= b.maxPerSecond) {
-        session.send(pdu.response({ command_status: ESME.RTHROTTLED }));
+        this.answer(session, pdu.response({ command_status: ESME.RTHROTTLED }));
         return;
       }
       this.recent.push(now);
     }
     this.count++;
     if (b.failEvery > 0 && this.count % b.failEvery === 0) {
-      session.send(pdu.response({ command_status: ESME.RSYSERR }));
+      this.answer(session, pdu.response({ command_status: ESME.RSYSERR }));
       return;
     }
     const to = String(pdu.destination_addr ?? '');
     if (b.rejectPrefixes.some((p) => to.startsWith(p.replace(/^\+/, '')))) {
-      session.send(pdu.response({ command_status: ESME.RINVDSTADR }));
+      this.answer(session, pdu.response({ command_status: ESME.RINVDSTADR }));
       return;
     }
     const { text, concat } = submittedText(pdu);
@@ -234,8 +256,23 @@ export class TestSmsc {
       ...(concat ? { concat } : {}),
       at: now,
     });
-    session.send(pdu.response({ message_id: messageId }));
-    if (!b.receipts || !(Number(pdu.registered_delivery ?? 0) & 0x01)) return;
+    const wantsReceipt = b.receipts && Number(pdu.registered_delivery ?? 0) & 0x01;
+    // Like a real SMSC, the receipt never overtakes the submit_sm_resp.
+    this.answer(
+      session,
+      pdu.response({ message_id: messageId }),
+      wantsReceipt ? () => this.receiptLater(session, systemId, pdu, to, messageId) : undefined,
+    );
+  }
+
+  private receiptLater(
+    session: Session,
+    systemId: string,
+    pdu: PDU,
+    to: string,
+    messageId: string,
+  ): void {
+    const b = this.behaviour;
     const stat = b.undeliverablePrefixes.some((p) => to.startsWith(p.replace(/^\+/, '')))
       ? 'UNDELIV'
       : 'DELIVRD';
