@@ -28,6 +28,8 @@ export interface SmscBehaviour {
 
 export interface Submitted {
   readonly systemId: string;
+  /** Which connection it came on (numbered from 1 in order of connection). */
+  readonly session: number;
   readonly messageId: string;
   readonly from: string;
   readonly to: string;
@@ -49,6 +51,7 @@ export class TestSmsc {
   private timers = new Set<NodeJS.Timeout>();
   /** submit_sm not yet answered, per session, and the most seen at once on one session. */
   private readonly unansweredSubmits = new Map<Session, number>();
+  private readonly sessionNumbers = new Map<Session, number>();
   maxOutstanding = 0;
   port = 0;
 
@@ -168,6 +171,7 @@ export class TestSmsc {
 
   private onSession(session: Session): void {
     this.sessions.add(session);
+    this.sessionNumbers.set(session, this.sessionNumbers.size + 1);
     session.socket.setNoDelay(true);
     session.on('error', () => undefined);
     session.on('close', () => {
@@ -248,6 +252,7 @@ export class TestSmsc {
     const messageId = randomBytes(8).toString('hex');
     this.submits.push({
       systemId,
+      session: this.sessionNumbers.get(session) ?? 0,
       messageId,
       from: String(pdu.source_addr ?? ''),
       to,
