@@ -52,6 +52,7 @@ export class TestSmsc {
   /** submit_sm not yet answered, per session, and the most seen at once on one session. */
   private readonly unansweredSubmits = new Map<Session, number>();
   private readonly sessionNumbers = new Map<Session, number>();
+  private connections = 0;
   maxOutstanding = 0;
   port = 0;
 
@@ -171,11 +172,13 @@ export class TestSmsc {
 
   private onSession(session: Session): void {
     this.sessions.add(session);
-    this.sessionNumbers.set(session, this.sessionNumbers.size + 1);
+    this.sessionNumbers.set(session, ++this.connections);
     session.socket.setNoDelay(true);
     session.on('error', () => undefined);
     session.on('close', () => {
       this.sessions.delete(session);
+      this.sessionNumbers.delete(session);
+      this.unansweredSubmits.delete(session);
       this.bound.delete(session);
       const waiting = this.unanswered.get(session);
       this.unanswered.delete(session);
