@@ -202,7 +202,7 @@ export class MessageWrites {
     const inserts = this.inserts.splice(0);
     const sendings = this.sendings.splice(0);
     const parts = this.parts.splice(0);
-    const sents = this.sents.splice(0);
+    let sents = this.sents.splice(0);
     const finals = this.finals.splice(0);
     const jobs = this.jobs;
     const acks = this.acks;
@@ -225,6 +225,15 @@ export class MessageWrites {
         this.store.insertRows('messaging_parts', columns, parts, ['provider_sid', 'carrier_id']),
       );
     }
+    // A message whose receipt came in the same batch as its `sent` is written once: its final
+    // status carries the date sent and both routing events.
+    const sentOf = new Map(sents.map((c) => [c.sid, c]));
+    const folded = new Map<string, SentChange>();
+    for (const f of finals) {
+      const s = sentOf.get(f.sid);
+      if (s) folded.set(f.sid, s);
+    }
+    if (folded.size) sents = sents.filter((c) => !folded.has(c.sid));
     // A message's receipt is reported after its `sent` (early receipts wait for it), so
     // `sent` goes first; each statement only moves a status forward.
     if (sents.length) {
@@ -240,26 +249,33 @@ export class MessageWrites {
       );
     }
     if (finals.length) {
-      const rows = finals.map((c) => ({
-        sid: c.sid,
-        status: c.status,
-        error_code: c.errorCode,
-        error_message: c.errorMessage,
-        date_updated: c.at,
-        route: c.route,
-      }));
+      const rows = finals.map((c) => {
+        const sent = folded.get(c.sid);
+        return {
+          sid: c.sid,
+          status: c.status,
+          error_code: c.errorCode,
+          error_message: c.errorMessage,
+          date_updated: c.at,
+          date_sent: sent ? sent.at : null,
+          // Both tails: the sent event (without its closing bracket), then the receipt.
+          route: sent ? sent.route.slice(0, -1) + c.route : c.route,
+        };
+      });
       const columns = [
         'sid',
         'status',
         'error_code',
         'error_message',
         'date_updated',
+        'date_sent',
         'route',
       ] as const;
       out.push(
         sql`UPDATE messaging_messages
           SET status = v.status, error_code = v.error_code, error_message = v.error_message,
-            date_updated = v.date_updated, route = ${appended}
+            date_updated = v.date_updated,
+            date_sent = COALESCE(v.date_sent, messaging_messages.date_sent), route = ${appended}
           FROM ${this.store.rows('messaging_messages', columns, rows)} AS v
           WHERE messaging_messages.sid = v.sid
             AND messaging_messages.status IN ('sending', 'sent')`.compile(this.db),
