@@ -100,20 +100,28 @@ export class TestSmsc {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Sends an MO message to one bound ESME. */
-  sendMo(from: string, to: string, text: string): boolean {
+  /** Sends an MO message to one bound ESME (one part of a concatenated one, with a UDH). */
+  sendMo(
+    from: string,
+    to: string,
+    text: string,
+    concat?: { ref: number; total: number; seq: number },
+  ): boolean {
     const session = [...this.bound][0];
     if (!session) return false;
+    const ascii = /^[\x20-\x7e]*$/.test(text);
+    const body = ascii ? Buffer.from(text, 'latin1') : Buffer.from(text, 'utf16le').swap16();
+    const udh = concat
+      ? Buffer.from([0x05, 0x00, 0x03, concat.ref, concat.total, concat.seq])
+      : undefined;
     session.deliver_sm({
       source_addr: from.replace(/^\+/, ''),
       source_addr_ton: 1,
       destination_addr: to.replace(/^\+/, ''),
       dest_addr_ton: 1,
-      esm_class: 0,
-      data_coding: /^[\x20-\x7e]*$/.test(text) ? 0x00 : 0x08,
-      short_message: /^[\x20-\x7e]*$/.test(text)
-        ? Buffer.from(text, 'latin1')
-        : Buffer.from(text, 'utf16le').swap16(),
+      esm_class: udh ? 0x40 : 0,
+      data_coding: ascii ? 0x00 : 0x08,
+      short_message: udh ? Buffer.concat([udh, body]) : body,
     });
     return true;
   }
