@@ -77,7 +77,8 @@ export class MessageWrites {
   ): Promise<void> {
     this.inserts.push(...rows);
     for (const j of jobs) this.add(this.jobs, j.queue, j.jobs);
-    if (!(await this.flushSoon())) throw new Error('storing the accepted messages failed');
+    // At once: the caller has gathered a turn of the event loop's worth already.
+    if (!(await this.flush())) throw new Error('storing the accepted messages failed');
   }
 
   /** Adds jobs to a queue in the store with the next commit; resolves once committed. */
@@ -166,34 +167,44 @@ export class MessageWrites {
   }
 
   /**
-   * Stores everything reported so far in one transaction (after the one under way, if any),
-   * then runs what waited for it. False when the transaction failed (logged; its changes are
-   * lost, so nothing that depended on them goes on: no ack, no callback).
+   * Stores everything reported so far in one commit, then runs what waited for it (once the
+   * commits before it are done too). False when the commit failed (logged; its changes are
+   * lost, so nothing that depended on them goes on: no ack, no callback). Where the store
+   * commits in the order given (SQLite's writer), the next batch is handed over while the
+   * previous one is being written, so that the writer never waits for this thread between
+   * two transactions; elsewhere one batch at a time.
    */
   async flush(): Promise<boolean> {
-    while (this.flushing) await this.flushing;
+    if (!this.store.commitsInOrder) while (this.flushing) await this.flushing;
     clearTimeout(this.timer);
     this.timer = undefined;
     const statements = this.statements();
     const afters = this.afters.splice(0);
-    if (!statements.length) {
+    const before = this.flushing;
+    if (!statements.length && !before) {
       for (const fn of afters) fn();
       return true;
     }
-    this.flushing = this.store
-      .commit(statements)
-      .then(() => {
-        for (const fn of afters) fn();
-        return true;
-      })
-      .catch((e: Error) => {
-        this.logger.error({ err: e }, 'messaging status write failed');
-        return false;
-      })
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    return this.flushing;
+    const stored = statements.length
+      ? this.store.commit(statements).then(
+          () => true,
+          (e: Error) => {
+            this.logger.error({ err: e }, 'messaging status write failed');
+            return false;
+          },
+        )
+      : Promise.resolve(true);
+    const done = (before ? Promise.all([before, stored]).then(([, ok]) => ok) : stored).then(
+      (ok) => {
+        if (ok) for (const fn of afters) fn();
+        return ok;
+      },
+    );
+    this.flushing = done;
+    void done.finally(() => {
+      if (this.flushing === done) this.flushing = undefined;
+    });
+    return done;
   }
 
   /** The statements of everything reported so far (taken: the next batch starts empty). */

@@ -65,6 +65,12 @@ export interface Store {
    */
   commit(statements: readonly Statement[]): Promise<unknown[][]>;
   /**
+   * True when units given to commit() one after another are committed in that order (SQLite:
+   * one writer), so that a caller may give the next before the previous is done; PostgreSQL
+   * may commit them side by side.
+   */
+  readonly commitsInOrder: boolean;
+  /**
    * The statement inserting rows, for commit(): SQLite runs one cached prepared INSERT per row
    * (for a wide row several times cheaper than unpacking it from JSON); PostgreSQL one INSERT
    * whose one parameter is the rows as JSON. `ignoreConflictOn` names a unique key whose
@@ -240,6 +246,7 @@ function makeStore(
 ): Store {
   return {
     dialect,
+    commitsInOrder: dialect === 'sqlite',
     kysely<Tables>() {
       return db as unknown as Kysely<Tables>;
     },
