@@ -2,7 +2,14 @@
 // worker per provider, records receipts, sends signed status callbacks, and hands inbound
 // messages to the service's webhook, whose TwiML <Message> replies are sent.
 import { sql, type Kysely } from 'kysely';
-import { fail, newSid, newTimeOrderedSid, type Logger } from '../core/index.js';
+import {
+  Errors,
+  TwilioError,
+  fail,
+  newSid,
+  newTimeOrderedSid,
+  type Logger,
+} from '../core/index.js';
 import type { InStore, NewJob, Queues } from '../queue/index.js';
 import type { SharedState } from '../state/index.js';
 import type { Statement, Store } from '../store/index.js';
@@ -497,8 +504,8 @@ export class Messaging {
     if (!/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/.test(from)) fail('invalidFromNumber', from);
     const validity = input.validityPeriod ?? service?.validity_period ?? 36_000;
     if (validity < 1 || validity > 36_000) fail('invalidValidityPeriod');
+    // Opt-outs are checked with the others of its batch, just before it is stored (accept()).
     const senders = service ? [from, service.sid] : [from];
-    if (await this.optOuts.optedOut(accountSid, to, senders)) fail('unsubscribedRecipient', to);
 
     const text = describeText(input.body);
     // MMS goes only to providers that carry it; the text of an MMS is one billable unit.
@@ -574,8 +581,8 @@ export class Messaging {
         .values(mediaRows(accountSid, sid, files, now))
         .execute();
     }
+    await this.accept(row, job, worker, senders);
     this.meta.set(sid, { cb, service: service?.sid ?? null });
-    await this.accept(row, job, worker);
     return row;
   }
 
@@ -583,19 +590,26 @@ export class Messaging {
     row: MessageRow;
     job: SmsJob;
     worker: ProviderWorker;
+    senders: readonly string[];
     resolve: () => void;
     reject: (e: unknown) => void;
   }[] = [];
   private acceptScheduled = false;
 
   /**
-   * Group commit: messages accepted in the same turn of the event loop are stored in one
-   * transaction (with whatever status changes are pending) and queued with one add per
-   * provider; each caller returns once both are done, so an accepted message survives a crash.
+   * Group commit: messages accepted in the same turn of the event loop are checked against
+   * the opt-outs in one query, then stored in one commit (with whatever status changes are
+   * pending) and queued with one add per provider; each caller returns once both are done, so
+   * that an accepted message survives a crash.
    */
-  private accept(row: MessageRow, job: SmsJob, worker: ProviderWorker): Promise<void> {
+  private accept(
+    row: MessageRow,
+    job: SmsJob,
+    worker: ProviderWorker,
+    senders: readonly string[],
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.accepting.push({ row, job, worker, resolve, reject });
+      this.accepting.push({ row, job, worker, senders, resolve, reject });
       if (this.acceptScheduled) return;
       this.acceptScheduled = true;
       setImmediate(() => void this.commitAccepted());
@@ -604,7 +618,25 @@ export class Messaging {
 
   private async commitAccepted(): Promise<void> {
     this.acceptScheduled = false;
-    const batch = this.accepting.splice(0);
+    let batch = this.accepting.splice(0);
+    try {
+      const out = await this.optOuts.optedOut(
+        batch.map((b) => ({
+          accountSid: b.row.account_sid,
+          recipient: b.row.to_addr,
+          senders: b.senders,
+        })),
+      );
+      batch = batch.filter((b, i) => {
+        if (!out[i]) return true;
+        b.reject(new TwilioError(Errors.unsubscribedRecipient, b.row.to_addr));
+        return false;
+      });
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+      return;
+    }
+    if (!batch.length) return;
     try {
       const byWorker = new Map<ProviderWorker, SmsJob[]>();
       for (const b of batch) {
