@@ -230,12 +230,6 @@ export class MessageWrites {
           WHERE messaging_messages.sid = v.sid`.compile(this.db),
       );
     }
-    if (parts.length) {
-      const columns = ['provider_sid', 'carrier_id', 'message_sid', 'status'] as const;
-      out.push(
-        this.store.insertRows('messaging_parts', columns, parts, ['provider_sid', 'carrier_id']),
-      );
-    }
     // A message whose receipt came in the same batch as its `sent` is written once: its final
     // status carries the date sent and both routing events.
     const sentOf = new Map(sents.map((c) => [c.sid, c]));
@@ -245,6 +239,16 @@ export class MessageWrites {
       if (s) folded.set(f.sid, s);
     }
     if (folded.size) sents = sents.filter((c) => !folded.has(c.sid));
+    // Parts (carrier id → message) are kept only while receipts may still come for them: they
+    // find the message of a receipt that outlived a restart. Carrier ids are random, so every
+    // part kept in a growing table is a page of its own written at each commit.
+    const live = folded.size ? parts.filter((p) => !folded.has(p.message_sid)) : parts;
+    if (live.length) {
+      const columns = ['provider_sid', 'carrier_id', 'message_sid', 'status'] as const;
+      out.push(
+        this.store.insertRows('messaging_parts', columns, live, ['provider_sid', 'carrier_id']),
+      );
+    }
     // A message's receipt is reported after its `sent` (early receipts wait for it), so
     // `sent` goes first; each statement only moves a status forward.
     if (sents.length) {
@@ -291,6 +295,15 @@ export class MessageWrites {
           WHERE messaging_messages.sid = v.sid
             AND messaging_messages.status IN ('sending', 'sent')`.compile(this.db),
       );
+      const done = finals.filter((c) => !folded.has(c.sid)).map((c) => ({ sid: c.sid }));
+      if (done.length) {
+        out.push(
+          sql`DELETE FROM messaging_parts WHERE message_sid IN
+            (SELECT sid FROM ${this.store.rows('messaging_messages', ['sid'], done)} AS v)`.compile(
+            this.db,
+          ),
+        );
+      }
     }
     for (const [queue, ids] of acks) out.push(...queue.ack(ids));
     return out;

@@ -230,7 +230,7 @@ describe('Messages when providers misbehave', () => {
 
   it('refuses a message with 30001 once its provider has MaxQueue messages waiting', async () => {
     const s = await smsc();
-    await createProvider(t, {
+    const tiny = await createProvider(t, {
       name: 'tiny',
       port: s.port,
       prices: { '355': 0.01 },
@@ -239,6 +239,7 @@ describe('Messages when providers misbehave', () => {
     });
     await waitFor(() => s.boundSessions() === 2, 10_000, 'binds');
     await s.close(); // nothing drains
+    await waitFor(async () => (await live(String(tiny.sid))).connected === false, 10_000, 'down');
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await send(`+35591000000${i}`, `o${i}`));
     expect(answers.slice(0, 3).map((a) => a.status)).toEqual([201, 201, 201]);
