@@ -148,6 +148,22 @@ export class TestSmsc {
     return out.map(({ to, from, text, systemId }) => ({ to, from, text, systemId }));
   }
 
+  private readonly corkedSessions = new Set<Session>();
+
+  /**
+   * What is sent to a session in the same turn of the event loop leaves in one write, as a
+   * busy SMSC's would (and as our client does), instead of one syscall per PDU.
+   */
+  private corked(session: Session): void {
+    if (this.corkedSessions.has(session)) return;
+    this.corkedSessions.add(session);
+    session.socket.cork();
+    process.nextTick(() => {
+      this.corkedSessions.delete(session);
+      session.socket.uncork();
+    });
+  }
+
   private later(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
@@ -174,6 +190,7 @@ export class TestSmsc {
     const waiting = this.unanswered.get(session) ?? new Map();
     this.unanswered.set(session, waiting);
     const pdu = new smpp.PDU('deliver_sm', { ...fields });
+    this.corked(session);
     session.send(pdu, () => waiting.delete(pdu.sequence_number));
     waiting.set(pdu.sequence_number, { systemId, fields });
   }
@@ -226,6 +243,7 @@ export class TestSmsc {
   private answer(session: Session, resp: PDU, then?: () => void): void {
     const send = () => {
       this.unansweredSubmits.set(session, (this.unansweredSubmits.get(session) ?? 1) - 1);
+      this.corked(session);
       session.send(resp);
       then?.();
     };
