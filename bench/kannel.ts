@@ -1,7 +1,7 @@
 // Kannel (Debian's `kannel`: bearerbox + smsbox) for bench/messaging's comparison: one SMPP
 // transceiver connection to the same test SMSC, its sendsms HTTP interface driven with the same
 // load as Switchboard's API, delivery reports (dlr-url) counted by a receiver here.
-// Not installed: the comparison is skipped with a loud message (`apt-get install kannel`).
+// Not installed: the comparison is skipped with a loud message (`scripts/setup-system.sh --bench`).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -56,7 +56,7 @@ export async function runKannel(o: KannelRun): Promise<KannelFigures | undefined
   if (!bearerbox) {
     console.log(
       "\n!!! Kannel comparison SKIPPED: bearerbox not found. Install Debian's kannel " +
-        '(apt-get install kannel) to measure it in the same run.\n',
+        '(scripts/setup-system.sh --bench, or apt-get install kannel) to measure it in the same run.\n',
     );
     return undefined;
   }

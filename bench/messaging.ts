@@ -5,7 +5,7 @@
 // generator run in this one.
 //   npx tsx bench/messaging.ts [--seconds 10 --connections 50 --messages 10000 --binds 4
 //     --window 50 --no-kannel --profile DIR]
-// Kannel (Debian's bearerbox + smsbox, `apt-get install kannel`) is then driven with the same
+// Kannel (Debian's bearerbox + smsbox, `scripts/setup-system.sh --bench`) is then driven with the same
 // load against the same test SMSC (bench/kannel.ts); without it that part is skipped, loudly.
 // DATABASE_URL / REDIS_URL in the environment select PostgreSQL + Redis (BullMQ queues).
 import { spawn } from 'node:child_process';
@@ -265,7 +265,7 @@ try {
   );
   if (kannel && !kannelBinary()) {
     console.log(
-      '!!! bearerbox not found: the Kannel comparison will be skipped (apt-get install kannel)',
+      '!!! bearerbox not found: the Kannel comparison will be skipped (scripts/setup-system.sh --bench, or apt-get install kannel)',
     );
   }
   const submits = () => smscs.reduce((n, s) => n + s.submits.length, 0);
