@@ -581,8 +581,12 @@ export class Messaging {
         .values(mediaRows(accountSid, sid, files, now))
         .execute();
     }
-    await this.accept(row, job, worker, senders);
+    // A service's message is `accepted` in the answer to its create; as a sender and a
+    // provider are chosen at once, it is stored `queued` and that change is called back, as
+    // Twilio does for messages created through a Messaging Service.
+    await this.accept(service ? { ...row, status: 'queued' } : row, job, worker, senders);
     this.meta.set(sid, { cb, service: service?.sid ?? null });
+    if (service) this.callback(job, cb, service.sid, 'queued', null);
     return row;
   }
 
