@@ -111,20 +111,13 @@ parentPort.on('message', (m) => {
 });
 `;
 
-/**
- * Transactions handed to the thread before the previous one is answered: the thread starts
- * the next as soon as it ends the last, instead of waiting for this thread to see the answer
- * and send more (a round trip of 1–2 ms when the event loop is busy).
- */
-const IN_FLIGHT = 2;
-
 export class SqliteBulkWriter {
   private readonly worker: Worker;
   private readonly jobs = new Map<number, Job>();
   private sequence = 0;
   /** Units waiting for the next transaction, and whether one is running. */
   private units: Unit[] = [];
-  private inFlight = 0;
+  private unitsRunning = false;
   private failure: Error | undefined;
 
   constructor(path: string) {
@@ -173,23 +166,21 @@ export class SqliteBulkWriter {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<unknown[][]>((resolve, reject) => {
       this.units.push({ statements, resolve, reject });
-      if (this.inFlight < IN_FLIGHT && this.units.length === 1) {
-        queueMicrotask(() => this.runUnits());
-      }
+      if (!this.unitsRunning && this.units.length === 1) queueMicrotask(() => this.runUnits());
     });
   }
 
   private runUnits(): void {
-    if (this.inFlight >= IN_FLIGHT || !this.units.length) return;
+    if (this.unitsRunning || !this.units.length) return;
     const units = this.units.splice(0);
     if (this.failure) {
       for (const u of units) u.reject(this.failure);
       return;
     }
-    this.inFlight++;
+    this.unitsRunning = true;
     const id = ++this.sequence;
     const done = () => {
-      this.inFlight--;
+      this.unitsRunning = false;
       this.runUnits();
     };
     this.jobs.set(id, {
@@ -223,7 +214,7 @@ export class SqliteBulkWriter {
   /** Finishes pending inserts, then stops the thread. */
   async close(): Promise<void> {
     if (this.failure) return;
-    while (this.units.length || this.inFlight) await new Promise((r) => setImmediate(r));
+    while (this.units.length || this.unitsRunning) await new Promise((r) => setImmediate(r));
     await Promise.allSettled(
       [...this.jobs.values()].map(
         (job) =>
