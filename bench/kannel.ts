@@ -1,7 +1,7 @@
 // Kannel (Debian's `kannel`: bearerbox + smsbox) for bench/messaging's comparison: one SMPP
 // transceiver connection to the same test SMSC, its sendsms HTTP interface driven with the same
 // load as Switchboard's API, delivery reports (dlr-url) counted by a receiver here.
-// Not installed: the comparison is skipped with a loud message (`apt-get install kannel`).
+// Not installed: the comparison is skipped with a loud message (`scripts/setup-system.sh --bench`).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -56,7 +56,7 @@ export async function runKannel(o: KannelRun): Promise<KannelFigures | undefined
   if (!bearerbox) {
     console.log(
       "\n!!! Kannel comparison SKIPPED: bearerbox not found. Install Debian's kannel " +
-        '(apt-get install kannel) to measure it in the same run.\n',
+        '(scripts/setup-system.sh --bench, or apt-get install kannel) to measure it in the same run.\n',
     );
     return undefined;
   }
@@ -69,8 +69,12 @@ export async function runKannel(o: KannelRun): Promise<KannelFigures | undefined
   ];
 
   let delivered = 0;
+  let deliveredAt: number[] = [];
   const receiver = createHttpServer((req, res) => {
-    if (req.url?.includes('type=1')) delivered++;
+    if (req.url?.includes('type=1')) {
+      delivered++;
+      deliveredAt.push(Date.now());
+    }
     res.writeHead(200).end();
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
@@ -156,11 +160,13 @@ text = "no service"
     // (2) End to end: sendsms -> SMSC -> receipt -> dlr-url callback with type=1 (delivered).
     const withDlr = `${base}&dlr-mask=1&dlr-url=${encodeURIComponent(dlrUrl)}`;
     delivered = 0;
+    deliveredAt = [];
     const c0 = cpu();
     const t0 = Date.now();
     const b = await autocannon({ url: withDlr, connections: o.connections, amount: o.messages });
     await o.until(() => delivered >= b['2xx'], 600_000, 'Kannel delivery reports');
-    const endToEndS = (Date.now() - t0) / 1000;
+    // Ends at the last delivery report (autocannon reports that it is done at its next tick).
+    const endToEndS = (deliveredAt[b['2xx'] - 1]! - t0) / 1000;
     return {
       acceptedPerSecond: Math.round(a.requests.average),
       acceptP99Ms: a.latency.p99,

@@ -5,12 +5,12 @@
 // generator run in this one.
 //   npx tsx bench/messaging.ts [--seconds 10 --connections 50 --messages 10000 --binds 4
 //     --window 50 --no-kannel --profile DIR]
-// Kannel (Debian's bearerbox + smsbox, `apt-get install kannel`) is then driven with the same
+// Kannel (Debian's bearerbox + smsbox, `scripts/setup-system.sh --bench`) is then driven with the same
 // load against the same test SMSC (bench/kannel.ts); without it that part is skipped, loudly.
 // DATABASE_URL / REDIS_URL in the environment select PostgreSQL + Redis (BullMQ queues).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,36 +46,96 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
 }
 
 /** CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
+function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
   } catch {
     return 0;
   }
+}
+/** CPU seconds of a process's main thread alone (its event loop; threads excluded). */
+const mainThreadCpu = (pid: number | undefined) => cpuSeconds(pid, `/proc/${pid}/task/${pid}/stat`);
+/** CPU seconds of each thread of a process, by thread id (with its name). */
+function threadsCpu(pid: number | undefined): Map<string, { name: string; cpu: number }> {
+  const out = new Map<string, { name: string; cpu: number }>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, {
+        name: tid === String(pid) ? 'main' : name,
+        cpu: cpuSeconds(pid, `/proc/${pid}/task/${tid}/stat`),
+      });
+    }
+  } catch {
+    // Not Linux, or the process is gone: no breakdown.
+  }
+  return out;
+}
+/** Where the platform's CPU went during a phase, by thread name (µs/message). */
+function threadNote(before: Map<string, { name: string; cpu: number }>, n: number): string {
+  const by = new Map<string, number>();
+  for (const [tid, t] of threadsCpu(child.pid)) {
+    const d = t.cpu - (before.get(tid)?.cpu ?? 0);
+    const key = process.env.BENCH_BY_TID ? `${t.name}/${tid}` : t.name;
+    if (d > 0) by.set(key, (by.get(key) ?? 0) + d);
+  }
+  return [...by]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, cpu]) => `${name} ${((cpu / n) * 1e6).toFixed(0)}`)
+    .join(', ');
 }
 const selfCpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
 /** CPU used by the platform and by this process (SMSCs, receiver, load) during `run`. */
-async function measured<T>(
-  run: () => Promise<T>,
-): Promise<{ result: T; platform: number; bench: number; wall: number }> {
+async function measured<T>(run: () => Promise<T>): Promise<{
+  result: T;
+  platform: number;
+  main: number;
+  bench: number;
+  wall: number;
+  threads: Map<string, { name: string; cpu: number }>;
+}> {
+  const threads = threadsCpu(child.pid);
   const p0 = cpuSeconds(child.pid);
+  const m0 = mainThreadCpu(child.pid);
   const b0 = selfCpu();
   const t0 = Date.now();
   const result = await run();
   return {
     result,
     platform: cpuSeconds(child.pid) - p0,
+    main: mainThreadCpu(child.pid) - m0,
     bench: selfCpu() - b0,
     wall: (Date.now() - t0) / 1000,
+    threads,
   };
 }
-const cpuNote = (m: { platform: number; bench: number; wall: number }, n: number) =>
-  `CPU: platform ${((m.platform / n) * 1e6).toFixed(0)} µs/message (${((100 * m.platform) / m.wall).toFixed(0)}% of a core), ` +
-  `bench process ${((100 * m.bench) / m.wall).toFixed(0)}% of a core`;
+const cpuNote = (
+  m: {
+    platform: number;
+    main: number;
+    bench: number;
+    wall: number;
+    threads: Map<string, { name: string; cpu: number }>;
+  },
+  n: number,
+) =>
+  `CPU: platform ${((m.platform / n) * 1e6).toFixed(0)} µs/message (${((100 * m.platform) / m.wall).toFixed(0)}% of a core; ` +
+  `its main thread ${((m.main / n) * 1e6).toFixed(0)} µs/message, ${((100 * m.main) / m.wall).toFixed(0)}% of a core), ` +
+  `bench process ${((100 * m.bench) / m.wall).toFixed(0)}% of a core\n` +
+  `  platform threads, µs/message: ${threadNote(m.threads, n)}`;
+
+/** Waits for an autocannon run, noting when its last response came (not its next tick). */
+async function lastResponse(
+  run: Promise<autocannon.Result>,
+  at: (ms: number) => void,
+): Promise<autocannon.Result> {
+  (run as unknown as autocannon.Instance).on('response', () => at(Date.now()));
+  return run;
+}
 
 const THROUGHPUT = 20_000;
 const loadAverage = () => {
@@ -105,16 +165,23 @@ for (const s of smscs) await s.start();
 
 // Status callback receiver.
 let delivered = 0;
+/** When each `delivered` callback arrived (the end-to-end run ends at the last one). */
+let deliveredAt: number[] = [];
 let callbacks = 0;
 const hook = createHttpServer((req, res) => {
   let body = '';
   req.on('data', (c: Buffer) => (body += c.toString()));
   req.on('end', () => {
     callbacks++;
-    if (body.includes('MessageStatus=delivered')) delivered++;
+    if (body.includes('MessageStatus=delivered')) {
+      delivered++;
+      deliveredAt.push(Date.now());
+    }
     res.writeHead(204).end();
   });
 });
+let hookConnections = 0;
+hook.on('connection', () => hookConnections++);
 await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
 const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/status`;
 
@@ -198,7 +265,7 @@ try {
   );
   if (kannel && !kannelBinary()) {
     console.log(
-      '!!! bearerbox not found: the Kannel comparison will be skipped (apt-get install kannel)',
+      '!!! bearerbox not found: the Kannel comparison will be skipped (scripts/setup-system.sh --bench, or apt-get install kannel)',
     );
   }
   const submits = () => smscs.reduce((n, s) => n + s.submits.length, 0);
@@ -213,13 +280,22 @@ try {
 
   // (1) Accepted messages/s.
   const plain = 'To=%2B447700900123&From=%2B15550001111&Body=benchmark%20message';
+  const withCallback = `${plain}&StatusCallback=${encodeURIComponent(hookUrl)}`;
+  // Warm-up, unmeasured, through both paths measured below (with and without callbacks), so
+  // that neither figure includes the JIT compiling code that first gets hot in its phase.
   const warm = await autocannon({ ...post(plain), connections, duration: 2 });
-  await until(() => submits() >= warm['2xx'], 600_000, 'warm-up drained');
+  const warmCb = await autocannon({ ...post(withCallback), connections, duration: 2 });
+  await until(
+    () => submits() >= warm['2xx'] + warmCb['2xx'] && delivered >= warmCb['2xx'],
+    600_000,
+    'warm-up drained',
+  );
+  const warmed = warm['2xx'] + warmCb['2xx'];
   const acceptRun = await measured(async () => {
     const a = await autocannon({ ...post(plain), connections, duration: seconds });
     const before = Date.now();
     // Let the backlog reach the SMSCs before the end-to-end run.
-    await until(() => submits() >= warm['2xx'] + a['2xx'], 600_000, 'backlog drained');
+    await until(() => submits() >= warmed + a['2xx'], 600_000, 'backlog drained');
     return { a, drainS: (Date.now() - before) / 1000 };
   });
   const { a, drainS } = acceptRun.result;
@@ -231,23 +307,28 @@ try {
   );
   console.log(`  ${cpuNote(acceptRun, accepted)} (accept + submit, no callbacks)`);
 
-  // (2) End to end, with status callbacks.
+  // (2) End to end, with status callbacks. It ends when the last delivered callback arrives
+  // (autocannon itself only reports that it is done at its next one-second tick).
   delivered = 0;
-  const withCallback = `${plain}&StatusCallback=${encodeURIComponent(hookUrl)}`;
+  deliveredAt = [];
+  callbacks = 0;
+  hookConnections = 0; // new ones only: those of the warm-up stay open
   const t0 = Date.now();
   let acceptedAt = 0;
   const e2e = await measured(async () => {
-    const b = await autocannon({ ...post(withCallback), connections, amount: messages });
-    acceptedAt = Date.now();
+    const b = await lastResponse(
+      autocannon({ ...post(withCallback), connections, amount: messages }),
+      (at) => (acceptedAt = at),
+    );
     await until(() => delivered >= b['2xx'], 600_000, 'delivered callbacks');
     return b;
   });
   const b = e2e.result;
-  const elapsed = (Date.now() - t0) / 1000;
+  const elapsed = (deliveredAt[b['2xx'] - 1]! - t0) / 1000;
   console.log(
     `end to end (accept -> SMSC -> receipt -> delivered callback): ${Math.round(b['2xx'] / elapsed)} messages/s ` +
-      `(${b['2xx']} messages in ${elapsed.toFixed(1)} s; accepting took ${((acceptedAt - t0) / 1000).toFixed(1)} s; ` +
-      `${callbacks} callbacks)`,
+      `(${b['2xx']} messages in ${elapsed.toFixed(2)} s; accepting took ${((acceptedAt - t0) / 1000).toFixed(2)} s, p50 ${b.latency.p50} ms, p99 ${b.latency.p99} ms; ` +
+      `${callbacks} callbacks, ${hookConnections} new connections for them)`,
   );
   console.log(`  ${cpuNote(e2e, b['2xx'])}`);
   const backend = `${process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'} + ${process.env.REDIS_URL ? 'BullMQ/Redis' : 'SQL'} queues`;

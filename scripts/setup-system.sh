@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite drives as real peers (sipp, baresip, kamailio),
 # the text-to-speech engine and sox, and makes sure PostgreSQL and Redis are up.
+# With --bench, also what the benchmarks compare against (Kannel's bearerbox and smsbox for
+# bench/messaging); CI runs no benchmarks and does not ask for it.
 # Idempotent: does nothing that is already done. Needs root (as CI is).
 set -euo pipefail
+
+bench=false
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=true ;;
+    *)
+      echo "setup-system: unknown option $arg (known: --bench)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 need=()
 command -v sipp >/dev/null || need+=(sip-tester)
@@ -10,6 +23,9 @@ command -v baresip >/dev/null || need+=(baresip-core)
 command -v kamailio >/dev/null || need+=(kamailio)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox libsox-fmt-all)
+if $bench; then
+  [ -x /usr/sbin/bearerbox ] || command -v bearerbox >/dev/null || need+=(kannel)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-system: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

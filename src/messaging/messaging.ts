@@ -2,11 +2,18 @@
 // worker per provider, records receipts, sends signed status callbacks, and hands inbound
 // messages to the service's webhook, whose TwiML <Message> replies are sent.
 import { sql, type Kysely } from 'kysely';
-import { fail, newSid, newTimeOrderedSid, type Logger } from '../core/index.js';
-import type { Queues } from '../queue/index.js';
+import {
+  Errors,
+  TwilioError,
+  fail,
+  newSid,
+  newTimeOrderedSid,
+  type Logger,
+} from '../core/index.js';
+import type { InStore, NewJob, Queues } from '../queue/index.js';
 import type { SharedState } from '../state/index.js';
-import type { Store } from '../store/index.js';
-import { callWebhook } from '../webhook/index.js';
+import type { Statement, Store } from '../store/index.js';
+import { WebhookSender } from '../webhook/index.js';
 import type { Carrier, InboundSms } from './carrier.js';
 import { describeText } from './encoding.js';
 import { Inbound, type NumberSmsLookup } from './inbound.js';
@@ -145,7 +152,10 @@ export class Messaging {
   /** Status writes, batched into few transactions (see writes.ts). */
   private readonly writes: MessageWrites;
   private readonly optOuts: OptOutChecks;
-  private readonly callbacks = new Map<string, Promise<void>>();
+  /** Status callbacks, posted in order per message from a thread of their own. */
+  private readonly callbacks: WebhookSender;
+  /** Status callbacks waiting for their account's AuthToken (kept in order). */
+  private waitingForToken: { run?: () => void }[] = [];
   private readonly meta = new Map<string, { cb: string | null; service: string | null }>();
   private tokenCache = new Map<string, { token: string | undefined; at: number }>();
   private stickyCounter = 0;
@@ -157,6 +167,7 @@ export class Messaging {
     this.writes = new MessageWrites(o.store, o.logger);
     this.optOuts = new OptOutChecks(o.store);
     this.weights = o.weights ?? DEFAULT_WEIGHTS;
+    this.callbacks = new WebhookSender(o.logger, 'status callback');
     this.caps = o.state ? new SenderCaps(o.state) : undefined;
     this.inbound = new Inbound({
       db: this.db,
@@ -171,6 +182,7 @@ export class Messaging {
   // ------------------------------------------------------------------ lifecycle
 
   async start(): Promise<void> {
+    this.callbacks.start();
     const saved = await this.db
       .selectFrom('messaging_settings')
       .select('value')
@@ -185,7 +197,8 @@ export class Messaging {
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
     await this.flush();
-    await Promise.allSettled([...this.callbacks.values()]);
+    while (this.waitingForToken.length) await new Promise((r) => setTimeout(r, 5));
+    await this.callbacks.close();
   }
 
   private async startProvider(row: ProviderRow): Promise<void> {
@@ -491,8 +504,8 @@ export class Messaging {
     if (!/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/.test(from)) fail('invalidFromNumber', from);
     const validity = input.validityPeriod ?? service?.validity_period ?? 36_000;
     if (validity < 1 || validity > 36_000) fail('invalidValidityPeriod');
+    // Opt-outs are checked with the others of its batch, just before it is stored (accept()).
     const senders = service ? [from, service.sid] : [from];
-    if (await this.optOuts.optedOut(accountSid, to, senders)) fail('unsubscribedRecipient', to);
 
     const text = describeText(input.body);
     // MMS goes only to providers that carry it; the text of an MMS is one billable unit.
@@ -568,8 +581,12 @@ export class Messaging {
         .values(mediaRows(accountSid, sid, files, now))
         .execute();
     }
+    // A service's message is `accepted` in the answer to its create; as a sender and a
+    // provider are chosen at once, it is stored `queued` and that change is called back, as
+    // Twilio does for messages created through a Messaging Service.
+    await this.accept(service ? { ...row, status: 'queued' } : row, job, worker, senders);
     this.meta.set(sid, { cb, service: service?.sid ?? null });
-    await this.accept(row, job, worker);
+    if (service) this.callback(job, cb, service.sid, 'queued', null);
     return row;
   }
 
@@ -577,19 +594,26 @@ export class Messaging {
     row: MessageRow;
     job: SmsJob;
     worker: ProviderWorker;
+    senders: readonly string[];
     resolve: () => void;
     reject: (e: unknown) => void;
   }[] = [];
   private acceptScheduled = false;
 
   /**
-   * Group commit: messages accepted in the same turn of the event loop are stored in one
-   * transaction (with whatever status changes are pending) and queued with one add per
-   * provider; each caller returns once both are done, so an accepted message survives a crash.
+   * Group commit: messages accepted in the same turn of the event loop are checked against
+   * the opt-outs in one query, then stored in one commit (with whatever status changes are
+   * pending) and queued with one add per provider; each caller returns once both are done, so
+   * that an accepted message survives a crash.
    */
-  private accept(row: MessageRow, job: SmsJob, worker: ProviderWorker): Promise<void> {
+  private accept(
+    row: MessageRow,
+    job: SmsJob,
+    worker: ProviderWorker,
+    senders: readonly string[],
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.accepting.push({ row, job, worker, resolve, reject });
+      this.accepting.push({ row, job, worker, senders, resolve, reject });
       if (this.acceptScheduled) return;
       this.acceptScheduled = true;
       setImmediate(() => void this.commitAccepted());
@@ -598,18 +622,46 @@ export class Messaging {
 
   private async commitAccepted(): Promise<void> {
     this.acceptScheduled = false;
-    const batch = this.accepting.splice(0);
+    let batch = this.accepting.splice(0);
     try {
-      await this.writes.insert(batch.map((b) => b.row));
+      const out = await this.optOuts.optedOut(
+        batch.map((b) => ({
+          accountSid: b.row.account_sid,
+          recipient: b.row.to_addr,
+          senders: b.senders,
+        })),
+      );
+      batch = batch.filter((b, i) => {
+        if (!out[i]) return true;
+        b.reject(new TwilioError(Errors.unsubscribedRecipient, b.row.to_addr));
+        return false;
+      });
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+      return;
+    }
+    if (!batch.length) return;
+    try {
       const byWorker = new Map<ProviderWorker, SmsJob[]>();
       for (const b of batch) {
         const jobs = byWorker.get(b.worker);
         if (jobs) jobs.push(b.job);
         else byWorker.set(b.worker, [b.job]);
       }
+      const jobsOf = (jobs: SmsJob[]) => jobs.map((job) => ({ id: job.sid, data: job }));
+      // Queues in the SQL store take their jobs in the commit that stores the messages; the
+      // others (BullMQ) once the messages are stored, so that no job names a missing message.
+      const inStore = [...byWorker].filter(([w]) => w.queue.inStore);
+      await this.writes.insert(
+        batch.map((b) => b.row),
+        inStore.map(([w, jobs]) => ({
+          queue: w.queue.inStore as InStore<unknown>,
+          jobs: jobsOf(jobs),
+        })),
+      );
       await Promise.all(
         [...byWorker].map(async ([worker, jobs]) => {
-          await worker.queue.add(jobs.map((job) => ({ id: job.sid, data: job })));
+          if (!worker.queue.inStore) await worker.queue.add(jobsOf(jobs));
           worker.depth += jobs.length;
           worker.poke();
         }),
@@ -794,12 +846,13 @@ export class Messaging {
     return this.writes.flush();
   }
 
-  private appendRoute(db: Kysely<MessagingTables>, sid: string, ev: RouteEvent) {
-    return db
+  /** The statement that appends an event to a message's routing log. */
+  private appendRoute(sid: string, ev: RouteEvent): Statement {
+    return this.db
       .updateTable('messaging_messages')
       .set({ route: routeAppend(ev) })
       .where('sid', '=', sid)
-      .execute();
+      .compile();
   }
 
   private readonly hooks: WorkerHooks = {
@@ -855,31 +908,26 @@ export class Messaging {
       const now = Date.now();
       const meta = this.meta.get(job.sid) ?? { cb: null, service: null };
       this.meta.delete(job.sid);
-      this.writes.op(async (db) => {
-        await db
+      this.writes.op([
+        this.db
           .updateTable('messaging_messages')
           .set({ status: 'failed', error_code: code, error_message: message, date_updated: now })
           .where('sid', '=', job.sid)
-          .execute();
-        await this.appendRoute(db, job.sid, {
-          at: now,
-          event: 'failed',
-          detail: `${code}: ${note}`,
-        });
-      });
+          .compile(),
+        this.appendRoute(job.sid, { at: now, event: 'failed', detail: `${code}: ${note}` }),
+      ]);
       this.callback(job, meta.cb, meta.service, 'failed', code);
     },
     requeue: async (job, note) => {
-      await this.flush();
       const now = Date.now();
-      await this.db.transaction().execute(async (trx) => {
-        await trx
+      await this.writes.opNow([
+        this.db
           .updateTable('messaging_messages')
           .set({ status: 'queued', date_updated: now })
           .where('sid', '=', job.sid)
-          .execute();
-        await this.appendRoute(trx, job.sid, { at: now, event: 'retry', detail: note });
-      });
+          .compile(),
+        this.appendRoute(job.sid, { at: now, event: 'retry', detail: note }),
+      ]);
     },
     reroute: async (job, fromProvider, reason) => {
       const tried = new Set([...job.tried, fromProvider]);
@@ -892,9 +940,9 @@ export class Messaging {
       const target = this.workers.get(decision.chosen.sid);
       if (!target) return false;
       const now = Date.now();
-      await this.flush();
-      await this.db.transaction().execute(async (trx) => {
-        await trx
+      const moved: NewJob<SmsJob> = { id: job.sid, data: { ...job, tried: [...tried] } };
+      const statements = [
+        this.db
           .updateTable('messaging_messages')
           .set({
             status: 'queued',
@@ -903,8 +951,8 @@ export class Messaging {
             price: -Math.round(decision.chosen.price * job.seg * 1e5) / 1e5,
           })
           .where('sid', '=', job.sid)
-          .execute();
-        await this.appendRoute(trx, job.sid, {
+          .compile(),
+        this.appendRoute(job.sid, {
           at: now,
           event: 'rerouted',
           provider: target.row.name,
@@ -914,13 +962,17 @@ export class Messaging {
             score: c.score,
             price: c.price,
           })),
-        });
-      });
-      await target.queue.add([{ id: job.sid, data: { ...job, tried: [...tried] } }]);
+        }),
+        // In the store: the job moves in the same commit as the message's new provider.
+        ...(target.queue.inStore?.add([moved]) ?? []),
+      ];
+      await this.writes.opNow(statements);
+      if (!target.queue.inStore) await target.queue.add([moved]);
       target.depth++;
       target.poke();
       return true;
     },
+    ack: (queue, id) => this.writes.ack(queue, id),
   };
 
   // ------------------------------------------------------------------ HTTP carrier callbacks
@@ -1048,11 +1100,16 @@ export class Messaging {
   }
 
   private async tokenOf(accountSid: string): Promise<string | undefined> {
-    const c = this.tokenCache.get(accountSid);
-    if (c && Date.now() - c.at < 60_000) return c.token;
+    const c = this.cachedToken(accountSid);
+    if (c) return c.token;
     const token = await this.o.authToken(accountSid);
     this.tokenCache.set(accountSid, { token, at: Date.now() });
     return token;
+  }
+
+  private cachedToken(accountSid: string): { token: string | undefined } | undefined {
+    const c = this.tokenCache.get(accountSid);
+    return c && Date.now() - c.at < 60_000 ? c : undefined;
   }
 
   /**
@@ -1070,7 +1127,10 @@ export class Messaging {
     this.writes.after(() => this.postCallback(job, url, service, status, code));
   }
 
-  /** Status callbacks of one message are posted in order; each is retried. */
+  /**
+   * Status callbacks of one message are posted in order, each retried (webhook/sender.ts); a
+   * callback whose AuthToken must be read first holds the ones after it, so order is kept.
+   */
   private postCallback(
     job: SmsJob,
     url: string,
@@ -1090,33 +1150,35 @@ export class Messaging {
       ...(service ? { MessagingServiceSid: service } : {}),
       ...(code ? { ErrorCode: String(code) } : {}),
     };
-    const prev = this.callbacks.get(job.sid) ?? Promise.resolve();
-    const next = prev
-      .then(async () => {
-        const token = await this.tokenOf(job.acct);
-        if (token === undefined) return;
-        const res = await callWebhook({
-          url,
-          params,
-          authToken: token,
-          attempts: this.o.webhookAttempts ?? 3,
-          retryOnStatus: true,
-          timeoutMs: 10_000,
-        });
-        if (!res.ok || res.status >= 400) {
-          this.o.logger.warn(
-            { sid: job.sid, url, outcome: res.ok ? res.status : res.message },
-            'status callback failed',
-          );
-        }
+    const post = (token: string | undefined) => {
+      if (token === undefined) return; // the account is gone
+      this.callbacks.send(job.sid, {
+        url,
+        params,
+        authToken: token,
+        attempts: this.o.webhookAttempts ?? 3,
+        retryOnStatus: true,
+        timeoutMs: 10_000,
+      });
+    };
+    const cached = this.cachedToken(job.acct);
+    if (cached && !this.waitingForToken.length) return post(cached.token);
+    const entry: { run?: () => void } = {};
+    this.waitingForToken.push(entry);
+    if (cached) {
+      entry.run = () => post(cached.token);
+      return;
+    }
+    void this.tokenOf(job.acct)
+      .catch((e: Error) => {
+        this.o.logger.warn({ sid: job.sid, url, err: e.message }, 'status callback failed');
+        return undefined;
       })
-      .catch((e: Error) =>
-        this.o.logger.warn({ sid: job.sid, url, err: e.message }, 'status callback failed'),
-      );
-    this.callbacks.set(job.sid, next);
-    void next.finally(() => {
-      if (this.callbacks.get(job.sid) === next) this.callbacks.delete(job.sid);
-    });
+      .then((token) => {
+        entry.run = () => post(token);
+        // In order: up to the first callback still waiting for its token.
+        while (this.waitingForToken[0]?.run) this.waitingForToken.shift()!.run!();
+      });
   }
 
   // ------------------------------------------------------------------ inbound

@@ -10,7 +10,7 @@ import {
   handleWhen,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import type { Queue, QueueJob } from '../queue/index.js';
+import type { InStore, Queue, QueueJob } from '../queue/index.js';
 import type { Carrier } from './carrier.js';
 import { TokenBucket } from './rate.js';
 import { SubmitError } from './smpp/status.js';
@@ -53,6 +53,11 @@ export interface WorkerHooks {
   requeue(job: SmsJob, note: string): Promise<void>;
   /** Moves the job to another provider's queue; false when there is none. */
   reroute(job: SmsJob, fromProvider: string, reason: string): Promise<boolean>;
+  /**
+   * Removes a finished job of a queue in the SQL store in the same commit as the statuses
+   * reported so far (the message's among them).
+   */
+  ack(queue: InStore<unknown>, id: string): void;
 }
 
 const HALF_OPEN_AFTER_MS = 2000;
@@ -380,12 +385,17 @@ export class ProviderWorker {
       } else {
         await this.hooks.requeue(d, `${this.row.name}: ${why}; retrying`);
       }
-      await this.queue.release([job.id], delay).catch(() => undefined);
+      // Back no later than when it may move to another provider (the backoff can be longer).
+      const untilMove = this.row.max_wait_ms - (Date.now() - job.enqueuedAt);
+      await this.queue
+        .release([job.id], Math.max(0, Math.min(delay, untilMove)))
+        .catch((e: Error) => this.log(`release failed: ${e.message}`, { provider: this.row.name }));
     }
   }
 
   /** Acks are batched: one write for many jobs. */
   private ack(id: string): void {
+    if (this.queue.inStore) return this.hooks.ack(this.queue.inStore as InStore<unknown>, id);
     this.acks.push(id);
     if (this.acks.length >= 200) void this.flushAcks();
     else this.ackTimer ??= setTimeout(() => void this.flushAcks(), 5);

@@ -3,7 +3,7 @@ import { createBullmqQueues } from './bullmq.js';
 import type { Queues } from './queue.js';
 import { createSqlQueues } from './sql.js';
 
-export type { NewJob, Queue, QueueJob, QueueOptions, Queues } from './queue.js';
+export type { InStore, NewJob, Queue, QueueJob, QueueOptions, Queues } from './queue.js';
 export { createSqlQueues, migrations } from './sql.js';
 export { createBullmqQueues } from './bullmq.js';
 

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../store/index.js';
 import { createBullmqQueues, createSqlQueues, migrations, type Queues } from './index.js';
@@ -22,6 +23,8 @@ const stores: Store[] = [];
 
 /** Opens the implementation; calling the returned opener again simulates a restarted process. */
 type Target = () => Promise<() => Promise<Queues>>;
+/** The store behind each SQL queue, for the InStore test. */
+const storeOf = new WeakMap<Queues, Store>();
 const targets: [string, Target][] = [
   [
     'sql/sqlite',
@@ -31,7 +34,9 @@ const targets: [string, Target][] = [
         const store = await openStore({ dataDir: dir, sqliteFile: file });
         stores.push(store);
         await store.migrate(migrations);
-        return createSqlQueues(store);
+        const queues = createSqlQueues(store);
+        storeOf.set(queues, store);
+        return queues;
       };
     },
   ],
@@ -46,7 +51,9 @@ if (pgUrl) {
         const store = await openStore({ dataDir: dir, databaseUrl: pgUrl, schema });
         stores.push(store);
         await store.migrate(migrations);
-        return createSqlQueues(store);
+        const queues = createSqlQueues(store);
+        storeOf.set(queues, store);
+        return queues;
       };
     },
   ]);
@@ -202,5 +209,28 @@ describe.each(targets)('Queue contract: %s', (_name, target) => {
     await b.add([{ id: '1', data: 2 }]);
     expect((await a.claim(5)).map((j) => j.data)).toEqual([1]);
     expect((await b.claim(5)).map((j) => j.data)).toEqual([2]);
+  });
+
+  it('SQL queues: adds and acks inside the caller’s own store commit', async () => {
+    const queues = await (await open())();
+    const q = await queues.open<string>('contract-f');
+    const store = storeOf.get(queues);
+    if (!q.inStore || !store) {
+      expect(queues.kind).toBe('bullmq'); // only queues outside the SQL store lack it
+      return;
+    }
+    // A unit that fails takes its jobs with it.
+    const bad = sql`SELECT no_such_column FROM queue_jobs`.compile(store.kysely());
+    await expect(
+      store.commit([...q.inStore.add([{ id: 'lost', data: 'x' }]), bad]),
+    ).rejects.toThrow();
+    await store.commit(q.inStore.add([{ id: 'kept', data: 'y' }]));
+    const [job] = await q.claim(10);
+    expect(job?.id).toBe('kept');
+    expect(await q.claim(10)).toEqual([]);
+    await store.commit(q.inStore.ack(['kept']));
+    expect(await q.depth()).toBe(0);
+    await q.release(['kept']); // acked: nothing comes back
+    expect(await q.claim(10)).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import type { Statement } from '../store/index.js';
+
 /**
  * The queue port: durable named queues of jobs with unique ids, claimed in batches under a lease
  * and acknowledged in batches. A claimed job that is neither acked nor released before its lease
@@ -22,8 +24,21 @@ export interface NewJob<T> {
   readonly delayMs?: number;
 }
 
+/**
+ * A queue kept in the SQL store offers the statements behind add and ack, for a caller that
+ * runs them with its own records in one Store.commit: the job exists exactly when the record
+ * saying it was accepted does, and is removed in the same commit as the status saying what
+ * became of it.
+ */
+export interface InStore<T> {
+  add(jobs: readonly NewJob<T>[]): Statement[];
+  ack(ids: readonly string[]): Statement[];
+}
+
 export interface Queue<T> {
   readonly name: string;
+  /** Present when the queue lives in the SQL store (see InStore). */
+  readonly inStore?: InStore<T>;
   add(jobs: readonly NewJob<T>[]): Promise<void>;
   /** Claims up to `max` available jobs, oldest first, for the queue's lease. */
   claim(max: number): Promise<QueueJob<T>[]>;

@@ -1,9 +1,11 @@
 // The embedded queue: one table in the SQL store. A claim is one UPDATE … RETURNING that moves
 // the jobs' available_at to the end of their lease, so a crashed claimer's jobs come back by
 // themselves; PostgreSQL adds FOR UPDATE SKIP LOCKED so that several nodes claim disjoint jobs.
+// Every statement goes through Store.commit: on SQLite it runs on the store's writer thread and
+// shares a transaction with whatever else is being written at the time (the messages' statuses).
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Store } from '../store/index.js';
-import type { NewJob, Queue, QueueJob, QueueOptions, Queues } from './queue.js';
+import type { Statement, Store } from '../store/index.js';
+import type { InStore, NewJob, Queue, QueueJob, QueueOptions, Queues } from './queue.js';
 
 interface JobsTable {
   queue_jobs: {
@@ -52,22 +54,36 @@ class SqlQueue<T> implements Queue<T> {
   // add, ack and release pass their jobs as one JSON parameter (Store.rows): one statement and
   // one prepared statement for a batch of any size.
 
+  readonly inStore: InStore<T> = {
+    add: (jobs) => (jobs.length ? [this.addStatement(jobs)] : []),
+    ack: (ids) => (ids.length ? [this.ackStatement(ids)] : []),
+  };
+
   async add(jobs: readonly NewJob<T>[]): Promise<void> {
-    if (!jobs.length) return;
+    await this.store.commit(this.inStore.add(jobs));
+  }
+
+  private addStatement(jobs: readonly NewJob<T>[]): Statement {
     const now = Date.now();
     const rows = jobs.map((j) => ({
       queue: this.name,
       id: j.id,
       data: JSON.stringify(j.data),
       available_at: now + (j.delayMs ?? 0),
+      claimed: 0,
+      attempts: 0,
       enqueued_at: now,
     }));
-    const columns = ['queue', 'id', 'data', 'available_at', 'enqueued_at'] as const;
-    // WHERE true: SQLite's parser needs it before ON CONFLICT in INSERT … SELECT.
-    await sql`INSERT INTO queue_jobs (queue, id, data, available_at, claimed, attempts, enqueued_at)
-      SELECT queue, id, data, available_at, 0, 0, enqueued_at
-      FROM ${this.store.rows('queue_jobs', columns, rows)} AS v
-      WHERE true ON CONFLICT (queue, id) DO NOTHING`.execute(this.db);
+    const columns = [
+      'queue',
+      'id',
+      'data',
+      'available_at',
+      'claimed',
+      'attempts',
+      'enqueued_at',
+    ] as const;
+    return this.store.insertRows('queue_jobs', columns, rows, ['queue', 'id']);
   }
 
   async claim(max: number): Promise<QueueJob<T>[]> {
@@ -79,15 +95,12 @@ class SqlQueue<T> implements Queue<T> {
     const which = this.postgres
       ? sql`id = ANY(ARRAY(${pick} FOR UPDATE SKIP LOCKED))`
       : sql`id IN (${pick})`;
-    const result = await sql<{
-      id: string;
-      data: string;
-      attempts: number;
-      enqueued_at: number;
-    }>`UPDATE queue_jobs SET available_at = ${now + this.leaseMs}, claimed = 1, attempts = attempts + 1
+    const [rows] = (await this.store.commit([
+      sql`UPDATE queue_jobs SET available_at = ${now + this.leaseMs}, claimed = 1, attempts = attempts + 1
        WHERE queue = ${this.name} AND ${which}
-       RETURNING id, data, attempts, enqueued_at`.execute(this.db);
-    return result.rows
+       RETURNING id, data, attempts, enqueued_at`.compile(this.db),
+    ])) as { id: string; data: string; attempts: number; enqueued_at: number }[][];
+    return rows!
       .map((r) => ({
         id: r.id,
         data: JSON.parse(r.data) as T,
@@ -98,17 +111,22 @@ class SqlQueue<T> implements Queue<T> {
   }
 
   async ack(ids: readonly string[]): Promise<void> {
-    if (!ids.length) return;
-    await sql`DELETE FROM queue_jobs WHERE queue = ${this.name}
-      AND id IN (SELECT id FROM ${this.idRows(ids)} AS v)`.execute(this.db);
+    await this.store.commit(this.inStore.ack(ids));
+  }
+
+  private ackStatement(ids: readonly string[]): Statement {
+    return sql`DELETE FROM queue_jobs WHERE queue = ${this.name}
+      AND id IN (SELECT id FROM ${this.idRows(ids)} AS v)`.compile(this.db);
   }
 
   async release(ids: readonly string[], delayMs = 0): Promise<void> {
     if (!ids.length) return;
-    await sql`UPDATE queue_jobs SET available_at = ${Date.now() + delayMs}, claimed = 0
-      WHERE queue = ${this.name} AND id IN (SELECT id FROM ${this.idRows(ids)} AS v)`.execute(
-      this.db,
-    );
+    await this.store.commit([
+      sql`UPDATE queue_jobs SET available_at = ${Date.now() + delayMs}, claimed = 0
+      WHERE queue = ${this.name} AND id IN (SELECT id FROM ${this.idRows(ids)} AS v)`.compile(
+        this.db,
+      ),
+    ]);
   }
 
   private idRows(ids: readonly string[]) {

@@ -1,3 +1,3 @@
-export { openStore, type Store, type StoreOptions, type Dialect } from './store.js';
+export { openStore, type Store, type StoreOptions, type Dialect, type Statement } from './store.js';
 export type { Kysely, Migration } from 'kysely';
 export { keysetPage, type Keyed, type KeysetOrder, type KeysetPage } from './keyset.js';

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { getGlobalDispatcher } from 'undici';
 import { twilioSignature } from './signature.js';
 
 export type WebhookMethod = 'GET' | 'POST';
@@ -70,41 +70,32 @@ const TIMED_OUT = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([300, 301, 302, 303, 307, 308]);
+
 /**
  * Calls a webhook. Never throws: network failures, timeouts and refused connections come
  * back as Twilio error codes so that the caller can fall back and log.
  *
- * The transport is undici's `request` on its keep-alive pool rather than `fetch`: status
- * callbacks go out at thousands per second, and `fetch` (WHATWG objects, web streams, an
- * AbortSignal timer per call) cost about four times as much CPU per request. The attempt's
- * bound is undici's headers timeout (request sent → response headers) plus the same bound on
- * any pause while the body arrives.
+ * The transport is undici's dispatcher (its keep-alive pool) driven through a handler rather
+ * than `fetch` or `request`: status callbacks go out at thousands per second, and `fetch`
+ * (WHATWG objects, web streams, an AbortSignal timer per call) cost about four times as much
+ * CPU per request as `request`, which itself costs about twice a handler (its body is a
+ * Readable stream, and its redirect support a handler and a parsed URL per request). Redirects
+ * are followed here the way undici follows them (303 turns the request into a GET). The
+ * attempt's bound is undici's headers timeout (request sent → response headers) plus the same
+ * bound on any pause while the body arrives.
  */
 export async function callWebhook(req: WebhookRequest): Promise<WebhookOutcome> {
   const attempts = Math.max(1, req.attempts ?? 2);
   const timeoutMs = req.timeoutMs ?? 15_000;
-  const { url, method, headers, body } = prepare(req);
+  const prepared = prepare(req);
   let last: WebhookOutcome = { ok: false, code: 11205, message: 'not attempted' };
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await sleep((req.firstDelayMs ?? 250) * 2 ** (i - 1));
     try {
-      const res = await request(url, {
-        method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        maxRedirections: 5,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      const text = await readBounded(res.body, req.maxBytes ?? 1_000_000);
-      const type = res.headers['content-type'];
-      const outcome: WebhookOutcome = {
-        ok: true,
-        status: res.statusCode,
-        body: text,
-        contentType: (Array.isArray(type) ? type[0] : type) ?? '',
-      };
-      if (req.retryOnStatus && (res.statusCode >= 500 || res.statusCode === 429)) {
+      const outcome = await follow(prepared, timeoutMs, req.maxBytes ?? 1_000_000);
+      if (req.retryOnStatus && (outcome.status >= 500 || outcome.status === 429)) {
         last = outcome;
         continue;
       }
@@ -113,13 +104,19 @@ export async function callWebhook(req: WebhookRequest): Promise<WebhookOutcome> 
       const e = err as Error & { code?: string };
       const cause = e.code ?? e.name;
       if (cause === 'ENOTFOUND' || cause === 'EAI_AGAIN') {
-        return { ok: false, code: 11210, message: `bad host name: ${new URL(url).hostname}` };
+        return {
+          ok: false,
+          code: 11210,
+          message: `bad host name: ${new URL(prepared.url).hostname}`,
+        };
       }
       const timedOut = TIMED_OUT.has(cause);
       last = {
         ok: false,
         code: timedOut ? 11200 : 11205,
-        message: timedOut ? `timed out after ${timeoutMs} ms` : `connection failed: ${cause}`,
+        message: timedOut
+          ? `timed out after ${timeoutMs} ms`
+          : `connection failed: ${cause ?? e.message}`,
       };
       // A request that timed out may have been acted on: only idempotent deliveries (status
       // callbacks, retryOnStatus) try again; a TwiML fetch goes to its fallback instead.
@@ -129,19 +126,87 @@ export async function callWebhook(req: WebhookRequest): Promise<WebhookOutcome> 
   return last;
 }
 
-async function readBounded(
-  body: AsyncIterable<Buffer> & { destroy(): void },
+interface Answer {
+  readonly status: number;
+  readonly location: string | undefined;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** One request, then its redirects (up to MAX_REDIRECTS). */
+async function follow(
+  first: Prepared,
+  timeoutMs: number,
   maxBytes: number,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      body.destroy();
-      throw new Error(`response larger than ${maxBytes} bytes`);
+): Promise<WebhookOutcome & { ok: true }> {
+  let p = first;
+  for (let hop = 0; ; hop++) {
+    const a = await exchange(p, timeoutMs, maxBytes);
+    if (!a.location || !REDIRECTS.has(a.status) || hop >= MAX_REDIRECTS) {
+      return { ok: true, status: a.status, body: a.body, contentType: a.contentType };
     }
-    chunks.push(chunk);
+    const url = new URL(a.location, p.url).toString();
+    if (a.status === 303 && p.method !== 'GET') {
+      const headers = { ...p.headers };
+      delete headers['content-type'];
+      p = { url, method: 'GET', headers };
+    } else {
+      p = { ...p, url };
+    }
   }
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+}
+
+/** Sends one request on undici's pool and reads the answer (body bounded by maxBytes). */
+function exchange(p: Prepared, timeoutMs: number, maxBytes: number): Promise<Answer> {
+  const u = new URL(p.url);
+  return new Promise<Answer>((resolve, reject) => {
+    let status = 0;
+    let location: string | undefined;
+    let contentType = '';
+    let abort: ((err: Error) => void) | undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    getGlobalDispatcher().dispatch(
+      {
+        origin: u.origin,
+        path: u.pathname + u.search,
+        method: p.method,
+        headers: p.headers,
+        body: p.body ?? null,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      {
+        onConnect(a) {
+          abort = a;
+        },
+        onHeaders(code, raw) {
+          status = code;
+          for (let i = 0; i + 1 < raw.length; i += 2) {
+            const name = raw[i]!.toString('latin1').toLowerCase();
+            if (name === 'content-type') contentType = raw[i + 1]!.toString('latin1');
+            else if (name === 'location') location = raw[i + 1]!.toString('latin1');
+          }
+          return true;
+        },
+        onData(chunk) {
+          size += chunk.byteLength;
+          if (size > maxBytes) {
+            abort?.(new Error(`response larger than ${maxBytes} bytes`));
+            return false;
+          }
+          chunks.push(chunk);
+          return true;
+        },
+        onComplete() {
+          const body =
+            chunks.length === 1
+              ? chunks[0]!.toString('utf8')
+              : Buffer.concat(chunks).toString('utf8');
+          resolve({ status, location, contentType, body });
+        },
+        onError: reject,
+      },
+    );
+  });
 }

@@ -6,3 +6,5 @@ export {
   type WebhookOutcome,
   type WebhookMethod,
 } from './client.js';
+export { WebhookSender } from './sender.js';
+export type { WebhookFailure } from './ordered.js';

@@ -330,6 +330,16 @@ describe('Messaging services and inbound messages', () => {
       15_000,
       'service status callback',
     );
+    // accepted in the answer, then queued (called back: the first change after creation).
+    expect(
+      hook.calls
+        .filter((c) => c.path === '/svc-status' && c.params.MessageSid === msg.sid)
+        .map((c) => [c.params.MessageStatus, c.params.MessagingServiceSid, c.valid]),
+    ).toEqual([
+      ['queued', svc.sid, true],
+      ['sent', svc.sid, true],
+      ['delivered', svc.sid, true],
+    ]);
 
     hook.replies.set(
       '/inbound',

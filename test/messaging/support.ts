@@ -67,6 +67,7 @@ export async function createProvider(
     prices: Record<string, number>;
     throughput: number;
     maxWaitMs?: number;
+    maxQueue?: number;
     binds?: number;
     window?: number;
   },
@@ -88,6 +89,7 @@ export async function createProvider(
     Prices: JSON.stringify(p.prices),
     Throughput: String(p.throughput),
     MaxWaitMs: String(p.maxWaitMs ?? 60_000),
+    ...(p.maxQueue !== undefined ? { MaxQueue: String(p.maxQueue) } : {}),
   });
   const res = await request(t, 'POST', '/messaging/v1/Providers', form.toString());
   if (res.status !== 201)

@@ -183,4 +183,73 @@ describe.each(targets)('Store contract: %s', (_name, open) => {
     expect(() => store.rows('widgets', ['sid; drop'], [])).toThrow(/identifier/);
     await store.close();
   });
+  it('commits units of statements atomically, each alone, and returns their rows', async () => {
+    const store = await open();
+    await store.migrate(migrations);
+    const db = store.kysely<Tables>();
+    const insert = (sid: string, name: string) =>
+      db.insertInto('widgets').values({ sid, name, created: 1, price: null }).compile();
+    expect(await store.commit([insert('u1', 'a'), insert('u2', 'b')])).toEqual([[], []]);
+    // Units given together (the SQLite writer thread puts them in one transaction; PostgreSQL
+    // may run them side by side).
+    const [two, bad] = await Promise.allSettled([
+      store.commit([
+        db.updateTable('widgets').set({ price: 2.5 }).where('sid', '=', 'u1').compile(),
+        sql`UPDATE widgets SET created = created + 1 WHERE sid IN ('u1', 'u2') RETURNING sid, created`.compile(
+          db,
+        ),
+      ]),
+      // The second statement breaks the primary key: the first one must be undone with it.
+      store.commit([insert('u3', 'c'), insert('u1', 'again')]),
+    ]);
+    expect(two.status).toBe('fulfilled');
+    const returned = (two as PromiseFulfilledResult<unknown[][]>).value[1] as {
+      sid: string;
+      created: number;
+    }[];
+    expect(returned.sort((a, b) => a.sid.localeCompare(b.sid))).toEqual([
+      { sid: 'u1', created: 2 },
+      { sid: 'u2', created: 2 },
+    ]);
+    expect(bad.status).toBe('rejected');
+    expect(
+      await store.commit([db.selectFrom('widgets').select('sid').orderBy('sid').compile()]),
+    ).toEqual([[{ sid: 'u1' }, { sid: 'u2' }]]);
+    // Committed: the main connection reads it back.
+    expect(await db.selectFrom('widgets').selectAll().orderBy('sid').execute()).toEqual([
+      { sid: 'u1', name: 'a', created: 2, price: 2.5 },
+      { sid: 'u2', name: 'b', created: 2, price: null },
+    ]);
+    expect(await store.commit([])).toEqual([]);
+    await store.close();
+  });
+
+  it('inserts rows in a commit (one prepared INSERT per row on SQLite), skipping key clashes', async () => {
+    const store = await open();
+    await store.migrate(migrations);
+    const db = store.kysely<Tables>();
+    const cols = ['sid', 'name', 'created', 'price'] as const;
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      sid: `i${i}`,
+      name: `n'${i}" ü`,
+      created: 1_764_000_000_000 + i,
+      price: i % 2 ? null : i / 4,
+    }));
+    await store.commit([store.insertRows('widgets', cols, rows)]);
+    // A clash fails the unit unless it is to be ignored.
+    await expect(
+      store.commit([store.insertRows('widgets', cols, rows.slice(0, 1))]),
+    ).rejects.toThrow();
+    const again = [
+      { ...rows[0]!, name: 'changed' },
+      { sid: 'i300', name: 'new', created: 1, price: 2 },
+    ];
+    await store.commit([store.insertRows('widgets', cols, again, ['sid'])]);
+    const back = await db.selectFrom('widgets').selectAll().orderBy('created').execute();
+    expect(back).toHaveLength(301);
+    expect(back[0]).toEqual({ sid: 'i300', name: 'new', created: 1, price: 2 });
+    expect(back.slice(1)).toEqual(rows);
+    expect(() => store.insertRows('widgets', ['sid; drop'], [])).toThrow(/identifier/);
+    await store.close();
+  });
 });

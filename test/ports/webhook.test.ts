@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callWebhook } from '../../src/webhook/index.js';
+import { callWebhook, WebhookSender } from '../../src/webhook/index.js';
+import { createLogger } from '../../src/core/index.js';
 
 const token = '0123456789abcdef0123456789abcdef';
 let server: Server;
@@ -24,6 +25,19 @@ beforeAll(async () => {
     void (async () => {
       const url = `${base}${req.url}`;
       if (req.url?.startsWith('/slow')) return; // never answers
+      if (req.url?.startsWith('/moved')) {
+        // /moved-303 → GET /get, /moved-307 → the same request to /voice
+        const code = Number(req.url.slice(7, 10));
+        res.writeHead(code, { location: code === 303 ? '/get?from=303' : `${base}/voice` });
+        res.end('moved');
+        return;
+      }
+      if (req.url?.startsWith('/late')) await new Promise((r) => setTimeout(r, 150));
+      if (req.url?.startsWith('/big')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('x'.repeat(5000));
+        return;
+      }
       const params =
         req.method === 'POST' ? Object.fromEntries(new URLSearchParams(await body(req))) : {};
       const signature = String(req.headers['x-twilio-signature'] ?? '');
@@ -96,5 +110,56 @@ describe('webhook client', () => {
     });
     expect(failing).toMatchObject({ ok: true, status: 500 });
     expect(seen.length - before).toBe(3);
+  });
+
+  it('follows redirects as undici does (303 becomes a GET) and bounds the body it reads', async () => {
+    const params = { MessageStatus: 'sent' };
+    const get = await callWebhook({ url: `${base}/moved-303`, params, authToken: token });
+    expect(get).toMatchObject({ ok: true, status: 200, body: '<Response/>' });
+    expect(seen.at(-1)).toMatchObject({ method: 'GET', params: {} });
+    const post = await callWebhook({ url: `${base}/moved-307`, params, authToken: token });
+    expect(post).toMatchObject({ ok: true, status: 200, contentType: 'text/xml' });
+    expect(seen.at(-1)).toMatchObject({ method: 'POST', params });
+    const big = await callWebhook({
+      url: `${base}/big`,
+      params,
+      authToken: token,
+      attempts: 1,
+      maxBytes: 1000,
+    });
+    expect(big).toMatchObject({ ok: false, code: 11205 });
+    expect(await callWebhook({ url: `${base}/big`, params, authToken: token })).toMatchObject({
+      ok: true,
+      body: 'x'.repeat(5000),
+      contentType: 'text/plain',
+    });
+  });
+
+  it('sends from its thread in order per key, signed, and drains before closing', async () => {
+    const sender = new WebhookSender(createLogger('silent'), 'status callback');
+    const before = seen.length;
+    // The first of each key is answered late: the second must still arrive after it.
+    for (const key of ['a', 'b']) {
+      sender.send(key, {
+        url: `${base}/late`,
+        params: { Key: key, MessageStatus: 'sent' },
+        authToken: token,
+      });
+      sender.send(key, {
+        url: `${base}/now`,
+        params: { Key: key, MessageStatus: 'delivered' },
+        authToken: token,
+      });
+    }
+    await sender.close();
+    const got = seen.slice(before);
+    expect(got).toHaveLength(4);
+    expect(got.every((c) => c.valid)).toBe(true);
+    for (const key of ['a', 'b']) {
+      expect(got.filter((c) => c.params.Key === key).map((c) => c.params.MessageStatus)).toEqual([
+        'sent',
+        'delivered',
+      ]);
+    }
   });
 });

@@ -136,5 +136,10 @@ describe('SMPP client', () => {
       { from: '+447700900123', to: '+15550001', body: 'STOP please' },
       { from: '+447700900123', to: '+15550001', body: 'Привет' },
     ]);
+    // A concatenated MO (UDH), parts out of order: one message once all have come.
+    smsc.sendMo('+447700900124', '+15550001', 'world', { ref: 7, total: 2, seq: 2 });
+    smsc.sendMo('+447700900124', '+15550001', 'hello ', { ref: 7, total: 2, seq: 1 });
+    await waitFor(() => inbound.length === 3, 5000, 'concatenated MO');
+    expect(inbound[2]).toEqual({ from: '+447700900124', to: '+15550001', body: 'hello world' });
   });
 });

@@ -5,7 +5,18 @@
 import { EventEmitter } from 'node:events';
 import smpp, { type PDU, type Session } from 'smpp';
 import type { Carrier, CarrierEvents, CarrierState, InboundSms, OutboundSms } from '../carrier.js';
-import { decodeText, readUdh, toParts, type Concatenation } from '../encoding.js';
+import { decodeText, readUdh, toParts, type ConcatInfo, type Concatenation } from '../encoding.js';
+import {
+  DELIVER_SM,
+  PduReader,
+  SUBMIT_SM_RESP,
+  decodeDeliverSm,
+  decodeSubmitSmResp,
+  encodeDeliverSmResp,
+  encodeSubmitSm,
+  type DeliverSm,
+  type SubmitSm,
+} from './pdu.js';
 import { ESME, SubmitError, classifyStatus, parseReceipt } from './status.js';
 
 export interface SmppSettings {
@@ -32,7 +43,19 @@ export interface SmppSettings {
 
 interface Outstanding {
   readonly timer: NodeJS.Timeout;
+  readonly resolve: (messageId: string) => void;
   readonly reject: (e: SubmitError) => void;
+}
+
+const GENERIC_NACK = 0x80000000;
+
+/** A generic_nack answering one of our submits: its status is the reason. */
+function nackOf(frame: Buffer): { status: number; sequence: number; messageId: string } {
+  return {
+    status: frame.readUInt32BE(8) || ESME.RSYSERR,
+    sequence: frame.readUInt32BE(12),
+    messageId: '',
+  };
 }
 
 type BindState = 'connecting' | 'bound' | 'backoff' | 'stopped';
@@ -44,6 +67,7 @@ class Bind {
   outstanding = new Map<number, Outstanding>();
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private corked: Session | undefined;
   private enquireTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -83,22 +107,102 @@ class Bind {
         },
       );
     });
-    session.on('deliver_sm', (pdu: PDU) => {
-      // A receipt is answered once the platform has recorded it, so that an SMSC keeps (and
-      // re-sends) receipts a crashed platform never stored; MO messages are answered at once.
-      let answered = false;
-      const answer = () => {
-        if (answered || this.session !== session) return;
-        answered = true;
-        session.send(pdu.response());
-      };
-      if (!this.client.delivered(pdu, answer)) answer();
+    // The hot PDUs are read here (pdu.ts); the others are handed to the package as it would.
+    const socket = session.socket;
+    for (const l of socket.listeners('readable')) {
+      socket.removeListener('readable', l as (...args: unknown[]) => void);
+    }
+    const reader = new PduReader();
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[];
+      try {
+        frames = reader.push(chunk);
+      } catch (e) {
+        this.lost(session, (e as Error).message);
+        return;
+      }
+      for (const frame of frames) {
+        if (this.session !== session) return;
+        try {
+          this.onPdu(session, frame);
+        } catch (e) {
+          this.lost(
+            session,
+            `malformed PDU 0x${frame.readUInt32BE(4).toString(16)}: ${(e as Error).message}`,
+          );
+          return;
+        }
+      }
     });
     session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
     session.on('unbind', (pdu: PDU) => {
       session.send(pdu.response());
       this.lost(session, 'SMSC unbound');
     });
+  }
+
+  private onPdu(session: Session, frame: Buffer): void {
+    const id = frame.readUInt32BE(4);
+    if (
+      id === SUBMIT_SM_RESP ||
+      (id === GENERIC_NACK && this.outstanding.has(frame.readUInt32BE(12)))
+    ) {
+      const resp = id === SUBMIT_SM_RESP ? decodeSubmitSmResp(frame) : nackOf(frame);
+      const o = this.outstanding.get(resp.sequence);
+      if (!o) return; // timed out already
+      clearTimeout(o.timer);
+      this.outstanding.delete(resp.sequence);
+      if (resp.status === 0) o.resolve(resp.messageId);
+      else o.reject(classifyStatus(resp.status));
+      this.client.bindChanged();
+    } else if (id === DELIVER_SM) {
+      const d = decodeDeliverSm(frame);
+      // A receipt is answered once the platform has recorded it, so that an SMSC keeps (and
+      // re-sends) receipts a crashed platform never stored; MO messages are answered at once.
+      let answered = false;
+      const answer = () => {
+        if (answered || this.session !== session) return;
+        answered = true;
+        this.write(session, encodeDeliverSmResp(d.sequence));
+      };
+      if (!this.client.delivered(d, answer)) answer();
+    } else {
+      // What the package's own reader would do with it.
+      const pdu = new smpp.PDU(frame);
+      session.emit('pdu', pdu);
+      session.emit(pdu.command, pdu);
+      const callbacks = session._callbacks;
+      const cb = pdu.isResponse() ? callbacks[pdu.sequence_number] : undefined;
+      if (cb) {
+        delete callbacks[pdu.sequence_number];
+        cb(pdu);
+      }
+    }
+  }
+
+  /**
+   * Writes a PDU; those written in the same turn of the event loop leave in one write (one
+   * syscall and, with TCP_NODELAY, as few segments as their size needs) instead of one each.
+   */
+  private write(session: Session, pdu: Buffer): boolean {
+    const socket = session.socket;
+    if (!socket.writable) return false;
+    if (this.corked !== session) {
+      this.corked = session;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = undefined;
+        socket.uncork();
+      });
+    }
+    socket.write(pdu);
+    return true;
+  }
+
+  /** The session's next sequence number, counted as the package counts its own. */
+  private nextSequence(session: Session): number {
+    if (session.sequence >= 0x7fffffff) session.sequence = 0;
+    return ++session.sequence;
   }
 
   private enquire(session: Session): void {
@@ -134,14 +238,17 @@ class Bind {
   }
 
   /** Sends one submit_sm; the caller has checked free() > 0. */
-  submit(fields: Record<string, unknown>): Promise<string> {
+  submit(fields: SubmitSm): Promise<string> {
     const session = this.session;
     if (!session || this.state !== 'bound') {
       return Promise.reject(new SubmitError('transient', ESME.RINVBNDSTS, 'not bound', 30008));
     }
     return new Promise<string>((resolve, reject) => {
-      const pdu = new smpp.PDU('submit_sm', fields);
-      let seq = 0;
+      const seq = this.nextSequence(session);
+      if (!this.write(session, encodeSubmitSm(seq, fields))) {
+        reject(new SubmitError('transient', ESME.RINVBNDSTS, 'socket not writable', 30008));
+        return;
+      }
       const timer = setTimeout(() => {
         this.outstanding.delete(seq);
         reject(
@@ -149,22 +256,7 @@ class Bind {
         );
         this.client.bindChanged();
       }, this.s.responseTimeoutMs);
-      const ok = session.send(pdu, (resp) => {
-        const o = this.outstanding.get(resp.sequence_number);
-        if (!o) return; // timed out already
-        clearTimeout(o.timer);
-        this.outstanding.delete(resp.sequence_number);
-        if (resp.command_status === 0) resolve(String(resp.message_id ?? ''));
-        else reject(classifyStatus(resp.command_status));
-        this.client.bindChanged();
-      });
-      if (!ok) {
-        clearTimeout(timer);
-        reject(new SubmitError('transient', ESME.RINVBNDSTS, 'socket not writable', 30008));
-        return;
-      }
-      seq = pdu.sequence_number;
-      this.outstanding.set(seq, { timer, reject });
+      this.outstanding.set(seq, { timer, resolve, reject });
     });
   }
 
@@ -274,13 +366,18 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
     };
   }
 
-  /** Waits for a window slot, bounded by the response timeout. */
-  private async slot(): Promise<Bind> {
+  /**
+   * Sends one PDU on the bind with the most free window slots, waiting for a slot (bounded by
+   * the response timeout). The slot is taken in the same synchronous step as it is found
+   * (Bind.submit counts it before returning), so that submits started together never put more
+   * than `window` on a bind.
+   */
+  private async submitPart(fields: SubmitSm): Promise<string> {
     const deadline = Date.now() + this.settings.responseTimeoutMs;
     for (;;) {
       let best: Bind | undefined;
       for (const b of this.binds) if (b.free() > 0 && (!best || b.free() > best.free())) best = b;
-      if (best) return best;
+      if (best) return best.submit(fields);
       const left = deadline - Date.now();
       if (left <= 0 || !this.started) {
         throw new SubmitError(
@@ -310,26 +407,21 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
     const dst = address(sms.to);
     const ids: string[] = [];
     for (const part of parts) {
-      const bind = await this.slot();
-      const fields: Record<string, unknown> = {
-        source_addr: src.addr,
-        source_addr_ton: src.ton,
-        source_addr_npi: src.npi,
-        destination_addr: dst.addr,
-        dest_addr_ton: dst.ton,
-        dest_addr_npi: dst.npi,
-        esm_class: part.udhi ? 0x40 : 0x00,
-        data_coding: part.dataCoding,
-        registered_delivery: this.settings.registeredDelivery ? 0x01 : 0x00,
-        short_message: part.payload,
+      const fields: SubmitSm = {
+        sourceAddr: src.addr,
+        sourceTon: src.ton,
+        sourceNpi: src.npi,
+        destinationAddr: dst.addr,
+        destTon: dst.ton,
+        destNpi: dst.npi,
+        esmClass: part.udhi ? 0x40 : 0x00,
+        dataCoding: part.dataCoding,
+        registeredDelivery: this.settings.registeredDelivery ? 0x01 : 0x00,
+        validityPeriod: sms.validitySeconds ? relativeValidity(sms.validitySeconds) : '',
+        shortMessage: part.payload,
+        ...(part.sar ? { sar: part.sar } : {}),
       };
-      if (sms.validitySeconds) fields.validity_period = relativeValidity(sms.validitySeconds);
-      if (part.sar) {
-        fields.sar_msg_ref_num = part.sar.ref;
-        fields.sar_total_segments = part.sar.total;
-        fields.sar_segment_seqnum = part.sar.seq;
-      }
-      ids.push(await bind.submit(fields));
+      ids.push(await this.submitPart(fields));
     }
     return ids;
   }
@@ -338,15 +430,13 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
    * @internal a deliver_sm arrived: a receipt or an MO message. Returns true when a receipt
    * listener took charge of answering (it calls `answer` once the receipt is stored).
    */
-  delivered(pdu: PDU, answer: () => void): boolean {
-    const esm = Number(pdu.esm_class ?? 0);
-    const { text, udhConcat } = shortMessageText(pdu);
+  delivered(d: DeliverSm, answer: () => void): boolean {
+    const esm = d.esmClass;
+    const { text, concat } = messageText(d);
     if ((esm & 0x3c) === 0x04 || (esm & 0x3c) === 0x08) {
       const receipt = parseReceipt(text, {
-        ...(typeof pdu.receipted_message_id === 'string'
-          ? { receiptedMessageId: pdu.receipted_message_id }
-          : {}),
-        ...(typeof pdu.message_state === 'number' ? { messageState: pdu.message_state } : {}),
+        ...(d.receiptedMessageId !== undefined ? { receiptedMessageId: d.receiptedMessageId } : {}),
+        ...(d.messageState !== undefined ? { messageState: d.messageState } : {}),
       });
       if (!receipt) {
         this.log(`unparseable delivery receipt: ${text.slice(0, 80)}`);
@@ -357,11 +447,11 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
       return true;
     }
     const mo: InboundSms = {
-      from: withPlus(String(pdu.source_addr ?? ''), Number(pdu.source_addr_ton ?? 0)),
-      to: withPlus(String(pdu.destination_addr ?? ''), Number(pdu.dest_addr_ton ?? 0)),
+      from: withPlus(d.sourceAddr, d.sourceTon),
+      to: withPlus(d.destinationAddr, d.destTon),
       body: text,
     };
-    if (udhConcat) this.reassemble(mo, udhConcat);
+    if (concat) this.reassemble(mo, concat);
     else this.emit('inbound', mo);
     return false;
   }
@@ -396,29 +486,13 @@ function withPlus(addr: string, ton: number): string {
   return ton === TON_INTERNATIONAL && /^\d+$/.test(addr) ? `+${addr}` : addr;
 }
 
-/** Text of a deliver_sm, from short_message or message_payload, as the package decoded it. */
-function shortMessageText(pdu: PDU): {
-  text: string;
-  udhConcat?: { ref: number; total: number; seq: number };
-} {
-  const raw = (pdu.message_payload ?? pdu.short_message) as unknown;
-  if (Buffer.isBuffer(raw)) return { text: decodeText(raw, Number(pdu.data_coding ?? 0)) };
-  if (raw && typeof raw === 'object' && 'message' in raw) {
-    const m = (raw as { message: unknown; udh?: Buffer[] }).message;
-    // The package splits the UDH into its information elements ([IEI, length, data…]).
-    const ies = (raw as { udh?: Buffer[] }).udh ?? [];
-    let udhConcat: { ref: number; total: number; seq: number } | undefined;
-    if (ies.length) {
-      const len = ies.reduce((n, ie) => n + ie.length, 0);
-      udhConcat = readUdh(Buffer.concat([Buffer.from([len]), ...ies])).concat;
-    }
-    const text =
-      typeof m === 'string'
-        ? m
-        : Buffer.isBuffer(m)
-          ? decodeText(m, Number(pdu.data_coding ?? 0))
-          : '';
-    return udhConcat ? { text, udhConcat } : { text };
+/** Text of a deliver_sm and its concatenation (UDH or SAR), if any. */
+function messageText(d: DeliverSm): { text: string; concat?: ConcatInfo } {
+  if (d.esmClass & 0x40) {
+    const u = readUdh(d.message);
+    const concat = u.concat ?? d.sar;
+    return { text: decodeText(u.body, d.dataCoding), ...(concat ? { concat } : {}) };
   }
-  return { text: typeof raw === 'string' ? raw : '' };
+  const text = decodeText(d.message, d.dataCoding);
+  return d.sar ? { text, concat: d.sar } : { text };
 }

@@ -18,6 +18,10 @@ declare module 'smpp' {
 
   export class Session extends EventEmitter {
     socket: Socket;
+    /** Last sequence number it gave (its own counter; wraps after 0x7fffffff). */
+    sequence: number;
+    /** Response callbacks by sequence number (what its reader calls). */
+    _callbacks: Record<number, ResponseCallback>;
     send(pdu: PDU, responseCallback?: ResponseCallback, sendCallback?: ResponseCallback): boolean;
     close(callback?: () => void): void;
     destroy(callback?: () => void): void;
@@ -45,6 +49,8 @@ declare module 'smpp' {
 
   export const PDU: {
     new (command: string, options?: Record<string, unknown>): PDU;
+    /** Decodes a whole PDU (header included). */
+    new (buffer: Buffer): PDU;
   };
 
   const smpp: {

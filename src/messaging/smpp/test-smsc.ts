@@ -22,10 +22,14 @@ export interface SmscBehaviour {
   silent: boolean;
   receipts: boolean;
   receiptDelayMs: number;
+  /** submit_sm_resp is sent this long after the submit_sm (a slow SMSC; 0 = at once). */
+  responseDelayMs: number;
 }
 
 export interface Submitted {
   readonly systemId: string;
+  /** Which connection it came on (numbered from 1 in order of connection). */
+  readonly session: number;
   readonly messageId: string;
   readonly from: string;
   readonly to: string;
@@ -45,6 +49,11 @@ export class TestSmsc {
   private pendingReceipts: { systemId: string; fields: Record<string, unknown> }[] = [];
   private count = 0;
   private timers = new Set<NodeJS.Timeout>();
+  /** submit_sm not yet answered, per session, and the most seen at once on one session. */
+  private readonly unansweredSubmits = new Map<Session, number>();
+  private readonly sessionNumbers = new Map<Session, number>();
+  private connections = 0;
+  maxOutstanding = 0;
   port = 0;
 
   constructor(behaviour: Partial<SmscBehaviour> = {}) {
@@ -58,6 +67,7 @@ export class TestSmsc {
       silent: false,
       receipts: true,
       receiptDelayMs: 5,
+      responseDelayMs: 0,
       ...behaviour,
     };
   }
@@ -90,20 +100,28 @@ export class TestSmsc {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Sends an MO message to one bound ESME. */
-  sendMo(from: string, to: string, text: string): boolean {
+  /** Sends an MO message to one bound ESME (one part of a concatenated one, with a UDH). */
+  sendMo(
+    from: string,
+    to: string,
+    text: string,
+    concat?: { ref: number; total: number; seq: number },
+  ): boolean {
     const session = [...this.bound][0];
     if (!session) return false;
+    const ascii = /^[\x20-\x7e]*$/.test(text);
+    const body = ascii ? Buffer.from(text, 'latin1') : Buffer.from(text, 'utf16le').swap16();
+    const udh = concat
+      ? Buffer.from([0x05, 0x00, 0x03, concat.ref, concat.total, concat.seq])
+      : undefined;
     session.deliver_sm({
       source_addr: from.replace(/^\+/, ''),
       source_addr_ton: 1,
       destination_addr: to.replace(/^\+/, ''),
       dest_addr_ton: 1,
-      esm_class: 0,
-      data_coding: /^[\x20-\x7e]*$/.test(text) ? 0x00 : 0x08,
-      short_message: /^[\x20-\x7e]*$/.test(text)
-        ? Buffer.from(text, 'latin1')
-        : Buffer.from(text, 'utf16le').swap16(),
+      esm_class: udh ? 0x40 : 0,
+      data_coding: ascii ? 0x00 : 0x08,
+      short_message: udh ? Buffer.concat([udh, body]) : body,
     });
     return true;
   }
@@ -128,6 +146,22 @@ export class TestSmsc {
       m.text = m.parts.join('');
     }
     return out.map(({ to, from, text, systemId }) => ({ to, from, text, systemId }));
+  }
+
+  private readonly corkedSessions = new Set<Session>();
+
+  /**
+   * What is sent to a session in the same turn of the event loop leaves in one write, as a
+   * busy SMSC's would (and as our client does), instead of one syscall per PDU.
+   */
+  private corked(session: Session): void {
+    if (this.corkedSessions.has(session)) return;
+    this.corkedSessions.add(session);
+    session.socket.cork();
+    process.nextTick(() => {
+      this.corkedSessions.delete(session);
+      session.socket.uncork();
+    });
   }
 
   private later(ms: number, fn: () => void): void {
@@ -156,16 +190,20 @@ export class TestSmsc {
     const waiting = this.unanswered.get(session) ?? new Map();
     this.unanswered.set(session, waiting);
     const pdu = new smpp.PDU('deliver_sm', { ...fields });
+    this.corked(session);
     session.send(pdu, () => waiting.delete(pdu.sequence_number));
     waiting.set(pdu.sequence_number, { systemId, fields });
   }
 
   private onSession(session: Session): void {
     this.sessions.add(session);
+    this.sessionNumbers.set(session, ++this.connections);
     session.socket.setNoDelay(true);
     session.on('error', () => undefined);
     session.on('close', () => {
       this.sessions.delete(session);
+      this.sessionNumbers.delete(session);
+      this.unansweredSubmits.delete(session);
       this.bound.delete(session);
       const waiting = this.unanswered.get(session);
       this.unanswered.delete(session);
@@ -193,13 +231,30 @@ export class TestSmsc {
       session.close();
     });
     session.on('deliver_sm_resp', () => undefined);
-    session.on('submit_sm', (pdu: PDU) => this.onSubmit(session, systemId, pdu));
+    session.on('submit_sm', (pdu: PDU) => {
+      const n = (this.unansweredSubmits.get(session) ?? 0) + 1;
+      this.unansweredSubmits.set(session, n);
+      this.maxOutstanding = Math.max(this.maxOutstanding, n);
+      this.onSubmit(session, systemId, pdu);
+    });
+  }
+
+  /** Answers a submit_sm (after responseDelayMs), then runs `then` (its receipt). */
+  private answer(session: Session, resp: PDU, then?: () => void): void {
+    const send = () => {
+      this.unansweredSubmits.set(session, (this.unansweredSubmits.get(session) ?? 1) - 1);
+      this.corked(session);
+      session.send(resp);
+      then?.();
+    };
+    if (this.behaviour.responseDelayMs > 0) this.later(this.behaviour.responseDelayMs, send);
+    else send();
   }
 
   private onSubmit(session: Session, systemId: string, pdu: PDU): void {
     const b = this.behaviour;
     if (!this.bound.has(session)) {
-      session.send(pdu.response({ command_status: ESME.RINVBNDSTS }));
+      this.answer(session, pdu.response({ command_status: ESME.RINVBNDSTS }));
       return;
     }
     if (b.silent) return;
@@ -207,25 +262,26 @@ export class TestSmsc {
     if (b.maxPerSecond > 0) {
       this.recent = this.recent.filter((t) => now - t < 1000);
       if (this.recent.length >= b.maxPerSecond) {
-        session.send(pdu.response({ command_status: ESME.RTHROTTLED }));
+        this.answer(session, pdu.response({ command_status: ESME.RTHROTTLED }));
         return;
       }
       this.recent.push(now);
     }
     this.count++;
     if (b.failEvery > 0 && this.count % b.failEvery === 0) {
-      session.send(pdu.response({ command_status: ESME.RSYSERR }));
+      this.answer(session, pdu.response({ command_status: ESME.RSYSERR }));
       return;
     }
     const to = String(pdu.destination_addr ?? '');
     if (b.rejectPrefixes.some((p) => to.startsWith(p.replace(/^\+/, '')))) {
-      session.send(pdu.response({ command_status: ESME.RINVDSTADR }));
+      this.answer(session, pdu.response({ command_status: ESME.RINVDSTADR }));
       return;
     }
     const { text, concat } = submittedText(pdu);
     const messageId = randomBytes(8).toString('hex');
     this.submits.push({
       systemId,
+      session: this.sessionNumbers.get(session) ?? 0,
       messageId,
       from: String(pdu.source_addr ?? ''),
       to,
@@ -234,8 +290,23 @@ export class TestSmsc {
       ...(concat ? { concat } : {}),
       at: now,
     });
-    session.send(pdu.response({ message_id: messageId }));
-    if (!b.receipts || !(Number(pdu.registered_delivery ?? 0) & 0x01)) return;
+    const wantsReceipt = b.receipts && Number(pdu.registered_delivery ?? 0) & 0x01;
+    // Like a real SMSC, the receipt never overtakes the submit_sm_resp.
+    this.answer(
+      session,
+      pdu.response({ message_id: messageId }),
+      wantsReceipt ? () => this.receiptLater(session, systemId, pdu, to, messageId) : undefined,
+    );
+  }
+
+  private receiptLater(
+    session: Session,
+    systemId: string,
+    pdu: PDU,
+    to: string,
+    messageId: string,
+  ): void {
+    const b = this.behaviour;
     const stat = b.undeliverablePrefixes.some((p) => to.startsWith(p.replace(/^\+/, '')))
       ? 'UNDELIV'
       : 'DELIVRD';
