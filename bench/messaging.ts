@@ -1,7 +1,7 @@
 // bench/messaging: (1) accepted messages/s through the API (autocannon POSTing Messages.json),
 // (2) end-to-end messages/s: API accept -> route -> provider queue -> SMPP -> test SMSC ->
 // delivery receipt -> signed status callback received here. The platform runs in its own
-// process (`switchboard serve`); the two test SMSCs, the callback receiver and the load
+// process (`switchboard serve`, from its bundle as `npm start` runs it); the two test SMSCs, the callback receiver and the load
 // generator run in this one.
 //   npx tsx bench/messaging.ts [--seconds 10 --connections 50 --messages 10000 --binds 4
 //     --window 50 --no-kannel --profile DIR]
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { TestSmsc } from '../src/messaging/index.js';
+import { bundle } from '../scripts/bundle.mjs';
 import { kannelBinary, runKannel, type KannelFigures } from './kannel.js';
 
 const arg = (name: string, fallback: number) => {
@@ -191,9 +192,8 @@ const child = spawn(
   process.execPath,
   [
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    '--import',
-    'tsx',
-    'src/cli/main.ts',
+    // From its bundle, as `npm start` runs it.
+    await bundle('src/cli/main.ts'),
     'serve',
   ],
   {

@@ -1,5 +1,6 @@
 // Builds an entry point (the CLI, a benchmark's server) into one ESM file under .build/ with
-// esbuild, and answers the file's path. The platform runs that file, not the sources through
+// esbuild, and answers the file's path. Modules that run on worker threads of their own
+// (src/**/*-thread.ts, loaded by path beside the module that starts them) are built beside it. The platform runs that file, not the sources through
 // tsx: tsx transforms with esbuild's keepNames, which wraps every function a closure creates
 // in a defineProperty call, and that showed as a large share of the API's hot path. Packages
 // stay external (resolved from node_modules as usual). Rebuilt only when a source is newer.
@@ -29,22 +30,36 @@ function mtime(path) {
   }
 }
 
+function threadModules(dir) {
+  const found = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) Object.assign(found, threadModules(path));
+    else if (entry.name.endsWith('-thread.ts')) found[entry.name.slice(0, -3)] = path;
+  }
+  return found;
+}
+
 /** The bundle of `entry` (a path relative to the project root), built if it is stale. */
 export async function bundle(entry) {
   const name = relative(ROOT, join(ROOT, entry)).replace(/[\\/]/g, '_').replace(/\.ts$/, '');
-  const file = join(OUT, `${name}.mjs`);
-  const built = mtime(file);
+  const threads = threadModules(join(ROOT, 'src'));
+  const file = join(OUT, `${name}.js`);
+  const built = Math.min(
+    mtime(file),
+    ...Object.keys(threads).map((t) => mtime(join(OUT, `${t}.js`))),
+  );
   const sources = [join(ROOT, 'src'), dirname(join(ROOT, entry))];
   if (built > 0 && sources.every((dir) => newestSource(dir) < built)) return file;
   const result = await build({
-    entryPoints: [join(ROOT, entry)],
+    entryPoints: { [name]: join(ROOT, entry), ...threads },
     bundle: true,
     packages: 'external',
     platform: 'node',
     format: 'esm',
     target: 'node20',
     sourcemap: 'linked',
-    outfile: file,
+    outdir: OUT,
     write: false,
     logLevel: 'warning',
   });
