@@ -3,6 +3,22 @@ import { newTimeOrderedSid } from '../core/index.js';
 import type { Store } from '../store/index.js';
 import type { EventKind, EventRow } from './tables.js';
 
+/** An event row's values in EVENT_COLUMNS order: what the store inserts, built once. */
+type EventValues = [
+  sid: string,
+  accountSid: string | null,
+  kind: EventKind,
+  actorSid: string | null,
+  method: string | null,
+  resource: string | null,
+  status: number | null,
+  durationMs: number | null,
+  subjectSid: string | null,
+  occurredAt: number,
+  tags: string,
+  data: string | null,
+];
+
 const EVENT_COLUMNS: readonly (keyof EventRow)[] = [
   'sid',
   'account_sid',
@@ -46,7 +62,7 @@ export interface EventLogOptions {
  * in batches (one multi-row INSERT per flush) so that the request path never waits on a write.
  */
 export class EventLog {
-  private buffer: EventRow[] = [];
+  private buffer: EventValues[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private readonly batchSize: number;
@@ -71,20 +87,20 @@ export class EventLog {
       this.dropped++;
       return;
     }
-    this.buffer.push({
-      sid: newTimeOrderedSid('EV'),
-      account_sid: event.accountSid,
-      kind: event.kind,
-      actor_sid: event.actorSid ?? null,
-      method: event.method ?? null,
-      resource: event.resource ?? null,
-      status: event.status ?? null,
-      duration_ms: event.durationMs ?? null,
-      subject_sid: event.subjectSid ?? null,
-      occurred_at: event.occurredAt ?? Date.now(),
-      tags: event.tags && event.tags.length ? JSON.stringify(event.tags) : '[]',
-      data: event.data ? JSON.stringify(event.data) : null,
-    });
+    this.buffer.push([
+      newTimeOrderedSid('EV'),
+      event.accountSid,
+      event.kind,
+      event.actorSid ?? null,
+      event.method ?? null,
+      event.resource ?? null,
+      event.status ?? null,
+      event.durationMs ?? null,
+      event.subjectSid ?? null,
+      event.occurredAt ?? Date.now(),
+      event.tags && event.tags.length ? JSON.stringify(event.tags) : '[]',
+      event.data ? JSON.stringify(event.data) : null,
+    ]);
     if (this.buffer.length >= this.batchSize) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
@@ -110,11 +126,11 @@ export class EventLog {
     if (this.buffer.length >= this.batchSize) await this.flush();
   }
 
-  private async write(batch: EventRow[]): Promise<void> {
+  private async write(batch: EventValues[]): Promise<void> {
     for (let i = 0; i < batch.length; i += 1000) {
       const chunk = batch.slice(i, i + 1000);
       try {
-        await this.store.insertMany('events', EVENT_COLUMNS, chunk);
+        await this.store.insertValues('events', EVENT_COLUMNS, chunk);
         this.written += chunk.length;
       } catch (err) {
         // Keep the events for the next flush rather than lose them (bounded by maxBacklog).

@@ -143,7 +143,7 @@ export class SqliteBulkWriter {
   }
 
   /** Inserts rows (each an array of values in column order) in one transaction. */
-  insert(sql: string, rows: readonly unknown[][]): Promise<void> {
+  insert(sql: string, rows: readonly (readonly unknown[])[]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const id = ++this.sequence;
     return new Promise<void>((resolve, reject) => {

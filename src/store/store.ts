@@ -44,6 +44,15 @@ export interface Store {
     rows: readonly Row[],
   ): Promise<void>;
   /**
+   * insertMany with each row given as its values in column order: for a log whose rows are
+   * built for this (the interaction event log), no row object is made and taken apart.
+   */
+  insertValues(
+    table: string,
+    columns: readonly string[],
+    values: readonly (readonly unknown[])[],
+  ): Promise<void>;
+  /**
    * Rows passed as one JSON parameter, as a FROM item whose columns are those of `table`
    * (`UPDATE t SET … FROM ${store.rows('t', ['id', 'n'], rows)} AS v WHERE t.id = v.id`). The
    * statement's text is the same whatever the number of rows, so one prepared statement (and
@@ -130,26 +139,26 @@ function openSqlite(dataDir: string, file: string): Store {
   });
   const sqlOf = (table: string, columns: readonly string[]): string =>
     `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
-  const valuesOf = (columns: readonly string[], rows: readonly object[]): unknown[][] =>
-    rows.map((row) => columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
   let bulk: BulkInsert;
   let closeBulk: (() => Promise<void>) | undefined;
   let commit: Commit | undefined;
   if (path === ':memory:') {
     // A second connection would open another, empty, in-memory database: insert here.
     const statements = new Map<string, SQLite.Statement>();
-    const insertAll = database.transaction((statement: SQLite.Statement, rows: unknown[][]) => {
-      for (const values of rows) statement.run(values);
-    });
-    bulk = async (table, columns, rows) => {
+    const insertAll = database.transaction(
+      (statement: SQLite.Statement, rows: readonly (readonly unknown[])[]) => {
+        for (const values of rows) statement.run(values);
+      },
+    );
+    bulk = async (table, columns, values) => {
       const text = sqlOf(table, columns);
       let statement = statements.get(text);
       if (!statement) statements.set(text, (statement = database.prepare(text)));
-      insertAll(statement, valuesOf(columns, rows));
+      insertAll(statement, values);
     };
   } else {
     const writer = new SqliteBulkWriter(path);
-    bulk = (table, columns, rows) => writer.insert(sqlOf(table, columns), valuesOf(columns, rows));
+    bulk = (table, columns, values) => writer.insert(sqlOf(table, columns), values);
     commit = (statements) => writer.commit(statements);
     closeBulk = () => writer.close();
   }
@@ -207,10 +216,11 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   return makeStore('postgres', db, schema);
 }
 
+/** Rows given as their values in column order. */
 type BulkInsert = (
   table: string,
   columns: readonly string[],
-  rows: readonly object[],
+  values: readonly (readonly unknown[])[],
 ) => Promise<void>;
 
 type Commit = (statements: readonly Statement[]) => Promise<unknown[][]>;
@@ -234,6 +244,25 @@ async function commitHere(db: Kysely<unknown>, statements: readonly Statement[])
   };
   if (statements.length === 1 && !statements[0]!.rows) return run(db);
   return db.transaction().execute(run);
+}
+
+function checkIdentifiers(table: string, columns: readonly string[]): void {
+  for (const name of [table, ...columns]) {
+    if (!IDENTIFIER.test(name)) throw new Error(`invalid SQL identifier "${name}"`);
+  }
+}
+
+/** PostgreSQL: the rows as one JSON parameter (one statement whatever their number). */
+async function insertJson(
+  db: Kysely<unknown>,
+  table: string,
+  columns: readonly string[],
+  rows: readonly object[],
+): Promise<void> {
+  const cols = sql.raw(columns.join(', '));
+  await sql`INSERT INTO ${sql.raw(table)} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${sql.raw(
+    table,
+  )}, ${JSON.stringify(rows)}::json)`.execute(db);
 }
 
 function makeStore(
@@ -265,14 +294,21 @@ function makeStore(
     },
     async insertMany(table, columns, rows) {
       if (rows.length === 0) return;
-      for (const name of [table, ...columns]) {
-        if (!IDENTIFIER.test(name)) throw new Error(`invalid SQL identifier "${name}"`);
+      checkIdentifiers(table, columns);
+      if (bulk) {
+        const values = rows.map((row) =>
+          columns.map((c) => (row as Record<string, unknown>)[c] ?? null),
+        );
+        return bulk(table, columns, values);
       }
-      if (bulk) return bulk(table, columns, rows);
-      const cols = sql.raw(columns.join(', '));
-      await sql`INSERT INTO ${sql.raw(table)} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${sql.raw(
-        table,
-      )}, ${JSON.stringify(rows)}::json)`.execute(db);
+      await insertJson(db, table, columns, rows);
+    },
+    async insertValues(table, columns, values) {
+      if (values.length === 0) return;
+      checkIdentifiers(table, columns);
+      if (bulk) return bulk(table, columns, values);
+      const rows = values.map((v) => Object.fromEntries(columns.map((c, i) => [c, v[i] ?? null])));
+      await insertJson(db, table, columns, rows);
     },
     rows(table, columns, rows) {
       for (const name of [table, ...columns]) {

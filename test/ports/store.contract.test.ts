@@ -129,6 +129,33 @@ describe.each(targets)('Store contract: %s', (_name, open) => {
     await store.close();
   });
 
+  it('inserts rows given as their values in column order', async () => {
+    const store = await open();
+    await store.migrate(migrations);
+    const values = Array.from({ length: 1200 }, (_, i) => [
+      `v${i}`,
+      `n'${i}"`,
+      1_764_100_000_000 + i,
+      i % 3 ? null : i / 8,
+    ]);
+    await store.insertValues('widgets', ['sid', 'name', 'created', 'price'], values);
+    const back = await store
+      .kysely<Tables>()
+      .selectFrom('widgets')
+      .selectAll()
+      .where('sid', 'like', 'v%')
+      .orderBy('created')
+      .execute();
+    expect(back).toHaveLength(1200);
+    expect(back[0]).toEqual({ sid: 'v0', name: `n'0"`, created: 1_764_100_000_000, price: 0 });
+    expect(back[1]?.price).toBeNull();
+    expect(back[1199]?.sid).toBe('v1199');
+    await expect(
+      store.insertValues('widgets', ['sid; drop', 'name'], [['a', 'b']]),
+    ).rejects.toThrow(/identifier/);
+    await store.close();
+  });
+
   it('takes a batch of rows as one parameter: insert, update and join from it', async () => {
     const store = await open();
     await store.migrate(migrations);
