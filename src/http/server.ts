@@ -112,10 +112,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
    * The hooks of one route template: on arrival its credentials are checked and then its
    * throttle (unless exempt) decides, in one hook; on response its observer records it.
    */
-  const hooksFor = (url: string | undefined) => ({
-    onRequest: arrival(auth, throttle && throttleHookFor(throttle, url)),
-    ...(url === undefined ? {} : { onResponse: observers.forRoute(url).onResponse }),
-  });
+  const hooksFor = (url: string | undefined) => {
+    const observer = url === undefined ? undefined : observers.forRoute(url);
+    const throttled = throttle && throttleHookFor(throttle, url, observer);
+    // A throttled request is observed when its response closes (the throttle listens anyway).
+    if (throttled || !observer) return { onRequest: arrival(auth, throttled) };
+    return { onRequest: arrival(auth, undefined), onResponse: observer.onResponse };
+  };
 
   app.setErrorHandler(onError);
   const unmatchedArrival = hooksFor(undefined).onRequest;

@@ -81,9 +81,9 @@ describe('Per-sender throughput caps', () => {
     // Side by side: both finished in about the time of one (not one after the other).
     const all = [...times('+15550009001', 'cap '), ...times('+15550009002', 'cap ')];
     expect(Math.max(...all) - started).toBeLessThan(2 * 11 * 250);
-    const measured =
-      (n - 1) /
-      ((times('+15550009001', 'cap ').at(-1)! - times('+15550009001', 'cap ')[0]!) / 1000);
+    // Measured from the second submit: the first may go late and sit close to it (see above).
+    const first = times('+15550009001', 'cap ');
+    const measured = (n - 2) / ((first.at(-1)! - first[1]!) / 1000);
     console.log(
       `per-sender rate measured: ${measured.toFixed(2)} msg/s (cap 4)${second ? ', two nodes' : ''}`,
     );
