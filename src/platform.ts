@@ -29,6 +29,7 @@ import {
 } from './messaging/index.js';
 import { openQueues, migrations as queueMigrations } from './queue/index.js';
 import { openState, type SharedState } from './state/index.js';
+import { SharedCache } from './cache/index.js';
 import {
   noTelephonyDialer,
   parseTrunks,
@@ -256,18 +257,30 @@ export async function startPlatform(
     publicUrl = url;
 
     // ---- voice: modules, numbers, billing, the call engine and the telephony edge
+    // Numbers, modules and spend limits change rarely and every inbound call reads them: each
+    // node keeps them in memory, and a write on any node clears every node's copy.
+    const directoryCache = new SharedCache({ channel: 'voice:directory', state, logger });
+    const spendLimitCache = new SharedCache({ channel: 'billing:spend-limits', state, logger });
+    for (const cache of [directoryCache, spendLimitCache]) {
+      await cache.start();
+      cleanups.push(() => cache.stop());
+    }
     const billing = new Billing({
       store,
       logger,
+      cache: spendLimitCache,
       // Each closed segment is an interaction event (kind segment, tagged module:<code>).
       onClosed: (segment) => events.record(segmentEvent(segment)),
     });
-    const modules = new Modules(store, {
-      accountStatus: async (sid) => (await accounts.find(sid))?.status,
-      spendLimitReached: async (sid) =>
-        (await billing.checkSpend({ accountSid: sid, callSid: '', nowMs: Date.now() })).reached,
-    });
-    const numbers = new Numbers(store, modules);
+    const modules = new Modules(
+      store,
+      {
+        accountStatus: async (sid) => (await accounts.find(sid))?.status,
+        spendLimitReached: (sid) => billing.accountSpendReached(sid, Date.now()),
+      },
+      directoryCache,
+    );
+    const numbers = new Numbers(store, modules, directoryCache);
     late.numbers = numbers;
     const recovered = await billing.recoverOpenSegments(
       Date.now(),

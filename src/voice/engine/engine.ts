@@ -266,7 +266,9 @@ export class VoiceEngine {
       date_created: now,
       date_updated: now,
     };
-    await this.options.calls.insert(row);
+    // Not awaited here: the session writes the first segment meanwhile, and waits for the
+    // call's row only before the webhook goes out.
+    const inserted = this.options.calls.insert(row);
     const callbacks = new StatusCallbacks(
       route.statusCallback,
       route.statusCallbackMethod,
@@ -285,7 +287,7 @@ export class VoiceEngine {
     );
     this.track(session);
     this.deps().event(row, { status: 'ringing', from: row.from, to: row.to });
-    await session.runInbound();
+    await session.runInbound(inserted);
     return true;
   }
 

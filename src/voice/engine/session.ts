@@ -129,6 +129,20 @@ export class CallSession {
     return p;
   }
 
+  /** The segment being opened (set until it is), so that the call's end can close it. */
+  private opening: Promise<void> | undefined;
+
+  /** Opens the call's next segment, for the module now in control. */
+  private openSegment(reason: 'start' | 'redirect' | 'spend-limit', at: number): Promise<void> {
+    const opening = this.deps.meter
+      .open(this.meterKey(), this.source.moduleSid, reason, at)
+      .then((sid) => {
+        this.segment = sid;
+      });
+    this.opening = opening;
+    return opening;
+  }
+
   private meterKey(): { callSid: string; accountSid: string; direction: string } {
     return {
       callSid: this.row.sid,
@@ -160,14 +174,21 @@ export class CallSession {
 
   // ------------------------------------------------------------------ lifecycle
 
-  /** Inbound: ring, fetch the first document, answer (unless it rejects) and run it. */
-  async runInbound(): Promise<void> {
+  /**
+   * Inbound: ring, fetch the first document, answer (unless it rejects) and run it.
+   * `inserted` is the write of the call's row, which the engine started.
+   */
+  async runInbound(inserted: Promise<void>): Promise<void> {
     try {
       this.channel.ring();
+      // The first segment is written while the call's row is and while the webhook is
+      // fetched: none of the three waits for another, except the webhook for the row (its
+      // handler may fetch the call through the API).
+      const opening = this.openSegment('start', Date.now());
+      await inserted;
       this.callbacks.emit('ringing', this.params());
-      // The segment row is written while the webhook is fetched: neither waits for the other.
-      const [segment, first] = await Promise.all([
-        this.deps.meter.open(this.meterKey(), this.source.moduleSid, 'start', Date.now()),
+      const [, first] = await Promise.all([
+        opening,
         this.fetch({
           kind: 'fetch',
           url: this.source.url,
@@ -175,7 +196,6 @@ export class CallSession {
           params: this.params(),
         }),
       ]);
-      this.segment = segment;
       if (!first) {
         this.channel.reject('rejected');
         await this.finish('failed');
@@ -205,12 +225,7 @@ export class CallSession {
   /** Outbound (Calls create): the leg is already answered by the dialer. */
   async runOutbound(start: Start): Promise<void> {
     try {
-      this.segment = await this.deps.meter.open(
-        this.meterKey(),
-        this.source.moduleSid,
-        'start',
-        Date.now(),
-      );
+      await this.openSegment('start', Date.now());
       this.answered();
       if (this.recordCall) this.callRecording = this.startRecording(this.recordCall);
       if (this.sendDigitsOnAnswer) await this.channel.sendDigits(this.sendDigitsOnAnswer);
@@ -316,9 +331,20 @@ export class CallSession {
     this.control.abort();
     const now = Date.now();
     const final: CallStatus = FINAL_STATUSES.has(this.row.status) ? this.row.status : status;
-    await this.setStatus(final, { end_time: now });
-    await this.stopRecording(this.callRecording);
-    if (this.segment) await this.deps.meter.close(this.segment, 'hangup', now);
+    // The call's row and its last segment are written at the same time.
+    const closing = (async () => {
+      await this.stopRecording(this.callRecording);
+      // A call that ends while its segment is being written closes it once it is.
+      await this.opening?.catch(() => undefined);
+      if (this.segment) await this.deps.meter.close(this.segment, 'hangup', now);
+    })();
+    const written = await Promise.allSettled([this.setStatus(final, { end_time: now }), closing]);
+    for (const w of written)
+      if (w.status === 'rejected')
+        this.deps.logger.error(
+          { err: w.reason, callSid: this.row.sid },
+          'could not store the end of a call',
+        );
     const duration = this.row.answered_time ? Math.round((now - this.row.answered_time) / 1000) : 0;
     this.callbacks.emit('completed', { ...this.params(), CallDuration: String(duration) });
     this.deps.event(this.row, { status: final, durationS: duration });
@@ -453,8 +479,9 @@ export class CallSession {
   ): Promise<{ verbs: Verb[]; url: string } | undefined> {
     const now = Date.now();
     if (this.segment) await this.deps.meter.close(this.segment, reason, now);
-    this.segment = await this.deps.meter.open(this.meterKey(), target.moduleSid, reason, now);
+    this.segment = undefined;
     this.source = { ...target };
+    await this.openSegment(reason, now);
     await this.deps.calls.update(this.row.sid, { module_sid: target.moduleSid, url: target.url });
     return this.fetch({
       kind: 'fetch',
