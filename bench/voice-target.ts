@@ -3,7 +3,7 @@
 // one JSON line ({ sipPort, dialect }), then answers each `report` line on stdin with one JSON
 // line: the INVITE → first RTP packet latency of every call ended since the previous report
 // (measured inside the engine) and the CPU time this process used meanwhile.
-//   node <bundle> voice <webhook url>
+//   node <bundle> voice <webhook url> [<status callback url>]
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,8 @@ import { loadConfig } from '../src/core/index.js';
 import { startPlatform } from '../src/platform.js';
 
 const webhook = process.argv[3];
-if (!webhook) throw new Error('usage: voice-target voice <webhook url>');
+const statusCallback = process.argv[4];
+if (!webhook) throw new Error('usage: voice-target voice <webhook url> [<status callback url>]');
 const dataDir = mkdtempSync(join(tmpdir(), 'sb-bench-voice-'));
 // On PostgreSQL and Redis, a schema and a key prefix of this run's own (dropped at the end):
 // other engineers' runs share the database, and the bench's number must be free.
@@ -45,7 +46,12 @@ const post = async (path: string, form: Record<string, string>) => {
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as { sid: string };
 };
-const app = await post('Applications.json', { FriendlyName: 'bench', VoiceUrl: webhook });
+// A number naming a module uses the module's StatusCallback (as Twilio with an application).
+const app = await post('Applications.json', {
+  FriendlyName: 'bench',
+  VoiceUrl: webhook,
+  ...(statusCallback ? { StatusCallback: statusCallback } : {}),
+});
 await post('IncomingPhoneNumbers.json', {
   PhoneNumber: '+15550009999',
   VoiceApplicationSid: app.sid,

@@ -2,7 +2,7 @@
 // TwiML script (Say, Hangup), the latency from INVITE to 200 OK (the answer, sent once the
 // first document is fetched; sipp measures it), and from INVITE to the first RTP packet the
 // engine sends (the <Say>; measured inside the engine). Driven by sipp at a fixed rate.
-//   npx tsx bench/voice.ts [--rate 100] [--calls 1000]
+//   npm run bench:voice [-- --rate 100 --calls 1000 --callbacks]
 // Target (issue 4): ≥ 100 calls/s with the webhook on loopback, first-media p99 < 150 ms.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,16 +16,20 @@ const arg = (name: string, fallback: number) => {
 };
 const rate = arg('rate', 100);
 const calls = arg('calls', 1000);
+// --callbacks: the number also has a StatusCallback (ringing, answered, completed per call).
+const callbacks = process.argv.includes('--callbacks');
 
 // The customer's web app runs in its own process, as it would in production: in this one it
 // would share the platform's event loop and count each stall twice.
 const WEB_APP = `
 const twiml = '<Response><Say>Hello.</Say><Hangup/></Response>';
 let served = 0;
+let statuses = 0;
 const server = require('node:http').createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    if (req.url === '/count') return res.end(String(served));
+    if (req.url === '/count') return res.end(served + ' ' + statuses);
+    if (req.url === '/status') { statuses++; return res.writeHead(204).end(); }
     served++;
     res.writeHead(200, { 'content-type': 'text/xml' }).end(twiml);
   });
@@ -53,7 +57,7 @@ const { child, target, lines } = await startTarget<Target>(
   new URL('./voice-target.ts', import.meta.url),
   'voice',
   {
-    args: [`${webUrl}/voice`],
+    args: [`${webUrl}/voice`, ...(callbacks ? [`${webUrl}/status`] : [])],
     // --cpu-prof in SWITCHBOARD_BENCH_NODE_ARGS profiles the platform's process.
     nodeArgs: (process.env.SWITCHBOARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
   },
@@ -129,7 +133,7 @@ const pct = (p: number) =>
     : 'n/a';
 
 console.log(
-  `\nbench/voice — ${calls} calls offered at ${rate}/s, node ${process.version}, ${target.dialect}, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadavg()
+  `\nbench/voice — ${calls} calls offered at ${rate}/s${callbacks ? ' with status callbacks' : ''}, node ${process.version}, ${target.dialect}, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')} after\n`,
 );
@@ -137,8 +141,9 @@ console.log('| figure | value |');
 console.log('|---|---:|');
 console.log(`| calls completed (sipp: INVITE → 200 → ACK → our BYE) | ${ok} |`);
 console.log(`| calls failed | ${failed} |`);
-const webhooks = await (await fetch(`${webUrl}/count`)).text();
+const [webhooks, statuses] = (await (await fetch(`${webUrl}/count`)).text()).split(' ');
 console.log(`| webhook round-trips served | ${webhooks} |`);
+if (callbacks) console.log(`| status callbacks received | ${statuses} |`);
 console.log(
   `| completed calls per second (wall clock incl. ramp) | ${(ok / elapsed).toFixed(1)} |`,
 );

@@ -45,10 +45,12 @@ import {
 } from './billing/index.js';
 import {
   CallStore,
+  CallbackOutbox,
   ConferenceStore,
   Conferences,
   VoiceEngine,
   callMigrations,
+  callbackMigrations,
   conferenceMigrations,
   conferenceRoutes,
   callRoutes,
@@ -90,6 +92,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   ...numberMigrations,
   ...billingMigrations,
   ...callMigrations,
+  ...callbackMigrations,
   ...callQueueMigrations,
   ...conferenceMigrations,
   ...sipDomainMigrations,
@@ -318,6 +321,8 @@ export async function startPlatform(
       });
       telephony.onFirstMedia((ms) => firstMedia.observe(ms / 1000));
     }
+    // This process among the nodes sharing the store (queue members, status callback leases).
+    const nodeId = randomUUID();
     const meter = segmentMeter(billing, modules, logger);
     cleanups.push(async () => meter.stop());
     const calls = new CallStore(store);
@@ -336,10 +341,32 @@ export async function startPlatform(
       webhookTimeoutMs: config.webhookTimeout,
     });
     await conferences.start({ recoverOrphans: !config.redisUrl });
+    // Status callbacks go through a durable outbox: a single node delivers, at start, every
+    // one a previous run left undelivered; with several nodes, a node takes over a crashed
+    // one's once its lease ran out.
+    const outbox = new CallbackOutbox({
+      store,
+      nodeId,
+      logger: logger.child({ component: 'status-callbacks' }),
+      authToken: (sid) => directory.authToken(sid),
+      onGiveUp: (item, reason) =>
+        void calls
+          .notify(
+            { sid: item.chain, account_sid: item.accountSid },
+            15003,
+            `status callback ${item.seq} not delivered: ${reason}`,
+            item.url,
+            1,
+          )
+          .catch((err: unknown) => logger.error({ err }, 'could not store a call notification')),
+    });
+    await outbox.start({ all: !config.redisUrl });
+    cleanups.push(() => outbox.stop());
     const voice = new VoiceEngine({
+      outbox,
       queues: new QueueService(
         callQueues,
-        randomUUID(),
+        nodeId,
         logger,
         telephony && {
           state,

@@ -21,6 +21,8 @@ export type {
   ModuleResolution,
 } from './engine/ports.js';
 export { CallStore } from './calls/call-store.js';
+export { CallbackOutbox, type OutboxItem } from './callbacks/outbox.js';
+export { migrations as callbackMigrations } from './callbacks/tables.js';
 export { callRoutes } from './calls/routes.js';
 export { recordingRoutes } from './calls/recording-routes.js';
 export { notificationRoutes } from './calls/notification-routes.js';

@@ -13,6 +13,7 @@ import type { CallRecordingOptions } from './call-recording.js';
 import { CallSession, type CallSpendLimit, type CallUpdate, type Start } from './session.js';
 export type { CallUpdate } from './session.js';
 import { callParams } from './call-params.js';
+import type { CallbackOutbox } from '../callbacks/outbox.js';
 import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
 export interface VoiceEngineOptions {
@@ -23,6 +24,8 @@ export interface VoiceEngineOptions {
   /** Call queues (membership in the SQL store; waiting members of this node). */
   readonly queues: QueueService;
   readonly state: SharedState;
+  /** Where status callbacks are stored and delivered from (src/voice/callbacks). */
+  readonly outbox: CallbackOutbox;
   readonly logger: Logger;
   readonly dataDir: string;
   readonly publicUrl: () => string;
@@ -116,14 +119,38 @@ export class VoiceEngine {
 
   async start(): Promise<void> {
     // With several nodes, a starting node must not end the calls the others hold.
-    const closed =
-      this.options.recoverOrphans === false ? 0 : await this.options.calls.failOrphans(Date.now());
-    if (closed)
-      this.options.logger.warn({ calls: closed }, 'closed calls left live by a previous run');
+    if (this.options.recoverOrphans !== false) await this.endOrphans();
     this.unsubscribe = await this.options.state.subscribe(CONTROL_CHANNEL, (raw) =>
       this.onControl(raw),
     );
     await this.options.queues.start();
+  }
+
+  /**
+   * Marks the calls a previous run of this (only) node left live as ended, and sends each
+   * one's `completed` status callback, numbered after those it had sent (the outbox, started
+   * first, delivers those still undelivered before it).
+   */
+  private async endOrphans(): Promise<void> {
+    const { calls, outbox, logger } = this.options;
+    const now = Date.now();
+    const orphans = await calls.failOrphans(now);
+    if (orphans.length === 0) return;
+    logger.warn({ calls: orphans.length }, 'closed calls left live by a previous run');
+    for (const row of orphans) {
+      if (!row.status_callback) continue;
+      const chain = await outbox.chainState(row.sid);
+      if (chain.closed) continue; // its completed was stored before the crash
+      const callbacks = new StatusCallbacks(
+        outbox,
+        row.status_callback,
+        row.status_callback_method === 'GET' ? 'GET' : 'POST',
+        new Set(JSON.parse(row.status_callback_events) as StatusEvent[]),
+        chain.nextSeq,
+      );
+      const duration = row.answered_time ? Math.round((now - row.answered_time) / 1000) : 0;
+      void callbacks.emit('completed', { ...callParams(row), CallDuration: String(duration) });
+    }
   }
 
   async stop(): Promise<void> {
@@ -197,6 +224,7 @@ export class VoiceEngine {
     const o = this.options;
     return {
       calls: o.calls,
+      outbox: o.outbox,
       directory: o.directory,
       meter: o.meter,
       dialer: o.dialer,
@@ -270,11 +298,10 @@ export class VoiceEngine {
     // call's row only before the webhook goes out.
     const inserted = this.options.calls.insert(row);
     const callbacks = new StatusCallbacks(
+      this.options.outbox,
       route.statusCallback,
       route.statusCallbackMethod,
       new Set<StatusEvent>(['ringing', 'answered', 'completed']),
-      authToken,
-      this.options.logger,
     );
     const session = new CallSession(
       this.deps(),
@@ -325,13 +352,12 @@ export class VoiceEngine {
     };
     await this.options.calls.insert(row);
     const callbacks = new StatusCallbacks(
+      this.options.outbox,
       request.statusCallback,
       request.statusCallbackMethod,
       events,
-      authToken,
-      this.options.logger,
     );
-    callbacks.emit('initiated', { ...callParams(row), CallStatus: 'queued' });
+    void callbacks.emit('initiated', { ...callParams(row), CallStatus: 'queued' });
     void this.dialOut(row, request, authToken, callbacks).catch((err: unknown) => {
       this.options.logger.error({ err, callSid: row.sid }, 'outbound call failed');
     });
@@ -366,7 +392,7 @@ export class VoiceEngine {
         onRinging: () => {
           row.status = 'ringing';
           void calls.update(row.sid, { status: 'ringing' });
-          callbacks.emit('ringing', { ...callParams(row), CallStatus: 'ringing' });
+          void callbacks.emit('ringing', { ...callParams(row), CallStatus: 'ringing' });
         },
       });
     } finally {
@@ -377,16 +403,17 @@ export class VoiceEngine {
     if (!outcome.ok) {
       const now = Date.now();
       row.status = outcome.status;
-      await calls.update(row.sid, {
-        status: outcome.status,
-        end_time: now,
-        sip_response_code: outcome.sipResponseCode ?? null,
-      });
-      callbacks.emit('completed', {
+      // Stored before the call's end is: a crash between the two cannot lose it.
+      await callbacks.emit('completed', {
         ...callParams(row),
         CallStatus: outcome.status,
         CallDuration: '0',
         ...(outcome.sipResponseCode ? { SipResponseCode: String(outcome.sipResponseCode) } : {}),
+      });
+      await calls.update(row.sid, {
+        status: outcome.status,
+        end_time: now,
+        sip_response_code: outcome.sipResponseCode ?? null,
       });
       this.deps().event(row, { status: outcome.status });
       return;

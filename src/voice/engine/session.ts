@@ -15,11 +15,14 @@ import { ringAll } from './ring-all.js';
 import { whisper, type WhisperContext } from './whisper.js';
 import { CallRecording, type CallRecordingOptions } from './call-recording.js';
 import type { ModuleTarget, SegmentMeter, VoiceDirectory } from './ports.js';
+import type { CallbackOutbox } from '../callbacks/outbox.js';
 import type { StatusCallbacks } from './status-callbacks.js';
 import { fetchTwiml, type TwimlSource } from './webhooks.js';
 
 export interface SessionDeps {
   readonly calls: CallStore;
+  /** Where status callbacks (the call's and its legs') are stored and delivered from. */
+  readonly outbox: CallbackOutbox;
   readonly directory: VoiceDirectory;
   readonly meter: SegmentMeter;
   readonly dialer: Dialer;
@@ -186,7 +189,7 @@ export class CallSession {
       // handler may fetch the call through the API).
       const opening = this.openSegment('start', Date.now());
       await inserted;
-      this.callbacks.emit('ringing', this.params());
+      void this.callbacks.emit('ringing', this.params());
       const [, first] = await Promise.all([
         opening,
         this.fetch({
@@ -257,7 +260,7 @@ export class CallSession {
     }).catch((err: unknown) => {
       this.deps.logger.error({ err, callSid: this.row.sid }, 'could not store the answer');
     });
-    this.callbacks.emit('answered', this.params());
+    void this.callbacks.emit('answered', this.params());
     this.deps.event(this.row, { status: 'in-progress' });
     this.spendTimer = setInterval(() => void this.checkSpend(), SPEND_CHECK_MS);
     this.armTimeLimit();
@@ -331,6 +334,11 @@ export class CallSession {
     this.control.abort();
     const now = Date.now();
     const final: CallStatus = FINAL_STATUSES.has(this.row.status) ? this.row.status : status;
+    const duration = this.row.answered_time ? Math.round((now - this.row.answered_time) / 1000) : 0;
+    // The completed callback is stored before the call's end is: a crash between the two
+    // finds a live call, whose recovery sees that its callback is already there.
+    Object.assign(this.row, { status: final, end_time: now });
+    await this.callbacks.emit('completed', { ...this.params(), CallDuration: String(duration) });
     // The call's row and its last segment are written at the same time.
     const closing = (async () => {
       await this.stopRecording(this.callRecording);
@@ -345,8 +353,6 @@ export class CallSession {
           { err: w.reason, callSid: this.row.sid },
           'could not store the end of a call',
         );
-    const duration = this.row.answered_time ? Math.round((now - this.row.answered_time) / 1000) : 0;
-    this.callbacks.emit('completed', { ...this.params(), CallDuration: String(duration) });
     this.deps.event(this.row, { status: final, durationS: duration });
     this.resolveDone();
   }
@@ -674,7 +680,7 @@ export class CallSession {
           })
         : undefined;
     const fromRinging = recordFrom('record-from-ringing');
-    const rung = await ringAll(this.deps, this.row, this.channel, verb, this.authToken, signal);
+    const rung = await ringAll(this.deps, this.row, this.channel, verb, signal);
     if (!rung.ok) {
       const recording = await this.stopRecording(fromRinging);
       return { status: rung.status, callSid: rung.callSid, durationS: 0, recording };
@@ -684,9 +690,10 @@ export class CallSession {
       callee.hangup();
       const now = Date.now();
       Object.assign(row, { status, end_time: now });
-      await this.deps.calls.update(row.sid, { status, end_time: now });
       const duration = String(Math.round((now - answeredAt) / 1000));
-      callbacks?.emit('completed', { ...callParams(row), CallDuration: duration });
+      // Stored before the leg's end is (as for the call itself, see finish).
+      await callbacks?.emit('completed', { ...callParams(row), CallDuration: duration });
+      await this.deps.calls.update(row.sid, { status, end_time: now });
     };
     // What the noun asks for before the parties are connected: DTMF, then its whisper.
     if (noun.noun !== 'Conference') {
