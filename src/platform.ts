@@ -129,6 +129,7 @@ function sipDomainCall(d: CallPolicy): DomainCall {
     route: d.voiceUrl
       ? {
           accountSid: d.accountSid,
+          numberSid: null,
           moduleSid: null,
           url: d.voiceUrl,
           method: d.voiceMethod,
@@ -394,7 +395,7 @@ export async function startPlatform(
     cleanups.push(() => voice.stop());
     cleanups.push(() => conferences.stop());
     telephony?.accept(voice);
-    routes.push(...callRoutes(calls, voice, directory));
+    routes.push(...callRoutes(calls, voice, directory, (sids) => billing.callPrices(sids)));
     routes.push(...recordingRoutes(calls), ...notificationRoutes(calls));
     routes.push(...conferenceRoutes(conferences, voice, calls));
     routes.push(

@@ -300,6 +300,36 @@ export class Billing {
       .executeTakeFirst();
   }
 
+  /**
+   * What each call costs as rated so far: the sum of its segments' prices, by currency, and
+   * whether one of them is still open (then the price is not final). Calls without a segment
+   * are absent from the answer. One query for a page of calls.
+   */
+  async callPrices(
+    callSids: readonly string[],
+  ): Promise<Map<string, { priceMicros: number; currency: string; open: boolean }[]>> {
+    const out = new Map<string, { priceMicros: number; currency: string; open: boolean }[]>();
+    if (callSids.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('billing_segments')
+      .select((eb) => [
+        'call_sid',
+        'currency',
+        eb.fn.sum<number>('price_micros').as('price'),
+        eb.fn.max('status').as('status'),
+      ])
+      .where('call_sid', 'in', [...new Set(callSids)])
+      .groupBy(['call_sid', 'currency'])
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.call_sid) ?? [];
+      // 'open' sorts after 'closed': the max is open when any segment is.
+      list.push({ priceMicros: Number(r.price), currency: r.currency, open: r.status === 'open' });
+      out.set(r.call_sid, list);
+    }
+    return out;
+  }
+
   /** A call's segments in order (for the call's own account). */
   async listSegments(userAccountSid: string, callSid: string, page: Page): Promise<SegmentRow[]> {
     let q = this.db

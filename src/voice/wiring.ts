@@ -60,6 +60,7 @@ export function voiceDirectory(
       if (!url) return undefined;
       return {
         accountSid: route.accountSid,
+        numberSid: route.numberSid,
         moduleSid: route.module?.sid ?? null,
         url,
         method: moduleTarget?.method ?? route.method,
@@ -81,6 +82,10 @@ export function voiceDirectory(
         if (isTwilioError(e)) return { ok: false, code: e.code, message: e.message };
         throw e;
       }
+    },
+    async numberSid(accountSid, address) {
+      const route = await numbers.findRoute(address);
+      return route?.accountSid === accountSid ? route.numberSid : undefined;
     },
     async moduleBySid(accountSid, sid) {
       const m = await modules.findBySid(sid);

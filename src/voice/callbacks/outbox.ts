@@ -24,6 +24,8 @@ export interface OutboxItem {
   /** The chain's last item (the call ended): once it is delivered the chain's rows go. */
   readonly closes: boolean;
   readonly createdMs: number;
+  /** Sent only once this settles (not stored: an item taken over after a crash has none). */
+  readonly sendAfter?: Promise<unknown>;
 }
 
 export interface CallbackOutboxOptions {
@@ -229,6 +231,7 @@ export class CallbackOutbox {
       while (queue.length > 0 && !this.stopped) {
         const head = queue[0]!;
         await head.stored;
+        await head.item.sendAfter?.catch(() => undefined);
         // Stopping leaves the row undelivered: the next start (or another node) sends it.
         if (head.item.send && !(await this.deliver(head.item))) return;
         queue.shift();

@@ -39,6 +39,11 @@ export interface CallRow {
   sip_response_code: number | null;
   /** JSON object of X- headers of the INVITE. */
   sip_headers: string;
+  /**
+   * The IncomingPhoneNumber (PN…) an inbound call came to, or the account's number an API
+   * call was placed from (its From); null otherwise.
+   */
+  phone_number_sid: string | null;
   date_created: number;
   date_updated: number;
 }
@@ -77,6 +82,11 @@ export interface CallTables {
 }
 
 export const migrations: Record<string, Migration> = {
+  voice_0002_call_phone_number: {
+    async up(db) {
+      await db.schema.alterTable('calls').addColumn('phone_number_sid', 'varchar(34)').execute();
+    },
+  },
   voice_0001_calls: {
     async up(db) {
       await db.schema

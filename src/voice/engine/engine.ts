@@ -79,6 +79,8 @@ export interface OutboundRequest {
   readonly sendDigits?: string | undefined;
   /** TimeLimit: the longest the call may last once answered, seconds (Twilio: 4 h). */
   readonly timeLimitS?: number | undefined;
+  /** The account's IncomingPhoneNumber the call is placed from (its From), if any. */
+  readonly phoneNumberSid?: string | undefined;
 }
 
 type ControlMessage =
@@ -291,6 +293,7 @@ export class VoiceEngine {
       sip_call_id: invite.sipCallId ?? null,
       sip_response_code: null,
       sip_headers: JSON.stringify(invite.sipHeaders),
+      phone_number_sid: route.numberSid,
       date_created: now,
       date_updated: now,
     };
@@ -347,6 +350,7 @@ export class VoiceEngine {
       sip_call_id: null,
       sip_response_code: null,
       sip_headers: '{}',
+      phone_number_sid: request.phoneNumberSid ?? null,
       date_created: now,
       date_updated: now,
     };
@@ -403,18 +407,22 @@ export class VoiceEngine {
     if (!outcome.ok) {
       const now = Date.now();
       row.status = outcome.status;
-      // Stored before the call's end is: a crash between the two cannot lose it.
-      await callbacks.emit('completed', {
-        ...callParams(row),
-        CallStatus: outcome.status,
-        CallDuration: '0',
-        ...(outcome.sipResponseCode ? { SipResponseCode: String(outcome.sipResponseCode) } : {}),
-      });
-      await calls.update(row.sid, {
-        status: outcome.status,
-        end_time: now,
-        sip_response_code: outcome.sipResponseCode ?? null,
-      });
+      // Stored before the call's end is written, sent after (see CallSession.finish).
+      await callbacks.emitAround(
+        'completed',
+        {
+          ...callParams(row),
+          CallStatus: outcome.status,
+          CallDuration: '0',
+          ...(outcome.sipResponseCode ? { SipResponseCode: String(outcome.sipResponseCode) } : {}),
+        },
+        () =>
+          calls.update(row.sid, {
+            status: outcome.status,
+            end_time: now,
+            sip_response_code: outcome.sipResponseCode ?? null,
+          }),
+      );
       this.deps().event(row, { status: outcome.status });
       return;
     }

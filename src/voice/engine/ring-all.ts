@@ -125,6 +125,8 @@ async function ringTogether(
       sip_call_id: null,
       sip_response_code: null,
       sip_headers: '{}',
+      // A leg is placed from its parent's caller ID, which no number resource stands for.
+      phone_number_sid: null,
       date_created: now,
       date_updated: now,
     };

@@ -335,24 +335,33 @@ export class CallSession {
     const now = Date.now();
     const final: CallStatus = FINAL_STATUSES.has(this.row.status) ? this.row.status : status;
     const duration = this.row.answered_time ? Math.round((now - this.row.answered_time) / 1000) : 0;
-    // The completed callback is stored before the call's end is: a crash between the two
-    // finds a live call, whose recovery sees that its callback is already there.
     Object.assign(this.row, { status: final, end_time: now });
-    await this.callbacks.emit('completed', { ...this.params(), CallDuration: String(duration) });
-    // The call's row and its last segment are written at the same time.
-    const closing = (async () => {
-      await this.stopRecording(this.callRecording);
-      // A call that ends while its segment is being written closes it once it is.
-      await this.opening?.catch(() => undefined);
-      if (this.segment) await this.deps.meter.close(this.segment, 'hangup', now);
-    })();
-    const written = await Promise.allSettled([this.setStatus(final, { end_time: now }), closing]);
-    for (const w of written)
-      if (w.status === 'rejected')
-        this.deps.logger.error(
-          { err: w.reason, callSid: this.row.sid },
-          'could not store the end of a call',
-        );
+    // The completed callback is stored before the call's end is written (a crash between the
+    // two finds a live call, whose recovery sees that its callback is there) and sent after
+    // (its receiver may fetch the call, priced).
+    await this.callbacks.emitAround(
+      'completed',
+      { ...this.params(), CallDuration: String(duration) },
+      async () => {
+        // The call's row and its last segment are written at the same time.
+        const closing = (async () => {
+          await this.stopRecording(this.callRecording);
+          // A call that ends while its segment is being written closes it once it is.
+          await this.opening?.catch(() => undefined);
+          if (this.segment) await this.deps.meter.close(this.segment, 'hangup', now);
+        })();
+        const written = await Promise.allSettled([
+          this.setStatus(final, { end_time: now }),
+          closing,
+        ]);
+        for (const w of written)
+          if (w.status === 'rejected')
+            this.deps.logger.error(
+              { err: w.reason, callSid: this.row.sid },
+              'could not store the end of a call',
+            );
+      },
+    );
     this.deps.event(this.row, { status: final, durationS: duration });
     this.resolveDone();
   }
@@ -691,9 +700,10 @@ export class CallSession {
       const now = Date.now();
       Object.assign(row, { status, end_time: now });
       const duration = String(Math.round((now - answeredAt) / 1000));
-      // Stored before the leg's end is (as for the call itself, see finish).
-      await callbacks?.emit('completed', { ...callParams(row), CallDuration: duration });
-      await this.deps.calls.update(row.sid, { status, end_time: now });
+      // Stored before the leg's end is written, sent after (as for the call, see finish).
+      const write = () => this.deps.calls.update(row.sid, { status, end_time: now });
+      const params = { ...callParams(row), CallDuration: duration };
+      await (callbacks ? callbacks.emitAround('completed', params, write) : write());
     };
     // What the noun asks for before the parties are connected: DTMF, then its whisper.
     if (noun.noun !== 'Conference') {

@@ -35,7 +35,11 @@ export class StatusCallbacks {
    * Queues `event` with the call's parameters at this moment (a snapshot). Settles once it is
    * stored; `completed` is stored even when not asked for, as the end of the call's chain.
    */
-  emit(event: StatusEvent, params: Readonly<Record<string, string>>): Promise<void> {
+  emit(
+    event: StatusEvent,
+    params: Readonly<Record<string, string>>,
+    sendAfter?: Promise<unknown>,
+  ): Promise<void> {
     const send = this.events.has(event);
     const closes = event === 'completed';
     if (!this.url || this.sent.has(event) || (!send && !(closes && this.sequence > 0)))
@@ -60,6 +64,27 @@ export class StatusCallbacks {
       send,
       closes,
       createdMs: now,
+      ...(sendAfter ? { sendAfter } : {}),
     });
+  }
+
+  /**
+   * For an event a write records (the call's end): the callback is stored before `write`
+   * runs and sent after it settled, so that a crash between the two loses nothing and a
+   * receiver that fetches the call on its callback finds the write done.
+   */
+  async emitAround(
+    event: StatusEvent,
+    params: Readonly<Record<string, string>>,
+    write: () => Promise<void>,
+  ): Promise<void> {
+    let open!: () => void;
+    const written = new Promise<void>((r) => (open = r));
+    await this.emit(event, params, written);
+    try {
+      await write();
+    } finally {
+      open();
+    }
   }
 }
