@@ -365,6 +365,7 @@ export async function startPlatform(
     cleanups.push(() => outbox.stop());
     const voice = new VoiceEngine({
       outbox,
+      nodeId,
       queues: new QueueService(
         callQueues,
         nodeId,
@@ -396,7 +397,7 @@ export async function startPlatform(
     cleanups.push(() => conferences.stop());
     telephony?.accept(voice);
     routes.push(...callRoutes(calls, voice, directory, (sids) => billing.callPrices(sids)));
-    routes.push(...recordingRoutes(calls), ...notificationRoutes(calls));
+    routes.push(...recordingRoutes(calls, voice), ...notificationRoutes(calls));
     routes.push(...conferenceRoutes(conferences, voice, calls));
     routes.push(
       ...queueRoutes(callQueues, {

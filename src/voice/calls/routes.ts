@@ -11,11 +11,7 @@ import { keysetPage } from '../../store/index.js';
 import { formatMicros, parseMicros } from '../../billing/index.js';
 import type { VoiceEngine } from '../engine/engine.js';
 import type { CallSpendLimit } from '../engine/session.js';
-import type {
-  CallRecordingOptions,
-  RecordingEvent,
-  RecordingTrack,
-} from '../engine/call-recording.js';
+import { recordingOptions, recordingParamSpecs } from './recording-params.js';
 import { validateModuleCode } from '../modules/index.js';
 import type { VoiceDirectory } from '../engine/ports.js';
 import type { StatusEvent } from '../engine/status-callbacks.js';
@@ -25,37 +21,6 @@ import type { CallStore } from './call-store.js';
 import { FINAL_STATUSES, type CallRow } from './tables.js';
 
 const CALLS = '/2010-04-01/Accounts/:AccountSid/Calls';
-
-/**
- * Record=true on Calls create: the whole call, both parties mixed in one channel, from the
- * answer. Two-channel recordings and silence trimming are refused rather than ignored.
- */
-function callRecording(input: RestRequest['input']): CallRecordingOptions {
-  if (input.string('RecordingChannels') === 'dual')
-    throw new TwilioError(
-      Errors.invalidParameter,
-      'RecordingChannels=dual is not supported: recordings are mono (both parties mixed)',
-    );
-  if (input.string('Trim') === 'trim-silence')
-    throw new TwilioError(
-      Errors.invalidParameter,
-      'Trim=trim-silence is not supported: use Trim=do-not-trim (recordings are not trimmed)',
-    );
-  const events = (input.list('RecordingStatusCallbackEvent') ?? ['completed']).flatMap((e) =>
-    e.split(/[\s,]+/).filter(Boolean),
-  );
-  const bad = events.find((e) => !RECORDING_EVENTS.includes(e as RecordingEvent));
-  if (bad) throw new TwilioError(Errors.invalidParameter, `RecordingStatusCallbackEvent "${bad}"`);
-  return {
-    source: 'OutboundAPI',
-    track: (input.string('RecordingTrack') ?? 'both') as RecordingTrack,
-    statusCallback: input.string('RecordingStatusCallback'),
-    statusCallbackMethod: (input.string('RecordingStatusCallbackMethod') ?? 'POST') as
-      'GET' | 'POST',
-    statusCallbackEvents: events as RecordingEvent[],
-  };
-}
-const RECORDING_EVENTS: readonly RecordingEvent[] = ['in-progress', 'completed', 'absent'];
 
 /**
  * Extension parameters of Calls create: the call's own allotted cost (`SpendLimit`, in the
@@ -234,12 +199,7 @@ export function callRoutes(
         { name: 'StatusCallbackEvent', type: 'list' },
         { name: 'Timeout', type: 'int', min: 1, max: 600 },
         { name: 'Record', type: 'bool' },
-        { name: 'RecordingChannels', type: 'enum', values: ['mono', 'dual'] },
-        { name: 'RecordingStatusCallback', type: 'url' },
-        { name: 'RecordingStatusCallbackMethod', type: 'enum', values: METHODS },
-        { name: 'RecordingStatusCallbackEvent', type: 'list' },
-        { name: 'RecordingTrack', type: 'enum', values: ['inbound', 'outbound', 'both'] },
-        { name: 'Trim', type: 'enum', values: ['trim-silence', 'do-not-trim'] },
+        ...recordingParamSpecs(),
         { name: 'CallerId', type: 'string', max: 256 },
         { name: 'SendDigits', type: 'string', max: 32 },
         { name: 'TimeLimit', type: 'int', min: 1, max: 86_400 },
@@ -263,7 +223,11 @@ export function callRoutes(
             Errors.missingParameter,
             'exactly one of Url, Twiml or ApplicationSid',
           );
-        const record = input.bool('Record') ? callRecording(input) : undefined;
+        // Record=true: the whole call from the answer; trimmed unless Trim=do-not-trim (Twilio's
+        // default for Calls create is trim-silence).
+        const record = input.bool('Record')
+          ? recordingOptions(input, 'OutboundAPI', 'trim-silence')
+          : undefined;
         const refused = REFUSED_CREATE_PARAMS.find((r) => input.has(r.name));
         if (refused)
           throw new TwilioError(Errors.invalidParameter, `${refused.name}: ${refused.why}`);

@@ -64,9 +64,12 @@ export interface RecordingRow {
   sid: string;
   account_sid: string;
   call_sid: string;
-  status: 'in-progress' | 'completed' | 'failed';
+  /** Twilio's: in-progress, paused (through the API), completed, or absent (no sound). */
+  status: 'in-progress' | 'paused' | 'completed' | 'absent' | 'failed';
   duration_ms: number;
   channels: number;
+  /** Which audio of its call it holds (inbound, outbound, both); null: not a call recording. */
+  track?: string | null;
   path: string;
   source: string;
   /** Set on a conference's recording (the column comes with the conferences' tables). */
@@ -82,6 +85,11 @@ export interface CallTables {
 }
 
 export const migrations: Record<string, Migration> = {
+  voice_0003_recording_track: {
+    async up(db) {
+      await db.schema.alterTable('recordings').addColumn('track', 'varchar(16)').execute();
+    },
+  },
   voice_0002_call_phone_number: {
     async up(db) {
       await db.schema.alterTable('calls').addColumn('phone_number_sid', 'varchar(34)').execute();

@@ -9,7 +9,7 @@ import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer, DialOutcome } from './channel.js';
 import type { InboundRoute, SegmentMeter, VoiceDirectory } from './ports.js';
 import type { Conferences } from '../conferences/index.js';
-import type { CallRecordingOptions } from './call-recording.js';
+import type { CallRecordingOptions, RecordingCommand, RecordingReply } from './call-recording.js';
 import { CallSession, type CallSpendLimit, type CallUpdate, type Start } from './session.js';
 export type { CallUpdate } from './session.js';
 import { callParams } from './call-params.js';
@@ -26,6 +26,8 @@ export interface VoiceEngineOptions {
   readonly state: SharedState;
   /** Where status callbacks are stored and delivered from (src/voice/callbacks). */
   readonly outbox: CallbackOutbox;
+  /** This process among the nodes (replies to its requests over the bus come to it). */
+  readonly nodeId: string;
   readonly logger: Logger;
   readonly dataDir: string;
   readonly publicUrl: () => string;
@@ -87,6 +89,14 @@ type ControlMessage =
   | { readonly callSid: string; readonly action: 'hangup' }
   | {
       readonly callSid: string;
+      readonly action: 'recording';
+      readonly command: RecordingCommand;
+      /** The asking node's reply channel, and the request it answers. */
+      readonly replyTo: string;
+      readonly requestId: string;
+    }
+  | {
+      readonly callSid: string;
       readonly action: 'redirect';
       readonly url: string;
       readonly method: HttpMethod;
@@ -103,6 +113,13 @@ interface Dialling {
 }
 
 const CONTROL_CHANNEL = 'voice:control';
+/** How long a Call Recordings request waits for the node holding the call. */
+const RECORDING_REPLY_MS = 5000;
+
+interface ReplyMessage {
+  readonly requestId: string;
+  readonly reply: RecordingReply;
+}
 
 /**
  * Takes inbound calls, places API calls, and keeps the live sessions of this node. Live-call
@@ -112,6 +129,8 @@ export class VoiceEngine {
   private readonly sessions = new Map<string, CallSession>();
   private readonly dialling = new Map<string, Dialling>();
   private unsubscribe: (() => Promise<void>) | undefined;
+  private unsubscribeReplies: (() => Promise<void>) | undefined;
+  private readonly replies = new Map<string, (reply: RecordingReply) => void>();
   private readonly recordingsDir: string;
 
   constructor(private readonly options: VoiceEngineOptions) {
@@ -125,6 +144,10 @@ export class VoiceEngine {
     this.unsubscribe = await this.options.state.subscribe(CONTROL_CHANNEL, (raw) =>
       this.onControl(raw),
     );
+    this.unsubscribeReplies = await this.options.state.subscribe(this.replyChannel, (raw) => {
+      const msg = JSON.parse(raw) as ReplyMessage;
+      this.replies.get(msg.requestId)?.(msg.reply);
+    });
     await this.options.queues.start();
   }
 
@@ -159,7 +182,75 @@ export class VoiceEngine {
     for (const s of this.sessions.values()) s.hangup();
     await Promise.allSettled([...this.sessions.values()].map((s) => s.done));
     await this.unsubscribe?.();
+    await this.unsubscribeReplies?.();
     await this.options.queues.stop();
+  }
+
+  private get replyChannel(): string {
+    return `voice:reply:${this.options.nodeId}`;
+  }
+
+  /**
+   * A Call Recordings API request: run by this node when it holds the call, else by the node
+   * that does (over the shared-state bus), which answers once the recording's resource
+   * reflects it. No answer in time means that no node holds the call live (21220).
+   */
+  async recording(callSid: string, command: RecordingCommand): Promise<RecordingReply> {
+    const local = this.sessions.get(callSid);
+    if (local) return local.recordingCommand(command);
+    // In-process state: this node is the only one, and it does not hold the call.
+    if (this.options.state.kind === 'memory')
+      return {
+        ok: false,
+        error: 'callNotInProgress',
+        detail: `Call ${callSid} is not in-progress: it cannot be recorded`,
+      };
+    const requestId = newSid('RE').slice(2);
+    const answered = new Promise<RecordingReply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.replies.delete(requestId);
+        resolve({
+          ok: false,
+          error: 'callNotInProgress',
+          detail: `Call ${callSid} is not in-progress on any node: it cannot be recorded`,
+        });
+      }, RECORDING_REPLY_MS);
+      this.replies.set(requestId, (reply) => {
+        clearTimeout(timer);
+        this.replies.delete(requestId);
+        resolve(reply);
+      });
+    });
+    const message: ControlMessage = {
+      callSid,
+      action: 'recording',
+      command,
+      replyTo: this.replyChannel,
+      requestId,
+    };
+    await this.options.state.publish(CONTROL_CHANNEL, JSON.stringify(message));
+    return answered;
+  }
+
+  private answerRecording(msg: Extract<ControlMessage, { action: 'recording' }>): void {
+    const session = this.sessions.get(msg.callSid);
+    if (!session) return; // another node holds it (or none does: the asker times out)
+    void session
+      .recordingCommand(msg.command)
+      .catch((err: unknown): RecordingReply => {
+        this.options.logger.error({ err, callSid: msg.callSid }, 'recording command failed');
+        return { ok: false, error: 'internal', detail: 'the recording command failed' };
+      })
+      .then((reply) => {
+        const answer: ReplyMessage = { requestId: msg.requestId, reply };
+        return this.options.state.publish(msg.replyTo, JSON.stringify(answer));
+      })
+      .catch((err: unknown) =>
+        this.options.logger.error(
+          { err, callSid: msg.callSid },
+          'could not answer a recording command',
+        ),
+      );
   }
 
   get liveCalls(): number {
@@ -175,6 +266,10 @@ export class VoiceEngine {
         { raw: raw.slice(0, 100) },
         'ignoring malformed voice control message',
       );
+      return;
+    }
+    if (msg.action === 'recording') {
+      this.answerRecording(msg);
       return;
     }
     const update: CallUpdate =
@@ -213,7 +308,7 @@ export class VoiceEngine {
   }
 
   /** Sends a command to whichever node holds the call. */
-  async control(message: ControlMessage): Promise<void> {
+  async control(message: Exclude<ControlMessage, { action: 'recording' }>): Promise<void> {
     const local = this.sessions.get(message.callSid) ?? this.dialling.get(message.callSid);
     if (local) {
       this.onControl(JSON.stringify(message));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Errors, newSid, type Logger } from '../../core/index.js';
+import { Errors, newSid, type ErrorName, type Logger } from '../../core/index.js';
 import type { CallStore } from '../calls/call-store.js';
 import { FINAL_STATUSES, type CallRow, type CallStatus } from '../calls/tables.js';
 import { parseTwiml, TwimlError } from '../twiml/parse.js';
@@ -13,7 +13,12 @@ import { runDocument } from './interpreter.js';
 import { callParams } from './call-params.js';
 import { ringAll } from './ring-all.js';
 import { whisper, type WhisperContext } from './whisper.js';
-import { CallRecording, type CallRecordingOptions } from './call-recording.js';
+import {
+  CallRecording,
+  type CallRecordingOptions,
+  type RecordingCommand,
+  type RecordingReply,
+} from './call-recording.js';
 import type { ModuleTarget, SegmentMeter, VoiceDirectory } from './ports.js';
 import type { CallbackOutbox } from '../callbacks/outbox.js';
 import type { StatusCallbacks } from './status-callbacks.js';
@@ -90,6 +95,11 @@ export class CallSession {
   timeLimitS: number | undefined;
   private timeLimit: NodeJS.Timeout | undefined;
   private callRecording: CallRecording | undefined;
+  /**
+   * Every recording of the whole call or of a <Dial> started on this call, in start order:
+   * the Call Recordings API finds them here (the finished ones are skipped).
+   */
+  private readonly recordings: CallRecording[] = [];
   private finalized = false;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -345,7 +355,8 @@ export class CallSession {
       async () => {
         // The call's row and its last segment are written at the same time.
         const closing = (async () => {
-          await this.stopRecording(this.callRecording);
+          // Every recording still running ends with the call (Record=true, <Start>, the API).
+          await Promise.all(this.recordings.map((r) => this.stopRecording(r)));
           // A call that ends while its segment is being written closes it once it is.
           await this.opening?.catch(() => undefined);
           if (this.segment) await this.deps.meter.close(this.segment, 'hangup', now);
@@ -581,7 +592,7 @@ export class CallSession {
 
   /** Starts recording this call's leg (both parties mixed): Record=true, <Dial record>. */
   private startRecording(options: CallRecordingOptions): CallRecording {
-    return new CallRecording(
+    const recording = new CallRecording(
       {
         calls: this.deps.calls,
         logger: this.deps.logger,
@@ -594,6 +605,56 @@ export class CallSession {
       this.channel,
       options,
     );
+    this.recordings.push(recording);
+    return recording;
+  }
+
+  /**
+   * The Call Recordings API on this (live) call: starts a recording, or pauses, resumes or
+   * stops one (`Twilio.CURRENT`: the one recording running). Answers the recording's SID
+   * once its resource reflects the change, or the Twilio error.
+   */
+  async recordingCommand(command: RecordingCommand): Promise<RecordingReply> {
+    const refuse = (error: ErrorName, detail: string): RecordingReply => ({
+      ok: false,
+      error,
+      detail,
+    });
+    if (this.finalized || this.channel.isEnded || this.row.answered_time === null)
+      return refuse(
+        'callNotInProgress',
+        `Call ${this.row.sid} is not in-progress: it cannot be recorded`,
+      );
+    if (command.op === 'start') {
+      const recording = this.startRecording(command.options);
+      try {
+        await recording.stored;
+      } catch (err) {
+        this.deps.logger.error({ err, callSid: this.row.sid }, 'could not start a recording');
+        return refuse('internal', 'the recording could not be stored');
+      }
+      return { ok: true, sid: recording.sid };
+    }
+    const running = this.recordings.filter((r) => r.active);
+    let target: CallRecording | undefined;
+    if (command.sid === 'Twilio.CURRENT') {
+      if (running.length > 1)
+        return refuse(
+          'concurrentRecordings',
+          'more than one recording runs on this call: name one',
+        );
+      target = running[0];
+    } else target = running.find((r) => r.sid === command.sid);
+    if (!target) {
+      const known = this.recordings.some((r) => r.sid === command.sid);
+      return known
+        ? refuse('callNotInProgress', `Recording ${command.sid} is over: it cannot be changed`)
+        : refuse('notFound', `no recording ${command.sid.slice(0, 40)} runs on this call`);
+    }
+    if (command.status === 'paused') await target.pause(command.pauseBehavior);
+    else if (command.status === 'in-progress') await target.resume();
+    else await this.stopRecording(target);
+    return { ok: true, sid: target.sid };
   }
 
   private async stopRecording(
