@@ -132,7 +132,7 @@ describe.skipIf(!TOOLS)('call recordings', () => {
     expect(Math.abs(kept.wav.seconds - Number(kept.rec.duration))).toBeLessThanOrEqual(0.6);
   }, 90_000);
 
-  it('<Dial record="record-from-answer"> records the bridged call and reports it to the action', async () => {
+  it('<Dial record="record-from-answer-dual"> records the bridged call on two channels and reports it to the action', async () => {
     const peer = await startCallee('uas-late-answer.xml');
     const doc = new VoiceResponse();
     doc
@@ -140,7 +140,7 @@ describe.skipIf(!TOOLS)('call recordings', () => {
         timeout: 10,
         timeLimit: 3,
         action: '/rec-dialed',
-        record: 'record-from-answer',
+        record: 'record-from-answer-dual',
         recordingStatusCallback: '/dial-rec-status',
         recordingStatusCallbackEvent: ['in-progress', 'completed'],
       })
@@ -168,8 +168,14 @@ describe.skipIf(!TOOLS)('call recordings', () => {
     ]);
     const rec = await fx.t.client.recordings(dialed.RecordingSid!).fetch();
     // Twilio files a <Dial> recording under the parent call.
-    expect(rec).toMatchObject({ callSid: dialed.CallSid, source: 'DialVerb', status: 'completed' });
+    expect(rec).toMatchObject({
+      callSid: dialed.CallSid,
+      source: 'DialVerb',
+      status: 'completed',
+      channels: 2,
+    });
     const wav = await download(rec.sid);
+    expect(wav.channels).toBe(2);
     expect(Math.abs(wav.seconds - seconds)).toBeLessThanOrEqual(0.6);
     expect(wav.rms).toBeGreaterThan(100);
   }, 90_000);

@@ -574,6 +574,7 @@ export class CallSession {
           source: 'StartCallRecordingTwiML',
           track: verb.track,
           trim: verb.trim === 'trim-silence',
+          channels: verb.channels,
           statusCallback:
             verb.recordingStatusCallback && new URL(verb.recordingStatusCallback, documentUrl).href,
           statusCallbackMethod: verb.recordingStatusCallbackMethod,
@@ -744,6 +745,8 @@ export class CallSession {
         ? this.startRecording({
             source: 'DialVerb',
             track: verb.recordingTrack,
+            channels: verb.recordChannels,
+            trim: verb.trim === 'trim-silence',
             statusCallback: verb.recordingStatusCallback,
             statusCallbackMethod: verb.recordingStatusCallbackMethod,
             statusCallbackEvents: verb.recordingStatusCallbackEvents,
