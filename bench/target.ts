@@ -4,7 +4,7 @@
 // (pino, one JSON object with a `level`) are skipped.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { relative } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '../scripts/bundle.mjs';
 
@@ -13,13 +13,17 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export async function startTarget<T>(
   script: URL,
   kind: string,
-): Promise<{ child: ChildProcess; target: T }> {
+  options: { args?: readonly string[]; nodeArgs?: readonly string[] } = {},
+): Promise<{ child: ChildProcess; target: T; lines: Interface }> {
   const file = await bundle(relative(ROOT, fileURLToPath(script)));
-  const child = spawn(process.execPath, ['--enable-source-maps', file, kind], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--enable-source-maps', file, kind, ...(options.args ?? [])],
+    // stdin stays open for targets that take commands (bench/voice asks for its figures).
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const rl = createInterface({ input: child.stdout! });
   const target = await new Promise<T>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
       let parsed: unknown;
       try {
@@ -32,5 +36,6 @@ export async function startTarget<T>(
     child.once('exit', (code) => reject(new Error(`${kind} target exited with ${code}`)));
     setTimeout(() => reject(new Error(`${kind} target did not start in 30 s`)), 30_000).unref();
   });
-  return { child, target };
+  // Later lines (a target's answers to commands) reach whoever listens on `lines`.
+  return { child, target, lines: rl };
 }

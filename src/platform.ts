@@ -29,6 +29,7 @@ import {
 } from './messaging/index.js';
 import { openQueues, migrations as queueMigrations } from './queue/index.js';
 import { openState, type SharedState } from './state/index.js';
+import { SharedCache } from './cache/index.js';
 import {
   noTelephonyDialer,
   parseTrunks,
@@ -44,10 +45,12 @@ import {
 } from './billing/index.js';
 import {
   CallStore,
+  CallbackOutbox,
   ConferenceStore,
   Conferences,
   VoiceEngine,
   callMigrations,
+  callbackMigrations,
   conferenceMigrations,
   conferenceRoutes,
   callRoutes,
@@ -89,6 +92,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   ...numberMigrations,
   ...billingMigrations,
   ...callMigrations,
+  ...callbackMigrations,
   ...callQueueMigrations,
   ...conferenceMigrations,
   ...sipDomainMigrations,
@@ -125,6 +129,7 @@ function sipDomainCall(d: CallPolicy): DomainCall {
     route: d.voiceUrl
       ? {
           accountSid: d.accountSid,
+          numberSid: null,
           moduleSid: null,
           url: d.voiceUrl,
           method: d.voiceMethod,
@@ -256,18 +261,30 @@ export async function startPlatform(
     publicUrl = url;
 
     // ---- voice: modules, numbers, billing, the call engine and the telephony edge
+    // Numbers, modules and spend limits change rarely and every inbound call reads them: each
+    // node keeps them in memory, and a write on any node clears every node's copy.
+    const directoryCache = new SharedCache({ channel: 'voice:directory', state, logger });
+    const spendLimitCache = new SharedCache({ channel: 'billing:spend-limits', state, logger });
+    for (const cache of [directoryCache, spendLimitCache]) {
+      await cache.start();
+      cleanups.push(() => cache.stop());
+    }
     const billing = new Billing({
       store,
       logger,
+      cache: spendLimitCache,
       // Each closed segment is an interaction event (kind segment, tagged module:<code>).
       onClosed: (segment) => events.record(segmentEvent(segment)),
     });
-    const modules = new Modules(store, {
-      accountStatus: async (sid) => (await accounts.find(sid))?.status,
-      spendLimitReached: async (sid) =>
-        (await billing.checkSpend({ accountSid: sid, callSid: '', nowMs: Date.now() })).reached,
-    });
-    const numbers = new Numbers(store, modules);
+    const modules = new Modules(
+      store,
+      {
+        accountStatus: async (sid) => (await accounts.find(sid))?.status,
+        spendLimitReached: (sid) => billing.accountSpendReached(sid, Date.now()),
+      },
+      directoryCache,
+    );
+    const numbers = new Numbers(store, modules, directoryCache);
     late.numbers = numbers;
     const recovered = await billing.recoverOpenSegments(
       Date.now(),
@@ -305,6 +322,8 @@ export async function startPlatform(
       });
       telephony.onFirstMedia((ms) => firstMedia.observe(ms / 1000));
     }
+    // This process among the nodes sharing the store (queue members, status callback leases).
+    const nodeId = randomUUID();
     const meter = segmentMeter(billing, modules, logger);
     cleanups.push(async () => meter.stop());
     const calls = new CallStore(store);
@@ -323,10 +342,33 @@ export async function startPlatform(
       webhookTimeoutMs: config.webhookTimeout,
     });
     await conferences.start({ recoverOrphans: !config.redisUrl });
+    // Status callbacks go through a durable outbox: a single node delivers, at start, every
+    // one a previous run left undelivered; with several nodes, a node takes over a crashed
+    // one's once its lease ran out.
+    const outbox = new CallbackOutbox({
+      store,
+      nodeId,
+      logger: logger.child({ component: 'status-callbacks' }),
+      authToken: (sid) => directory.authToken(sid),
+      onGiveUp: (item, reason) =>
+        void calls
+          .notify(
+            { sid: item.chain, account_sid: item.accountSid },
+            15003,
+            `status callback ${item.seq} not delivered: ${reason}`,
+            item.url,
+            1,
+          )
+          .catch((err: unknown) => logger.error({ err }, 'could not store a call notification')),
+    });
+    await outbox.start({ all: !config.redisUrl });
+    cleanups.push(() => outbox.stop());
     const voice = new VoiceEngine({
+      outbox,
+      nodeId,
       queues: new QueueService(
         callQueues,
-        randomUUID(),
+        nodeId,
         logger,
         telephony && {
           state,
@@ -354,8 +396,8 @@ export async function startPlatform(
     cleanups.push(() => voice.stop());
     cleanups.push(() => conferences.stop());
     telephony?.accept(voice);
-    routes.push(...callRoutes(calls, voice, directory));
-    routes.push(...recordingRoutes(calls), ...notificationRoutes(calls));
+    routes.push(...callRoutes(calls, voice, directory, (sids) => billing.callPrices(sids)));
+    routes.push(...recordingRoutes(calls, voice), ...notificationRoutes(calls));
     routes.push(...conferenceRoutes(conferences, voice, calls));
     routes.push(
       ...queueRoutes(callQueues, {

@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import type { SharedCache } from '../cache/index.js';
 import { fail, newSid, type Logger } from '../core/index.js';
 import type { Kysely, Store } from '../store/index.js';
 import { msUntilPrice, rate, type UsagePlan } from './money.js';
@@ -29,6 +30,8 @@ export interface OpenSegmentInput {
   readonly reason?: string;
   /** Invocations counted by this segment (default 1). */
   readonly invocations?: number;
+  /** The call was just created and has no segment yet: this one is numbered 1 without a read. */
+  readonly first?: boolean;
   readonly nodeId?: string;
 }
 
@@ -59,6 +62,11 @@ export interface BillingOptions {
   readonly autoAccount?: boolean;
   /** Told of each segment this process closes (the platform records it in the event log). */
   readonly onClosed?: (segment: SegmentRow) => void;
+  /**
+   * Where accounts' spend limits are kept between changes: the policy and every live call's
+   * spend check read them, and an account without one (most) then costs no query at all.
+   */
+  readonly cache?: SharedCache;
 }
 
 type Page = { size: number; after?: readonly (string | number)[] | undefined };
@@ -79,6 +87,7 @@ export class Billing {
   private readonly logger: Logger | undefined;
   private readonly autoAccount: boolean;
   private readonly onClosed: ((segment: SegmentRow) => void) | undefined;
+  private readonly cache: SharedCache | undefined;
   // Segments this process opened and has not closed (one per live call it runs), and the last
   // sequence number per call: they spare a read on each open and close. A call runs on one
   // node; the unique (call_sid, seq) index catches anything else, and we then re-read.
@@ -90,6 +99,7 @@ export class Billing {
     this.logger = options.logger;
     this.autoAccount = options.autoAccount ?? true;
     this.onClosed = options.onClosed;
+    this.cache = options.cache;
   }
 
   // ---------------------------------------------------------------- metering
@@ -98,7 +108,7 @@ export class Billing {
   async openSegment(input: OpenSegmentInput): Promise<SegmentRow> {
     const reason = cleanReason(input.reason ?? 'start');
     const now = Date.now();
-    const cached = this.lastSeq.get(input.callSid);
+    const cached = input.first ? 0 : this.lastSeq.get(input.callSid);
     const row: SegmentRow = {
       sid: newSid('SG'),
       call_sid: input.callSid,
@@ -190,6 +200,13 @@ export class Billing {
         .where('sid', '=', sid)
         .where('status', '=', 'open')
         .executeTakeFirst();
+    if (this.autoAccount && closed.price_micros === 0) {
+      // Nothing to post: the close alone is the whole accounting (one statement, without
+      // BEGIN and COMMIT: two round trips fewer on PostgreSQL for each free segment).
+      const res = await close(this.db, closed.date_updated);
+      if (Number(res.numUpdatedRows) === 0) return (await this.getSegment(sid)) ?? row;
+      return this.announce({ ...closed, accounted_ms: closed.date_updated });
+    }
     if (this.autoAccount) {
       // Close and post in one transaction (one commit): the close is the claim.
       try {
@@ -281,6 +298,36 @@ export class Billing {
       .selectAll()
       .where('sid', '=', sid)
       .executeTakeFirst();
+  }
+
+  /**
+   * What each call costs as rated so far: the sum of its segments' prices, by currency, and
+   * whether one of them is still open (then the price is not final). Calls without a segment
+   * are absent from the answer. One query for a page of calls.
+   */
+  async callPrices(
+    callSids: readonly string[],
+  ): Promise<Map<string, { priceMicros: number; currency: string; open: boolean }[]>> {
+    const out = new Map<string, { priceMicros: number; currency: string; open: boolean }[]>();
+    if (callSids.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('billing_segments')
+      .select((eb) => [
+        'call_sid',
+        'currency',
+        eb.fn.sum<number>('price_micros').as('price'),
+        eb.fn.max('status').as('status'),
+      ])
+      .where('call_sid', 'in', [...new Set(callSids)])
+      .groupBy(['call_sid', 'currency'])
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.call_sid) ?? [];
+      // 'open' sorts after 'closed': the max is open when any segment is.
+      list.push({ priceMicros: Number(r.price), currency: r.currency, open: r.status === 'open' });
+      out.set(r.call_sid, list);
+    }
+    return out;
   }
 
   /** A call's segments in order (for the call's own account). */
@@ -447,6 +494,7 @@ export class Billing {
   ): Promise<SpendLimitRow | undefined> {
     if (limitMicros === null) {
       await this.db.deleteFrom('spend_limits').where('account_sid', '=', accountSid).execute();
+      await this.cache?.changed();
       return undefined;
     }
     const row: SpendLimitRow = {
@@ -468,15 +516,18 @@ export class Billing {
         }),
       )
       .execute();
+    await this.cache?.changed();
     return row;
   }
 
-  async spendLimit(accountSid: string): Promise<SpendLimitRow | undefined> {
-    return this.db
-      .selectFrom('spend_limits')
-      .selectAll()
-      .where('account_sid', '=', accountSid)
-      .executeTakeFirst();
+  spendLimit(accountSid: string): Promise<SpendLimitRow | undefined> {
+    const read = () =>
+      this.db
+        .selectFrom('spend_limits')
+        .selectAll()
+        .where('account_sid', '=', accountSid)
+        .executeTakeFirst();
+    return this.cache ? this.cache.get(`limit:${accountSid}`, read) : read();
   }
 
   /** What an account has been debited (posted entries), in one currency. */
@@ -490,7 +541,17 @@ export class Billing {
     return row?.spent_micros ?? 0;
   }
 
-  /** Whether an account has used up its allotted cost (policy: may it start using a module?). */
+  /**
+   * The policy's question before control passes to a module: has the account used up its
+   * allotted cost, counting what is posted and every segment not yet posted (its live calls
+   * priced at `nowMs`)? An account without a limit costs no query.
+   */
+  async accountSpendReached(accountSid: string, nowMs: number): Promise<boolean> {
+    if (!(await this.spendLimit(accountSid))) return false;
+    return (await this.checkSpend({ accountSid, callSid: '', nowMs })).reached;
+  }
+
+  /** Whether an account has used up its allotted cost (posted entries only). */
   async accountLimitReached(accountSid: string): Promise<boolean> {
     const limit = await this.spendLimit(accountSid);
     if (!limit) return false;

@@ -96,6 +96,9 @@ export const Errors = {
   moduleCodeInUse: spec(20409, 409, 'ModuleCode is already in use'),
   userAccountNotActive: spec(10001, 403, 'Account is not active'),
   spendLimitReached: spec(86002, 403, 'Spend limit reached: insufficient funds for this account'),
+  // Live calls (Calls update, the Call Recordings API).
+  callNotInProgress: spec(21220, 400, 'Invalid call state'),
+  concurrentRecordings: spec(16108, 400, 'Request failed due to concurrent recordings'),
   // Call queues (Queues, Members, <Enqueue>).
   queueNameInUse: spec(20409, 409, 'A queue with this FriendlyName already exists'),
   queueNotEmpty: spec(20409, 409, 'Only an empty queue can be deleted'),

@@ -58,6 +58,7 @@ export type {
   RecordOptions,
   Recording,
   RecordingResult,
+  PauseBehavior,
   AudioSource,
   MediaSessionEvents,
 } from './types.js';

@@ -60,6 +60,11 @@ export interface RecordOptions {
   silenceS?: number;
   /** Cut the silence before and after the sound once stopped (trim="trim-silence"). */
   trim?: boolean;
+  /**
+   * 2: a stereo file, what the peer sends on the left and what we send on the right (a session
+   * only; Twilio's dual-channel recordings). Default 1: `mode` mixed into one channel.
+   */
+  channels?: 1 | 2;
 }
 
 export interface RecordingResult {
@@ -67,11 +72,17 @@ export interface RecordingResult {
   durationMs: number;
 }
 
+/** While paused: `skip` leaves the time out of the file, `silence` fills it with silence. */
+export type PauseBehavior = 'skip' | 'silence';
+
 export interface Recording {
   /** Stops (if not already) and resolves when the WAV file is complete. */
   stop(): Promise<RecordingResult>;
   /** Resolves when the recording ends for any reason (stop, max duration, session close). */
   readonly done: Promise<RecordingResult>;
+  /** Stops taking sound until resume(); the file gets nothing or silence meanwhile. */
+  pause(behavior: PauseBehavior): void;
+  resume(): void;
 }
 
 /** A source of outgoing audio, pulled once per 20 ms tick. */

@@ -163,14 +163,21 @@ export class SipCallChannel implements CallChannel {
     track?: 'in' | 'out' | 'both' | undefined;
     silenceS?: number | undefined;
     trim?: boolean | undefined;
+    channels?: 1 | 2 | undefined;
   }): ChannelRecording {
     const r = this.media.record(this.session, options.path, {
       mode: options.track ?? 'in',
       maxDurationS: options.maxLengthS,
       ...(options.silenceS ? { silenceS: options.silenceS } : {}),
       ...(options.trim ? { trim: true } : {}),
+      ...(options.channels === 2 ? { channels: 2 as const } : {}),
     });
-    return { stop: () => r.stop(), done: r.done };
+    return {
+      stop: () => r.stop(),
+      done: r.done,
+      pause: (behavior) => r.pause(behavior),
+      resume: () => r.resume(),
+    };
   }
 
   bridge(other: CallChannel): () => void {

@@ -34,7 +34,12 @@ export function conferenceAudio(media: MediaEngine): ConferenceAudio {
         tone: (kind) => void mixer.inject(kind === 'enter' ? enter : exit),
         record: (path, options) => {
           const r = media.recordMixer(mixer, path, options?.trim ? { trim: true } : {});
-          return { stop: () => r.stop(), done: r.done };
+          return {
+            stop: () => r.stop(),
+            done: r.done,
+            pause: (behavior) => r.pause(behavior),
+            resume: () => r.resume(),
+          };
         },
         close: () => mixer.close(),
       };

@@ -21,7 +21,9 @@ export type {
   ModuleResolution,
 } from './engine/ports.js';
 export { CallStore } from './calls/call-store.js';
-export { callRoutes } from './calls/routes.js';
+export { CallbackOutbox, type OutboxItem } from './callbacks/outbox.js';
+export { migrations as callbackMigrations } from './callbacks/tables.js';
+export { callRoutes, type CallPrices } from './calls/routes.js';
 export { recordingRoutes } from './calls/recording-routes.js';
 export { notificationRoutes } from './calls/notification-routes.js';
 export { migrations as callMigrations } from './calls/tables.js';

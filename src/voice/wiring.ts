@@ -7,6 +7,7 @@ import type {
   ModuleResolution,
   ModuleTarget,
   SegmentMeter,
+  SpendState,
   VoiceDirectory,
 } from './engine/ports.js';
 import { canUseModule, dispatch, type ModuleInfo, type Modules } from './modules/index.js';
@@ -59,6 +60,7 @@ export function voiceDirectory(
       if (!url) return undefined;
       return {
         accountSid: route.accountSid,
+        numberSid: route.numberSid,
         moduleSid: route.module?.sid ?? null,
         url,
         method: moduleTarget?.method ?? route.method,
@@ -81,6 +83,10 @@ export function voiceDirectory(
         throw e;
       }
     },
+    async numberSid(accountSid, address) {
+      const route = await numbers.findRoute(address);
+      return route?.accountSid === accountSid ? route.numberSid : undefined;
+    },
     async moduleBySid(accountSid, sid) {
       const m = await modules.findBySid(sid);
       if (!m) return undefined;
@@ -96,6 +102,12 @@ export function voiceDirectory(
 }
 
 const HEARTBEAT_MS = 5000;
+
+const NO_LIMIT: SpendState = {
+  reached: false,
+  accountHandoffModule: null,
+  msUntilLimit: undefined,
+};
 
 /**
  * Segments through billing. Open segments are touched every few seconds, so that a crash
@@ -127,6 +139,8 @@ export function segmentMeter(
         plan: m?.plan ?? FREE_PLAN,
         startedMs: at,
         reason,
+        // A call's segment opened at its start is its first: numbered without a read.
+        first: reason === 'start',
       });
       open.add(row.sid);
       return row.sid;
@@ -136,6 +150,8 @@ export function segmentMeter(
       await billing.closeSegment(segmentId, at, reason);
     },
     async checkSpend(callSid, accountSid, at, callLimitMicros) {
+      // Most calls have no limit at all: then there is nothing to read (the limit is cached).
+      if (callLimitMicros === undefined && !(await billing.spendLimit(accountSid))) return NO_LIMIT;
       const check = await billing.checkSpend({ accountSid, callSid, nowMs: at, callLimitMicros });
       return {
         reached: check.reached,

@@ -5,75 +5,24 @@
 // restart. The platform runs as an operator runs it (`switchboard serve`, its own process),
 // on SQLite, or on PostgreSQL when DATABASE_URL is set (a single node: REDIS_URL would make
 // recovery wait for the other nodes' 60 s staleness rule).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, haveSipp, killSipps } from '../sip/sipp.js';
+import { haveSipp, killSipps } from '../sip/sipp.js';
 import { request, sdkClient } from '../support/platform.js';
-import { testSchema } from '../support/schema.js';
+import { serveSwitchboard, type Served } from '../support/serve.js';
 import { startTwimlServer, type TwimlServer } from '../voice/twiml-server.js';
 import { startCaller } from '../voice/voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
-const root = new URL('../../', import.meta.url).pathname;
-const dataDir = mkdtempSync(join(tmpdir(), 'sb-crash-'));
-const accountSid = 'AC' + randomBytes(16).toString('hex');
-const authToken = randomBytes(16).toString('hex');
-const schema = process.env.DATABASE_URL ? testSchema('sbt') : undefined;
-let httpPort = 0;
-let sipPort = 0;
+let node: Served;
 let web: TwimlServer;
-let child: ChildProcess | undefined;
+let accountSid = '';
+let sipPort = 0;
 
-const who = () => ({ url: `http://127.0.0.1:${httpPort}`, accountSid, authToken });
-
-/** `switchboard serve` in its own process; resolves once its API answers. */
-async function serve(): Promise<void> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL: undefined,
-    PORT: String(httpPort),
-    HOST: '127.0.0.1',
-    SWITCHBOARD_DATA_DIR: dataDir,
-    SWITCHBOARD_SIP_PORT: String(sipPort),
-    SWITCHBOARD_SIP_HOST: '127.0.0.1',
-    SWITCHBOARD_RTP_PORTS: '41000-41999',
-    SWITCHBOARD_ACCOUNT_SID: accountSid,
-    SWITCHBOARD_AUTH_TOKEN: authToken,
-    SWITCHBOARD_THROTTLE: 'false',
-    LOG_LEVEL: 'silent',
-    ...(schema ? { SWITCHBOARD_DATABASE_SCHEMA: schema } : {}),
-  };
-  child = spawn(process.execPath, [join(root, 'bin/switchboard.js'), 'serve'], {
-    env,
-    stdio: 'ignore',
-  });
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const up = await fetch(`${who().url}/openapi.json`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return;
-    if (Date.now() > end) throw new Error('switchboard serve did not come up in 30 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function crash(): Promise<void> {
-  const c = child;
-  if (!c) return;
-  await new Promise<void>((r) => {
-    c.once('exit', () => r());
-    c.kill('SIGKILL');
-  });
-  child = undefined;
-}
+const who = () => ({ url: node.url, accountSid, authToken: node.authToken });
+const serve = () => node.start();
+const crash = () => node.crash();
 
 async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
@@ -94,22 +43,21 @@ async function get(path: string): Promise<Json> {
 
 beforeAll(async () => {
   if (!TOOLS) return;
-  httpPort = await freePort();
-  sipPort = await freePort();
+  node = await serveSwitchboard({ rtpPorts: '41000-41999' });
+  ({ accountSid, sipPort } = node);
   web = await startTwimlServer();
-  web.setAuthToken(authToken);
+  web.setAuthToken(node.authToken);
 });
 afterAll(async () => {
   killSipps();
-  await crash();
+  await node?.cleanup();
   await web?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!TOOLS)('metering across a crash', () => {
   it('keeps closed segments, closes the open one at its last heartbeat, and posts each once', async () => {
     await serve();
-    const client = sdkClient(who().url, accountSid, authToken);
+    const client = sdkClient(who().url, accountSid, node.authToken);
     const publish = async (code: string, path: string) => {
       const res = await request(
         who(),

@@ -1,7 +1,9 @@
 // Whole-call recordings: Calls create with Record=true (official SDK) to a sipp UAS that
-// speaks (g711a.pcap), and <Dial record="record-from-answer"> bridging a sipp caller to a
-// sipp callee. Each gives a Recording resource, a downloadable WAV of the right length with
-// audio in it, and the recordingStatusCallback events asked for, in order.
+// speaks (g711a.pcap), on two channels, trimmed by default as on Twilio (a silent call's
+// recording is absent, unless Trim=do-not-trim), and <Dial record="record-from-answer">
+// bridging a sipp caller to a sipp callee. Each gives a Recording resource, a downloadable WAV
+// of the right length with audio in it, and the recordingStatusCallback events asked for, in
+// order.
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { haveSipp } from '../sip/sipp.js';
@@ -34,7 +36,7 @@ async function download(sid: string) {
     channels: bytes.readUInt16LE(22),
     rate: bytes.readUInt32LE(24),
     bits: bytes.readUInt16LE(34),
-    seconds: bytes.readUInt32LE(40) / 16_000,
+    seconds: bytes.readUInt32LE(40) / (16_000 * bytes.readUInt16LE(22)),
     rms: Math.sqrt(samples.reduce((a, s) => a + s * s, 0) / Math.max(1, samples.length)),
   };
 }
@@ -51,26 +53,6 @@ async function callbacks(path: string, count: number) {
 
 describe.skipIf(!TOOLS)('call recordings', () => {
   it('Record=true on Calls create records the whole call, with recordingStatusCallback', async () => {
-    // Refused clearly rather than ignored.
-    await expect(
-      fx.t.client.calls.create({
-        to: 'sip:x@127.0.0.1:9',
-        from: '+15550008000',
-        twiml: '<Response><Hangup/></Response>',
-        record: true,
-        recordingChannels: 'dual',
-      }),
-    ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/dual/) });
-    await expect(
-      fx.t.client.calls.create({
-        to: 'sip:x@127.0.0.1:9',
-        from: '+15550008000',
-        twiml: '<Response><Hangup/></Response>',
-        record: true,
-        trim: 'trim-silence',
-      }),
-    ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/Trim/) });
-
     const peer = await startCallee('uas-late-answer.xml');
     const doc = new VoiceResponse();
     doc.say('This call is recorded.');
@@ -81,6 +63,7 @@ describe.skipIf(!TOOLS)('call recordings', () => {
       from: '+15550008000',
       twiml: doc.toString(),
       record: true,
+      recordingChannels: 'dual',
       recordingStatusCallback: fx.web.url + '/rec-status',
       recordingStatusCallbackEvent: ['in-progress', 'completed'],
     });
@@ -92,26 +75,64 @@ describe.skipIf(!TOOLS)('call recordings', () => {
     expect(seen.map((s) => s.params.RecordingStatus)).toEqual(['in-progress', 'completed']);
     expect(seen.every((s) => s.signatureValid)).toBe(true);
     const done = seen[1]!.params;
-    expect(done).toMatchObject({ CallSid: call.sid, RecordingSource: 'OutboundAPI' });
+    expect(done).toMatchObject({
+      CallSid: call.sid,
+      RecordingSource: 'OutboundAPI',
+      RecordingChannels: '2',
+    });
 
     const recordings = await fx.t.client.recordings.list({ callSid: call.sid });
     expect(recordings).toHaveLength(1);
     const rec = recordings[0]!;
     expect(rec.sid).toBe(done.RecordingSid);
-    expect(rec).toMatchObject({ status: 'completed', source: 'OutboundAPI', channels: 1 });
+    expect(rec).toMatchObject({ status: 'completed', source: 'OutboundAPI', channels: 2 });
     const fetched = await fx.t.client.calls(call.sid).fetch();
-    // The recording spans the answered call (Say + 4 s pause ≈ 5–6 s).
+    // The recording spans the answered call (Say + 4 s pause ≈ 5–6 s), sound all along (the
+    // callee speaks while we pause), so trimming (Twilio's default here) leaves it whole.
     expect(Math.abs(Number(rec.duration) - Number(fetched.duration))).toBeLessThanOrEqual(1);
     expect(Number(rec.duration)).toBeGreaterThanOrEqual(4);
     expect(done.RecordingDuration).toBe(rec.duration);
     const wav = await download(rec.sid);
-    expect(wav).toMatchObject({ channels: 1, rate: 8000, bits: 16 });
+    expect(wav).toMatchObject({ channels: 2, rate: 8000, bits: 16 });
     expect(Math.abs(wav.seconds - Number(rec.duration))).toBeLessThanOrEqual(0.6);
     // Both parties are in it: the callee's speech (pcap) and our <Say>.
     expect(wav.rms).toBeGreaterThan(100);
   }, 90_000);
 
-  it('<Dial record="record-from-answer"> records the bridged call and reports it to the action', async () => {
+  it('Record=true trims the silence by default (Twilio), and keeps it with Trim=do-not-trim', async () => {
+    // sipp's built-in UAS sends no audio: the call is two seconds of silence.
+    const silent = new VoiceResponse();
+    silent.pause({ length: 2 });
+    silent.hangup();
+    const record = async (trim?: 'do-not-trim') => {
+      const peer = await startCallee();
+      const call = await fx.t.client.calls.create({
+        to: peer.uri,
+        from: '+15550008000',
+        twiml: silent.toString(),
+        record: true,
+        ...(trim ? { trim } : {}),
+        recordingStatusCallback: fx.web.url + `/rec-silent-${trim ?? 'default'}`,
+        recordingStatusCallbackEvent: ['completed', 'absent'],
+      });
+      expect((await peer.run.done).code).toBe(0);
+      expect(await waitForCallStatus(fx, call.sid, 'completed')).toBe('completed');
+      const [event] = await callbacks(`/rec-silent-${trim ?? 'default'}`, 1);
+      const [rec] = await fx.t.client.recordings.list({ callSid: call.sid });
+      return { event: event!.params, rec: rec!, wav: await download(rec!.sid) };
+    };
+    const trimmed = await record();
+    expect(trimmed.event).toMatchObject({ RecordingStatus: 'absent', RecordingDuration: '0' });
+    expect([trimmed.rec.status, trimmed.rec.duration]).toEqual(['absent', '0']);
+    expect(trimmed.wav.seconds).toBe(0);
+    const kept = await record('do-not-trim');
+    expect(kept.event.RecordingStatus).toBe('completed');
+    expect(kept.rec.status).toBe('completed');
+    expect(Number(kept.rec.duration)).toBeGreaterThanOrEqual(2);
+    expect(Math.abs(kept.wav.seconds - Number(kept.rec.duration))).toBeLessThanOrEqual(0.6);
+  }, 90_000);
+
+  it('<Dial record="record-from-answer-dual"> records the bridged call on two channels and reports it to the action', async () => {
     const peer = await startCallee('uas-late-answer.xml');
     const doc = new VoiceResponse();
     doc
@@ -119,7 +140,7 @@ describe.skipIf(!TOOLS)('call recordings', () => {
         timeout: 10,
         timeLimit: 3,
         action: '/rec-dialed',
-        record: 'record-from-answer',
+        record: 'record-from-answer-dual',
         recordingStatusCallback: '/dial-rec-status',
         recordingStatusCallbackEvent: ['in-progress', 'completed'],
       })
@@ -147,8 +168,14 @@ describe.skipIf(!TOOLS)('call recordings', () => {
     ]);
     const rec = await fx.t.client.recordings(dialed.RecordingSid!).fetch();
     // Twilio files a <Dial> recording under the parent call.
-    expect(rec).toMatchObject({ callSid: dialed.CallSid, source: 'DialVerb', status: 'completed' });
+    expect(rec).toMatchObject({
+      callSid: dialed.CallSid,
+      source: 'DialVerb',
+      status: 'completed',
+      channels: 2,
+    });
     const wav = await download(rec.sid);
+    expect(wav.channels).toBe(2);
     expect(Math.abs(wav.seconds - seconds)).toBeLessThanOrEqual(0.6);
     expect(wav.rms).toBeGreaterThan(100);
   }, 90_000);

@@ -143,6 +143,13 @@ describe.skipIf(!TOOLS)('an inbound SIP call through two modules', () => {
     expect(Number(a!.price)).toBeCloseTo(a!.billable_units * 0.02 + 0.01, 6); // 0.02/min + 0.01 per invocation
     expect(b!.billable_units).toBe(Math.ceil(b!.duration_ms / 1000)); // 1 s increment
     expect(Number(b!.price)).toBeCloseTo((b!.billable_units * 0.1) / 60, 6); // 0.10/min
+    // The call's price is what its segments cost, shown as Twilio shows a charge; it names
+    // the number it came to.
+    expect(call.phoneNumberSid).toBe(number.sid);
+    expect(call.priceUnit).toBe('USD');
+    expect(call.price).toMatch(/^-\d+\.\d{5,6}$/);
+    expect(Number(call.price)).toBeCloseTo(-(Number(a!.price) + Number(b!.price)), 6);
+    expect(listed[0]!.price).toBe(call.price);
     const ledger = await request(
       fx.t,
       'GET',

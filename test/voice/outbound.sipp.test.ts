@@ -37,6 +37,11 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
     fx.web.routes.set('/status', '<Response/>');
 
     const { uri, run: uas } = await startCallee();
+    // Placed from one of the account's numbers: the call names it (phone_number_sid).
+    const caller = await fx.t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15550002000',
+      voiceUrl: fx.web.url + '/outbound',
+    });
 
     const call = await fx.t.client.calls.create({
       to: uri,
@@ -48,6 +53,8 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
     expect(call.sid).toMatch(/^CA[0-9a-f]{32}$/);
     expect(call.status).toBe('queued');
     expect(call.direction).toBe('outbound-api');
+    expect(call.phoneNumberSid).toBe(caller.sid);
+    expect(call.price).toBeNull();
 
     await waitFor(
       'answer',
@@ -56,6 +63,8 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
     await waitFor('first TwiML fetch', () => fx.web.seen.some((s) => s.path === '/outbound'));
     const listed = await fx.t.client.calls.list({ status: 'in-progress' });
     expect(listed.map((c) => c.sid)).toContain(call.sid);
+    // A live call has no price yet.
+    expect(listed.find((c) => c.sid === call.sid)?.price).toBeNull();
 
     await fx.t.client.calls(call.sid).update({ url: fx.web.url + '/redirected', method: 'POST' });
     await waitFor('redirect', () => fx.web.seen.some((s) => s.path === '/redirected'));
@@ -69,6 +78,8 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
     });
     expect(Number(final.duration)).toBeGreaterThanOrEqual(0);
     expect(final.endTime).toBeInstanceOf(Date);
+    // No module controlled it (a plain Url): its one segment costs nothing, as Twilio shows it.
+    expect([final.price, final.priceUnit]).toEqual(['0.00000', 'USD']);
 
     await waitFor('completed callback', () =>
       fx.web.seen.some((s) => s.path === '/status' && s.params.CallStatus === 'completed'),

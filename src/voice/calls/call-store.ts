@@ -79,18 +79,31 @@ export class CallStore {
     await this.db.deleteFrom('recordings').where('sid', '=', sid).execute();
   }
 
-  /** Calls left live by a node that stopped: they are over; mark them so. */
-  async failOrphans(now: number): Promise<number> {
-    const res = await this.db
-      .updateTable('calls')
-      .set({ status: 'failed', end_time: now, date_updated: now })
-      .where('status', 'in', ['queued', 'ringing'])
-      .executeTakeFirst();
-    const answered = await this.db
-      .updateTable('calls')
-      .set({ status: 'completed', end_time: now, date_updated: now })
-      .where('status', '=', 'in-progress')
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) + Number(answered.numUpdatedRows);
+  /**
+   * Calls left live by a node that stopped: they are over; marks them so (an unanswered one
+   * failed, an answered one completed) and returns them as they now are.
+   */
+  async failOrphans(now: number): Promise<CallRow[]> {
+    const live = await this.db
+      .selectFrom('calls')
+      .selectAll()
+      .where('status', 'in', ['queued', 'ringing', 'in-progress'])
+      .execute();
+    if (live.length === 0) return [];
+    // Nothing else runs yet (the node is starting): the rows read are the rows ended.
+    const end = (status: 'failed' | 'completed', from: CallRow['status'][]) =>
+      this.db
+        .updateTable('calls')
+        .set({ status, end_time: now, date_updated: now })
+        .where('status', 'in', from)
+        .execute();
+    if (live.some((r) => r.status !== 'in-progress')) await end('failed', ['queued', 'ringing']);
+    if (live.some((r) => r.status === 'in-progress')) await end('completed', ['in-progress']);
+    return live.map((r) => ({
+      ...r,
+      status: r.status === 'in-progress' ? 'completed' : 'failed',
+      end_time: now,
+      date_updated: now,
+    }));
   }
 }

@@ -1,6 +1,8 @@
 // Recordings (RE…): one table for every source (<Record>, Record=true, <Dial record>,
-// conferences), listed, fetched, downloaded and deleted through the account's collection and
-// through the call's or the conference's own (Twilio's three paths to the same resource).
+// conferences, the Call Recordings API), listed, fetched, downloaded and deleted through the
+// account's collection and through the call's or the conference's own (Twilio's three paths
+// to the same resource); started, paused, resumed and stopped on a live call through the
+// call's collection.
 import { readFile, rm, stat } from 'node:fs/promises';
 import { Errors, TwilioError, fail, rfc2822 } from '../../core/index.js';
 import {
@@ -14,7 +16,10 @@ import {
 } from '../../core/rest.js';
 import { keysetPage } from '../../store/index.js';
 import { dateParams, echoFilters, whereDates } from '../list-filters.js';
+import type { VoiceEngine } from '../engine/engine.js';
+import type { RecordingReply } from '../engine/call-recording.js';
 import type { CallStore } from './call-store.js';
+import { recordingOptions, recordingParamSpecs } from './recording-params.js';
 import type { RecordingRow } from './tables.js';
 
 const ACCOUNT = '/2010-04-01/Accounts/:AccountSid';
@@ -55,8 +60,8 @@ export function recordingJson(
     price_unit: 'USD',
     error_code: null,
     encryption_details: null,
-    // The call's own collection reports which leg was recorded; ours are both parties mixed.
-    ...(scope.kind === 'call' ? { track: 'both' } : {}),
+    // The call's own collection reports which audio of the call is recorded.
+    ...(scope.kind === 'call' ? { track: row.track ?? 'both' } : {}),
     media_url: `${base}.wav`,
     subresource_uris: {
       add_on_results: `${base}/AddOnResults.json`,
@@ -119,24 +124,85 @@ export async function findRecording(
 
 /** Deletes a finished recording: its row and its audio. A recording in progress stays. */
 export async function deleteRecording(calls: CallStore, row: RecordingRow): Promise<RestReply> {
-  if (row.status === 'in-progress')
+  if (row.status === 'in-progress' || row.status === 'paused')
     throw new TwilioError(Errors.conflict, `Recording ${row.sid} is in progress`);
   await calls.deleteRecording(row.sid);
   await rm(row.path, { force: true });
   return { status: 204, body: undefined };
 }
 
-export function recordingRoutes(calls: CallStore): RestRoute[] {
+export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRoute[] {
   const account: RecordingScope = { kind: 'account' };
   const ofCall = (req: RestRequest): RecordingScope => ({
     kind: 'call',
     callSid: req.params.CallSid ?? '',
   });
-  const callExists = async (req: RestRequest) => {
+  const callOf = async (req: RestRequest) => {
     const sid = req.params.CallSid ?? '';
-    if (!(await calls.get(req.account.sid, sid))) fail('notFound', `Call ${sid.slice(0, 40)}`);
+    const call = await calls.get(req.account.sid, sid);
+    if (!call) fail('notFound', `Call ${sid.slice(0, 40)}`);
+    return call;
+  };
+  const callExists = async (req: RestRequest) => void (await callOf(req));
+  /** A live call's recording as the node holding the call left it. */
+  const answered = async (req: RestRequest, reply: RecordingReply): Promise<RecordingRow> => {
+    if (!reply.ok) fail(reply.error, reply.detail);
+    const row = await calls.getRecording(req.account.sid, reply.sid);
+    if (!row) fail('notFound', `Recording ${reply.sid}`);
+    return row;
   };
   return [
+    {
+      method: 'POST',
+      domain: 'api',
+      path: `${ACCOUNT}/Calls/:CallSid/Recordings.json`,
+      summary:
+        'Start recording a live call (both parties, from now until stopped or the call ends)',
+      params: recordingParamSpecs(),
+      async handler(req) {
+        const call = await callOf(req);
+        if (call.status !== 'in-progress')
+          fail('callNotInProgress', `Call ${call.sid} is ${call.status}: it cannot be recorded`);
+        const options = recordingOptions(req.input, 'StartCallRecordingAPI', 'do-not-trim');
+        const row = await answered(req, await engine.recording(call.sid, { op: 'start', options }));
+        req.tag('voice:recording-start');
+        return { status: 201, body: recordingJson(row, ofCall(req)) };
+      },
+    },
+    {
+      method: 'POST',
+      domain: 'api',
+      path: `${ACCOUNT}/Calls/:CallSid/Recordings/:Sid.json`,
+      summary: "Pause, resume or stop a live call's recording (Sid may be Twilio.CURRENT)",
+      params: [
+        {
+          name: 'Status',
+          type: 'enum',
+          values: ['paused', 'in-progress', 'stopped'],
+          required: true,
+        },
+        { name: 'PauseBehavior', type: 'enum', values: ['skip', 'silence'] },
+      ],
+      async handler(req) {
+        const call = await callOf(req);
+        const sid = req.params.Sid ?? '';
+        if (call.status !== 'in-progress')
+          fail('callNotInProgress', `Call ${call.sid} is ${call.status}: its recordings are over`);
+        const status = req.input.string('Status') as 'paused' | 'in-progress' | 'stopped';
+        const reply = await engine.recording(call.sid, {
+          op: 'update',
+          sid,
+          status,
+          // Twilio's default: the paused time is kept, as silence.
+          pauseBehavior: req.input.string('PauseBehavior') === 'skip' ? 'skip' : 'silence',
+        });
+        const row = await answered(req, reply);
+        req.tag('voice:recording-update');
+        const body = recordingJson(row, ofCall(req));
+        // As on Twilio, a stop answers `stopped`; the resource is `completed` (or `absent`).
+        return { status: 200, body: status === 'stopped' ? { ...body, status: 'stopped' } : body };
+      },
+    },
     {
       method: 'GET',
       domain: 'api',

@@ -8,14 +8,10 @@ import {
   afterTimeAndSid,
 } from '../../core/rest.js';
 import { keysetPage } from '../../store/index.js';
-import { parseMicros } from '../../billing/index.js';
+import { formatMicros, parseMicros } from '../../billing/index.js';
 import type { VoiceEngine } from '../engine/engine.js';
 import type { CallSpendLimit } from '../engine/session.js';
-import type {
-  CallRecordingOptions,
-  RecordingEvent,
-  RecordingTrack,
-} from '../engine/call-recording.js';
+import { recordingOptions, recordingParamSpecs } from './recording-params.js';
 import { validateModuleCode } from '../modules/index.js';
 import type { VoiceDirectory } from '../engine/ports.js';
 import type { StatusEvent } from '../engine/status-callbacks.js';
@@ -25,37 +21,6 @@ import type { CallStore } from './call-store.js';
 import { FINAL_STATUSES, type CallRow } from './tables.js';
 
 const CALLS = '/2010-04-01/Accounts/:AccountSid/Calls';
-
-/**
- * Record=true on Calls create: the whole call, both parties mixed in one channel, from the
- * answer. Two-channel recordings and silence trimming are refused rather than ignored.
- */
-function callRecording(input: RestRequest['input']): CallRecordingOptions {
-  if (input.string('RecordingChannels') === 'dual')
-    throw new TwilioError(
-      Errors.invalidParameter,
-      'RecordingChannels=dual is not supported: recordings are mono (both parties mixed)',
-    );
-  if (input.string('Trim') === 'trim-silence')
-    throw new TwilioError(
-      Errors.invalidParameter,
-      'Trim=trim-silence is not supported: use Trim=do-not-trim (recordings are not trimmed)',
-    );
-  const events = (input.list('RecordingStatusCallbackEvent') ?? ['completed']).flatMap((e) =>
-    e.split(/[\s,]+/).filter(Boolean),
-  );
-  const bad = events.find((e) => !RECORDING_EVENTS.includes(e as RecordingEvent));
-  if (bad) throw new TwilioError(Errors.invalidParameter, `RecordingStatusCallbackEvent "${bad}"`);
-  return {
-    source: 'OutboundAPI',
-    track: (input.string('RecordingTrack') ?? 'both') as RecordingTrack,
-    statusCallback: input.string('RecordingStatusCallback'),
-    statusCallbackMethod: (input.string('RecordingStatusCallbackMethod') ?? 'POST') as
-      'GET' | 'POST',
-    statusCallbackEvents: events as RecordingEvent[],
-  };
-}
-const RECORDING_EVENTS: readonly RecordingEvent[] = ['in-progress', 'completed', 'absent'];
 
 /**
  * Extension parameters of Calls create: the call's own allotted cost (`SpendLimit`, in the
@@ -119,7 +84,47 @@ const LIST_PARAMS: readonly ParamSpec[] = [
 /** E.164 number, a SIP URI, or a client identity. */
 const DIALABLE = /^(\+[1-9]\d{1,14}|sips?:[^\s]+|client:[A-Za-z0-9_.@-]{1,121})$/;
 
-function callJson(row: CallRow): Record<string, unknown> {
+/** What billing rated a call's segments at: per currency, and whether one is still open. */
+export type CallPrices = (
+  callSids: readonly string[],
+) => Promise<
+  ReadonlyMap<string, readonly { priceMicros: number; currency: string; open: boolean }[]>
+>;
+
+/** A call's price and price_unit in the API. */
+interface Price {
+  readonly price: string | null;
+  readonly unit: string;
+}
+const UNPRICED: Price = { price: null, unit: 'USD' };
+
+/**
+ * Twilio's price of a call: null until the call is over and its segments are rated, then
+ * what it cost as a negative amount (a charge) with at least five decimals ("-0.03000").
+ * A call no module controlled (a <Dial> leg: its time is on its parent's segments; an API
+ * call that was never answered) has no segment and stays null, and so does one whose
+ * segments were rated in several currencies (no one figure adds them up).
+ */
+async function pricesOf(prices: CallPrices, rows: readonly CallRow[]): Promise<Map<string, Price>> {
+  const out = new Map<string, Price>();
+  const over = rows.filter((r) => FINAL_STATUSES.has(r.status));
+  if (over.length === 0) return out;
+  const rated = await prices(over.map((r) => r.sid));
+  for (const row of over) {
+    const parts = rated.get(row.sid);
+    if (!parts || parts.length === 0) continue;
+    const unit = parts[0]!.currency;
+    if (parts.length > 1 || parts[0]!.open) {
+      out.set(row.sid, { price: null, unit });
+      continue;
+    }
+    const [whole, frac = ''] = formatMicros(-parts[0]!.priceMicros).split('.');
+    out.set(row.sid, { price: `${whole}.${frac.padEnd(5, '0')}`, unit });
+  }
+  return out;
+}
+
+function callJson(row: CallRow, price: Price = UNPRICED): Record<string, unknown> {
   const base = `/2010-04-01/Accounts/${row.account_sid}/Calls/${row.sid}`;
   const duration =
     row.answered_time && row.end_time
@@ -137,13 +142,13 @@ function callJson(row: CallRow): Record<string, unknown> {
     to_formatted: row.to,
     from: row.from,
     from_formatted: row.from,
-    phone_number_sid: null,
+    phone_number_sid: row.phone_number_sid ?? null,
     status: row.status,
     start_time: rfc2822(row.start_time),
     end_time: rfc2822(row.end_time),
     duration: duration === null ? null : String(duration),
-    price: null,
-    price_unit: 'USD',
+    price: price.price,
+    price_unit: price.unit,
     direction: row.direction,
     answered_by: null,
     api_version: '2010-04-01',
@@ -166,12 +171,14 @@ export function callRoutes(
   calls: CallStore,
   engine: VoiceEngine,
   directory: VoiceDirectory,
+  prices: CallPrices,
 ): RestRoute[] {
   const getCall = async (req: RestRequest): Promise<CallRow> => {
     const row = await calls.get(req.account.sid, req.params.Sid ?? '');
     if (!row) fail('notFound', `Call ${String(req.params.Sid).slice(0, 40)}`);
     return row;
   };
+  const show = async (row: CallRow) => callJson(row, (await pricesOf(prices, [row])).get(row.sid));
   return [
     {
       method: 'POST',
@@ -192,12 +199,7 @@ export function callRoutes(
         { name: 'StatusCallbackEvent', type: 'list' },
         { name: 'Timeout', type: 'int', min: 1, max: 600 },
         { name: 'Record', type: 'bool' },
-        { name: 'RecordingChannels', type: 'enum', values: ['mono', 'dual'] },
-        { name: 'RecordingStatusCallback', type: 'url' },
-        { name: 'RecordingStatusCallbackMethod', type: 'enum', values: METHODS },
-        { name: 'RecordingStatusCallbackEvent', type: 'list' },
-        { name: 'RecordingTrack', type: 'enum', values: ['inbound', 'outbound', 'both'] },
-        { name: 'Trim', type: 'enum', values: ['trim-silence', 'do-not-trim'] },
+        ...recordingParamSpecs(),
         { name: 'CallerId', type: 'string', max: 256 },
         { name: 'SendDigits', type: 'string', max: 32 },
         { name: 'TimeLimit', type: 'int', min: 1, max: 86_400 },
@@ -221,7 +223,11 @@ export function callRoutes(
             Errors.missingParameter,
             'exactly one of Url, Twiml or ApplicationSid',
           );
-        const record = input.bool('Record') ? callRecording(input) : undefined;
+        // Record=true: the whole call from the answer; trimmed unless Trim=do-not-trim (Twilio's
+        // default for Calls create is trim-silence).
+        const record = input.bool('Record')
+          ? recordingOptions(input, 'OutboundAPI', 'trim-silence')
+          : undefined;
         const refused = REFUSED_CREATE_PARAMS.find((r) => input.has(r.name));
         if (refused)
           throw new TwilioError(Errors.invalidParameter, `${refused.name}: ${refused.why}`);
@@ -259,11 +265,13 @@ export function callRoutes(
           statusCallbackMethod = target.statusCallbackMethod;
           moduleSid = target.moduleSid;
         }
+        const from = input.string('From') ?? '';
         const row = await engine.createOutbound(
           {
             accountSid: req.account.sid,
             to,
-            from: input.string('From') ?? '',
+            from,
+            phoneNumberSid: await directory.numberSid(req.account.sid, from),
             url,
             twiml: input.string('Twiml'),
             method,
@@ -313,7 +321,9 @@ export function callRoutes(
         q = whereDates(q, 'end_time', i, 'EndTime');
         const page = await keysetPage(q, 'newest-first', req.page.pageSize, afterTimeAndSid(req));
         const filters = echoFilters(i, LIST_PARAMS);
-        return listPage2010(req, 'calls', page.items.map(callJson), page.next, filters);
+        const priced = await pricesOf(prices, page.items);
+        const items = page.items.map((r) => callJson(r, priced.get(r.sid)));
+        return listPage2010(req, 'calls', items, page.next, filters);
       },
     },
     {
@@ -322,7 +332,7 @@ export function callRoutes(
       path: `${CALLS}/:Sid.json`,
       summary: 'Fetch a call',
       async handler(req) {
-        return { status: 200, body: callJson(await getCall(req)) };
+        return { status: 200, body: await show(await getCall(req)) };
       },
     },
     {
@@ -372,7 +382,10 @@ export function callRoutes(
         };
         await engine.control({ callSid: row.sid, action: 'update', update });
         req.tag('voice:call-update');
-        return { status: 200, body: callJson((await calls.get(req.account.sid, row.sid)) ?? row) };
+        return {
+          status: 200,
+          body: await show((await calls.get(req.account.sid, row.sid)) ?? row),
+        };
       },
     },
     {

@@ -39,6 +39,11 @@ export interface CallRow {
   sip_response_code: number | null;
   /** JSON object of X- headers of the INVITE. */
   sip_headers: string;
+  /**
+   * The IncomingPhoneNumber (PN…) an inbound call came to, or the account's number an API
+   * call was placed from (its From); null otherwise.
+   */
+  phone_number_sid: string | null;
   date_created: number;
   date_updated: number;
 }
@@ -59,9 +64,12 @@ export interface RecordingRow {
   sid: string;
   account_sid: string;
   call_sid: string;
-  status: 'in-progress' | 'completed' | 'failed';
+  /** Twilio's: in-progress, paused (through the API), completed, or absent (no sound). */
+  status: 'in-progress' | 'paused' | 'completed' | 'absent' | 'failed';
   duration_ms: number;
   channels: number;
+  /** Which audio of its call it holds (inbound, outbound, both); null: not a call recording. */
+  track?: string | null;
   path: string;
   source: string;
   /** Set on a conference's recording (the column comes with the conferences' tables). */
@@ -77,6 +85,16 @@ export interface CallTables {
 }
 
 export const migrations: Record<string, Migration> = {
+  voice_0003_recording_track: {
+    async up(db) {
+      await db.schema.alterTable('recordings').addColumn('track', 'varchar(16)').execute();
+    },
+  },
+  voice_0002_call_phone_number: {
+    async up(db) {
+      await db.schema.alterTable('calls').addColumn('phone_number_sid', 'varchar(34)').execute();
+    },
+  },
   voice_0001_calls: {
     async up(db) {
       await db.schema

@@ -1,9 +1,11 @@
-// Recording a whole call (Calls create Record=true) or a <Dial> (record="record-from-…"):
-// both sides mixed into one 8 kHz WAV on the caller's leg, a Recording resource that is
-// `in-progress` while it runs and `completed` with its duration when it stops, and the
-// recordingStatusCallback events asked for (in-progress, completed, absent).
+// Recording a whole call (Calls create Record=true, <Start><Recording>, the Call Recordings
+// API) or a <Dial> (record="record-from-…"): both sides mixed into one 8 kHz WAV on the
+// caller's leg, or on two channels; a Recording resource that is `in-progress` while it runs
+// (`paused` while the API pauses it) and `completed` with its duration when it stops
+// (`absent` when it holds no sound), and the recordingStatusCallback events asked for
+// (in-progress, completed, absent).
 import { join } from 'node:path';
-import { newSid, type Logger } from '../../core/index.js';
+import { newSid, type ErrorName, type Logger } from '../../core/index.js';
 import type { CallStore } from '../calls/call-store.js';
 import type { CallRow } from '../calls/tables.js';
 import type { HttpMethod } from '../twiml/verbs.js';
@@ -23,7 +25,24 @@ export interface CallRecordingOptions {
   readonly maxLengthS?: number;
   /** Cut the silence before and after the sound when it stops (trim-silence). */
   readonly trim?: boolean;
+  /** 2: the caller on the left channel, what the call plays to the caller on the right. */
+  readonly channels?: 1 | 2;
 }
+
+/** A Call Recordings API request, carried to the node that holds the call. */
+export type RecordingCommand =
+  | { readonly op: 'start'; readonly options: CallRecordingOptions }
+  | {
+      readonly op: 'update';
+      /** A recording SID, or `Twilio.CURRENT`. */
+      readonly sid: string;
+      readonly status: 'paused' | 'in-progress' | 'stopped';
+      readonly pauseBehavior: 'skip' | 'silence';
+    };
+
+export type RecordingReply =
+  | { readonly ok: true; readonly sid: string }
+  | { readonly ok: false; readonly error: ErrorName; readonly detail: string };
 
 export interface CallRecordingDeps {
   readonly calls: CallStore;
@@ -54,7 +73,10 @@ export class CallRecording {
   private readonly recording: ChannelRecording;
   private readonly started = Date.now();
   private finished: Promise<FinishedRecording> | undefined;
-  private readonly stored: Promise<void>;
+  /** The row's writes, in order: the insert, then each pause and resume. */
+  private writes: Promise<void>;
+  /** Set by pause(), cleared by resume(). */
+  private pausedNow = false;
 
   constructor(
     private readonly deps: CallRecordingDeps,
@@ -68,23 +90,62 @@ export class CallRecording {
       maxLengthS: options.maxLengthS ?? 14_400,
       track: TRACK_MODE[options.track],
       trim: options.trim,
+      channels: this.channels,
     });
-    this.stored = deps.calls.insertRecording({
+    this.writes = deps.calls.insertRecording({
       sid: this.sid,
       account_sid: call.account_sid,
       call_sid: call.sid,
       status: 'in-progress',
       duration_ms: 0,
-      channels: 1,
+      channels: this.channels,
+      track: options.track,
       path,
       source: options.source,
       date_created: this.started,
       date_updated: this.started,
     });
-    this.stored.then(
+    this.writes.then(
       () => this.event('in-progress', { RecordingDuration: '0' }),
       (err: unknown) => deps.logger.error({ err, sid: this.sid }, 'could not store a recording'),
     );
+  }
+
+  private get channels(): 1 | 2 {
+    return this.options.channels ?? 1;
+  }
+
+  /** Resolves once the Recording resource is stored (it fails if it could not be). */
+  get stored(): Promise<void> {
+    return this.writes;
+  }
+
+  /** Still taking sound (in progress or paused)? */
+  get active(): boolean {
+    return this.finished === undefined;
+  }
+
+  get paused(): boolean {
+    return this.pausedNow;
+  }
+
+  /** The Call Recordings API pauses it: `skip` leaves the time out, `silence` records silence. */
+  pause(behavior: 'skip' | 'silence'): Promise<void> {
+    this.recording.pause(behavior);
+    this.pausedNow = true;
+    return this.setStatus('paused');
+  }
+
+  resume(): Promise<void> {
+    this.recording.resume();
+    this.pausedNow = false;
+    return this.setStatus('in-progress');
+  }
+
+  private setStatus(status: 'paused' | 'in-progress'): Promise<void> {
+    const write = this.writes.then(() => this.deps.calls.updateRecording(this.sid, { status }));
+    this.writes = write.catch(() => undefined);
+    return write;
   }
 
   get url(): string {
@@ -99,8 +160,9 @@ export class CallRecording {
       RecordingSid: this.sid,
       RecordingUrl: this.url,
       RecordingStatus: event,
-      RecordingChannels: '1',
+      RecordingChannels: String(this.channels),
       RecordingSource: o.source,
+      RecordingTrack: o.track,
       RecordingStartTime: new Date(this.started).toUTCString().replace('GMT', '+0000'),
       ...extra,
     });
@@ -110,10 +172,10 @@ export class CallRecording {
   stop(): Promise<FinishedRecording> {
     this.finished ??= (async () => {
       const result = await this.recording.stop();
-      await this.stored;
+      await this.writes;
       const durationS = Math.round(result.durationMs / 1000);
       await this.deps.calls.updateRecording(this.sid, {
-        status: 'completed',
+        status: result.durationMs > 0 ? 'completed' : 'absent',
         duration_ms: Math.round(result.durationMs),
       });
       this.event(result.durationMs > 0 ? 'completed' : 'absent', {

@@ -11,6 +11,9 @@ export interface ChannelRecording {
   /** Stops and resolves with the finished file. */
   stop(): Promise<{ path: string; durationMs: number }>;
   readonly done: Promise<{ path: string; durationMs: number }>;
+  /** Takes no sound until resume(): `skip` leaves the time out, `silence` records silence. */
+  pause(behavior: 'skip' | 'silence'): void;
+  resume(): void;
 }
 
 export type HangupCause = 'remote-bye' | 'local' | 'rtp-timeout' | 'canceled' | 'failed';
@@ -52,6 +55,8 @@ export interface CallChannel {
     silenceS?: number | undefined;
     /** Cut the silence before and after the sound once stopped (trim-silence). */
     trim?: boolean | undefined;
+    /** 2: the caller on the left channel, what the call plays to the caller on the right. */
+    channels?: 1 | 2 | undefined;
   }): ChannelRecording;
   /** Relays audio both ways between this leg and another until the returned function is called. */
   bridge(other: CallChannel): () => void;

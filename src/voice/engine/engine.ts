@@ -9,10 +9,11 @@ import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer, DialOutcome } from './channel.js';
 import type { InboundRoute, SegmentMeter, VoiceDirectory } from './ports.js';
 import type { Conferences } from '../conferences/index.js';
-import type { CallRecordingOptions } from './call-recording.js';
+import type { CallRecordingOptions, RecordingCommand, RecordingReply } from './call-recording.js';
 import { CallSession, type CallSpendLimit, type CallUpdate, type Start } from './session.js';
 export type { CallUpdate } from './session.js';
 import { callParams } from './call-params.js';
+import type { CallbackOutbox } from '../callbacks/outbox.js';
 import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
 export interface VoiceEngineOptions {
@@ -23,6 +24,10 @@ export interface VoiceEngineOptions {
   /** Call queues (membership in the SQL store; waiting members of this node). */
   readonly queues: QueueService;
   readonly state: SharedState;
+  /** Where status callbacks are stored and delivered from (src/voice/callbacks). */
+  readonly outbox: CallbackOutbox;
+  /** This process among the nodes (replies to its requests over the bus come to it). */
+  readonly nodeId: string;
   readonly logger: Logger;
   readonly dataDir: string;
   readonly publicUrl: () => string;
@@ -76,10 +81,20 @@ export interface OutboundRequest {
   readonly sendDigits?: string | undefined;
   /** TimeLimit: the longest the call may last once answered, seconds (Twilio: 4 h). */
   readonly timeLimitS?: number | undefined;
+  /** The account's IncomingPhoneNumber the call is placed from (its From), if any. */
+  readonly phoneNumberSid?: string | undefined;
 }
 
 type ControlMessage =
   | { readonly callSid: string; readonly action: 'hangup' }
+  | {
+      readonly callSid: string;
+      readonly action: 'recording';
+      readonly command: RecordingCommand;
+      /** The asking node's reply channel, and the request it answers. */
+      readonly replyTo: string;
+      readonly requestId: string;
+    }
   | {
       readonly callSid: string;
       readonly action: 'redirect';
@@ -98,6 +113,13 @@ interface Dialling {
 }
 
 const CONTROL_CHANNEL = 'voice:control';
+/** How long a Call Recordings request waits for the node holding the call. */
+const RECORDING_REPLY_MS = 5000;
+
+interface ReplyMessage {
+  readonly requestId: string;
+  readonly reply: RecordingReply;
+}
 
 /**
  * Takes inbound calls, places API calls, and keeps the live sessions of this node. Live-call
@@ -107,6 +129,8 @@ export class VoiceEngine {
   private readonly sessions = new Map<string, CallSession>();
   private readonly dialling = new Map<string, Dialling>();
   private unsubscribe: (() => Promise<void>) | undefined;
+  private unsubscribeReplies: (() => Promise<void>) | undefined;
+  private readonly replies = new Map<string, (reply: RecordingReply) => void>();
   private readonly recordingsDir: string;
 
   constructor(private readonly options: VoiceEngineOptions) {
@@ -116,21 +140,117 @@ export class VoiceEngine {
 
   async start(): Promise<void> {
     // With several nodes, a starting node must not end the calls the others hold.
-    const closed =
-      this.options.recoverOrphans === false ? 0 : await this.options.calls.failOrphans(Date.now());
-    if (closed)
-      this.options.logger.warn({ calls: closed }, 'closed calls left live by a previous run');
+    if (this.options.recoverOrphans !== false) await this.endOrphans();
     this.unsubscribe = await this.options.state.subscribe(CONTROL_CHANNEL, (raw) =>
       this.onControl(raw),
     );
+    this.unsubscribeReplies = await this.options.state.subscribe(this.replyChannel, (raw) => {
+      const msg = JSON.parse(raw) as ReplyMessage;
+      this.replies.get(msg.requestId)?.(msg.reply);
+    });
     await this.options.queues.start();
+  }
+
+  /**
+   * Marks the calls a previous run of this (only) node left live as ended, and sends each
+   * one's `completed` status callback, numbered after those it had sent (the outbox, started
+   * first, delivers those still undelivered before it).
+   */
+  private async endOrphans(): Promise<void> {
+    const { calls, outbox, logger } = this.options;
+    const now = Date.now();
+    const orphans = await calls.failOrphans(now);
+    if (orphans.length === 0) return;
+    logger.warn({ calls: orphans.length }, 'closed calls left live by a previous run');
+    for (const row of orphans) {
+      if (!row.status_callback) continue;
+      const chain = await outbox.chainState(row.sid);
+      if (chain.closed) continue; // its completed was stored before the crash
+      const callbacks = new StatusCallbacks(
+        outbox,
+        row.status_callback,
+        row.status_callback_method === 'GET' ? 'GET' : 'POST',
+        new Set(JSON.parse(row.status_callback_events) as StatusEvent[]),
+        chain.nextSeq,
+      );
+      const duration = row.answered_time ? Math.round((now - row.answered_time) / 1000) : 0;
+      void callbacks.emit('completed', { ...callParams(row), CallDuration: String(duration) });
+    }
   }
 
   async stop(): Promise<void> {
     for (const s of this.sessions.values()) s.hangup();
     await Promise.allSettled([...this.sessions.values()].map((s) => s.done));
     await this.unsubscribe?.();
+    await this.unsubscribeReplies?.();
     await this.options.queues.stop();
+  }
+
+  private get replyChannel(): string {
+    return `voice:reply:${this.options.nodeId}`;
+  }
+
+  /**
+   * A Call Recordings API request: run by this node when it holds the call, else by the node
+   * that does (over the shared-state bus), which answers once the recording's resource
+   * reflects it. No answer in time means that no node holds the call live (21220).
+   */
+  async recording(callSid: string, command: RecordingCommand): Promise<RecordingReply> {
+    const local = this.sessions.get(callSid);
+    if (local) return local.recordingCommand(command);
+    // In-process state: this node is the only one, and it does not hold the call.
+    if (this.options.state.kind === 'memory')
+      return {
+        ok: false,
+        error: 'callNotInProgress',
+        detail: `Call ${callSid} is not in-progress: it cannot be recorded`,
+      };
+    const requestId = newSid('RE').slice(2);
+    const answered = new Promise<RecordingReply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.replies.delete(requestId);
+        resolve({
+          ok: false,
+          error: 'callNotInProgress',
+          detail: `Call ${callSid} is not in-progress on any node: it cannot be recorded`,
+        });
+      }, RECORDING_REPLY_MS);
+      this.replies.set(requestId, (reply) => {
+        clearTimeout(timer);
+        this.replies.delete(requestId);
+        resolve(reply);
+      });
+    });
+    const message: ControlMessage = {
+      callSid,
+      action: 'recording',
+      command,
+      replyTo: this.replyChannel,
+      requestId,
+    };
+    await this.options.state.publish(CONTROL_CHANNEL, JSON.stringify(message));
+    return answered;
+  }
+
+  private answerRecording(msg: Extract<ControlMessage, { action: 'recording' }>): void {
+    const session = this.sessions.get(msg.callSid);
+    if (!session) return; // another node holds it (or none does: the asker times out)
+    void session
+      .recordingCommand(msg.command)
+      .catch((err: unknown): RecordingReply => {
+        this.options.logger.error({ err, callSid: msg.callSid }, 'recording command failed');
+        return { ok: false, error: 'internal', detail: 'the recording command failed' };
+      })
+      .then((reply) => {
+        const answer: ReplyMessage = { requestId: msg.requestId, reply };
+        return this.options.state.publish(msg.replyTo, JSON.stringify(answer));
+      })
+      .catch((err: unknown) =>
+        this.options.logger.error(
+          { err, callSid: msg.callSid },
+          'could not answer a recording command',
+        ),
+      );
   }
 
   get liveCalls(): number {
@@ -146,6 +266,10 @@ export class VoiceEngine {
         { raw: raw.slice(0, 100) },
         'ignoring malformed voice control message',
       );
+      return;
+    }
+    if (msg.action === 'recording') {
+      this.answerRecording(msg);
       return;
     }
     const update: CallUpdate =
@@ -184,7 +308,7 @@ export class VoiceEngine {
   }
 
   /** Sends a command to whichever node holds the call. */
-  async control(message: ControlMessage): Promise<void> {
+  async control(message: Exclude<ControlMessage, { action: 'recording' }>): Promise<void> {
     const local = this.sessions.get(message.callSid) ?? this.dialling.get(message.callSid);
     if (local) {
       this.onControl(JSON.stringify(message));
@@ -197,6 +321,7 @@ export class VoiceEngine {
     const o = this.options;
     return {
       calls: o.calls,
+      outbox: o.outbox,
       directory: o.directory,
       meter: o.meter,
       dialer: o.dialer,
@@ -263,16 +388,18 @@ export class VoiceEngine {
       sip_call_id: invite.sipCallId ?? null,
       sip_response_code: null,
       sip_headers: JSON.stringify(invite.sipHeaders),
+      phone_number_sid: route.numberSid,
       date_created: now,
       date_updated: now,
     };
-    await this.options.calls.insert(row);
+    // Not awaited here: the session writes the first segment meanwhile, and waits for the
+    // call's row only before the webhook goes out.
+    const inserted = this.options.calls.insert(row);
     const callbacks = new StatusCallbacks(
+      this.options.outbox,
       route.statusCallback,
       route.statusCallbackMethod,
       new Set<StatusEvent>(['ringing', 'answered', 'completed']),
-      authToken,
-      this.options.logger,
     );
     const session = new CallSession(
       this.deps(),
@@ -285,7 +412,7 @@ export class VoiceEngine {
     );
     this.track(session);
     this.deps().event(row, { status: 'ringing', from: row.from, to: row.to });
-    await session.runInbound();
+    await session.runInbound(inserted);
     return true;
   }
 
@@ -318,18 +445,18 @@ export class VoiceEngine {
       sip_call_id: null,
       sip_response_code: null,
       sip_headers: '{}',
+      phone_number_sid: request.phoneNumberSid ?? null,
       date_created: now,
       date_updated: now,
     };
     await this.options.calls.insert(row);
     const callbacks = new StatusCallbacks(
+      this.options.outbox,
       request.statusCallback,
       request.statusCallbackMethod,
       events,
-      authToken,
-      this.options.logger,
     );
-    callbacks.emit('initiated', { ...callParams(row), CallStatus: 'queued' });
+    void callbacks.emit('initiated', { ...callParams(row), CallStatus: 'queued' });
     void this.dialOut(row, request, authToken, callbacks).catch((err: unknown) => {
       this.options.logger.error({ err, callSid: row.sid }, 'outbound call failed');
     });
@@ -364,7 +491,7 @@ export class VoiceEngine {
         onRinging: () => {
           row.status = 'ringing';
           void calls.update(row.sid, { status: 'ringing' });
-          callbacks.emit('ringing', { ...callParams(row), CallStatus: 'ringing' });
+          void callbacks.emit('ringing', { ...callParams(row), CallStatus: 'ringing' });
         },
       });
     } finally {
@@ -375,17 +502,22 @@ export class VoiceEngine {
     if (!outcome.ok) {
       const now = Date.now();
       row.status = outcome.status;
-      await calls.update(row.sid, {
-        status: outcome.status,
-        end_time: now,
-        sip_response_code: outcome.sipResponseCode ?? null,
-      });
-      callbacks.emit('completed', {
-        ...callParams(row),
-        CallStatus: outcome.status,
-        CallDuration: '0',
-        ...(outcome.sipResponseCode ? { SipResponseCode: String(outcome.sipResponseCode) } : {}),
-      });
+      // Stored before the call's end is written, sent after (see CallSession.finish).
+      await callbacks.emitAround(
+        'completed',
+        {
+          ...callParams(row),
+          CallStatus: outcome.status,
+          CallDuration: '0',
+          ...(outcome.sipResponseCode ? { SipResponseCode: String(outcome.sipResponseCode) } : {}),
+        },
+        () =>
+          calls.update(row.sid, {
+            status: outcome.status,
+            end_time: now,
+            sip_response_code: outcome.sipResponseCode ?? null,
+          }),
+      );
       this.deps().event(row, { status: outcome.status });
       return;
     }

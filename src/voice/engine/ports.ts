@@ -5,6 +5,8 @@
 /** Where an inbound call to a number goes first. */
 export interface InboundRoute {
   readonly accountSid: string;
+  /** The IncomingPhoneNumber called (null for a call to a SIP Domain). */
+  readonly numberSid: string | null;
   readonly moduleSid: string | null;
   readonly url: string;
   readonly method: 'GET' | 'POST';
@@ -47,6 +49,8 @@ export interface VoiceDirectory {
   ): Promise<ModuleResolution>;
   /** A module by SID (ApplicationSid of a Calls create). */
   moduleBySid(accountSid: string, sid: string): Promise<ModuleTarget | undefined>;
+  /** The account's IncomingPhoneNumber with this address (a Calls create's From), if any. */
+  numberSid(accountSid: string, address: string): Promise<string | undefined>;
 }
 
 /** Why a segment opened or closed: `spend-limit` when the limit handed the call on. */

@@ -7,10 +7,13 @@ import type { CallRow } from '../calls/tables.js';
 import type { DialNoun, DialVerb, LegOptions } from '../twiml/verbs.js';
 import type { CallChannel, DialOutcome, Dialer } from './channel.js';
 import { callParams } from './call-params.js';
+import type { CallbackOutbox } from '../callbacks/outbox.js';
 import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
 
 export interface RingAllDeps {
   readonly calls: CallStore;
+  /** Where the legs' status callbacks are stored and delivered from. */
+  readonly outbox: CallbackOutbox;
   readonly dialer: Dialer;
   readonly logger: Logger;
   readonly onChildCall: (parent: CallRow, child: CallRow) => void;
@@ -53,20 +56,20 @@ function target(noun: DialNoun): string {
         : ''; // a <Conference> is joined (verbs/dial.ts), never rung
 }
 
-function legCallbacks(
-  deps: RingAllDeps,
-  noun: DialNoun,
-  authToken: string,
-): StatusCallbacks | undefined {
+/** A noun's statusCallback, method and events (Twilio's default: completed only). */
+function legStatusCallback(noun: DialNoun) {
   const o: Partial<LegOptions> = noun.noun === 'Conference' ? {} : noun;
-  if (!o.statusCallback) return undefined;
-  return new StatusCallbacks(
-    o.statusCallback,
-    o.statusCallbackMethod ?? 'POST',
-    new Set<StatusEvent>(o.statusCallbackEvents ?? ['completed']),
-    authToken,
-    deps.logger,
-  );
+  return {
+    url: o.statusCallback ?? null,
+    method: o.statusCallbackMethod ?? 'POST',
+    events: o.statusCallbackEvents ?? (['completed'] as StatusEvent[]),
+  };
+}
+
+function legCallbacks(deps: RingAllDeps, noun: DialNoun): StatusCallbacks | undefined {
+  const c = legStatusCallback(noun);
+  if (!c.url) return undefined;
+  return new StatusCallbacks(deps.outbox, c.url, c.method, new Set<StatusEvent>(c.events));
 }
 
 /**
@@ -78,21 +81,13 @@ export async function ringAll(
   parent: CallRow,
   caller: CallChannel,
   verb: DialVerb,
-  authToken: string,
   signal?: AbortSignal,
 ): Promise<RingOutcome> {
   if (!verb.sequential || verb.nouns.length < 2)
-    return ringTogether(deps, parent, caller, verb, authToken, signal);
+    return ringTogether(deps, parent, caller, verb, signal);
   let best: RingOutcome | undefined;
   for (const noun of verb.nouns) {
-    const one = await ringTogether(
-      deps,
-      parent,
-      caller,
-      { ...verb, nouns: [noun] },
-      authToken,
-      signal,
-    );
+    const one = await ringTogether(deps, parent, caller, { ...verb, nouns: [noun] }, signal);
     if (one.ok || one.status === 'canceled') return one;
     if (!best || (!best.ok && RANK[one.status] > RANK[best.status])) best = one;
   }
@@ -104,13 +99,13 @@ async function ringTogether(
   parent: CallRow,
   caller: CallChannel,
   verb: DialVerb,
-  authToken: string,
   signal?: AbortSignal,
 ): Promise<RingOutcome> {
   if (caller.isEnded || signal?.aborted)
     return { ok: false, status: 'canceled', callSid: undefined };
   const now = Date.now();
   const legs = verb.nouns.map((noun) => {
+    const callback = legStatusCallback(noun);
     const row: CallRow = {
       ...parent,
       sid: newSid('CA'),
@@ -124,11 +119,14 @@ async function ringTogether(
       answered_time: null,
       url: null,
       fallback_url: null,
-      status_callback: null,
-      status_callback_events: '[]',
+      status_callback: callback.url,
+      status_callback_method: callback.method,
+      status_callback_events: JSON.stringify(callback.events),
       sip_call_id: null,
       sip_response_code: null,
       sip_headers: '{}',
+      // A leg is placed from its parent's caller ID, which no number resource stands for.
+      phone_number_sid: null,
       date_created: now,
       date_updated: now,
     };
@@ -136,13 +134,13 @@ async function ringTogether(
       noun,
       row,
       abort: new AbortController(),
-      callbacks: legCallbacks(deps, noun, authToken),
+      callbacks: legCallbacks(deps, noun),
     };
   });
   for (const leg of legs) {
     await deps.calls.insert(leg.row);
     deps.onChildCall(parent, leg.row);
-    leg.callbacks?.emit('initiated', callParams(leg.row));
+    void leg.callbacks?.emit('initiated', callParams(leg.row));
   }
 
   let winner: (typeof legs)[number] | undefined;
@@ -157,7 +155,7 @@ async function ringTogether(
     const { noun, row, callbacks } = leg;
     const ended = (status: CallRow['status']) => {
       row.status = status;
-      callbacks?.emit('completed', { ...callParams(row), CallDuration: '0' });
+      void callbacks?.emit('completed', { ...callParams(row), CallDuration: '0' });
     };
     let outcome: DialOutcome;
     try {
@@ -174,7 +172,7 @@ async function ringTogether(
         onRinging: () => {
           row.status = 'ringing';
           void deps.calls.update(row.sid, { status: 'ringing' });
-          callbacks?.emit('ringing', callParams(row));
+          void callbacks?.emit('ringing', callParams(row));
         },
         signal: leg.abort.signal,
       });
@@ -192,7 +190,7 @@ async function ringTogether(
         answered_time: answeredAt,
         sip_call_id: outcome.sipCallId ?? null,
       });
-      callbacks?.emit('answered', callParams(row));
+      void callbacks?.emit('answered', callParams(row));
       return { ok: true as const, row, channel: outcome.channel, answeredAt, noun, callbacks };
     }
     if (outcome.ok) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Errors, newSid, type Logger } from '../../core/index.js';
+import { Errors, newSid, type ErrorName, type Logger } from '../../core/index.js';
 import type { CallStore } from '../calls/call-store.js';
 import { FINAL_STATUSES, type CallRow, type CallStatus } from '../calls/tables.js';
 import { parseTwiml, TwimlError } from '../twiml/parse.js';
@@ -13,13 +13,21 @@ import { runDocument } from './interpreter.js';
 import { callParams } from './call-params.js';
 import { ringAll } from './ring-all.js';
 import { whisper, type WhisperContext } from './whisper.js';
-import { CallRecording, type CallRecordingOptions } from './call-recording.js';
+import {
+  CallRecording,
+  type CallRecordingOptions,
+  type RecordingCommand,
+  type RecordingReply,
+} from './call-recording.js';
 import type { ModuleTarget, SegmentMeter, VoiceDirectory } from './ports.js';
+import type { CallbackOutbox } from '../callbacks/outbox.js';
 import type { StatusCallbacks } from './status-callbacks.js';
 import { fetchTwiml, type TwimlSource } from './webhooks.js';
 
 export interface SessionDeps {
   readonly calls: CallStore;
+  /** Where status callbacks (the call's and its legs') are stored and delivered from. */
+  readonly outbox: CallbackOutbox;
   readonly directory: VoiceDirectory;
   readonly meter: SegmentMeter;
   readonly dialer: Dialer;
@@ -87,6 +95,11 @@ export class CallSession {
   timeLimitS: number | undefined;
   private timeLimit: NodeJS.Timeout | undefined;
   private callRecording: CallRecording | undefined;
+  /**
+   * Every recording of the whole call or of a <Dial> started on this call, in start order:
+   * the Call Recordings API finds them here (the finished ones are skipped).
+   */
+  private readonly recordings: CallRecording[] = [];
   private finalized = false;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -129,6 +142,20 @@ export class CallSession {
     return p;
   }
 
+  /** The segment being opened (set until it is), so that the call's end can close it. */
+  private opening: Promise<void> | undefined;
+
+  /** Opens the call's next segment, for the module now in control. */
+  private openSegment(reason: 'start' | 'redirect' | 'spend-limit', at: number): Promise<void> {
+    const opening = this.deps.meter
+      .open(this.meterKey(), this.source.moduleSid, reason, at)
+      .then((sid) => {
+        this.segment = sid;
+      });
+    this.opening = opening;
+    return opening;
+  }
+
   private meterKey(): { callSid: string; accountSid: string; direction: string } {
     return {
       callSid: this.row.sid,
@@ -160,14 +187,21 @@ export class CallSession {
 
   // ------------------------------------------------------------------ lifecycle
 
-  /** Inbound: ring, fetch the first document, answer (unless it rejects) and run it. */
-  async runInbound(): Promise<void> {
+  /**
+   * Inbound: ring, fetch the first document, answer (unless it rejects) and run it.
+   * `inserted` is the write of the call's row, which the engine started.
+   */
+  async runInbound(inserted: Promise<void>): Promise<void> {
     try {
       this.channel.ring();
-      this.callbacks.emit('ringing', this.params());
-      // The segment row is written while the webhook is fetched: neither waits for the other.
-      const [segment, first] = await Promise.all([
-        this.deps.meter.open(this.meterKey(), this.source.moduleSid, 'start', Date.now()),
+      // The first segment is written while the call's row is and while the webhook is
+      // fetched: none of the three waits for another, except the webhook for the row (its
+      // handler may fetch the call through the API).
+      const opening = this.openSegment('start', Date.now());
+      await inserted;
+      void this.callbacks.emit('ringing', this.params());
+      const [, first] = await Promise.all([
+        opening,
         this.fetch({
           kind: 'fetch',
           url: this.source.url,
@@ -175,7 +209,6 @@ export class CallSession {
           params: this.params(),
         }),
       ]);
-      this.segment = segment;
       if (!first) {
         this.channel.reject('rejected');
         await this.finish('failed');
@@ -205,12 +238,7 @@ export class CallSession {
   /** Outbound (Calls create): the leg is already answered by the dialer. */
   async runOutbound(start: Start): Promise<void> {
     try {
-      this.segment = await this.deps.meter.open(
-        this.meterKey(),
-        this.source.moduleSid,
-        'start',
-        Date.now(),
-      );
+      await this.openSegment('start', Date.now());
       this.answered();
       if (this.recordCall) this.callRecording = this.startRecording(this.recordCall);
       if (this.sendDigitsOnAnswer) await this.channel.sendDigits(this.sendDigitsOnAnswer);
@@ -242,7 +270,7 @@ export class CallSession {
     }).catch((err: unknown) => {
       this.deps.logger.error({ err, callSid: this.row.sid }, 'could not store the answer');
     });
-    this.callbacks.emit('answered', this.params());
+    void this.callbacks.emit('answered', this.params());
     this.deps.event(this.row, { status: 'in-progress' });
     this.spendTimer = setInterval(() => void this.checkSpend(), SPEND_CHECK_MS);
     this.armTimeLimit();
@@ -316,11 +344,35 @@ export class CallSession {
     this.control.abort();
     const now = Date.now();
     const final: CallStatus = FINAL_STATUSES.has(this.row.status) ? this.row.status : status;
-    await this.setStatus(final, { end_time: now });
-    await this.stopRecording(this.callRecording);
-    if (this.segment) await this.deps.meter.close(this.segment, 'hangup', now);
     const duration = this.row.answered_time ? Math.round((now - this.row.answered_time) / 1000) : 0;
-    this.callbacks.emit('completed', { ...this.params(), CallDuration: String(duration) });
+    Object.assign(this.row, { status: final, end_time: now });
+    // The completed callback is stored before the call's end is written (a crash between the
+    // two finds a live call, whose recovery sees that its callback is there) and sent after
+    // (its receiver may fetch the call, priced).
+    await this.callbacks.emitAround(
+      'completed',
+      { ...this.params(), CallDuration: String(duration) },
+      async () => {
+        // The call's row and its last segment are written at the same time.
+        const closing = (async () => {
+          // Every recording still running ends with the call (Record=true, <Start>, the API).
+          await Promise.all(this.recordings.map((r) => this.stopRecording(r)));
+          // A call that ends while its segment is being written closes it once it is.
+          await this.opening?.catch(() => undefined);
+          if (this.segment) await this.deps.meter.close(this.segment, 'hangup', now);
+        })();
+        const written = await Promise.allSettled([
+          this.setStatus(final, { end_time: now }),
+          closing,
+        ]);
+        for (const w of written)
+          if (w.status === 'rejected')
+            this.deps.logger.error(
+              { err: w.reason, callSid: this.row.sid },
+              'could not store the end of a call',
+            );
+      },
+    );
     this.deps.event(this.row, { status: final, durationS: duration });
     this.resolveDone();
   }
@@ -453,8 +505,9 @@ export class CallSession {
   ): Promise<{ verbs: Verb[]; url: string } | undefined> {
     const now = Date.now();
     if (this.segment) await this.deps.meter.close(this.segment, reason, now);
-    this.segment = await this.deps.meter.open(this.meterKey(), target.moduleSid, reason, now);
+    this.segment = undefined;
     this.source = { ...target };
+    await this.openSegment(reason, now);
     await this.deps.calls.update(this.row.sid, { module_sid: target.moduleSid, url: target.url });
     return this.fetch({
       kind: 'fetch',
@@ -521,6 +574,7 @@ export class CallSession {
           source: 'StartCallRecordingTwiML',
           track: verb.track,
           trim: verb.trim === 'trim-silence',
+          channels: verb.channels,
           statusCallback:
             verb.recordingStatusCallback && new URL(verb.recordingStatusCallback, documentUrl).href,
           statusCallbackMethod: verb.recordingStatusCallbackMethod,
@@ -539,7 +593,7 @@ export class CallSession {
 
   /** Starts recording this call's leg (both parties mixed): Record=true, <Dial record>. */
   private startRecording(options: CallRecordingOptions): CallRecording {
-    return new CallRecording(
+    const recording = new CallRecording(
       {
         calls: this.deps.calls,
         logger: this.deps.logger,
@@ -552,6 +606,56 @@ export class CallSession {
       this.channel,
       options,
     );
+    this.recordings.push(recording);
+    return recording;
+  }
+
+  /**
+   * The Call Recordings API on this (live) call: starts a recording, or pauses, resumes or
+   * stops one (`Twilio.CURRENT`: the one recording running). Answers the recording's SID
+   * once its resource reflects the change, or the Twilio error.
+   */
+  async recordingCommand(command: RecordingCommand): Promise<RecordingReply> {
+    const refuse = (error: ErrorName, detail: string): RecordingReply => ({
+      ok: false,
+      error,
+      detail,
+    });
+    if (this.finalized || this.channel.isEnded || this.row.answered_time === null)
+      return refuse(
+        'callNotInProgress',
+        `Call ${this.row.sid} is not in-progress: it cannot be recorded`,
+      );
+    if (command.op === 'start') {
+      const recording = this.startRecording(command.options);
+      try {
+        await recording.stored;
+      } catch (err) {
+        this.deps.logger.error({ err, callSid: this.row.sid }, 'could not start a recording');
+        return refuse('internal', 'the recording could not be stored');
+      }
+      return { ok: true, sid: recording.sid };
+    }
+    const running = this.recordings.filter((r) => r.active);
+    let target: CallRecording | undefined;
+    if (command.sid === 'Twilio.CURRENT') {
+      if (running.length > 1)
+        return refuse(
+          'concurrentRecordings',
+          'more than one recording runs on this call: name one',
+        );
+      target = running[0];
+    } else target = running.find((r) => r.sid === command.sid);
+    if (!target) {
+      const known = this.recordings.some((r) => r.sid === command.sid);
+      return known
+        ? refuse('callNotInProgress', `Recording ${command.sid} is over: it cannot be changed`)
+        : refuse('notFound', `no recording ${command.sid.slice(0, 40)} runs on this call`);
+    }
+    if (command.status === 'paused') await target.pause(command.pauseBehavior);
+    else if (command.status === 'in-progress') await target.resume();
+    else await this.stopRecording(target);
+    return { ok: true, sid: target.sid };
   }
 
   private async stopRecording(
@@ -641,13 +745,15 @@ export class CallSession {
         ? this.startRecording({
             source: 'DialVerb',
             track: verb.recordingTrack,
+            channels: verb.recordChannels,
+            trim: verb.trim === 'trim-silence',
             statusCallback: verb.recordingStatusCallback,
             statusCallbackMethod: verb.recordingStatusCallbackMethod,
             statusCallbackEvents: verb.recordingStatusCallbackEvents,
           })
         : undefined;
     const fromRinging = recordFrom('record-from-ringing');
-    const rung = await ringAll(this.deps, this.row, this.channel, verb, this.authToken, signal);
+    const rung = await ringAll(this.deps, this.row, this.channel, verb, signal);
     if (!rung.ok) {
       const recording = await this.stopRecording(fromRinging);
       return { status: rung.status, callSid: rung.callSid, durationS: 0, recording };
@@ -657,9 +763,11 @@ export class CallSession {
       callee.hangup();
       const now = Date.now();
       Object.assign(row, { status, end_time: now });
-      await this.deps.calls.update(row.sid, { status, end_time: now });
       const duration = String(Math.round((now - answeredAt) / 1000));
-      callbacks?.emit('completed', { ...callParams(row), CallDuration: duration });
+      // Stored before the leg's end is written, sent after (as for the call, see finish).
+      const write = () => this.deps.calls.update(row.sid, { status, end_time: now });
+      const params = { ...callParams(row), CallDuration: duration };
+      await (callbacks ? callbacks.emitAround('completed', params, write) : write());
     };
     // What the noun asks for before the parties are connected: DTMF, then its whisper.
     if (noun.noun !== 'Conference') {

@@ -1,6 +1,7 @@
 import { Errors, TwilioError, fail, isSid, newSid } from '../../core/index.js';
 import type { AccountStatus } from '../../core/rest.js';
 import type { UsagePlan } from '../../billing/index.js';
+import type { SharedCache } from '../../cache/index.js';
 import type { Kysely, KeysetPage, Store } from '../../store/index.js';
 import { AccountTable, type Page } from '../account-table.js';
 import { smsWebhookDefaults, voiceWebhookDefaults } from '../webhook-fields.js';
@@ -230,6 +231,11 @@ export class Modules implements DispatchDeps {
   constructor(
     store: Store,
     private readonly deps: PolicyDeps,
+    /**
+     * The voice directory's cache (modules, and the numbers' routes that embed them): every
+     * inbound call and module hand-off reads a module, and modules change rarely.
+     */
+    private readonly cache?: SharedCache,
   ) {
     this.db = store.kysely<ModuleTables>();
     this.apps = new AccountTable(store.kysely(), 'applications', 'AP', 'Application');
@@ -272,6 +278,7 @@ export class Modules implements DispatchDeps {
         await this.writeShares(trx, row.sid, input.shared_with ?? []);
       })
       .catch(codeConflict(row.module_code));
+    await this.cache?.changed();
     return row;
   }
 
@@ -333,6 +340,7 @@ export class Modules implements DispatchDeps {
         if (shared_with !== undefined) await this.writeShares(trx, sid, shared_with);
       })
       .catch(codeConflict(next.module_code));
+    await this.cache?.changed();
     return next;
   }
 
@@ -342,6 +350,7 @@ export class Modules implements DispatchDeps {
       await trx.deleteFrom('module_shares').where('module_sid', '=', sid).execute();
       await trx.deleteFrom('applications').where('sid', '=', sid).execute();
     });
+    await this.cache?.changed();
   }
 
   list(
@@ -393,8 +402,14 @@ export class Modules implements DispatchDeps {
   }
 
   /** A module by SID, whoever published it (the engine then applies canUseModule). */
-  async findBySid(sid: string): Promise<ModuleInfo | undefined> {
-    if (!isSid(sid, 'AP')) return undefined;
+  findBySid(sid: string): Promise<ModuleInfo | undefined> {
+    if (!isSid(sid, 'AP')) return Promise.resolve(undefined);
+    return this.cache
+      ? this.cache.get(`module:${sid}`, () => this.readBySid(sid))
+      : this.readBySid(sid);
+  }
+
+  private async readBySid(sid: string): Promise<ModuleInfo | undefined> {
     const row = await this.db
       .selectFrom('applications')
       .selectAll()
@@ -404,7 +419,13 @@ export class Modules implements DispatchDeps {
   }
 
   /** A module by its platform-wide identity code. */
-  async findByCode(code: string): Promise<ModuleInfo | undefined> {
+  findByCode(code: string): Promise<ModuleInfo | undefined> {
+    return this.cache
+      ? this.cache.get(`code:${code}`, () => this.readByCode(code))
+      : this.readByCode(code);
+  }
+
+  private async readByCode(code: string): Promise<ModuleInfo | undefined> {
     const row = await this.db
       .selectFrom('applications')
       .selectAll()

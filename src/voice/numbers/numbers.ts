@@ -1,4 +1,5 @@
 import { Errors, TwilioError, newSid } from '../../core/index.js';
+import type { SharedCache } from '../../cache/index.js';
 import type { Kysely, KeysetPage, Store } from '../../store/index.js';
 import { AccountTable, type Page } from '../account-table.js';
 import { smsWebhookDefaults, voiceWebhookDefaults } from '../webhook-fields.js';
@@ -47,6 +48,8 @@ export class Numbers {
   constructor(
     store: Store,
     private readonly modules: Modules,
+    /** The voice directory's cache, shared with the modules (a route embeds its module). */
+    private readonly cache?: SharedCache,
   ) {
     this.db = store.kysely<NumberTables>();
     this.owned = new AccountTable(
@@ -112,6 +115,7 @@ export class Numbers {
         }
         throw err;
       });
+    await this.cache?.changed();
     return row;
   }
 
@@ -136,12 +140,14 @@ export class Numbers {
       ...set
     } = next;
     await this.db.updateTable('incoming_phone_numbers').set(set).where('sid', '=', sid).execute();
+    await this.cache?.changed();
     return next;
   }
 
   async delete(accountSid: string, sid: string): Promise<void> {
     await this.get(accountSid, sid);
     await this.db.deleteFrom('incoming_phone_numbers').where('sid', '=', sid).execute();
+    await this.cache?.changed();
   }
 
   list(
@@ -179,7 +185,13 @@ export class Numbers {
    * voice webhook and status callback (as Twilio does with an application). The engine still
    * applies canUseModule before passing control. undefined when nothing matches.
    */
-  async findRoute(to: string): Promise<NumberRoute | undefined> {
+  findRoute(to: string): Promise<NumberRoute | undefined> {
+    return this.cache
+      ? this.cache.get(`route:${to}`, () => this.readRoute(to))
+      : this.readRoute(to);
+  }
+
+  private async readRoute(to: string): Promise<NumberRoute | undefined> {
     const keys = routeKeys(to);
     if (keys.length === 0) return undefined;
     const rows = await this.db
@@ -268,5 +280,6 @@ export class Numbers {
       .set({ sms_application_sid: null })
       .where('sms_application_sid', '=', applicationSid)
       .execute();
+    await this.cache?.changed();
   }
 }

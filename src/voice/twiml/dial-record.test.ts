@@ -1,4 +1,4 @@
-// <Dial record=…> attributes: what runs, and what is refused with a Twilio code.
+// <Dial record=…> attributes: what runs (two channels, trimming too), and what is refused.
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { parseTwiml, TwimlError } from './parse.js';
@@ -46,10 +46,20 @@ describe('<Dial record>', () => {
     });
   });
 
-  it('refuses two-channel recordings and trimming (13221) and bad values (12200)', () => {
-    expect(code(dialWith({ record: 'record-from-answer-dual' }))).toBe(13221);
-    expect(code(dialWith({ record: 'record-from-answer', trim: 'trim-silence' }))).toBe(13221);
+  it('runs two-channel recordings and trimming, and refuses bad values (12200)', () => {
+    expect(parseTwiml(dialWith({ record: 'record-from-answer-dual' }))[0]).toMatchObject({
+      record: 'record-from-answer',
+      recordChannels: 2,
+      trim: 'do-not-trim',
+    });
+    expect(
+      parseTwiml(dialWith({ record: 'record-from-ringing-dual', trim: 'trim-silence' }))[0],
+    ).toMatchObject({ record: 'record-from-ringing', recordChannels: 2, trim: 'trim-silence' });
+    expect(parseTwiml(dialWith({ record: 'record-from-answer' }))[0]).toMatchObject({
+      recordChannels: 1,
+    });
     expect(code(dialWith({ record: 'always' }))).toBe(12200);
+    expect(code(dialWith({ trim: 'sometimes' }))).toBe(12200);
     expect(code(dialWith({ recordingStatusCallbackEvent: ['done'] }))).toBe(12200);
     expect(code(dialWith({ recordingTrack: 'left' }))).toBe(12200);
   });

@@ -7,7 +7,13 @@ import type { CallEvent, DialNoun, DialQueueVerb, DialVerb, LegOptions } from '.
 import { attrsOf, bareText, children, elements, tagOf, text, type XmlNode } from './xml.js';
 
 const CALL_EVENTS = ['initiated', 'ringing', 'answered', 'completed'] as const;
-const RECORD = ['do-not-record', 'record-from-answer', 'record-from-ringing'] as const;
+const RECORD = [
+  'do-not-record',
+  'record-from-answer',
+  'record-from-ringing',
+  'record-from-answer-dual',
+  'record-from-ringing-dual',
+] as const;
 const RECORDING_EVENTS = ['in-progress', 'completed', 'absent'] as const;
 const NO_AMD = 'answering machine detection is not supported';
 const TASKROUTER = 'TaskRouter (workflowSid, <Task>, reservationSid) is not implemented';
@@ -214,17 +220,7 @@ export function dial(node: XmlNode, a: Attrs): DialVerb | DialQueueVerb {
   if (nouns.length > 10) throw new TwimlError(12200, '<Dial> rings at most 10 nouns');
   if (nouns.length > 1 && nouns.some((n) => n.noun === 'Conference'))
     throw new TwimlError(12200, '<Conference> must be the only noun of its <Dial>');
-  const record = a.get('record') ?? 'do-not-record';
-  if (record.endsWith('-dual'))
-    throw new TwimlError(
-      13221,
-      `<Dial record="${record}">: two-channel recordings are not supported`,
-    );
-  if ((a.get('trim') ?? 'do-not-trim') !== 'do-not-trim')
-    throw new TwimlError(
-      13221,
-      `<Dial trim="${a.get('trim')}">: silence trimming is not supported`,
-    );
+  const record = a.oneOf('record', RECORD, 'do-not-record');
   const out: DialVerb = {
     verb: 'Dial',
     nouns,
@@ -235,7 +231,11 @@ export function dial(node: XmlNode, a: Attrs): DialVerb | DialQueueVerb {
     timeLimitS: a.int('timeLimit', 14_400, 1, 86_400),
     hangupOnStar: a.bool('hangupOnStar', false),
     sequential: a.bool('sequential', false),
-    record: a.oneOf('record', RECORD, 'do-not-record'),
+    record: record.endsWith('-dual')
+      ? (record.slice(0, -'-dual'.length) as 'record-from-answer' | 'record-from-ringing')
+      : (record as 'do-not-record' | 'record-from-answer' | 'record-from-ringing'),
+    recordChannels: record.endsWith('-dual') ? 2 : 1,
+    trim: a.oneOf('trim', ['trim-silence', 'do-not-trim'] as const, 'do-not-trim'),
     recordingStatusCallback: a.get('recordingStatusCallback'),
     recordingStatusCallbackMethod: a.method('recordingStatusCallbackMethod'),
     recordingStatusCallbackEvents: a.list('recordingStatusCallbackEvent', RECORDING_EVENTS, [

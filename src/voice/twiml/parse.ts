@@ -181,12 +181,12 @@ function start(node: XmlNode): StartRecordingVerb {
   s.refuse(['action', 'method'], 'the document goes on after <Start>; it has no action');
   s.done();
   const a = new Attrs('Recording', attrsOf(first));
-  a.refuse('channels', 'recordings are mono (both parties mixed)', 'mono');
   a.refuse('recordingConfigurationId', 'recording configurations are not supported');
   const out: StartRecordingVerb = {
     verb: 'StartRecording',
     track: a.oneOf('track', ['inbound', 'outbound', 'both'] as const, 'both'),
     trim: a.oneOf('trim', TRIMS, 'do-not-trim'),
+    channels: a.oneOf('channels', ['mono', 'dual'] as const, 'mono') === 'dual' ? 2 : 1,
     recordingStatusCallback: a.get('recordingStatusCallback'),
     recordingStatusCallbackMethod: a.method('recordingStatusCallbackMethod'),
     recordingStatusCallbackEvents: a.list('recordingStatusCallbackEvent', RECORDING_EVENTS, [

@@ -65,6 +65,8 @@ export interface StartRecordingVerb {
   readonly verb: 'StartRecording';
   readonly track: 'inbound' | 'outbound' | 'both';
   readonly trim: 'trim-silence' | 'do-not-trim';
+  /** 2 (channels="dual"): the caller on the left, what the call plays to it on the right. */
+  readonly channels: 1 | 2;
   readonly recordingStatusCallback: string | undefined;
   readonly recordingStatusCallbackMethod: HttpMethod;
   readonly recordingStatusCallbackEvents: readonly RecordingEvent[];
@@ -149,8 +151,12 @@ export interface DialVerb {
   readonly hangupOnStar: boolean;
   /** true: the nouns ring one after another, each for `timeout`, instead of all at once. */
   readonly sequential: boolean;
-  /** Records the bridged call (both parties mixed, mono) from the answer or from ringing. */
+  /** Records the bridged call from the answer or from ringing (`-dual`: recordChannels 2). */
   readonly record: 'do-not-record' | 'record-from-answer' | 'record-from-ringing';
+  /** 2: the caller (parent call) on the left, the called party (child) on the right. */
+  readonly recordChannels: 1 | 2;
+  /** trim-silence cuts the silence before and after (Twilio's <Dial> default: do-not-trim). */
+  readonly trim: 'trim-silence' | 'do-not-trim';
   readonly recordingStatusCallback: string | undefined;
   readonly recordingStatusCallbackMethod: HttpMethod;
   readonly recordingStatusCallbackEvents: readonly RecordingEvent[];

@@ -1,0 +1,89 @@
+// `switchboard serve` as an operator runs it (its own process, from bin/switchboard.js), for
+// tests that kill it with SIGKILL and start it again on the same data: SQLite in a temporary
+// directory, or PostgreSQL in a throwaway schema when DATABASE_URL is set. A single node
+// (REDIS_URL is left out: recovery would wait for other nodes' leases and staleness rules).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../sip/sipp.js';
+import { testSchema } from './schema.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+export interface Served {
+  readonly url: string;
+  readonly sipPort: number;
+  readonly accountSid: string;
+  readonly authToken: string;
+  /** Starts the process (again); resolves once its API answers. */
+  start(): Promise<void>;
+  /** SIGKILL: no shutdown code runs. */
+  crash(): Promise<void>;
+  /** Crashes it if it runs and removes its data. */
+  cleanup(): Promise<void>;
+}
+
+export async function serveSwitchboard(options: { rtpPorts: string }): Promise<Served> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sb-serve-'));
+  const accountSid = 'AC' + randomBytes(16).toString('hex');
+  const authToken = randomBytes(16).toString('hex');
+  const schema = process.env.DATABASE_URL ? testSchema('sbt') : undefined;
+  const httpPort = await freePort();
+  const sipPort = await freePort();
+  const url = `http://127.0.0.1:${httpPort}`;
+  let child: ChildProcess | undefined;
+
+  const crash = async () => {
+    const c = child;
+    if (!c) return;
+    await new Promise<void>((r) => {
+      c.once('exit', () => r());
+      c.kill('SIGKILL');
+    });
+    child = undefined;
+  };
+  return {
+    url,
+    sipPort,
+    accountSid,
+    authToken,
+    async start() {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        REDIS_URL: undefined,
+        PORT: String(httpPort),
+        HOST: '127.0.0.1',
+        SWITCHBOARD_DATA_DIR: dataDir,
+        SWITCHBOARD_SIP_PORT: String(sipPort),
+        SWITCHBOARD_SIP_HOST: '127.0.0.1',
+        SWITCHBOARD_RTP_PORTS: options.rtpPorts,
+        SWITCHBOARD_ACCOUNT_SID: accountSid,
+        SWITCHBOARD_AUTH_TOKEN: authToken,
+        SWITCHBOARD_THROTTLE: 'false',
+        LOG_LEVEL: 'silent',
+        ...(schema ? { SWITCHBOARD_DATABASE_SCHEMA: schema } : {}),
+      };
+      child = spawn(process.execPath, [join(root, 'bin/switchboard.js'), 'serve'], {
+        env,
+        stdio: 'ignore',
+      });
+      const end = Date.now() + 30_000;
+      for (;;) {
+        const up = await fetch(`${url}/openapi.json`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (up) return;
+        if (Date.now() > end) throw new Error('switchboard serve did not come up in 30 s');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    crash,
+    async cleanup() {
+      await crash();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
