@@ -134,9 +134,7 @@ export function accountRoutes(
       handler(req) {
         // Answered at once when the row is cached, as it is for a client fetching in a loop.
         const row = accounts.find(req.account.sid);
-        return row instanceof Promise
-          ? row.then((r) => shown200(r, req))
-          : shown200(row, req);
+        return row instanceof Promise ? row.then((r) => shown200(r, req)) : shown200(row, req);
       },
     },
     {
