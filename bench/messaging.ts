@@ -20,6 +20,7 @@ import pg from 'pg';
 import { TestSmsc } from '../src/messaging/index.js';
 import { bundle } from '../scripts/bundle.mjs';
 import { kannelBinary, runKannel, type KannelFigures } from './kannel.js';
+import { cpuSeconds } from './target.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,15 +47,6 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
   }
 }
 
-/** CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere). */
-function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): number {
-  try {
-    const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
-  } catch {
-    return 0;
-  }
-}
 /** CPU seconds of a process's main thread alone (its event loop; threads excluded). */
 const mainThreadCpu = (pid: number | undefined) => cpuSeconds(pid, `/proc/${pid}/task/${pid}/stat`);
 /** CPU seconds of each thread of a process, by thread id (with its name). */

@@ -3,6 +3,7 @@
 // the JSON line it prints once it serves. Log lines the platform writes to stdout before it
 // (pino, one JSON object with a `level`) are skipped.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -38,4 +39,14 @@ export async function startTarget<T>(
   });
   // Later lines (a target's answers to commands) reach whoever listens on `lines`.
   return { child, target, lines: rl };
+}
+
+/** CPU seconds (user + system) a process (or, by its stat file, one thread) has used so far (Linux /proc; 0 elsewhere). */
+export function cpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): number {
+  try {
+    const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
+  } catch {
+    return 0;
+  }
 }

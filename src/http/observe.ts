@@ -2,7 +2,8 @@
 // template, status) and, for API routes, an interaction event. One observer per route, made
 // when the route is mounted, so a request costs no label hashing and no route lookup.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { RequestFigures, type RequestSeries } from './figures.js';
 
 /** What the edge writes for every request it handled. */
 export interface RequestRecorder {
@@ -35,48 +36,29 @@ function isApiRoute(route: string): boolean {
   );
 }
 
-interface Figures {
-  count: ReturnType<Counter<'method' | 'route' | 'status'>['labels']>;
-  time: ReturnType<Histogram<'method' | 'route'>['labels']>;
-}
-
 /** Makes the observers of the routes of one server. */
 export class Observers {
-  private readonly requests: Counter<'method' | 'route' | 'status'>;
-  private readonly latency: Histogram<'method' | 'route'>;
+  private readonly figures: RequestFigures;
 
   constructor(
     metrics: Registry,
     private readonly events: RequestRecorder,
   ) {
-    this.requests = new Counter({
-      name: 'switchboard_http_requests_total',
-      help: 'HTTP requests handled, by route template and status',
-      labelNames: ['method', 'route', 'status'] as const,
-      registers: [metrics],
-    });
-    this.latency = new Histogram({
-      name: 'switchboard_http_request_duration_seconds',
-      help: 'HTTP request duration',
-      labelNames: ['method', 'route'] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-      registers: [metrics],
-    });
+    this.figures = new RequestFigures(metrics);
   }
 
   /** The observer of one route template (`unmatched` for requests no route took). */
   forRoute(route: string): RouteObserver {
-    return new RouteObserver(this.requests, this.latency, this.events, route, isApiRoute(route));
+    return new RouteObserver(this.figures, this.events, route, isApiRoute(route));
   }
 }
 
 export class RouteObserver {
   /** Per method and status; a route sees few of each. */
-  private readonly figures = new Map<string, Figures>();
+  private readonly series = new Map<string, RequestSeries>();
 
   constructor(
-    private readonly requests: Counter<'method' | 'route' | 'status'>,
-    private readonly latency: Histogram<'method' | 'route'>,
+    private readonly figures: RequestFigures,
     private readonly events: RequestRecorder,
     private readonly route: string,
     private readonly logged: boolean,
@@ -92,17 +74,13 @@ export class RouteObserver {
     const status = reply.statusCode;
     const method = request.method;
     const key = method + status;
-    let f = this.figures.get(key);
-    if (!f) {
-      f = {
-        count: this.requests.labels(method, this.route, String(status)),
-        time: this.latency.labels(method, this.route),
-      };
-      this.figures.set(key, f);
+    let series = this.series.get(key);
+    if (!series) {
+      series = this.figures.series(method, this.route, status);
+      this.series.set(key, series);
     }
     const elapsed = reply.elapsedTime;
-    f.count.inc();
-    f.time.observe(elapsed / 1000);
+    series.add(elapsed / 1000);
     if (!this.logged) return;
     this.events.record({
       accountSid: request.account?.sid ?? request.principal?.accountSid ?? null,

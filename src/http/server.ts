@@ -71,8 +71,11 @@ const UNAUTHENTICATED = { 'WWW-Authenticate': 'Basic realm="Switchboard"' };
 const PAGE_NAMES = new Set(['PageSize', 'Page', 'PageToken']);
 const NO_IGNORED = new Set<string>();
 const JSON_TYPE = 'application/json; charset=utf-8';
-/** Text of frozen bodies: a representation a capability keeps (an account) is serialised once. */
-const serialised = new WeakMap<object, string>();
+/**
+ * Bytes of frozen bodies: a representation a capability keeps (an account) is serialised and
+ * encoded once, and its length is known without measuring the string again.
+ */
+const serialised = new WeakMap<object, Buffer>();
 
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const { auth, logger } = options;
@@ -268,12 +271,12 @@ function answer(reply: FastifyReply, result: RestReply): void {
   const body = result.body;
   if (result.contentType) reply.type(result.contentType);
   else if (body !== null && typeof body === 'object' && Object.isFrozen(body)) {
-    let text = serialised.get(body);
-    if (text === undefined) {
-      text = JSON.stringify(body);
-      serialised.set(body, text);
+    let bytes = serialised.get(body);
+    if (bytes === undefined) {
+      bytes = Buffer.from(JSON.stringify(body));
+      serialised.set(body, bytes);
     }
-    reply.type(JSON_TYPE).send(text);
+    reply.type(JSON_TYPE).send(bytes);
     return;
   }
   reply.send(body);
