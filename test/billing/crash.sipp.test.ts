@@ -12,6 +12,7 @@ import { request, sdkClient } from '../support/platform.js';
 import { serveSwitchboard, type Served } from '../support/serve.js';
 import { startTwimlServer, type TwimlServer } from '../voice/twiml-server.js';
 import { startCaller } from '../voice/voice-platform.js';
+import { until } from '../support/until.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -23,16 +24,6 @@ let sipPort = 0;
 const who = () => ({ url: node.url, accountSid, authToken: node.authToken });
 const serve = () => node.start();
 const crash = () => node.crash();
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 type Json = Record<string, unknown>;
 async function get(path: string): Promise<Json> {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SharedCache } from '../../src/cache/index.js';
 import { createLogger } from '../../src/core/index.js';
 import { createMemoryState, createRedisState, type SharedState } from '../../src/state/index.js';
+import { until } from '../support/until.js';
 
 const redisUrl =
   process.env.REDIS_URL ?? (process.env.CI === 'true' ? 'redis://127.0.0.1:6379' : undefined);
@@ -34,14 +35,6 @@ if (redisUrl) {
       ]);
     },
   ]);
-}
-
-async function until(what: string, probe: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe.each(implementations)('SharedCache on %s state', (_name, pair) => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { haveSipp } from '../sip/sipp.js';
 import { request } from '../support/platform.js';
 import { startCallee, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import { until } from '../support/until.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -49,16 +50,6 @@ async function download(sid: string) {
     seconds: bytes.readUInt32LE(40) / (16_000 * channels),
     rms: Array.from({ length: channels }, (_, c) => rms(c)),
   };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined) {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 describe.skipIf(!TOOLS)('the Call Recordings API on a live call', () => {

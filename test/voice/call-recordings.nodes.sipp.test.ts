@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { haveSipp } from '../sip/sipp.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { sipPortOf, startCaller, useVoicePlatform } from './voice-platform.js';
+import { until } from '../support/until.js';
 
 const { VoiceResponse } = twilio.twiml;
 const SCALE_OUT = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
@@ -18,16 +19,6 @@ let nodeB: TestPlatform | undefined;
 afterAll(async () => {
   await nodeB?.cleanup();
 });
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!TOOLS)('call recordings across two nodes', () => {
   it("records node A's call through node B's API", async () => {

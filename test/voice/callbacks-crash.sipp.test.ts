@@ -12,6 +12,7 @@ import { sdkClient } from '../support/platform.js';
 import { serveSwitchboard, type Served } from '../support/serve.js';
 import { startTwimlServer, type TwimlServer } from './twiml-server.js';
 import { startCaller } from './voice-platform.js';
+import { until } from '../support/until.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
@@ -47,16 +48,6 @@ async function startReceiver(authToken: string): Promise<void> {
     });
   });
   await new Promise<void>((r) => receiver!.listen(receiverPort, '127.0.0.1', r));
-}
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {

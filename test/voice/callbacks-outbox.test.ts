@@ -14,6 +14,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { callbackMigrations, CallbackOutbox, type OutboxItem } from '../../src/voice/index.js';
 import type { CallbackRow } from '../../src/voice/callbacks/tables.js';
 import { testSchema } from '../support/schema.js';
+import { until } from '../support/until.js';
 
 const logger = createLogger('silent');
 const dir = mkdtempSync(join(tmpdir(), 'sb-outbox-'));
@@ -110,14 +111,6 @@ async function rowsOf(chain: string): Promise<CallbackRow[]> {
     .where('chain', '=', chain)
     .orderBy('seq')
     .execute();
-}
-
-async function until(what: string, probe: () => boolean | Promise<boolean>, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function item(chain: string, seq: number, closes = false): OutboxItem {

@@ -9,20 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { haveSipp } from '../sip/sipp.js';
 import { request } from '../support/platform.js';
 import { sipPortOf, startCallee, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import { until } from '../support/until.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
 const fx = useVoicePlatform(TOOLS);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined) {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const seen = (path: string) => fx.web.seen.filter((s) => s.path === path);
 /** A SIP URI that reaches this platform's own number (the call comes back in as inbound). */

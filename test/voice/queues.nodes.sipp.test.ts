@@ -9,6 +9,7 @@ import { haveSipp } from '../sip/sipp.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { startRtpPeer, type RtpPeer } from './rtp-peer.js';
 import { sipPortOf, startCaller, useVoicePlatform } from './voice-platform.js';
+import { until } from '../support/until.js';
 
 const { VoiceResponse } = twilio.twiml;
 const SCALE_OUT = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
@@ -27,16 +28,6 @@ afterAll(async () => {
 
 const MEMBER_AUDIO = [0xa1, 0xa2, 0xa3, 0xa4, 0x21, 0x22, 0x23, 0x24];
 const AGENT_AUDIO = [0xb1, 0xb2, 0xb3, 0xb4, 0x31, 0x32, 0x33, 0x34];
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!TOOLS)('call queues across two nodes', () => {
   it('bridges a member waiting on node A to an agent dialing the queue on node B, and dequeues through the API of node B', async () => {

@@ -9,6 +9,7 @@ import { haveSipp, type SippRun } from '../sip/sipp.js';
 import { startRtpPeer, type RtpPeer } from './rtp-peer.js';
 import type { SeenRequest } from './twiml-server.js';
 import { sipPortOf, startCaller, useVoicePlatform, waitForCallStatus } from './voice-platform.js';
+import { until } from '../support/until.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp() && (existsSync('/usr/bin/espeak-ng') || process.env.CI === 'true');
@@ -39,16 +40,6 @@ async function call(
     args: ['-d', String(hangUpAfterMs ?? 0)],
   });
   return { sipp, rtp };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const seenAt = (path: string, from?: string): SeenRequest[] =>

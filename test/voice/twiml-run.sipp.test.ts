@@ -15,6 +15,7 @@ import { freePort, haveSipp } from '../sip/sipp.js';
 import { RtpPhone } from './rtp-phone.js';
 import type { SeenRequest } from './twiml-server.js';
 import { sipPortOf, startCallee, startCaller, useVoicePlatform } from './voice-platform.js';
+import { until } from '../support/until.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp() && (existsSync('/usr/bin/espeak-ng') || process.env.CI === 'true');
@@ -23,16 +24,6 @@ const trunkPort = await freePort();
 const fx = useVoicePlatform(TOOLS, { sipTrunks: `sip:127.0.0.1:${trunkPort}` });
 const phones: RtpPhone[] = [];
 afterAll(() => phones.forEach((p) => p.close()));
-
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const seen = (path: string): SeenRequest[] => fx.web.seen.filter((s) => s.path === path);
 const first = (path: string) => until(path, () => seen(path)[0]);
