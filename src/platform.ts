@@ -42,6 +42,7 @@ import {
   billingRoutes,
   migrations as billingMigrations,
   segmentEvent,
+  type SegmentRow,
 } from './billing/index.js';
 import {
   CallStore,
@@ -286,9 +287,12 @@ export async function startPlatform(
     );
     const numbers = new Numbers(store, modules, directoryCache);
     late.numbers = numbers;
+    // With several nodes, a node is taken for dead once its calls' metering heartbeat (and its
+    // leases on status callbacks) stayed silent this long; the others close and end its calls.
+    const staleMs = Math.max(1000, config.nodeStaleMs);
     const recovered = await billing.recoverOpenSegments(
       Date.now(),
-      config.redisUrl ? { staleMs: 60_000 } : {},
+      config.redisUrl ? { staleMs } : {},
     );
     if (recovered.length)
       logger.warn({ segments: recovered.length }, 'closed segments left open by a previous run');
@@ -324,7 +328,7 @@ export async function startPlatform(
     }
     // This process among the nodes sharing the store (queue members, status callback leases).
     const nodeId = randomUUID();
-    const meter = segmentMeter(billing, modules, logger);
+    const meter = segmentMeter(billing, modules, logger, Math.min(5000, staleMs / 6));
     cleanups.push(async () => meter.stop());
     const calls = new CallStore(store);
     const directory = voiceDirectory(accounts, modules, numbers, logger);
@@ -348,6 +352,7 @@ export async function startPlatform(
     const outbox = new CallbackOutbox({
       store,
       nodeId,
+      leaseMs: staleMs,
       logger: logger.child({ component: 'status-callbacks' }),
       authToken: (sid) => directory.authToken(sid),
       onGiveUp: (item, reason) =>
@@ -394,6 +399,12 @@ export async function startPlatform(
     });
     await voice.start();
     cleanups.push(() => voice.stop());
+    // Calls whose segments were just closed for a node that stopped are over too.
+    const endAbandoned = (closed: readonly SegmentRow[]) =>
+      voice.endAbandoned(
+        closed.map((s) => ({ callSid: s.call_sid, atMs: s.ended_ms ?? s.last_seen_ms })),
+      );
+    if (config.redisUrl) await endAbandoned(recovered);
     cleanups.push(() => conferences.stop());
     telephony?.accept(voice);
     routes.push(...callRoutes(calls, voice, directory, (sids) => billing.callPrices(sids)));
@@ -413,12 +424,16 @@ export async function startPlatform(
     routes.push(...billingRoutes(billing, { subaccountsOf: (sid) => accounts.subaccountsOf(sid) }));
     // Billing sweep (issue 4): posts segments left unposted and closes those whose call
     // stopped beating (a crashed node) at their last known time.
-    const billingSweep = setInterval(() => {
-      billing
-        .recoverOpenSegments(Date.now(), { staleMs: 60_000 })
-        .then(() => billing.runAccounting())
-        .catch((err: unknown) => logger.error({ err }, 'billing sweep failed'));
-    }, 30_000);
+    const billingSweep = setInterval(
+      () => {
+        billing
+          .recoverOpenSegments(Date.now(), { staleMs })
+          .then((closed) => endAbandoned(closed))
+          .then(() => billing.runAccounting())
+          .catch((err: unknown) => logger.error({ err }, 'billing sweep failed'));
+      },
+      Math.min(30_000, staleMs / 2),
+    );
     billingSweep.unref();
     cleanups.push(async () => clearInterval(billingSweep));
     await billing.runAccounting();

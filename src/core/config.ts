@@ -84,6 +84,12 @@ export const CONFIG_KEYS = {
     default: '15000',
     doc: 'Milliseconds to wait for a TwiML webhook before its fallback URL is used (Twilio: 15 s).',
   },
+  nodeStaleMs: {
+    env: 'SWITCHBOARD_NODE_STALE_MS',
+    kind: 'int',
+    default: '60000',
+    doc: "With several nodes: milliseconds a live call's metering heartbeat may stay silent before the other nodes take its node for dead, close its segments and end the call.",
+  },
   sipPort: {
     env: 'SWITCHBOARD_SIP_PORT',
     kind: 'int',

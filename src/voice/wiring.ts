@@ -101,8 +101,6 @@ export function voiceDirectory(
   };
 }
 
-const HEARTBEAT_MS = 5000;
-
 const NO_LIMIT: SpendState = {
   reached: false,
   accountHandoffModule: null,
@@ -117,6 +115,7 @@ export function segmentMeter(
   billing: Billing,
   modules: Modules,
   logger: Logger,
+  heartbeatMs = 5000,
 ): { meter: SegmentMeter; stop(): void } {
   const open = new Set<string>();
   const heartbeat = setInterval(() => {
@@ -124,7 +123,7 @@ export function segmentMeter(
     billing
       .touch([...open], Date.now())
       .catch((err: unknown) => logger.error({ err }, 'segment heartbeat failed'));
-  }, HEARTBEAT_MS);
+  }, heartbeatMs);
   heartbeat.unref();
   const meter: SegmentMeter = {
     async open(call, moduleSid, reason, at) {

@@ -1,7 +1,8 @@
 // `switchboard serve` as an operator runs it (its own process, from bin/switchboard.js), for
 // tests that kill it with SIGKILL and start it again on the same data: SQLite in a temporary
 // directory, or PostgreSQL in a throwaway schema when DATABASE_URL is set. A single node
-// (REDIS_URL is left out: recovery would wait for other nodes' leases and staleness rules).
+// (REDIS_URL is left out: recovery would wait for other nodes' leases and staleness rules),
+// unless the test gives it a Redis key prefix to share with other nodes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,8 @@ const root = new URL('../../', import.meta.url).pathname;
 
 export interface Served {
   readonly url: string;
+  /** Its PostgreSQL schema (DATABASE_URL set), for another node sharing its database. */
+  readonly schema: string | undefined;
   readonly sipPort: number;
   readonly accountSid: string;
   readonly authToken: string;
@@ -25,7 +28,15 @@ export interface Served {
   cleanup(): Promise<void>;
 }
 
-export async function serveSwitchboard(options: { rtpPorts: string }): Promise<Served> {
+export interface ServeOptions {
+  readonly rtpPorts: string;
+  /** One node of several: REDIS_URL is kept, with this key prefix (shared with the others). */
+  readonly redisPrefix?: string;
+  /** More environment (configuration keys). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export async function serveSwitchboard(options: ServeOptions): Promise<Served> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-serve-'));
   const accountSid = 'AC' + randomBytes(16).toString('hex');
   const authToken = randomBytes(16).toString('hex');
@@ -46,13 +57,18 @@ export async function serveSwitchboard(options: { rtpPorts: string }): Promise<S
   };
   return {
     url,
+    schema,
     sipPort,
     accountSid,
     authToken,
     async start() {
       const env: NodeJS.ProcessEnv = {
         ...process.env,
-        REDIS_URL: undefined,
+        REDIS_URL: options.redisPrefix === undefined ? undefined : process.env.REDIS_URL,
+        ...(options.redisPrefix === undefined
+          ? {}
+          : { SWITCHBOARD_REDIS_PREFIX: options.redisPrefix }),
+        ...options.env,
         PORT: String(httpPort),
         HOST: '127.0.0.1',
         SWITCHBOARD_DATA_DIR: dataDir,

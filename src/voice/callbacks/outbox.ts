@@ -189,6 +189,11 @@ export class CallbackOutbox {
     return stored;
   }
 
+  /** Claims at once the chains whose node's lease ran out (it stopped), as the sweep would. */
+  adoptStale(): Promise<void> {
+    return this.takeOver(false);
+  }
+
   /** Where a chain's numbering stands in the store: the next seq, and whether it closed. */
   async chainState(chain: string): Promise<{ nextSeq: number; closed: boolean }> {
     const row = await this.db

@@ -106,4 +106,23 @@ export class CallStore {
       date_updated: now,
     }));
   }
+
+  /**
+   * A call whose node died (its metering went silent, see Billing.recoverOpenSegments): over
+   * at `atMs`, its last known moment, unless it ended meanwhile. Returns the row as it now is,
+   * or undefined when the call was no longer live.
+   */
+  async endAbandoned(sid: string, atMs: number): Promise<CallRow | undefined> {
+    const end = (status: 'failed' | 'completed', from: CallRow['status'][]) =>
+      this.db
+        .updateTable('calls')
+        .set({ status, end_time: atMs, date_updated: Date.now() })
+        .where('sid', '=', sid)
+        .where('status', 'in', from)
+        .returningAll()
+        .executeTakeFirst();
+    return (
+      (await end('completed', ['in-progress'])) ?? (await end('failed', ['queued', 'ringing']))
+    );
+  }
 }

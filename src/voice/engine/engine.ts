@@ -157,25 +157,53 @@ export class VoiceEngine {
    * first, delivers those still undelivered before it).
    */
   private async endOrphans(): Promise<void> {
-    const { calls, outbox, logger } = this.options;
+    const { calls, logger } = this.options;
     const now = Date.now();
     const orphans = await calls.failOrphans(now);
     if (orphans.length === 0) return;
     logger.warn({ calls: orphans.length }, 'closed calls left live by a previous run');
-    for (const row of orphans) {
-      if (!row.status_callback) continue;
-      const chain = await outbox.chainState(row.sid);
-      if (chain.closed) continue; // its completed was stored before the crash
-      const callbacks = new StatusCallbacks(
-        outbox,
-        row.status_callback,
-        row.status_callback_method === 'GET' ? 'GET' : 'POST',
-        new Set(JSON.parse(row.status_callback_events) as StatusEvent[]),
-        chain.nextSeq,
-      );
-      const duration = row.answered_time ? Math.round((now - row.answered_time) / 1000) : 0;
-      void callbacks.emit('completed', { ...callParams(row), CallDuration: String(duration) });
+    for (const row of orphans) await this.sendCompleted(row, now);
+  }
+
+  /**
+   * Ends the calls of a node that died, each at the last moment its metering was heard of
+   * (Billing closed their segments then), and sends each one's `completed` status callback.
+   * Calls this node holds are left alone. The dead node's leases on undelivered callbacks ran
+   * out as its heartbeat did (same span): the outbox adopts those chains first, so that their
+   * `completed` still comes last.
+   */
+  async endAbandoned(ended: readonly { callSid: string; atMs: number }[]): Promise<number> {
+    const { calls, outbox, logger } = this.options;
+    const abandoned: { row: CallRow; atMs: number }[] = [];
+    for (const { callSid, atMs } of ended) {
+      if (this.sessions.has(callSid)) continue;
+      const row = await calls.endAbandoned(callSid, atMs);
+      if (row) abandoned.push({ row, atMs });
     }
+    if (abandoned.length === 0) return 0;
+    logger.warn({ calls: abandoned.length }, 'ended the calls of a node that stopped');
+    await outbox.adoptStale();
+    for (const { row, atMs } of abandoned) await this.sendCompleted(row, atMs);
+    return abandoned.length;
+  }
+
+  /** The `completed` callback of a call ended for a node that stopped, numbered after its others. */
+  private async sendCompleted(row: CallRow, endMs: number): Promise<void> {
+    const { outbox } = this.options;
+    if (!row.status_callback) return;
+    const chain = await outbox.chainState(row.sid);
+    if (chain.closed) return; // its completed was stored before the crash
+    const callbacks = new StatusCallbacks(
+      outbox,
+      row.status_callback,
+      row.status_callback_method === 'GET' ? 'GET' : 'POST',
+      new Set(JSON.parse(row.status_callback_events) as StatusEvent[]),
+      chain.nextSeq,
+    );
+    const duration = row.answered_time
+      ? Math.max(0, Math.round((endMs - row.answered_time) / 1000))
+      : 0;
+    void callbacks.emit('completed', { ...callParams(row), CallDuration: String(duration) });
   }
 
   async stop(): Promise<void> {
