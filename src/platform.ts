@@ -335,17 +335,6 @@ export async function startPlatform(
     const callQueues = new QueueStore(store);
     // With one node, members left by a previous run belong to calls that run no more.
     if (!config.redisUrl) await callQueues.clearMembers();
-    // Conference rooms live on this node's mixer; commands reach them over the state bus.
-    const conferences = new Conferences({
-      store: new ConferenceStore(store),
-      state,
-      logger,
-      audio: telephony?.conferenceAudio,
-      dataDir: config.dataDir,
-      publicUrl: () => url,
-      webhookTimeoutMs: config.webhookTimeout,
-    });
-    await conferences.start({ recoverOrphans: !config.redisUrl });
     // Status callbacks go through a durable outbox: a single node delivers, at start, every
     // one a previous run left undelivered; with several nodes, a node takes over a crashed
     // one's once its lease ran out.
@@ -356,18 +345,33 @@ export async function startPlatform(
       logger: logger.child({ component: 'status-callbacks' }),
       authToken: (sid) => directory.authToken(sid),
       onGiveUp: (item, reason) =>
-        void calls
-          .notify(
-            { sid: item.chain, account_sid: item.accountSid },
+        // A call's own chain, or a recording's or conference's whose event names the call.
+        void (async () => {
+          const callSid = item.chain.startsWith('CA') ? item.chain : item.params.CallSid;
+          if (!callSid) return;
+          await calls.notify(
+            { sid: callSid, account_sid: item.accountSid },
             15003,
-            `status callback ${item.seq} not delivered: ${reason}`,
+            `callback ${item.seq} of ${item.chain} not delivered: ${reason}`,
             item.url,
             1,
-          )
-          .catch((err: unknown) => logger.error({ err }, 'could not store a call notification')),
+          );
+        })().catch((err: unknown) => logger.error({ err }, 'could not store a call notification')),
     });
     await outbox.start({ all: !config.redisUrl });
     cleanups.push(() => outbox.stop());
+    // Conference rooms live on this node's mixer; commands reach them over the state bus.
+    const conferences = new Conferences({
+      store: new ConferenceStore(store),
+      state,
+      outbox,
+      logger,
+      audio: telephony?.conferenceAudio,
+      dataDir: config.dataDir,
+      publicUrl: () => url,
+      webhookTimeoutMs: config.webhookTimeout,
+    });
+    await conferences.start({ recoverOrphans: !config.redisUrl });
     const voice = new VoiceEngine({
       outbox,
       nodeId,

@@ -2,7 +2,8 @@
 // one ends, the other is still up — and `switchboard serve` is killed with SIGKILL. Once the
 // receiver is up and the platform restarted, every callback of both calls arrives exactly
 // once, in order, signed: the ended call's ringing, answered and completed, and the live
-// call's ringing and answered followed by the completed its recovery sends. A second crash and
+// call's ringing and answered followed by the completed its recovery sends; and the ended
+// call's <Record> status callbacks (in-progress, completed), in order. A second crash and
 // restart sends nothing more. On SQLite, or PostgreSQL with DATABASE_URL (a single node).
 import { createServer, type Server } from 'node:http';
 import twilio from 'twilio';
@@ -22,6 +23,7 @@ let receiverPort = 0;
 let receiver: Server | undefined;
 
 interface Received {
+  path: string;
   params: Record<string, string>;
   signatureValid: boolean;
 }
@@ -36,6 +38,7 @@ async function startReceiver(authToken: string): Promise<void> {
     req.on('end', () => {
       const params = Object.fromEntries(new URLSearchParams(body));
       received.push({
+        path: new URL(req.url ?? '/', base).pathname,
         params,
         signatureValid: twilio.validateRequest(
           authToken,
@@ -69,7 +72,16 @@ describe.skipIf(!TOOLS)('status callbacks across a crash', () => {
     await node.start();
     const client = sdkClient(node.url, node.accountSid, node.authToken);
     const short1 = new VoiceResponse();
-    short1.pause({ length: 1 });
+    // Without an action, <Record> would fetch this document again when done.
+    web.routes.set('/bye', new VoiceResponse().hangup().toString());
+    short1.record({
+      action: web.url + '/bye',
+      maxLength: 1,
+      playBeep: false,
+      trim: 'do-not-trim',
+      recordingStatusCallback: `http://127.0.0.1:${receiverPort}/recording`,
+      recordingStatusCallbackEvent: ['in-progress', 'completed', 'absent'],
+    });
     short1.hangup();
     web.routes.set('/short', short1.toString());
     web.routes.set('/long', new VoiceResponse().pause({ length: 60 }).toString());
@@ -107,7 +119,8 @@ describe.skipIf(!TOOLS)('status callbacks across a crash', () => {
 
     await startReceiver(node.authToken);
     await node.start();
-    const of = (sid: string) => received.filter((r) => r.params.CallSid === sid);
+    const of = (sid: string) =>
+      received.filter((r) => r.path === '/status' && r.params.CallSid === sid);
     await until('five callbacks', () =>
       of(shortSid).length >= 3 && of(longSid).length >= 3 ? true : undefined,
     );
@@ -127,6 +140,14 @@ describe.skipIf(!TOOLS)('status callbacks across a crash', () => {
       expect(got.every((r) => r.params.CallbackSource === 'call-progress-events')).toBe(true);
       expect(got[2]!.params.CallDuration).toMatch(/^\d+$/);
     }
+    const recording = received.filter((r) => r.path === '/recording');
+    expect(recording.map((r) => [r.params.CallSid, r.params.RecordingStatus])).toEqual([
+      [shortSid, 'in-progress'],
+      [shortSid, 'completed'],
+    ]);
+    expect(recording.every((r) => r.signatureValid)).toBe(true);
+    expect(recording[0]!.params.RecordingSid).toMatch(/^RE[0-9a-f]{32}$/);
+    expect(recording[1]!.params.RecordingSid).toBe(recording[0]!.params.RecordingSid);
     // The live call's completed came from its recovery: the call is over in the API too.
     expect((await client.calls(longSid).fetch()).status).toBe('completed');
 

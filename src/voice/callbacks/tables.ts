@@ -8,7 +8,7 @@ import type { Migration } from '../../store/index.js';
  * delivery of the closing row (the call's `completed`) removes the whole chain.
  */
 export interface CallbackRow {
-  /** The call whose events these are. */
+  /** The call, recording or conference whose events these are (its SID). */
   chain: string;
   /** Order within the chain: the callback's SequenceNumber. */
   seq: number;

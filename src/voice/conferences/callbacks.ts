@@ -1,5 +1,6 @@
-import { rfc2822, type Logger } from '../../core/index.js';
-import { callWebhook, type WebhookMethod } from '../../webhook/index.js';
+import { rfc2822 } from '../../core/index.js';
+import type { WebhookMethod } from '../../webhook/index.js';
+import type { CallbackOutbox } from '../callbacks/outbox.js';
 
 /** Twilio's StatusCallbackEvent values for conferences, by the TwiML event that selects them. */
 export type ConferenceEvent =
@@ -24,52 +25,49 @@ const SELECTED_BY: Readonly<Record<ConferenceEvent, string>> = {
 };
 
 /**
- * A conference's status callbacks: one ordered chain per room (SequenceNumber counts them),
- * each retried with backoff; the room never waits for them.
+ * A conference's status callbacks: one ordered chain per room (SequenceNumber counts them)
+ * in the durable outbox, which stores each before its first attempt and retries it with
+ * backoff; the room never waits for them. The room's end closes the chain, sent or not.
  */
 export class ConferenceCallbacks {
-  private chain: Promise<void> = Promise.resolve();
   private sequence = 0;
-  private target:
-    | { url: string; method: WebhookMethod; events: ReadonlySet<string>; authToken: string }
-    | undefined;
+  private target: { url: string; method: WebhookMethod; events: ReadonlySet<string> } | undefined;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly outbox: CallbackOutbox,
+    private readonly accountSid: string,
+  ) {}
 
   /** As on Twilio, the first participant whose TwiML names a statusCallback sets it. */
-  configure(url: string, method: WebhookMethod, events: readonly string[], authToken: string) {
-    this.target ??= { url, method, events: new Set(events), authToken };
+  configure(url: string, method: WebhookMethod, events: readonly string[]) {
+    this.target ??= { url, method, events: new Set(events) };
   }
 
   emit(event: ConferenceEvent, params: Readonly<Record<string, string>>): void {
     const t = this.target;
-    if (!t || !t.events.has(SELECTED_BY[event])) return;
-    const body = {
-      ...params,
-      StatusCallbackEvent: event,
-      SequenceNumber: String(++this.sequence),
-      Timestamp: rfc2822(Date.now()) ?? '',
-    };
-    this.chain = this.chain.then(async () => {
-      const out = await callWebhook({
-        url: t.url,
-        method: t.method,
-        params: body,
-        authToken: t.authToken,
-        attempts: 4,
-        retryOnStatus: true,
-        timeoutMs: 10_000,
-        firstDelayMs: 200,
-      });
-      if (!out.ok || out.status >= 400)
-        this.logger.warn(
-          { url: t.url, event, conferenceSid: params.ConferenceSid },
-          'conference status callback failed after retries',
-        );
+    if (!t) return;
+    const send = t.events.has(SELECTED_BY[event]);
+    const closes = event === 'conference-end';
+    if (!send && !(closes && this.sequence > 0)) return;
+    const now = Date.now();
+    const seq = send ? ++this.sequence : this.sequence + 1;
+    void this.outbox.enqueue({
+      chain: params.ConferenceSid ?? '',
+      seq,
+      accountSid: this.accountSid,
+      url: t.url,
+      method: t.method,
+      params: send
+        ? {
+            ...params,
+            StatusCallbackEvent: event,
+            SequenceNumber: String(seq),
+            Timestamp: rfc2822(now) ?? '',
+          }
+        : {},
+      send,
+      closes,
+      createdMs: now,
     });
-  }
-
-  async drain(): Promise<void> {
-    await this.chain;
   }
 }

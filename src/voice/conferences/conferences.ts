@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Errors, newSid, type Logger } from '../../core/index.js';
 import type { SharedState } from '../../state/index.js';
+import type { CallbackOutbox } from '../callbacks/outbox.js';
 import type { ConferenceNoun } from '../twiml/verbs.js';
 import type { ConferenceAudio, ConferenceLeg, ConferenceOutcome } from './ports.js';
 import { LiveConference } from './room.js';
@@ -28,6 +29,8 @@ export type ConferenceCommand =
 
 export interface ConferencesOptions {
   readonly store: ConferenceStore;
+  /** Conference and recording status callbacks go through the durable outbox. */
+  readonly outbox: CallbackOutbox;
   readonly state: SharedState;
   readonly logger: Logger;
   /** Absent when SIP is off: no room can be opened. */
@@ -197,6 +200,7 @@ export class Conferences {
     const room = new LiveConference(
       {
         store: this.options.store,
+        outbox: this.options.outbox,
         logger: this.options.logger,
         recordingsDir: this.recordingsDir,
         webhookTimeoutMs: this.options.webhookTimeoutMs ?? 15_000,

@@ -2,7 +2,8 @@
 // (init → in-progress → completed, by Twilio's rules) and its status callbacks.
 import { join } from 'node:path';
 import { newSid, rfc2822, type Logger } from '../../core/index.js';
-import { callWebhook } from '../../webhook/index.js';
+import type { CallbackOutbox } from '../callbacks/outbox.js';
+import { RecordingCallbacks } from '../callbacks/recording-callbacks.js';
 import type { ConferenceNoun } from '../twiml/verbs.js';
 import { ConferenceCallbacks, type ConferenceEvent } from './callbacks.js';
 import type { AudioRoom, ConferenceLeg, ConferenceOutcome } from './ports.js';
@@ -12,6 +13,8 @@ import { playWhileWaiting } from './wait.js';
 
 export interface RoomDeps {
   readonly store: ConferenceStore;
+  /** Status and recording callbacks go through the durable outbox. */
+  readonly outbox: CallbackOutbox;
   readonly logger: Logger;
   readonly recordingsDir: string;
   readonly webhookTimeoutMs: number;
@@ -38,6 +41,7 @@ const bit = (b: boolean): number => (b ? 1 : 0);
 export class LiveConference {
   private readonly participants = new Map<string, Participant>();
   readonly callbacks: ConferenceCallbacks;
+  private readonly recordingCallbacks: RecordingCallbacks;
   private started = false;
   private ended = false;
   private recording:
@@ -64,7 +68,8 @@ export class LiveConference {
     private readonly audio: AudioRoom,
     first: ConferenceNoun,
   ) {
-    this.callbacks = new ConferenceCallbacks(deps.logger);
+    this.callbacks = new ConferenceCallbacks(deps.outbox, row.account_sid);
+    this.recordingCallbacks = new RecordingCallbacks(deps.outbox);
     this.maxParticipants = first.maxParticipants;
     this.record = first.record;
     this.recordingNoun = first;
@@ -135,7 +140,6 @@ export class LiveConference {
         new URL(noun.statusCallback, leg.documentUrl).toString(),
         noun.statusCallbackMethod,
         noun.statusCallbackEvent,
-        leg.authToken,
       );
     const now = Date.now();
     const row: ParticipantRow = {
@@ -326,12 +330,14 @@ export class LiveConference {
     durationMs: number,
   ): void {
     const n = this.recordingNoun;
-    if (!n.recordingStatusCallback || !n.recordingStatusCallbackEvents.includes(event)) return;
-    const url = n.recordingStatusCallback;
-    void callWebhook({
-      url,
-      method: n.recordingStatusCallbackMethod,
-      params: {
+    if (!n.recordingStatusCallback) return;
+    this.recordingCallbacks.event(
+      {
+        accountSid: this.row.account_sid,
+        url: n.recordingStatusCallback,
+        method: n.recordingStatusCallbackMethod,
+      },
+      {
         AccountSid: this.row.account_sid,
         ConferenceSid: this.sid,
         CallSid: rec.by,
@@ -343,13 +349,8 @@ export class LiveConference {
         RecordingSource: 'Conference',
         RecordingStartTime: rfc2822(rec.at) ?? '',
       },
-      authToken: rec.authToken,
-      attempts: 3,
-      retryOnStatus: true,
-    }).then((out) => {
-      if (!out.ok || out.status >= 400)
-        this.deps.logger.warn({ url, conferenceSid: this.sid }, 'recording status callback failed');
-    });
+      n.recordingStatusCallbackEvents.includes(event),
+    );
   }
 
   // ------------------------------------------------------------------ live control

@@ -50,7 +50,12 @@ export interface CallRecordingDeps {
   readonly recordingsDir: string;
   readonly publicUrl: () => string;
   /** Sends a signed, retried recording status callback (never blocks the call). */
-  readonly callback: (url: string, method: HttpMethod, params: Record<string, string>) => void;
+  readonly callback: (
+    url: string,
+    method: HttpMethod,
+    params: Record<string, string> & { RecordingSid: string; RecordingStatus: string },
+    selected: boolean,
+  ) => void;
   /** The call's webhook parameters now (CallSid, AccountSid…). */
   readonly params: () => Record<string, string>;
 }
@@ -154,18 +159,23 @@ export class CallRecording {
 
   private event(event: RecordingEvent, extra: Record<string, string>): void {
     const o = this.options;
-    if (!o.statusCallback || !o.statusCallbackEvents.includes(event)) return;
-    this.deps.callback(o.statusCallback, o.statusCallbackMethod, {
-      ...this.deps.params(),
-      RecordingSid: this.sid,
-      RecordingUrl: this.url,
-      RecordingStatus: event,
-      RecordingChannels: String(this.channels),
-      RecordingSource: o.source,
-      RecordingTrack: o.track,
-      RecordingStartTime: new Date(this.started).toUTCString().replace('GMT', '+0000'),
-      ...extra,
-    });
+    if (!o.statusCallback) return;
+    this.deps.callback(
+      o.statusCallback,
+      o.statusCallbackMethod,
+      {
+        ...this.deps.params(),
+        RecordingSid: this.sid,
+        RecordingUrl: this.url,
+        RecordingStatus: event,
+        RecordingChannels: String(this.channels),
+        RecordingSource: o.source,
+        RecordingTrack: o.track,
+        RecordingStartTime: new Date(this.started).toUTCString().replace('GMT', '+0000'),
+        ...extra,
+      },
+      o.statusCallbackEvents.includes(event),
+    );
   }
 
   /** Stops (idempotent), stores the duration, and sends `completed` (or `absent` when empty). */

@@ -47,7 +47,13 @@ export interface VerbContext {
   /** A new recording's SID, the file it is written to, and its media URL. */
   newRecording(): { sid: string; path: string; url: string };
   /** Sends a recording status callback (signed, retried, never blocking). */
-  recordingStatus(url: string, method: HttpMethod, params: Record<string, string>): void;
+  /** A recording's status event; `selected`: its recordingStatusCallbackEvent list asked for it. */
+  recordingStatus(
+    url: string,
+    method: HttpMethod,
+    params: Record<string, string> & { RecordingSid: string; RecordingStatus: string },
+    selected: boolean,
+  ): void;
   dial(verb: DialVerb): Promise<DialResult>;
   // ---- used by call queues (src/voice/queues) ----
   /** Fetches a TwiML document for this call (signed; fallback and notifications as usual). */

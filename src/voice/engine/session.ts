@@ -5,7 +5,7 @@ import { FINAL_STATUSES, type CallRow, type CallStatus } from '../calls/tables.j
 import { parseTwiml, TwimlError } from '../twiml/parse.js';
 import type { ConferenceNoun, DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
 import type { Conferences } from '../conferences/index.js';
-import { callWebhook } from '../../webhook/index.js';
+import { RecordingCallbacks } from '../callbacks/recording-callbacks.js';
 import type { QueueService } from '../queues/index.js';
 import type { CallChannel, Dialer } from './channel.js';
 import type { DialResult, Next, VerbContext } from './context.js';
@@ -100,6 +100,7 @@ export class CallSession {
    * the Call Recordings API finds them here (the finished ones are skipped).
    */
   private readonly recordings: CallRecording[] = [];
+  private recordingCallbacksOf: RecordingCallbacks | undefined;
   private finalized = false;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -140,6 +141,11 @@ export class CallSession {
     if (r.parent_call_sid) p.ParentCallSid = r.parent_call_sid;
     for (const [k, v] of Object.entries(this.sipHeaders)) p[`SipHeader_${k}`] = v;
     return p;
+  }
+
+  /** This call's recordings' status callbacks (through the durable outbox). */
+  private get recordingCallbacks(): RecordingCallbacks {
+    return (this.recordingCallbacksOf ??= new RecordingCallbacks(this.deps.outbox));
   }
 
   /** The segment being opened (set until it is), so that the call's end can close it. */
@@ -582,7 +588,12 @@ export class CallSession {
         });
       },
       saveRecording: (path, durationMs, source) => this.saveRecording(path, durationMs, source),
-      recordingStatus: (url, method, params) => this.recordingCallback(url, method, params),
+      recordingStatus: (url, method, params, selected) =>
+        this.recordingCallbacks.event(
+          { accountSid: this.row.account_sid, url, method },
+          params,
+          selected,
+        ),
       dial: (verb) => this.dial(verb),
       fetchTwiml: (url, method, params) => this.fetch({ kind: 'fetch', url, method, params }),
       notify: (code, message, url, level) => this.notify(code, message, url, level),
@@ -600,7 +611,12 @@ export class CallSession {
         recordingsDir: this.deps.recordingsDir,
         publicUrl: this.deps.publicUrl,
         params: () => this.params(),
-        callback: (url, method, params) => this.recordingCallback(url, method, params),
+        callback: (url, method, params, selected) =>
+          this.recordingCallbacks.event(
+            { accountSid: this.row.account_sid, url, method },
+            params,
+            selected,
+          ),
       },
       this.row,
       this.channel,
@@ -669,19 +685,6 @@ export class CallSession {
       this.notify(20500, `recording ${recording.sid} failed: ${(err as Error).message}`, null);
       return undefined;
     }
-  }
-
-  private recordingCallback(url: string, method: HttpMethod, params: Record<string, string>): void {
-    void callWebhook({
-      url,
-      method,
-      params,
-      authToken: this.authToken,
-      attempts: 3,
-      retryOnStatus: true,
-    }).then((out) => {
-      if (!out.ok) this.notify(out.code, `recordingStatusCallback: ${out.message}`, url);
-    });
   }
 
   private async joinConference(

@@ -21,7 +21,7 @@ export async function record(ctx: VerbContext, verb: RecordVerb): Promise<Next |
   });
   const events = new Set(verb.recordingStatusCallbackEvents);
   const status = (event: 'in-progress' | 'completed' | 'absent', durationS: string) => {
-    if (!verb.recordingStatusCallback || !events.has(event)) return;
+    if (!verb.recordingStatusCallback) return;
     ctx.recordingStatus(
       resolveUrl(ctx, verb.recordingStatusCallback),
       verb.recordingStatusCallbackMethod,
@@ -34,6 +34,7 @@ export async function record(ctx: VerbContext, verb: RecordVerb): Promise<Next |
         RecordingChannels: '1',
         RecordingSource: 'RecordVerb',
       },
+      events.has(event),
     );
   };
   status('in-progress', '0');
