@@ -3,26 +3,13 @@
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { freePort, haveSipp } from '../sip/sipp.js';
+import { until } from '../support/until.js';
 import { startCallee, useVoicePlatform } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const TOOLS = haveSipp();
 
 const fx = useVoicePlatform(TOOLS);
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 15_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!TOOLS)('outbound calls through the API', () => {
   it('creates a call to a SIP UAS, lists it, redirects it live and hangs it up', async () => {
@@ -56,23 +43,23 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
     expect(call.phoneNumberSid).toBe(caller.sid);
     expect(call.price).toBeNull();
 
-    await waitFor(
+    await until(
       'answer',
       async () => (await fx.t.client.calls(call.sid).fetch()).status === 'in-progress',
     );
-    await waitFor('first TwiML fetch', () => fx.web.seen.some((s) => s.path === '/outbound'));
+    await until('first TwiML fetch', () => fx.web.seen.some((s) => s.path === '/outbound'));
     const listed = await fx.t.client.calls.list({ status: 'in-progress' });
     expect(listed.map((c) => c.sid)).toContain(call.sid);
     // A live call has no price yet.
     expect(listed.find((c) => c.sid === call.sid)?.price).toBeNull();
 
     await fx.t.client.calls(call.sid).update({ url: fx.web.url + '/redirected', method: 'POST' });
-    await waitFor('redirect', () => fx.web.seen.some((s) => s.path === '/redirected'));
+    await until('redirect', () => fx.web.seen.some((s) => s.path === '/redirected'));
 
     await fx.t.client.calls(call.sid).update({ status: 'completed' });
     const ended = await uas.done;
     expect(ended.code, ended.stdout.slice(-1500)).toBe(0);
-    const final = await waitFor('completed', async () => {
+    const final = await until('completed', async () => {
       const c = await fx.t.client.calls(call.sid).fetch();
       return c.status === 'completed' ? c : undefined;
     });
@@ -81,7 +68,7 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
     // No module controlled it (a plain Url): its one segment costs nothing, as Twilio shows it.
     expect([final.price, final.priceUnit]).toEqual(['0.00000', 'USD']);
 
-    await waitFor('completed callback', () =>
+    await until('completed callback', () =>
       fx.web.seen.some((s) => s.path === '/status' && s.params.CallStatus === 'completed'),
     );
     const statuses = fx.web.seen.filter((s) => s.path === '/status');
@@ -108,7 +95,7 @@ describe.skipIf(!TOOLS)('outbound calls through the API', () => {
       url: fx.web.url + '/outbound',
       timeout: 2,
     });
-    const final = await waitFor(
+    const final = await until(
       'final status',
       async () => {
         const c = await fx.t.client.calls(call.sid).fetch();
