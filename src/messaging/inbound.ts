@@ -2,7 +2,9 @@
 // number (a Messaging Service's sender pool, else the IncomingPhoneNumber's SmsUrl or its SMS
 // application's), apply opt-out keywords, store the message (and its media), call the webhook
 // signed, and run the TwiML reply: <Message> sends, <Redirect> follows (up to 5 hops); the
-// number's SmsFallbackUrl is used when its SmsUrl fails.
+// number's SmsFallbackUrl (or the service's FallbackUrl) is used when the first URL fails. A
+// service with UseInboundWebhookOnNumber sends a message to a sender that has its own SmsUrl
+// (or SMS application) there, as Twilio does.
 import { XMLParser } from 'fast-xml-parser';
 import type { Kysely } from 'kysely';
 import { newSid, type Logger } from '../core/index.js';
@@ -70,13 +72,17 @@ export class Inbound {
     const services = await this.d.db.selectFrom('messaging_services').selectAll().execute();
     const service = services.find((s) => (JSON.parse(s.senders) as string[]).includes(to));
     if (service) {
+      if (service.use_inbound_webhook_on_number === 1) {
+        const n = await this.d.numberRoute?.(to);
+        if (n?.url && n.accountSid === service.account_sid) return { ...n, service };
+      }
       return {
         accountSid: service.account_sid,
         service,
         url: service.inbound_request_url,
         method: service.inbound_method === 'GET' ? 'GET' : 'POST',
-        fallbackUrl: null,
-        fallbackMethod: 'POST',
+        fallbackUrl: service.fallback_url,
+        fallbackMethod: service.fallback_method === 'GET' ? 'GET' : 'POST',
       };
     }
     const n = await this.d.numberRoute?.(to);

@@ -122,6 +122,9 @@ export interface ServiceInput {
   readonly friendlyName?: string | undefined;
   readonly inboundRequestUrl?: string | null | undefined;
   readonly inboundMethod?: string | undefined;
+  readonly fallbackUrl?: string | null | undefined;
+  readonly fallbackMethod?: string | undefined;
+  readonly useInboundWebhookOnNumber?: boolean | undefined;
   readonly statusCallback?: string | null | undefined;
   readonly stickySender?: boolean | undefined;
   readonly validityPeriod?: number | undefined;
@@ -395,6 +398,9 @@ export class Messaging {
       friendly_name: input.friendlyName ?? '',
       inbound_request_url: input.inboundRequestUrl ?? null,
       inbound_method: input.inboundMethod ?? 'POST',
+      fallback_url: input.fallbackUrl ?? null,
+      fallback_method: input.fallbackMethod ?? 'POST',
+      use_inbound_webhook_on_number: input.useInboundWebhookOnNumber ? 1 : 0,
       status_callback: input.statusCallback ?? null,
       sticky_sender: input.stickySender === false ? 0 : 1,
       validity_period: input.validityPeriod ?? 36_000,
@@ -452,6 +458,11 @@ export class Messaging {
         ? { inbound_request_url: input.inboundRequestUrl }
         : {}),
       ...(input.inboundMethod !== undefined ? { inbound_method: input.inboundMethod } : {}),
+      ...(input.fallbackUrl !== undefined ? { fallback_url: input.fallbackUrl } : {}),
+      ...(input.fallbackMethod !== undefined ? { fallback_method: input.fallbackMethod } : {}),
+      ...(input.useInboundWebhookOnNumber !== undefined
+        ? { use_inbound_webhook_on_number: input.useInboundWebhookOnNumber ? 1 : 0 }
+        : {}),
       ...(input.statusCallback !== undefined ? { status_callback: input.statusCallback } : {}),
       ...(input.stickySender !== undefined ? { sticky_sender: input.stickySender ? 1 : 0 } : {}),
       ...(input.validityPeriod !== undefined ? { validity_period: input.validityPeriod } : {}),

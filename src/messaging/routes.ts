@@ -60,8 +60,8 @@ function serviceJson(row: ServiceRow, baseUrl: string): Record<string, unknown> 
     date_updated: iso8601(row.date_updated),
     inbound_request_url: row.inbound_request_url,
     inbound_method: row.inbound_method,
-    fallback_url: null,
-    fallback_method: 'POST',
+    fallback_url: row.fallback_url,
+    fallback_method: row.fallback_method,
     status_callback: row.status_callback,
     sticky_sender: row.sticky_sender === 1,
     mms_converter: false,
@@ -73,7 +73,7 @@ function serviceJson(row: ServiceRow, baseUrl: string): Record<string, unknown> 
     synchronous_validation: false,
     usecase: 'undeclared',
     us_app_to_person_registered: false,
-    use_inbound_webhook_on_number: false,
+    use_inbound_webhook_on_number: row.use_inbound_webhook_on_number === 1,
     url,
     links: { phone_numbers: `${url}/PhoneNumbers` },
     // Switchboard extension: the sender pool.
@@ -146,6 +146,9 @@ const SERVICE_PARAMS: ParamSpec[] = [
   { name: 'FriendlyName', type: 'string', max: 64 },
   { name: 'InboundRequestUrl', type: 'url' },
   { name: 'InboundMethod', type: 'enum', values: ['POST', 'GET'] },
+  { name: 'FallbackUrl', type: 'url' },
+  { name: 'FallbackMethod', type: 'enum', values: ['POST', 'GET'] },
+  { name: 'UseInboundWebhookOnNumber', type: 'bool' },
   { name: 'StatusCallback', type: 'url' },
   { name: 'StickySender', type: 'bool' },
   { name: 'ValidityPeriod', type: 'int', min: 1, max: 36000 },
@@ -158,8 +161,6 @@ const SERVICE_PARAMS: ParamSpec[] = [
     description: 'Switchboard extension: segments/s allowed to each sender of the pool (0: no cap)',
   },
   // Accepted for compatibility, not acted on.
-  { name: 'FallbackUrl', type: 'url' },
-  { name: 'FallbackMethod', type: 'enum', values: ['POST', 'GET'] },
   { name: 'SmartEncoding', type: 'bool' },
   { name: 'MmsConverter', type: 'bool' },
   { name: 'AreaCodeGeomatch', type: 'bool' },
@@ -167,7 +168,6 @@ const SERVICE_PARAMS: ParamSpec[] = [
   { name: 'ScanMessageContent', type: 'string' },
   { name: 'SynchronousValidation', type: 'bool' },
   { name: 'Usecase', type: 'string' },
-  { name: 'UseInboundWebhookOnNumber', type: 'bool' },
 ];
 
 function serviceInput(req: RestRequest): ServiceInput {
@@ -176,6 +176,9 @@ function serviceInput(req: RestRequest): ServiceInput {
     friendlyName: i.string('FriendlyName'),
     inboundRequestUrl: i.string('InboundRequestUrl'),
     inboundMethod: i.string('InboundMethod'),
+    fallbackUrl: i.string('FallbackUrl'),
+    fallbackMethod: i.string('FallbackMethod'),
+    useInboundWebhookOnNumber: i.bool('UseInboundWebhookOnNumber'),
     statusCallback: i.string('StatusCallback'),
     stickySender: i.bool('StickySender'),
     validityPeriod: i.int('ValidityPeriod'),

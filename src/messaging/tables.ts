@@ -88,6 +88,11 @@ export interface ServiceRow {
   friendly_name: string;
   inbound_request_url: string | null;
   inbound_method: string;
+  /** Called when the inbound request URL fails (an error, a timeout, a 4xx/5xx). */
+  fallback_url: string | null;
+  fallback_method: string;
+  /** 1: an inbound message to a sender that has an SmsUrl (its number's) goes there. */
+  use_inbound_webhook_on_number: number;
   status_callback: string | null;
   sticky_sender: number;
   validity_period: number;
@@ -253,6 +258,19 @@ export const migrations: Record<string, Migration> = {
           .addColumn('sender_throughput', 'double precision', (c) => c.notNull().defaultTo(0))
           .execute();
       }
+    },
+  },
+  messaging_0005_service_webhooks: {
+    async up(db) {
+      await db.schema.alterTable('messaging_services').addColumn('fallback_url', 'text').execute();
+      await db.schema
+        .alterTable('messaging_services')
+        .addColumn('fallback_method', 'varchar(8)', (c) => c.notNull().defaultTo('POST'))
+        .execute();
+      await db.schema
+        .alterTable('messaging_services')
+        .addColumn('use_inbound_webhook_on_number', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
     },
   },
 };

@@ -407,6 +407,53 @@ describe('Number-level inbound webhooks', () => {
     await waitFor(() => hook.calls.some((c) => c.path === '/fallback-sms'), 15_000, 'fallback');
     expect(hook.calls.find((c) => c.path === '/fallback-sms')!.valid).toBe(true);
   });
+
+  it("uses a service's FallbackUrl when its inbound URL fails, and a sender's own SmsUrl with UseInboundWebhookOnNumber", async () => {
+    const withSenders = async (sid: string, sender: string) => {
+      const res = await request(
+        t,
+        'POST',
+        `/messaging/v1/Services/${sid}`,
+        `Senders=${encodeURIComponent(sender)}`,
+      );
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+    };
+    const failing = await t.client.messaging.v1.services.create({
+      friendlyName: 'fails over',
+      inboundRequestUrl: 'http://127.0.0.1:9/refused',
+      fallbackUrl: `${hook.url}/svc-fallback`,
+    });
+    expect(failing.fallbackUrl).toBe(`${hook.url}/svc-fallback`);
+    expect(failing.useInboundWebhookOnNumber).toBe(false);
+    await withSenders(failing.sid, '+15559990005');
+    expect(await carrier.sendMo('+447700900602', '+15559990005', 'to the service')).toBe(200);
+    await waitFor(() => hook.calls.some((c) => c.path === '/svc-fallback'), 15_000, 'fallback');
+    const fell = hook.calls.find((c) => c.path === '/svc-fallback')!;
+    expect(fell.valid).toBe(true);
+    expect(fell.params).toMatchObject({ To: '+15559990005', MessagingServiceSid: failing.sid });
+
+    await t.client.incomingPhoneNumbers.create({
+      phoneNumber: '+15559990006',
+      smsUrl: `${hook.url}/sender-own-sms`,
+    });
+    const onNumber = await t.client.messaging.v1.services.create({
+      friendlyName: 'number first',
+      inboundRequestUrl: `${hook.url}/svc-inbound`,
+      useInboundWebhookOnNumber: true,
+    });
+    expect(onNumber.useInboundWebhookOnNumber).toBe(true);
+    await withSenders(onNumber.sid, '+15559990006');
+    expect(await carrier.sendMo('+447700900603', '+15559990006', 'to the number')).toBe(200);
+    await waitFor(() => hook.calls.some((c) => c.path === '/sender-own-sms'), 15_000, 'number URL');
+    expect(hook.calls.find((c) => c.path === '/sender-own-sms')!.params).toMatchObject({
+      To: '+15559990006',
+      MessagingServiceSid: onNumber.sid,
+    });
+    // Turned off, the service's own URL takes the sender's messages again.
+    await t.client.messaging.v1.services(onNumber.sid).update({ useInboundWebhookOnNumber: false });
+    expect(await carrier.sendMo('+447700900603', '+15559990006', 'to the service')).toBe(200);
+    await waitFor(() => hook.calls.some((c) => c.path === '/svc-inbound'), 15_000, 'service URL');
+  });
 });
 
 // Last: after an outage the worker backs off for up to 30 s before it tries the carrier again.
