@@ -330,7 +330,7 @@ export async function startPlatform(
     const nodeId = randomUUID();
     const meter = segmentMeter(billing, modules, logger, Math.min(5000, staleMs / 6));
     cleanups.push(async () => meter.stop());
-    const calls = new CallStore(store);
+    const calls = new CallStore(store, nodeId);
     const directory = voiceDirectory(accounts, modules, numbers, logger);
     const callQueues = new QueueStore(store);
     // With one node, members left by a previous run belong to calls that run no more.
@@ -398,6 +398,7 @@ export async function startPlatform(
       webhookTimeoutMs: config.webhookTimeout,
       // With several nodes sharing the database, a starting node must not end others' calls.
       recoverOrphans: !config.redisUrl,
+      nodeStaleMs: staleMs,
       recordEvent: (e) => events.record(e),
       conferences,
     });

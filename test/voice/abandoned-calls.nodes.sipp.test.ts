@@ -2,16 +2,17 @@
 // operator runs it (`switchboard serve`, its own process) and is killed with SIGKILL while a
 // real sipp call is up on it; node B (sharing PostgreSQL and Redis) notices that the call's
 // metering went silent, closes its segment at the last heartbeat, ends the call there and
-// sends its `completed` status callback, once. Runs on the scale-out backends only.
+// sends its `completed` status callback, once; a call node A was still ringing fails, since
+// node A stopped saying it is alive. Runs on the scale-out backends only.
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { haveSipp, killSipps } from '../sip/sipp.js';
-import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { request, sdkClient, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { serveSwitchboard, type Served } from '../support/serve.js';
 import { until } from '../support/until.js';
 import { startTwimlServer, type TwimlServer } from './twiml-server.js';
-import { startCaller } from './voice-platform.js';
+import { startCallee, startCaller } from './voice-platform.js';
 
 const { VoiceResponse } = twilio.twiml;
 const SCALE_OUT = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
@@ -75,11 +76,26 @@ describe.skipIf(!TOOLS)('calls of a node that died', () => {
       const c = await b.client.calls(callSid).fetch();
       return c.status === 'in-progress' ? c : undefined;
     });
+    // An outbound call node A places through its own API: the callee rings and never answers.
+    const callee = await startCallee('uas-ring-cancel.xml', { timeoutS: 60 });
+    const ringing = await sdkClient(a.url, a.accountSid, a.authToken).calls.create({
+      to: callee.uri,
+      from: '+15550012001',
+      url: `${web.url}/never`,
+      statusCallback: `${web.url}/ringing-status`,
+      statusCallbackEvent: ['ringing', 'completed'],
+      timeout: 60,
+    });
+    await until('the outbound call ringing', async () => {
+      const c = await b.client.calls(ringing.sid).fetch();
+      return c.status === 'ringing' ? c : undefined;
+    });
     // A few heartbeats (every STALE_MS / 6) of the call's segment.
     await new Promise((r) => setTimeout(r, 1500));
     const killedAt = Date.now();
     await a.crash();
     phone.child.kill('SIGTERM');
+    callee.run.child.kill('SIGTERM');
 
     const ended = await until(
       'node B to end the call',
@@ -117,5 +133,25 @@ describe.skipIf(!TOOLS)('calls of a node that died', () => {
       ['in-progress', '1'],
       ['completed', '2'],
     ]);
+
+    // The call that was ringing: failed, its completed callback after its ringing one.
+    const gone = await until(
+      'node B to fail the ringing call',
+      async () => {
+        const c = await b.client.calls(ringing.sid).fetch();
+        return c.status === 'failed' ? c : undefined;
+      },
+      20_000,
+    );
+    expect(gone.endTime.getTime()).toBeGreaterThanOrEqual(killedAt - 1000);
+    const ringingCallbacks = await until('the ringing call callbacks', () => {
+      const got = web?.seen.filter((s) => s.path === '/ringing-status') ?? [];
+      return got.length >= 2 ? got : undefined;
+    });
+    expect(ringingCallbacks.map((s) => [s.params.CallStatus, s.params.SequenceNumber])).toEqual([
+      ['ringing', '0'],
+      ['failed', '1'],
+    ]);
+    expect(web.seen.some((s) => s.path === '/never')).toBe(false);
   });
 });

@@ -6,12 +6,43 @@ import type { CallRow, CallTables, NotificationRow, RecordingRow } from './table
 export class CallStore {
   readonly db: Kysely<CallTables>;
 
-  constructor(store: Store) {
+  /** `nodeId`: this process, recorded on the calls it runs. */
+  constructor(
+    store: Store,
+    private readonly nodeId: string | null = null,
+  ) {
     this.db = store.kysely<CallTables>();
   }
 
   async insert(row: CallRow): Promise<void> {
-    await this.db.insertInto('calls').values(row).execute();
+    await this.db
+      .insertInto('calls')
+      .values({ ...row, node_id: this.nodeId })
+      .execute();
+  }
+
+  /** The other nodes that run calls not answered yet (queued or ringing). */
+  async nodesWithUnanswered(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('calls')
+      .select('node_id')
+      .distinct()
+      .where('status', 'in', ['queued', 'ringing'])
+      .where('node_id', 'is not', null)
+      .where('node_id', '!=', this.nodeId ?? '')
+      .execute();
+    return rows.map((r) => r.node_id ?? '').filter((id) => id !== '');
+  }
+
+  /** The calls of a node that died which were not answered yet: failed at `atMs`. */
+  async failUnansweredOf(nodeId: string, atMs: number): Promise<CallRow[]> {
+    return this.db
+      .updateTable('calls')
+      .set({ status: 'failed', end_time: atMs, date_updated: Date.now() })
+      .where('node_id', '=', nodeId)
+      .where('status', 'in', ['queued', 'ringing'])
+      .returningAll()
+      .execute();
   }
 
   async update(sid: string, changes: Partial<Omit<CallRow, 'sid' | 'account_sid'>>): Promise<void> {

@@ -44,6 +44,8 @@ export interface CallRow {
    * call was placed from (its From); null otherwise.
    */
   phone_number_sid: string | null;
+  /** The node that runs the call (set by CallStore.insert), so that others see when it died. */
+  node_id?: string | null;
   date_created: number;
   date_updated: number;
 }
@@ -85,6 +87,11 @@ export interface CallTables {
 }
 
 export const migrations: Record<string, Migration> = {
+  voice_0004_call_node: {
+    async up(db) {
+      await db.schema.alterTable('calls').addColumn('node_id', 'varchar(64)').execute();
+    },
+  },
   voice_0003_recording_track: {
     async up(db) {
       await db.schema.alterTable('recordings').addColumn('track', 'varchar(16)').execute();

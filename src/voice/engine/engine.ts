@@ -36,6 +36,12 @@ export interface VoiceEngineOptions {
   readonly conferences?: Conferences;
   /** Mark calls left live by a previous run of this (only) node as ended. */
   readonly recoverOrphans?: boolean;
+  /**
+   * With several nodes (recoverOrphans false): this node says it is alive in the shared state,
+   * and takes a node that has not said so for this long (ms) for dead: its calls not answered
+   * yet fail. (Its answered calls end by their metering: Billing and endAbandoned.)
+   */
+  readonly nodeStaleMs?: number;
   readonly recordEvent: (event: {
     accountSid: string;
     kind: 'call';
@@ -113,6 +119,8 @@ interface Dialling {
 }
 
 const CONTROL_CHANNEL = 'voice:control';
+/** A node's word that it is alive, with a TTL of the staleness span (several nodes). */
+const NODE_KEY = 'voice:node:';
 /** How long a Call Recordings request waits for the node holding the call. */
 const RECORDING_REPLY_MS = 5000;
 
@@ -129,6 +137,7 @@ export class VoiceEngine {
   private readonly sessions = new Map<string, CallSession>();
   private readonly dialling = new Map<string, Dialling>();
   private unsubscribe: (() => Promise<void>) | undefined;
+  private liveness: NodeJS.Timeout[] = [];
   private unsubscribeReplies: (() => Promise<void>) | undefined;
   private readonly replies = new Map<string, (reply: RecordingReply) => void>();
   private readonly recordingsDir: string;
@@ -141,6 +150,7 @@ export class VoiceEngine {
   async start(): Promise<void> {
     // With several nodes, a starting node must not end the calls the others hold.
     if (this.options.recoverOrphans !== false) await this.endOrphans();
+    else await this.startLiveness();
     this.unsubscribe = await this.options.state.subscribe(CONTROL_CHANNEL, (raw) =>
       this.onControl(raw),
     );
@@ -206,7 +216,40 @@ export class VoiceEngine {
     void callbacks.emit('completed', { ...callParams(row), CallDuration: String(duration) });
   }
 
+  /** Says this node is alive, and watches the others (several nodes). */
+  private async startLiveness(): Promise<void> {
+    const staleMs = this.options.nodeStaleMs ?? 60_000;
+    const { state, logger } = this.options;
+    const beat = () => state.set(NODE_KEY + this.options.nodeId, '1', staleMs);
+    await beat();
+    const every = (ms: number, run: () => Promise<unknown>, what: string) => {
+      const timer = setInterval(() => {
+        run().catch((err: unknown) => logger.error({ err }, what));
+      }, ms);
+      timer.unref();
+      this.liveness.push(timer);
+    };
+    every(staleMs / 3, beat, 'could not renew this node in the shared state');
+    every(staleMs / 2, () => this.failUnansweredOfDeadNodes(), 'dead-node sweep failed');
+  }
+
+  /** Fails the unanswered calls of the nodes that stopped saying they are alive. */
+  async failUnansweredOfDeadNodes(): Promise<number> {
+    const { calls, state, outbox, logger } = this.options;
+    const failed: CallRow[] = [];
+    for (const node of await calls.nodesWithUnanswered()) {
+      if ((await state.get(NODE_KEY + node)) !== null) continue;
+      failed.push(...(await calls.failUnansweredOf(node, Date.now())));
+    }
+    if (failed.length === 0) return 0;
+    logger.warn({ calls: failed.length }, 'failed the unanswered calls of a node that stopped');
+    await outbox.adoptStale();
+    for (const row of failed) await this.sendCompleted(row, row.end_time ?? Date.now());
+    return failed.length;
+  }
+
   async stop(): Promise<void> {
+    for (const t of this.liveness) clearInterval(t);
     for (const s of this.sessions.values()) s.hangup();
     await Promise.allSettled([...this.sessions.values()].map((s) => s.done));
     await this.unsubscribe?.();
