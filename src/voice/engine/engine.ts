@@ -137,7 +137,9 @@ export class VoiceEngine {
   private readonly sessions = new Map<string, CallSession>();
   private readonly dialling = new Map<string, Dialling>();
   private unsubscribe: (() => Promise<void>) | undefined;
-  private liveness: NodeJS.Timeout[] = [];
+  private readonly liveness: NodeJS.Timeout[] = [];
+  /** Nodes whose word was missing at the last sweep. */
+  private suspects = new Set<string>();
   private unsubscribeReplies: (() => Promise<void>) | undefined;
   private readonly replies = new Map<string, (reply: RecordingReply) => void>();
   private readonly recordingsDir: string;
@@ -233,14 +235,21 @@ export class VoiceEngine {
     every(staleMs / 2, () => this.failUnansweredOfDeadNodes(), 'dead-node sweep failed');
   }
 
-  /** Fails the unanswered calls of the nodes that stopped saying they are alive. */
+  /**
+   * Fails the unanswered calls of the nodes that stopped saying they are alive: missing at two
+   * sweeps in a row (half a span apart, while a live node renews every third of one), so that
+   * a shared state that lost its keys (Redis restarted without persistence) fails no one.
+   */
   async failUnansweredOfDeadNodes(): Promise<number> {
     const { calls, state, outbox, logger } = this.options;
-    const failed: CallRow[] = [];
+    const missing = new Set<string>();
     for (const node of await calls.nodesWithUnanswered()) {
-      if ((await state.get(NODE_KEY + node)) !== null) continue;
-      failed.push(...(await calls.failUnansweredOf(node, Date.now())));
+      if ((await state.get(NODE_KEY + node)) === null) missing.add(node);
     }
+    const dead = [...missing].filter((node) => this.suspects.has(node));
+    this.suspects = missing;
+    const failed: CallRow[] = [];
+    for (const node of dead) failed.push(...(await calls.failUnansweredOf(node, Date.now())));
     if (failed.length === 0) return 0;
     logger.warn({ calls: failed.length }, 'failed the unanswered calls of a node that stopped');
     await outbox.adoptStale();
