@@ -245,7 +245,7 @@ export class CallbackOutbox {
         this.scheduleFlush();
       }
     } catch (err) {
-      this.o.logger.error({ err, callSid: chain }, 'status callback delivery failed');
+      this.o.logger.error({ err, chain }, 'status callback delivery failed');
     } finally {
       if (this.chains.get(chain) === queue) this.chains.delete(chain);
       if (this.chains.size === 0) for (const r of this.idle.splice(0)) r();
@@ -288,7 +288,7 @@ export class CallbackOutbox {
       }
       if (attempt === 1)
         this.o.logger.warn(
-          { url: item.url, callSid: item.chain, seq: item.seq, outcome: why },
+          { url: item.url, chain: item.chain, seq: item.seq, outcome: why },
           'status callback failed; retrying with backoff',
         );
       await this.sleep(Math.min(this.o.firstRetryMs * 2 ** (attempt - 1), this.o.maxRetryMs));
@@ -298,7 +298,7 @@ export class CallbackOutbox {
 
   private giveUp(item: OutboxItem, reason: string): void {
     this.o.logger.error(
-      { url: item.url, callSid: item.chain, seq: item.seq, reason },
+      { url: item.url, chain: item.chain, seq: item.seq, reason },
       'status callback given up',
     );
     this.o.onGiveUp?.(item, reason);

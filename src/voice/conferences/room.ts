@@ -50,7 +50,6 @@ export class LiveConference {
         sid: string;
         by: string;
         at: number;
-        authToken: string;
       }
     | undefined;
   /** How the room is recorded: the first participant's trim and recording callback. */
@@ -234,7 +233,7 @@ export class LiveConference {
     try {
       const r = this.audio.record(path, { trim: this.recordingNoun.trim === 'trim-silence' });
       const at = Date.now();
-      this.recording = { stop: () => r.stop(), sid, by: by.callSid, at, authToken: by.authToken };
+      this.recording = { stop: () => r.stop(), sid, by: by.callSid, at };
       this.recordingEvent(this.recording, 'in-progress', 0);
     } catch (err) {
       this.deps.logger.error(
