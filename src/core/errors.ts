@@ -78,7 +78,11 @@ export const Errors = {
   invalidValidityPeriod: spec(21624, 400, 'ValidityPeriod must be between 1 and 36000 seconds'),
   scheduleNotSupported: spec(35111, 400, 'Message scheduling is not supported by this platform'),
   messageNotRedactable: spec(20009, 400, 'Cannot redact or delete a message that is being sent'),
-  queueOverflow: spec(30001, 429, 'Queue overflow'),
+  fromQueueFull: spec(
+    21611,
+    400,
+    "This 'From' number has exceeded the maximum number of queued messages",
+  ),
   invalidMediaUrl: spec(21620, 400, 'Invalid media URL(s)'),
   tooManyMedia: spec(21623, 400, 'Number of media files exceeds allowed limit'),
   mmsNotRoutable: spec(

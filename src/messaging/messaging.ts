@@ -529,9 +529,10 @@ export class Messaging {
       return fail('noRouteToDestination', to);
     }
     const worker = this.workers.get(decision.chosen.sid)!;
-    if (worker.depth >= worker.row.max_queue) {
-      fail('queueOverflow', `${worker.row.name} has ${worker.depth} messages waiting`);
-    }
+    const overflow = queueOverflow(worker, seg, validity);
+    // As Twilio: a sender's queue that is full refuses the create (21611); a Messaging
+    // Service's message is accepted and fails at once with 30001 (it cannot go out in time).
+    if (overflow && !service) fail('fromQueueFull', `${from}: ${overflow}`);
     const now = Date.now();
     const sid = newTimeOrderedSid(media.length ? 'MM' : 'SM');
     const log: RouteEvent[] = [
@@ -547,6 +548,7 @@ export class Messaging {
         })),
       },
     ];
+    if (overflow) log.push({ at: now, event: 'failed', detail: `30001: ${overflow}` });
     const cb = input.statusCallback ?? service?.status_callback ?? null;
     const row: MessageRow = {
       sid,
@@ -559,10 +561,10 @@ export class Messaging {
       status: service ? 'accepted' : 'queued',
       num_segments: seg,
       encoding: text.encoding,
-      price: -Math.round(decision.chosen.price * seg * 1e5) / 1e5,
+      price: overflow ? null : -Math.round(decision.chosen.price * seg * 1e5) / 1e5,
       price_unit: worker.row.price_unit,
-      error_code: null,
-      error_message: null,
+      error_code: overflow ? 30001 : null,
+      error_message: overflow ? DELIVERY_ERRORS[30001]! : null,
       provider_sid: decision.chosen.sid,
       route: JSON.stringify(log),
       status_callback: cb,
@@ -595,6 +597,11 @@ export class Messaging {
     // A service's message is `accepted` in the answer to its create; as a sender and a
     // provider are chosen at once, it is stored `queued` and that change is called back, as
     // Twilio does for messages created through a Messaging Service.
+    if (overflow) {
+      await this.accept({ ...row, status: 'failed' }, undefined, worker, senders);
+      this.callback(job, cb, service?.sid ?? null, 'failed', 30001);
+      return row;
+    }
     await this.accept(service ? { ...row, status: 'queued' } : row, job, worker, senders);
     this.meta.set(sid, { cb, service: service?.sid ?? null });
     if (service) this.callback(job, cb, service.sid, 'queued', null);
@@ -603,7 +610,8 @@ export class Messaging {
 
   private accepting: {
     row: MessageRow;
-    job: SmsJob;
+    /** None for a message stored already failed (it is never queued). */
+    job: SmsJob | undefined;
     worker: ProviderWorker;
     senders: readonly string[];
     resolve: () => void;
@@ -619,7 +627,7 @@ export class Messaging {
    */
   private accept(
     row: MessageRow,
-    job: SmsJob,
+    job: SmsJob | undefined,
     worker: ProviderWorker,
     senders: readonly string[],
   ): Promise<void> {
@@ -655,6 +663,7 @@ export class Messaging {
     try {
       const byWorker = new Map<ProviderWorker, SmsJob[]>();
       for (const b of batch) {
+        if (!b.job) continue;
         const jobs = byWorker.get(b.worker);
         if (jobs) jobs.push(b.job);
         else byWorker.set(b.worker, [b.job]);
@@ -1222,4 +1231,26 @@ function validateSettings(kind: 'smpp' | 'http', settings: Record<string, unknow
     fail('invalidParameter', 'Settings.port must be a TCP port');
   if (typeof s.systemId !== 'string') fail('invalidParameter', 'Settings.systemId is required');
   if (typeof s.password !== 'string') fail('invalidParameter', 'Settings.password is required');
+}
+
+/**
+ * Why a message of `segments` cannot join the provider's queue, if it cannot: the queue holds
+ * MaxQueue messages already, or those waiting would take longer to drain at the provider's
+ * throughput than the message may wait (its validity period, up to Twilio's 10 hours).
+ */
+function queueOverflow(
+  worker: ProviderWorker,
+  segments: number,
+  validitySeconds: number,
+): string | undefined {
+  const { name, max_queue: max, throughput } = worker.row;
+  if (worker.depth >= max) return `${name} has ${worker.depth} messages waiting (MaxQueue ${max})`;
+  const waitSeconds = ((worker.depth + 1) * segments) / throughput;
+  if (waitSeconds > validitySeconds) {
+    return (
+      `${name} would take ${Math.ceil(waitSeconds)} s to send the ${worker.depth} messages ` +
+      `waiting at ${throughput} segments/s, beyond the validity period (${validitySeconds} s)`
+    );
+  }
+  return undefined;
 }

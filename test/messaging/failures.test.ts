@@ -1,7 +1,7 @@
 // How messages fare when providers misbehave, against real SMPP servers: a validity period that
 // runs out in the queue (30036), queued messages moved off a provider that went down, the
 // circuit breaker of a provider whose every submit fails transiently, the window of outstanding
-// submits per bind, queue overflow (30001), throttling (ESME_RTHROTTLED) and a submit whose
+// submits per bind, a full queue (21611, or 30001 through a service), throttling (ESME_RTHROTTLED) and a submit whose
 // answer never comes (unknown outcome, 30008, not resent). Each case has its own destination
 // prefix, so that their providers do not compete.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,7 +114,7 @@ describe('Messages when providers misbehave', () => {
     const slowSmsc = await smsc();
     const spareSmsc = await smsc();
     const slow = await createProvider(t, {
-      name: 'slow',
+      name: 'one-per-second',
       port: slowSmsc.port,
       prices: { '352': 0.01 },
       throughput: 1,
@@ -228,7 +228,7 @@ describe('Messages when providers misbehave', () => {
     expect(last - first).toBeGreaterThanOrEqual(3 * 150 - 50);
   });
 
-  it('refuses a message with 30001 once its provider has MaxQueue messages waiting', async () => {
+  it('refuses a sender past MaxQueue with 21611, and fails a service message with 30001', async () => {
     const s = await smsc();
     const tiny = await createProvider(t, {
       name: 'tiny',
@@ -243,11 +243,66 @@ describe('Messages when providers misbehave', () => {
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await send(`+35591000000${i}`, `o${i}`));
     expect(answers.slice(0, 3).map((a) => a.status)).toEqual([201, 201, 201]);
+    // As Twilio's API does for a From number whose queue is full.
     for (const a of answers.slice(3)) {
-      expect(a.status).toBe(429);
-      expect(a.json).toMatchObject({ code: 30001, status: 429 });
-      expect(String(a.json.message)).toMatch(/tiny has 3 messages waiting/);
+      expect(a.status).toBe(400);
+      expect(a.json).toMatchObject({ code: 21611, status: 400 });
+      expect(String(a.json.message)).toMatch(/tiny has 3 messages waiting \(MaxQueue 3\)/);
     }
+    // Through a Messaging Service the message is accepted and fails at once with 30001,
+    // called back as failed, never queued (Twilio: "messages will instead fail after creation").
+    const svc = await request(
+      t,
+      'POST',
+      '/messaging/v1/Services',
+      new URLSearchParams({ FriendlyName: 'overflow', Senders: '+15550009998' }).toString(),
+    );
+    expect(svc.status).toBe(201);
+    const viaService = await request(
+      t,
+      'POST',
+      `${path()}.json`,
+      new URLSearchParams({
+        To: '+355910000009',
+        MessagingServiceSid: String(svc.json.sid),
+        Body: 'over',
+        StatusCallback: `${hook.url}/overflow`,
+      }).toString(),
+    );
+    expect(viaService.status).toBe(201);
+    expect(viaService.json.status).toBe('accepted');
+    const m = await fetchMsg(String(viaService.json.sid));
+    expect(m).toMatchObject({ status: 'failed', error_code: 30001 });
+    expect(m.routing.at(-1)!.detail).toMatch(/^30001: tiny has 3 messages waiting/);
+    await waitFor(() => hook.calls.some((c) => c.path === '/overflow'), 10_000, 'failed callback');
+    const cb = hook.calls.filter((c) => c.path === '/overflow');
+    expect(cb.map((c) => [c.params.MessageStatus, c.params.ErrorCode])).toEqual([
+      ['failed', '30001'],
+    ]);
+    expect(cb[0]!.valid).toBe(true);
+    expect((await live(String(tiny.sid))).queue_depth).toBe(3);
+  });
+
+  it('refuses a message that would wait in the queue beyond its ValidityPeriod (21611)', async () => {
+    const s = await smsc();
+    const slow = await createProvider(t, {
+      name: 'one-per-second',
+      port: s.port,
+      prices: { '358': 0.01 },
+      throughput: 1,
+    });
+    await waitFor(() => s.boundSessions() === 2, 10_000, 'binds');
+    await s.close();
+    await waitFor(async () => (await live(String(slow.sid))).connected === false, 10_000, 'down');
+    // At 1 segment/s, the third message waits 3 s: over a 2 s validity, under a 10 s one.
+    const long = { ValidityPeriod: '10' };
+    expect((await send('+358910000001', 'a', long)).status).toBe(201);
+    expect((await send('+358910000002', 'b', long)).status).toBe(201);
+    const refused = await send('+358910000003', 'c', { ValidityPeriod: '2' });
+    expect(refused.status).toBe(400);
+    expect(refused.json).toMatchObject({ code: 21611 });
+    expect(String(refused.json.message)).toMatch(/beyond the validity period \(2 s\)/);
+    expect((await send('+358910000004', 'd', long)).status).toBe(201);
   });
 
   it('backs off when the SMSC throttles, and delivers everything without failures', async () => {
