@@ -29,6 +29,12 @@ export interface KannelRun {
   readonly cpuSeconds: (pid: number | undefined) => number;
   /** Kannel's message store on (store-type = spool: accepted messages survive a crash). */
   readonly durable: boolean;
+  /**
+   * Delivery reports asked for: the final one alone (dlr-mask 1), or also the SMSC's accepting
+   * the submit (dlr-mask 9: 8 + 1), the two callbacks per message that Switchboard's status
+   * callbacks make (`sent`, then `delivered`).
+   */
+  readonly reports: 'delivered' | 'sent+delivered';
 }
 
 export interface KannelFigures {
@@ -39,6 +45,8 @@ export interface KannelFigures {
   readonly endToEndMessages: number;
   readonly endToEndS: number;
   readonly cpuUsPerMessage: number;
+  /** Delivery report callbacks received in the end-to-end run. */
+  readonly callbacks: number;
 }
 
 const BEARERBOX = ['/usr/sbin/bearerbox', 'bearerbox'];
@@ -70,15 +78,17 @@ export async function runKannel(o: KannelRun): Promise<KannelFigures | undefined
 
   let delivered = 0;
   let deliveredAt: number[] = [];
+  let callbacks = 0;
   const receiver = createHttpServer((req, res) => {
-    if (req.url?.includes('type=1')) {
+    callbacks++;
+    if (req.url?.includes('type=1&')) {
       delivered++;
       deliveredAt.push(Date.now());
     }
     res.writeHead(200).end();
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  const dlrUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/dlr?type=%d`;
+  const dlrUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/dlr?type=%d&`;
 
   // Kannel's defaults otherwise: internal DLR storage; without a store (its default) an
   // accepted message does not survive a crash. The window (max-pending-submits) is
@@ -158,9 +168,11 @@ text = "no service"
     const drainS = (Date.now() - endedAt) / 1000;
 
     // (2) End to end: sendsms -> SMSC -> receipt -> dlr-url callback with type=1 (delivered).
-    const withDlr = `${base}&dlr-mask=1&dlr-url=${encodeURIComponent(dlrUrl)}`;
+    const mask = o.reports === 'delivered' ? 1 : 9;
+    const withDlr = `${base}&dlr-mask=${mask}&dlr-url=${encodeURIComponent(dlrUrl)}`;
     delivered = 0;
     deliveredAt = [];
+    callbacks = 0;
     const c0 = cpu();
     const t0 = Date.now();
     const b = await autocannon({ url: withDlr, connections: o.connections, amount: o.messages });
@@ -175,6 +187,7 @@ text = "no service"
       endToEndMessages: b['2xx'],
       endToEndS,
       cpuUsPerMessage: Math.round(((cpu() - c0) / Math.max(1, b['2xx'])) * 1e6),
+      callbacks,
     };
   } finally {
     await stop();
