@@ -226,6 +226,7 @@ export async function startPlatform(
       publicUrl: () => publicUrl,
       // Inbound messages to a number outside every service go to its SmsUrl (or its module's).
       numberSmsRoute: (to) => late.numbers?.findSmsRoute(to) ?? Promise.resolve(undefined),
+      scheduleMinLeadSeconds: config.scheduleMinLeadSeconds,
     });
     await messaging.start();
     cleanups.push(() => messaging.stop());

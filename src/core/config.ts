@@ -90,6 +90,12 @@ export const CONFIG_KEYS = {
     default: '60000',
     doc: "With several nodes: milliseconds a live call's metering heartbeat may stay silent before the other nodes take its node for dead, close its segments and end the call.",
   },
+  scheduleMinLeadSeconds: {
+    env: 'SWITCHBOARD_SCHEDULE_MIN_LEAD_S',
+    kind: 'int',
+    default: '300',
+    doc: 'Shortest time ahead, in seconds, a message may be scheduled for (SendAt; Twilio: 300 s; at most 35 days).',
+  },
   sipPort: {
     env: 'SWITCHBOARD_SIP_PORT',
     kind: 'int',

@@ -76,7 +76,15 @@ export const Errors = {
     "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
   ),
   invalidValidityPeriod: spec(21624, 400, 'ValidityPeriod must be between 1 and 36000 seconds'),
-  scheduleNotSupported: spec(35111, 400, 'Message scheduling is not supported by this platform'),
+  sendAtMissing: spec(35111, 400, 'SendAt timestamp is missing'),
+  sendAtOutOfRange: spec(35114, 400, 'Scheduling does not support this timestamp'),
+  scheduleNeedsService: spec(35118, 400, 'MessagingServiceSid is required to schedule a message'),
+  scheduleTypeNotSupported: spec(
+    35126,
+    400,
+    'The ScheduleType value provided is not supported for this channel',
+  ),
+  messageNotCancelable: spec(30409, 400, 'This message cannot be canceled'),
   messageNotRedactable: spec(20009, 400, 'Cannot redact or delete a message that is being sent'),
   fromQueueFull: spec(
     21611,

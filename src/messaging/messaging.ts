@@ -18,6 +18,7 @@ import type { Carrier, InboundSms } from './carrier.js';
 import { describeText } from './encoding.js';
 import { Inbound, type NumberSmsLookup } from './inbound.js';
 import { checkMediaUrls, contentTypeOf, mediaRows } from './media.js';
+import { dueTime, ScheduleSweeper } from './schedule.js';
 import { SenderCaps } from './sender-cap.js';
 import { DEFAULT_WEIGHTS, decide, priceFor, type Candidate, type RouteWeights } from './router.js';
 import {
@@ -62,6 +63,8 @@ export interface MessagingOptions {
   readonly numberSmsRoute?: NumberSmsLookup;
   /** Shared state for per-sender throughput caps across nodes (absent: caps are not applied). */
   readonly state?: SharedState;
+  /** Shortest time ahead a message may be scheduled for, seconds (default 300, as Twilio). */
+  readonly scheduleMinLeadSeconds?: number;
 }
 
 /** Where the HTTP carrier of a provider posts delivery reports and inbound messages. */
@@ -72,7 +75,16 @@ export function providerCallbackPath(providerSid: string): string {
 /** One entry of a message's routing log (the `routing` extension field). */
 export interface RouteEvent {
   readonly at: number;
-  readonly event: 'routed' | 'rerouted' | 'sending' | 'sent' | 'retry' | 'failed' | 'receipt';
+  readonly event:
+    | 'scheduled'
+    | 'canceled'
+    | 'routed'
+    | 'rerouted'
+    | 'sending'
+    | 'sent'
+    | 'retry'
+    | 'failed'
+    | 'receipt';
   readonly provider?: string;
   readonly detail: string;
   readonly candidates?: readonly { name: string; score: number; price: number }[];
@@ -102,6 +114,9 @@ export interface SendInput {
   readonly direction?: 'outbound-api' | 'outbound-reply';
   /** MMS: up to 10 public http(s) URLs. */
   readonly mediaUrls?: readonly string[] | undefined;
+  /** ScheduleType and SendAt as given (schedule.ts). */
+  readonly scheduleType?: string | undefined;
+  readonly sendAt?: string | undefined;
 }
 
 export interface ProviderInput {
@@ -164,6 +179,7 @@ export class Messaging {
   private stickyCounter = 0;
   private readonly inbound: Inbound;
   private readonly caps: SenderCaps | undefined;
+  private readonly scheduled: ScheduleSweeper;
 
   constructor(private readonly o: MessagingOptions) {
     this.db = o.store.kysely<MessagingTables>();
@@ -180,6 +196,7 @@ export class Messaging {
       numberRoute: o.numberSmsRoute,
       reply: (accountSid, m) => this.send(accountSid, { ...m, direction: 'outbound-reply' }),
     });
+    this.scheduled = new ScheduleSweeper(this.db, o.logger, (rows) => this.releaseScheduled(rows));
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -194,9 +211,11 @@ export class Messaging {
     if (saved) this.weights = { ...this.weights, ...(JSON.parse(saved.value) as RouteWeights) };
     const rows = await this.db.selectFrom('messaging_providers').selectAll().execute();
     for (const row of rows) if (row.enabled) await this.startProvider(row);
+    this.scheduled.start();
   }
 
   async stop(): Promise<void> {
+    await this.scheduled.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
     await this.flush();
@@ -511,6 +530,11 @@ export class Messaging {
         from = senders[i]!;
       }
     }
+    const sendAt = dueTime(
+      { ...input, messagingServiceSid: service?.sid },
+      Date.now(),
+      this.o.scheduleMinLeadSeconds ?? 300,
+    );
     if (!from) return fail('fromOrServiceRequired');
     if (!/^(\+?\d{3,15}|[A-Za-z0-9 ]{1,11})$/.test(from)) fail('invalidFromNumber', from);
     const validity = input.validityPeriod ?? service?.validity_period ?? 36_000;
@@ -521,6 +545,50 @@ export class Messaging {
     const text = describeText(input.body);
     // MMS goes only to providers that carry it; the text of an MMS is one billable unit.
     const seg = media.length ? 1 : text.numSegments;
+    if (sendAt !== undefined) {
+      if (!this.candidates(to, media.length > 0).length) fail('noRouteToDestination', to);
+      const now = Date.now();
+      const row: MessageRow = {
+        sid: newTimeOrderedSid(media.length ? 'MM' : 'SM'),
+        account_sid: accountSid,
+        messaging_service_sid: service!.sid,
+        direction: input.direction ?? 'outbound-api',
+        from_addr: from,
+        to_addr: to,
+        body: input.body,
+        status: 'scheduled',
+        num_segments: seg,
+        encoding: text.encoding,
+        price: null,
+        price_unit: 'USD',
+        error_code: null,
+        error_message: null,
+        provider_sid: null,
+        route: JSON.stringify([
+          { at: now, event: 'scheduled', detail: `due ${new Date(sendAt).toISOString()}` },
+        ] satisfies RouteEvent[]),
+        status_callback: input.statusCallback ?? service!.status_callback ?? null,
+        validity_period: input.validityPeriod ?? null,
+        date_created: now,
+        date_updated: now,
+        date_sent: null,
+        num_media: media.length,
+      };
+      const [optedOut] = await this.optOuts.optedOut([{ accountSid, recipient: to, senders }]);
+      if (optedOut) fail('unsubscribedRecipient', to);
+      if (media.length) {
+        const files = media.map((url) => ({ url, contentType: contentTypeOf(url) }));
+        await this.db
+          .insertInto('messaging_media')
+          .values(mediaRows(accountSid, row.sid, files, now))
+          .execute();
+      }
+      await this.db
+        .insertInto('messaging_messages')
+        .values({ ...row, send_at: sendAt })
+        .execute();
+      return row;
+    }
     const decision = decide(this.candidates(to, media.length > 0), this.weights);
     if (!decision) {
       if (media.length && this.candidates(to).length) {
@@ -690,6 +758,164 @@ export class Messaging {
     } catch (e) {
       for (const b of batch) b.reject(e);
     }
+  }
+
+  /**
+   * Scheduled messages now due (flipped to `queued` by the sweeper, schedule.ts): each is
+   * routed as the queues stand now, priced, and its job added in the commit that clears its
+   * send_at; one whose recipient opted out meanwhile, that no provider reaches or whose queue is
+   * full fails instead (21610, 30008, 30001). A row already given a provider (released before a
+   * crash) keeps it, so that its job is never in two queues.
+   */
+  private async releaseScheduled(rows: readonly MessageRow[]): Promise<void> {
+    const services = new Map(
+      (
+        await this.db
+          .selectFrom('messaging_services')
+          .selectAll()
+          .where('sid', 'in', [...new Set(rows.map((r) => r.messaging_service_sid ?? ''))])
+          .execute()
+      ).map((svc) => [svc.sid, svc]),
+    );
+    const withMedia = rows.filter((r) => r.num_media > 0).map((r) => r.sid);
+    const media = new Map<string, string[]>();
+    if (withMedia.length) {
+      const files = await this.db
+        .selectFrom('messaging_media')
+        .select(['message_sid', 'url'])
+        .where('message_sid', 'in', withMedia)
+        .orderBy('date_created')
+        .orderBy('sid')
+        .execute();
+      for (const f of files) media.set(f.message_sid, [...(media.get(f.message_sid) ?? []), f.url]);
+    }
+    const optedOut = await this.optOuts.optedOut(
+      rows.map((r) => ({
+        accountSid: r.account_sid,
+        recipient: r.to_addr,
+        senders: [r.from_addr, ...(r.messaging_service_sid ? [r.messaging_service_sid] : [])],
+      })),
+    );
+    const now = Date.now();
+    const statements: Statement[] = [];
+    const queued = new Map<ProviderWorker, NewJob<SmsJob>[]>();
+    rows.forEach((row, i) => {
+      const service = services.get(row.messaging_service_sid ?? '');
+      const urls = media.get(row.sid);
+      const validity = row.validity_period ?? service?.validity_period ?? 36_000;
+      const job: SmsJob = {
+        sid: row.sid,
+        acct: row.account_sid,
+        from: row.from_addr,
+        to: row.to_addr,
+        body: row.body,
+        seg: row.num_segments,
+        exp: now + validity * 1000,
+        created: row.date_created,
+        tried: [],
+        ...(urls ? { media: urls } : {}),
+        ...(service?.sender_throughput ? { cap: service.sender_throughput } : {}),
+      };
+      this.meta.set(row.sid, { cb: row.status_callback, service: row.messaging_service_sid });
+      const clear = this.db
+        .updateTable('messaging_messages')
+        .set({ send_at: null })
+        .where('sid', '=', row.sid)
+        .compile();
+      const failed = (code: number, message: string, note: string) => {
+        statements.push(clear);
+        this.hooks.failed(job, code, message, note);
+      };
+      if (optedOut[i])
+        return failed(
+          21610,
+          'Attempt to send to unsubscribed recipient',
+          'the recipient opted out',
+        );
+      let worker = row.provider_sid ? this.workers.get(row.provider_sid) : undefined;
+      let event: RouteEvent | undefined;
+      if (!worker) {
+        const decision = decide(this.candidates(row.to_addr, !!urls), this.weights);
+        if (!decision)
+          return failed(30008, DELIVERY_ERRORS[30008]!, `no provider reaches ${row.to_addr}`);
+        worker = this.workers.get(decision.chosen.sid)!;
+        const overflow = queueOverflow(worker, row.num_segments, validity);
+        if (overflow) return failed(30001, DELIVERY_ERRORS[30001]!, overflow);
+        event = {
+          at: now,
+          event: 'routed',
+          provider: decision.chosen.name,
+          detail: decision.reason,
+          candidates: decision.candidates.map((c) => ({
+            name: c.name,
+            score: c.score,
+            price: c.price,
+          })),
+        };
+        statements.push(
+          this.db
+            .updateTable('messaging_messages')
+            .set({
+              provider_sid: worker.row.sid,
+              price: -Math.round(decision.chosen.price * row.num_segments * 1e5) / 1e5,
+              price_unit: worker.row.price_unit,
+              route: routeAppend(event),
+              date_updated: now,
+            })
+            .where('sid', '=', row.sid)
+            .compile(),
+        );
+      }
+      const jobs = queued.get(worker);
+      if (jobs) jobs.push({ id: row.sid, data: job });
+      else queued.set(worker, [{ id: row.sid, data: job }]);
+      // In the store, the job is added in the commit that clears send_at (both or neither).
+      statements.push(...(worker.queue.inStore?.add([{ id: row.sid, data: job }]) ?? []), clear);
+      this.callback(job, row.status_callback, row.messaging_service_sid, 'queued', null);
+    });
+    // Elsewhere (BullMQ) first: adding a job twice under the message's SID is a no-op, so a
+    // crash before send_at is cleared only makes the next sweep add it again.
+    for (const [worker, jobs] of queued) if (!worker.queue.inStore) await worker.queue.add(jobs);
+    await this.writes.opNow(statements);
+    for (const [worker, jobs] of queued) {
+      worker.depth += jobs.length;
+      worker.poke();
+    }
+  }
+
+  /** Status=canceled: a scheduled message is canceled (30409 once it is no longer scheduled). */
+  async cancel(accountSid: string, sid: string): Promise<MessageRow> {
+    const now = Date.now();
+    const row = await this.db
+      .updateTable('messaging_messages')
+      .set({
+        status: 'canceled',
+        date_updated: now,
+        send_at: null,
+        route: routeAppend({ at: now, event: 'canceled', detail: 'canceled through the API' }),
+      })
+      .where('sid', '=', sid)
+      .where('account_sid', '=', accountSid)
+      .where('status', '=', 'scheduled')
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) {
+      const current = await this.message(accountSid, sid);
+      return fail('messageNotCancelable', `it is ${current.status}, not scheduled`);
+    }
+    const job: SmsJob = {
+      sid: row.sid,
+      acct: row.account_sid,
+      from: row.from_addr,
+      to: row.to_addr,
+      body: row.body,
+      seg: row.num_segments,
+      exp: now,
+      created: row.date_created,
+      tried: [],
+    };
+    this.callback(job, row.status_callback, row.messaging_service_sid, 'canceled', null);
+    return row;
   }
 
   private readonly parsedPrices = new WeakMap<ProviderRow, Record<string, number>>();

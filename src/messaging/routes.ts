@@ -264,7 +264,6 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       ],
       async handler(req) {
         const i = req.input;
-        if (i.has('ScheduleType') || i.has('SendAt')) fail('scheduleNotSupported');
         const to = i.string('To');
         if (!to) fail('toRequired');
         const validity = i.int('ValidityPeriod');
@@ -279,6 +278,8 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
           statusCallback: i.string('StatusCallback'),
           validityPeriod: validity,
           mediaUrls: i.list('MediaUrl'),
+          scheduleType: i.string('ScheduleType'),
+          sendAt: i.string('SendAt'),
         });
         req.tag('message');
         return { status: 201, body: messageJson(row) };
@@ -335,14 +336,19 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       method: 'POST',
       domain: 'api',
       path: `${MESSAGES}/:Sid.json`,
-      summary: 'Redact a message (Body="")',
+      summary: 'Redact a message (Body="") or cancel a scheduled one (Status=canceled)',
       params: [
         { name: 'Body', type: 'string', max: 1600 },
         { name: 'Status', type: 'enum', values: ['canceled'] },
       ],
       async handler(req) {
-        if (req.input.has('Status'))
-          fail('scheduleNotSupported', 'only scheduled messages can be canceled');
+        if (req.input.has('Status')) {
+          if (req.input.has('Body')) fail('invalidParameter', 'Body and Status cannot be combined');
+          return {
+            status: 200,
+            body: messageJson(await m.cancel(req.account.sid, req.params.Sid ?? '')),
+          };
+        }
         if (req.input.string('Body') !== '') fail('invalidParameter', 'Body can only be set to ""');
         return {
           status: 200,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Migration } from '../store/index.js';
 
 export type MessageStatus =
@@ -10,6 +11,7 @@ export type MessageStatus =
   | 'failed'
   | 'receiving'
   | 'received'
+  | 'scheduled'
   | 'canceled';
 
 export type Direction = 'inbound' | 'outbound-api' | 'outbound-reply';
@@ -119,7 +121,8 @@ export interface SettingRow {
 }
 
 export interface MessagingTables {
-  messaging_messages: MessageRow;
+  /** send_at: when a scheduled message is due (ms), until it is handed to its queue. */
+  messaging_messages: MessageRow & { send_at?: number | null };
   messaging_parts: PartRow;
   messaging_providers: ProviderRow;
   messaging_services: ServiceRow;
@@ -270,6 +273,18 @@ export const migrations: Record<string, Migration> = {
       await db.schema
         .alterTable('messaging_services')
         .addColumn('use_inbound_webhook_on_number', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
+  messaging_0006_schedule: {
+    async up(db) {
+      await db.schema.alterTable('messaging_messages').addColumn('send_at', 'bigint').execute();
+      // Partial: the messages sent at once (nearly all) never touch this index.
+      await db.schema
+        .createIndex('messaging_messages_send_at')
+        .on('messaging_messages')
+        .column('send_at')
+        .where(sql.ref('send_at'), 'is not', null)
         .execute();
     },
   },

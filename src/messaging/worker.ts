@@ -300,11 +300,19 @@ export class ProviderWorker {
     for (const { job, waitMs } of admitted.now) {
       this.inflight++;
       this.sending.add(job.data.sid);
-      void this.send(job, waitMs).finally(() => {
-        this.sending.delete(job.data.sid);
-        this.inflight--;
-        this.poke();
-      });
+      void this.send(job, waitMs)
+        // Recording a retry can fail (the store is closing under a stopping worker): the job's
+        // lease brings the message back, and the log says so.
+        .catch((e: Error) =>
+          this.log(`could not record what became of ${job.data.sid}: ${e.message}`, {
+            provider: this.row.name,
+          }),
+        )
+        .finally(() => {
+          this.sending.delete(job.data.sid);
+          this.inflight--;
+          this.poke();
+        });
     }
   }
 

@@ -114,7 +114,7 @@ describe('Messages when providers misbehave', () => {
     const slowSmsc = await smsc();
     const spareSmsc = await smsc();
     const slow = await createProvider(t, {
-      name: 'one-per-second',
+      name: 'slow',
       port: slowSmsc.port,
       prices: { '352': 0.01 },
       throughput: 1,

@@ -200,7 +200,7 @@ describe('Messages through provider queues', () => {
         sendAt: new Date(),
       })
       .catch((e: { code: number }) => e);
-    expect(scheduled).toMatchObject({ code: 35111 });
+    expect(scheduled).toMatchObject({ code: 35118 });
   });
 
   it('lists with filters and paging, redacts and deletes', async () => {
