@@ -99,7 +99,15 @@ return {1, tostring(wait)}`;
 const sha1 = (script: string) => createHash('sha1').update(script).digest('hex');
 
 export async function createRedisState(options: RedisStateOptions): Promise<SharedState> {
-  const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // Auto-pipelining: the scripts every API request runs (throttle admit and release) and the
+  // others issued in the same turn of the event loop leave in one write, not one each
+  // (bench/messaging on PostgreSQL + Redis: main thread ~300 -> ~270 µs per accepted message).
+  // Not on BullMQ's connections, where it has been reported to break job moves.
+  const redis = new Redis(options.url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    enableAutoPipelining: true,
+  });
   await redis.connect();
   let subscriber: Redis | undefined;
   const handlers = new Map<string, Set<(message: string) => void>>();
