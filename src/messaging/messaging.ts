@@ -804,15 +804,7 @@ export class Messaging {
       const urls = media.get(row.sid);
       const validity = row.validity_period ?? service?.validity_period ?? 36_000;
       const job: SmsJob = {
-        sid: row.sid,
-        acct: row.account_sid,
-        from: row.from_addr,
-        to: row.to_addr,
-        body: row.body,
-        seg: row.num_segments,
-        exp: now + validity * 1000,
-        created: row.date_created,
-        tried: [],
+        ...jobOf(row, now + validity * 1000),
         ...(urls ? { media: urls } : {}),
         ...(service?.sender_throughput ? { cap: service.sender_throughput } : {}),
       };
@@ -903,18 +895,13 @@ export class Messaging {
       const current = await this.message(accountSid, sid);
       return fail('messageNotCancelable', `it is ${current.status}, not scheduled`);
     }
-    const job: SmsJob = {
-      sid: row.sid,
-      acct: row.account_sid,
-      from: row.from_addr,
-      to: row.to_addr,
-      body: row.body,
-      seg: row.num_segments,
-      exp: now,
-      created: row.date_created,
-      tried: [],
-    };
-    this.callback(job, row.status_callback, row.messaging_service_sid, 'canceled', null);
+    this.callback(
+      jobOf(row, now),
+      row.status_callback,
+      row.messaging_service_sid,
+      'canceled',
+      null,
+    );
     return row;
   }
 
@@ -1432,6 +1419,21 @@ export class Messaging {
   private onInbound(mo: InboundSms): Promise<void> {
     return this.inbound.handle(mo);
   }
+}
+
+/** The job that sends a stored message (a scheduled one, when it is due). */
+function jobOf(row: MessageRow, expires: number): SmsJob {
+  return {
+    sid: row.sid,
+    acct: row.account_sid,
+    from: row.from_addr,
+    to: row.to_addr,
+    body: row.body,
+    seg: row.num_segments,
+    exp: expires,
+    created: row.date_created,
+    tried: [],
+  };
 }
 
 /** Appends an event to the JSON array in `route` without reading it (works on both dialects). */

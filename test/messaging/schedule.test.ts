@@ -1,9 +1,11 @@
 // Scheduled messages as a Twilio developer meets them: ScheduleType=fixed and SendAt through a
 // Messaging Service with the official SDK, sent at their time through a real SMPP server,
 // canceled with Status=canceled, Twilio's errors for bad requests, and a message scheduled
-// before a restart sent after it. The minimum lead time is 1 s here (300 s by default).
+// before a restart sent after it; on PostgreSQL, two nodes sweeping the same database send each
+// due message once. The minimum lead time is 1 s here (300 s by default).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestSmsc } from '../../src/messaging/index.js';
+import { startPlatform } from '../../src/platform.js';
 import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { createProvider, startSmsc, startWebhook, waitFor, type Hook } from './support.js';
 
@@ -148,6 +150,29 @@ describe('Scheduled messages', () => {
     await expect(t.client.messages(now.sid).update({ status: 'canceled' })).rejects.toMatchObject({
       code: 30409,
     });
+  });
+
+  it('sends each due message exactly once when two nodes sweep the same database', async (ctx) => {
+    if (!t.config.databaseUrl) return ctx.skip(); // one SQLite file serves one node
+    const second = await startPlatform(t.config);
+    try {
+      const sendAt = new Date(Date.now() + 2000);
+      const tos = Array.from({ length: 30 }, (_, i) => `+49152000000${String(i).padStart(2, '0')}`);
+      for (const to of tos) {
+        await t.client.messages.create({
+          to,
+          messagingServiceSid: service,
+          body: 'both nodes',
+          scheduleType: 'fixed',
+          sendAt,
+        });
+      }
+      await waitFor(() => tos.every((to) => submitted(to) >= 1), 20_000, 'all submitted');
+      await new Promise((r) => setTimeout(r, 1500)); // time for a second submit, were there one
+      expect(tos.map(submitted)).toEqual(tos.map(() => 1));
+    } finally {
+      await second.stop();
+    }
   });
 
   it('sends a message scheduled before a restart once it is due after it', async () => {
