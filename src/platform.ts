@@ -214,7 +214,12 @@ export async function startPlatform(
     // Messaging starts before voice builds the numbers; it reaches them once they exist.
     const late: { numbers?: Numbers } = {};
     let publicUrl = config.publicUrl ?? `http://127.0.0.1:${config.port}`;
-    const queues = openQueues({ store, redisUrl: config.redisUrl, prefix: config.redisPrefix });
+    const queues = openQueues({
+      store,
+      redisUrl: config.redisUrl,
+      prefix: config.redisPrefix,
+      onError: (queue, err) => logger.warn({ queue, err: err.message }, 'queue error'),
+    });
     cleanups.push(() => queues.close());
     const messaging = new Messaging({
       store,

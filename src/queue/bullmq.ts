@@ -105,6 +105,8 @@ export interface BullmqQueuesOptions {
   readonly url: string;
   /** Key prefix, so that deployments and test runs sharing a Redis do not meet. */
   readonly prefix: string;
+  /** Where BullMQ's own errors go (a lost Redis connection, a failed stalled-job check). */
+  readonly onError?: (queue: string, err: Error) => void;
 }
 
 export function createBullmqQueues(options: BullmqQueuesOptions): Queues {
@@ -133,8 +135,10 @@ export function createBullmqQueues(options: BullmqQueuesOptions): Queues {
         // the caller's own records say whether it was sent.
         maxStalledCount: 1_000_000,
       });
-      worker.on('error', () => undefined);
-      queue.on('error', () => undefined);
+      // BullMQ retries by itself; its errors are reported, not thrown at the caller.
+      const report = (err: Error) => options.onError?.(name, err);
+      worker.on('error', report);
+      queue.on('error', report);
       await queue.waitUntilReady();
       await worker.waitUntilReady();
       void worker.startStalledCheckTimer();

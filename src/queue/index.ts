@@ -12,9 +12,14 @@ export function openQueues(options: {
   store: Store;
   redisUrl?: string | undefined;
   prefix: string;
+  onError?: (queue: string, err: Error) => void;
 }): Queues {
   if (options.redisUrl) {
-    return createBullmqQueues({ url: options.redisUrl, prefix: `${options.prefix}q` });
+    return createBullmqQueues({
+      url: options.redisUrl,
+      prefix: `${options.prefix}q`,
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
   }
   return createSqlQueues(options.store);
 }
