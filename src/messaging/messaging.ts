@@ -20,7 +20,14 @@ import { Inbound, type NumberSmsLookup } from './inbound.js';
 import { checkMediaUrls, contentTypeOf, mediaRows } from './media.js';
 import { dueTime, ScheduleSweeper } from './schedule.js';
 import { SenderCaps } from './sender-cap.js';
-import { DEFAULT_WEIGHTS, decide, priceFor, type Candidate, type RouteWeights } from './router.js';
+import {
+  DEFAULT_WEIGHTS,
+  decide,
+  priceFor,
+  type Candidate,
+  type Decision,
+  type RouteWeights,
+} from './router.js';
 import {
   HttpCarrier,
   checkHttpSettings,
@@ -603,19 +610,7 @@ export class Messaging {
     if (overflow && !service) fail('fromQueueFull', `${from}: ${overflow}`);
     const now = Date.now();
     const sid = newTimeOrderedSid(media.length ? 'MM' : 'SM');
-    const log: RouteEvent[] = [
-      {
-        at: now,
-        event: 'routed',
-        provider: decision.chosen.name,
-        detail: decision.reason,
-        candidates: decision.candidates.map((c) => ({
-          name: c.name,
-          score: c.score,
-          price: c.price,
-        })),
-      },
-    ];
+    const log: RouteEvent[] = [decisionEvent('routed', decision, now, decision.reason)];
     if (overflow) log.push({ at: now, event: 'failed', detail: `30001: ${overflow}` });
     const cb = input.statusCallback ?? service?.status_callback ?? null;
     const row: MessageRow = {
@@ -833,17 +828,7 @@ export class Messaging {
         worker = this.workers.get(decision.chosen.sid)!;
         const overflow = queueOverflow(worker, row.num_segments, validity);
         if (overflow) return failed(30001, DELIVERY_ERRORS[30001]!, overflow);
-        event = {
-          at: now,
-          event: 'routed',
-          provider: decision.chosen.name,
-          detail: decision.reason,
-          candidates: decision.candidates.map((c) => ({
-            name: c.name,
-            score: c.score,
-            price: c.price,
-          })),
-        };
+        event = decisionEvent('routed', decision, now, decision.reason);
         statements.push(
           this.db
             .updateTable('messaging_messages')
@@ -1185,17 +1170,10 @@ export class Messaging {
           })
           .where('sid', '=', job.sid)
           .compile(),
-        this.appendRoute(job.sid, {
-          at: now,
-          event: 'rerouted',
-          provider: target.row.name,
-          detail: `${reason}; ${decision.reason}`,
-          candidates: decision.candidates.map((c) => ({
-            name: c.name,
-            score: c.score,
-            price: c.price,
-          })),
-        }),
+        this.appendRoute(
+          job.sid,
+          decisionEvent('rerouted', decision, now, `${reason}; ${decision.reason}`),
+        ),
         // In the store: the job moves in the same commit as the message's new provider.
         ...(target.queue.inStore?.add([moved]) ?? []),
       ];
@@ -1419,6 +1397,22 @@ export class Messaging {
   private onInbound(mo: InboundSms): Promise<void> {
     return this.inbound.handle(mo);
   }
+}
+
+/** The routing log's entry for a provider chosen: every candidate's score and price. */
+function decisionEvent(
+  event: 'routed' | 'rerouted',
+  decision: Decision,
+  at: number,
+  detail: string,
+): RouteEvent {
+  return {
+    at,
+    event,
+    provider: decision.chosen.name,
+    detail,
+    candidates: decision.candidates.map((c) => ({ name: c.name, score: c.score, price: c.price })),
+  };
 }
 
 /** The job that sends a stored message (a scheduled one, when it is due). */

@@ -45,7 +45,7 @@ const submitted = (to: string) => smsc.submits.filter((s) => s.to === to.slice(1
 
 describe('Scheduled messages', () => {
   it('holds a message until SendAt, then routes, sends and calls it back', async () => {
-    const sendAt = new Date(Date.now() + 2500);
+    const sendAt = new Date(Date.now() + 3500);
     const msg = await t.client.messages.create({
       to: '+4915100000001',
       messagingServiceSid: service,
@@ -156,18 +156,23 @@ describe('Scheduled messages', () => {
     if (!t.config.databaseUrl) return ctx.skip(); // one SQLite file serves one node
     const second = await startPlatform(t.config);
     try {
-      const sendAt = new Date(Date.now() + 2000);
+      // Its binds up first: a node claiming jobs before it can submit backs them off.
+      await waitFor(() => smsc.boundSessions() === 4, 10_000, "the second node's binds");
+      // Far enough ahead for 30 creates on a busy machine (the SDK drops the milliseconds).
+      const sendAt = new Date(Date.now() + 5000);
       const tos = Array.from({ length: 30 }, (_, i) => `+49152000000${String(i).padStart(2, '0')}`);
-      for (const to of tos) {
-        await t.client.messages.create({
-          to,
-          messagingServiceSid: service,
-          body: 'both nodes',
-          scheduleType: 'fixed',
-          sendAt,
-        });
-      }
-      await waitFor(() => tos.every((to) => submitted(to) >= 1), 20_000, 'all submitted');
+      await Promise.all(
+        tos.map((to) =>
+          t.client.messages.create({
+            to,
+            messagingServiceSid: service,
+            body: 'both nodes',
+            scheduleType: 'fixed',
+            sendAt,
+          }),
+        ),
+      );
+      await waitFor(() => tos.every((to) => submitted(to) >= 1), 30_000, 'all submitted');
       await new Promise((r) => setTimeout(r, 1500)); // time for a second submit, were there one
       expect(tos.map(submitted)).toEqual(tos.map(() => 1));
     } finally {
@@ -181,10 +186,10 @@ describe('Scheduled messages', () => {
       messagingServiceSid: service,
       body: 'survives',
       scheduleType: 'fixed',
-      sendAt: new Date(Date.now() + 2000),
+      sendAt: new Date(Date.now() + 3000),
     });
     await t.stop();
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 3500));
     expect(submitted('+4915100000004')).toBe(0);
     t = await t.restart();
     await waitFor(
