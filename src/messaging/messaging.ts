@@ -555,46 +555,37 @@ export class Messaging {
     if (sendAt !== undefined) {
       if (!this.candidates(to, media.length > 0).length) fail('noRouteToDestination', to);
       const now = Date.now();
-      const row: MessageRow = {
-        sid: newTimeOrderedSid(media.length ? 'MM' : 'SM'),
-        account_sid: accountSid,
-        messaging_service_sid: service!.sid,
-        direction: input.direction ?? 'outbound-api',
-        from_addr: from,
-        to_addr: to,
-        body: input.body,
-        status: 'scheduled',
-        num_segments: seg,
-        encoding: text.encoding,
-        price: null,
-        price_unit: 'USD',
-        error_code: null,
-        error_message: null,
-        provider_sid: null,
-        route: JSON.stringify([
-          { at: now, event: 'scheduled', detail: `due ${new Date(sendAt).toISOString()}` },
-        ] satisfies RouteEvent[]),
-        status_callback: input.statusCallback ?? service!.status_callback ?? null,
-        validity_period: input.validityPeriod ?? null,
-        date_created: now,
-        date_updated: now,
-        date_sent: null,
-        num_media: media.length,
-      };
-      const [optedOut] = await this.optOuts.optedOut([{ accountSid, recipient: to, senders }]);
-      if (optedOut) fail('unsubscribedRecipient', to);
-      if (media.length) {
-        const files = media.map((url) => ({ url, contentType: contentTypeOf(url) }));
-        await this.db
-          .insertInto('messaging_media')
-          .values(mediaRows(accountSid, row.sid, files, now))
-          .execute();
-      }
-      await this.db
-        .insertInto('messaging_messages')
-        .values({ ...row, send_at: sendAt })
-        .execute();
-      return row;
+      return this.storeScheduled(
+        {
+          sid: newTimeOrderedSid(media.length ? 'MM' : 'SM'),
+          account_sid: accountSid,
+          messaging_service_sid: service!.sid,
+          direction: input.direction ?? 'outbound-api',
+          from_addr: from,
+          to_addr: to,
+          body: input.body,
+          status: 'scheduled',
+          num_segments: seg,
+          encoding: text.encoding,
+          price: null,
+          price_unit: 'USD',
+          error_code: null,
+          error_message: null,
+          provider_sid: null,
+          route: JSON.stringify([
+            { at: now, event: 'scheduled', detail: `due ${new Date(sendAt).toISOString()}` },
+          ] satisfies RouteEvent[]),
+          status_callback: input.statusCallback ?? service!.status_callback ?? null,
+          validity_period: input.validityPeriod ?? null,
+          date_created: now,
+          date_updated: now,
+          date_sent: null,
+          num_media: media.length,
+        },
+        sendAt,
+        media,
+        senders,
+      );
     }
     const decision = decide(this.candidates(to, media.length > 0), this.weights);
     if (!decision) {
@@ -668,6 +659,31 @@ export class Messaging {
     await this.accept(service ? { ...row, status: 'queued' } : row, job, worker, senders);
     this.meta.set(sid, { cb, service: service?.sid ?? null });
     if (service) this.callback(job, cb, service.sid, 'queued', null);
+    return row;
+  }
+
+  /** Stores a message `scheduled` for `sendAt` (schedule.ts sends it when due). */
+  private async storeScheduled(
+    row: MessageRow,
+    sendAt: number,
+    media: readonly string[],
+    senders: readonly string[],
+  ): Promise<MessageRow> {
+    const [optedOut] = await this.optOuts.optedOut([
+      { accountSid: row.account_sid, recipient: row.to_addr, senders },
+    ]);
+    if (optedOut) fail('unsubscribedRecipient', row.to_addr);
+    if (media.length) {
+      const files = media.map((url) => ({ url, contentType: contentTypeOf(url) }));
+      await this.db
+        .insertInto('messaging_media')
+        .values(mediaRows(row.account_sid, row.sid, files, row.date_created))
+        .execute();
+    }
+    await this.db
+      .insertInto('messaging_messages')
+      .values({ ...row, send_at: sendAt })
+      .execute();
     return row;
   }
 
