@@ -35,6 +35,11 @@ export interface KannelRun {
    * callbacks make (`sent`, then `delivered`).
    */
   readonly reports: 'delivered' | 'sent+delivered';
+  /**
+   * Outstanding submits on its SMPP connection (max-pending-submits); undefined: Kannel's own
+   * default, 10 (SMPP_MAX_PENDING_SUBMITS in its smsc_smpp.c).
+   */
+  readonly window?: number;
 }
 
 export interface KannelFigures {
@@ -91,8 +96,7 @@ export async function runKannel(o: KannelRun): Promise<KannelFigures | undefined
   const dlrUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/dlr?type=%d&`;
 
   // Kannel's defaults otherwise: internal DLR storage; without a store (its default) an
-  // accepted message does not survive a crash. The window (max-pending-submits) is
-  // Switchboard's per bind.
+  // accepted message does not survive a crash.
   mkdirSync(join(dir, 'spool'));
   const conf = join(dir, 'kannel.conf');
   writeFileSync(
@@ -114,8 +118,7 @@ transceiver-mode = true
 smsc-username = test
 smsc-password = secret
 system-type = ""
-max-pending-submits = 50
-
+${o.window ? `max-pending-submits = ${o.window}\n` : ''}
 group = smsbox
 bearerbox-host = 127.0.0.1
 bearerbox-port = ${boxPort}

@@ -344,24 +344,37 @@ try {
     // Kannel's defaults first; then, step by step, what Switchboard does for each message:
     // a callback when the SMSC accepts it as well as when it is delivered, and a store that
     // keeps an accepted message through a crash.
-    for (const [name, durable, reports] of [
+    // Kannel as installed first (one SMPP connection, its default window of 10, no store, one
+    // report per message); then with the window of one of Switchboard's binds (--window, 50), and, step
+    // by step, what Switchboard does for each message: a callback when the SMSC accepts it as
+    // well as when it is delivered, and a store that keeps an accepted message through a crash.
+    for (const [name, window, durable, reports] of [
       [
-        'Kannel, no store, final report only (its defaults: accepted messages do not survive a crash)',
+        'Kannel as installed (window 10, no store: accepted messages do not survive a crash, final report only)',
+        undefined,
         false,
         'delivered',
       ],
+      [`Kannel, window ${windowSize}, no store, final report only`, windowSize, false, 'delivered'],
       [
-        'Kannel, no store, sent + delivered reports (two callbacks, as Switchboard)',
+        `Kannel, window ${windowSize}, no store, sent + delivered reports (two callbacks, as Switchboard)`,
+        windowSize,
         false,
         'sent+delivered',
       ],
       [
-        'Kannel, store-type spool, sent + delivered reports (durable and two callbacks, as Switchboard)',
+        `Kannel, window ${windowSize}, store-type spool, sent + delivered reports (durable and two callbacks, as Switchboard)`,
+        windowSize,
         true,
         'sent+delivered',
       ],
     ] as const) {
-      const f = await runKannel({ ...common, durable, reports }).catch((e: Error) => {
+      const f = await runKannel({
+        ...common,
+        durable,
+        reports,
+        ...(window ? { window } : {}),
+      }).catch((e: Error) => {
         console.log(`!!! ${name} failed: ${e.message}`);
         return undefined;
       });
