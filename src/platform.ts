@@ -232,6 +232,7 @@ export async function startPlatform(
       // Inbound messages to a number outside every service go to its SmsUrl (or its module's).
       numberSmsRoute: (to) => late.numbers?.findSmsRoute(to) ?? Promise.resolve(undefined),
       scheduleMinLeadSeconds: config.scheduleMinLeadSeconds,
+      callbackPipelining: config.callbackPipelining,
     });
     await messaging.start();
     cleanups.push(() => messaging.stop());

@@ -90,6 +90,12 @@ export const CONFIG_KEYS = {
     default: '60000',
     doc: "With several nodes: milliseconds a live call's metering heartbeat may stay silent before the other nodes take its node for dead, close its segments and end the call.",
   },
+  callbackPipelining: {
+    env: 'SWITCHBOARD_CALLBACK_PIPELINING',
+    kind: 'int',
+    default: '8',
+    doc: 'Status callbacks sent back to back on one keep-alive connection to a receiver before the first is answered (HTTP/1.1 pipelining; 1 = one at a time).',
+  },
   scheduleMinLeadSeconds: {
     env: 'SWITCHBOARD_SCHEDULE_MIN_LEAD_S',
     kind: 'int',

@@ -70,6 +70,8 @@ export interface MessagingOptions {
   readonly numberSmsRoute?: NumberSmsLookup;
   /** Shared state for per-sender throughput caps across nodes (absent: caps are not applied). */
   readonly state?: SharedState;
+  /** Status callbacks pipelined on one connection to a receiver (default 1: none). */
+  readonly callbackPipelining?: number;
   /** Shortest time ahead a message may be scheduled for, seconds (default 300, as Twilio). */
   readonly scheduleMinLeadSeconds?: number;
 }
@@ -193,7 +195,7 @@ export class Messaging {
     this.writes = new MessageWrites(o.store, o.logger);
     this.optOuts = new OptOutChecks(o.store);
     this.weights = o.weights ?? DEFAULT_WEIGHTS;
-    this.callbacks = new WebhookSender(o.logger, 'status callback');
+    this.callbacks = new WebhookSender(o.logger, 'status callback', o.callbackPipelining ?? 1);
     this.caps = o.state ? new SenderCaps(o.state) : undefined;
     this.inbound = new Inbound({
       db: this.db,

@@ -42,6 +42,7 @@ interface Prepared {
   readonly method: WebhookMethod;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  readonly idempotent: boolean;
 }
 
 /** Builds the signed URL, headers and body of a webhook (GET parameters go in the query). */
@@ -56,11 +57,17 @@ function prepare(req: WebhookRequest): Prepared {
     for (const [k, v] of Object.entries(req.params)) u.searchParams.set(k, v);
     const url = u.toString();
     headers['x-twilio-signature'] = twilioSignature(req.authToken, url);
-    return { url, method, headers };
+    return { url, method, headers, idempotent: req.retryOnStatus === true };
   }
   headers['content-type'] = 'application/x-www-form-urlencoded; charset=utf-8';
   headers['x-twilio-signature'] = twilioSignature(req.authToken, req.url, req.params);
-  return { url: req.url, method, headers, body: new URLSearchParams(req.params).toString() };
+  return {
+    url: req.url,
+    method,
+    headers,
+    body: new URLSearchParams(req.params).toString(),
+    idempotent: req.retryOnStatus === true,
+  };
 }
 
 /** undici's codes for an attempt that ran out of time. */
@@ -149,7 +156,7 @@ async function follow(
     if (a.status === 303 && p.method !== 'GET') {
       const headers = { ...p.headers };
       delete headers['content-type'];
-      p = { url, method: 'GET', headers };
+      p = { url, method: 'GET', headers, idempotent: p.idempotent };
     } else {
       p = { ...p, url };
     }
@@ -173,6 +180,9 @@ function exchange(p: Prepared, timeoutMs: number, maxBytes: number): Promise<Ans
         method: p.method,
         headers: p.headers,
         body: p.body ?? null,
+        // Only deliveries retried anyway (status callbacks) may share a pipelined connection:
+        // undici sends a non-idempotent request only once those before it are answered.
+        idempotent: p.idempotent,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       },

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/index.js';
 import type { WebhookRequest } from './client.js';
 import { OrderedWebhooks, type WebhookFailure } from './ordered.js';
-import type { FromThread, ToThread } from './sender-thread.js';
+import type { FromThread, SenderThreadData, ToThread } from './sender-thread.js';
 
 // Loads the thread's module: through tsx's loader when it is TypeScript (npm start, tests),
 // as is once built.
@@ -38,6 +38,11 @@ export class WebhookSender {
     private readonly logger: Logger,
     /** What the webhooks are, for the log ('status callback'). */
     private readonly what = 'webhook',
+    /**
+     * Requests sent back to back on one connection before the first is answered (HTTP/1.1
+     * pipelining), for the deliveries that are retried anyway (WebhookRequest.retryOnStatus).
+     */
+    private readonly pipelining = 1,
   ) {}
 
   /**
@@ -99,7 +104,10 @@ export class WebhookSender {
       import.meta.url.endsWith('.ts') ? './sender-thread.ts' : './sender-thread.js',
       import.meta.url,
     ).href;
-    const worker = new Worker(BOOT, { eval: true, workerData: { module } });
+    const worker = new Worker(BOOT, {
+      eval: true,
+      workerData: { module, pipelining: this.pipelining } satisfies SenderThreadData,
+    });
     // Pending webhooks do not keep a process alive that is otherwise done (close() drains them).
     worker.unref();
     worker.on('message', (m: FromThread) => {

@@ -162,4 +162,41 @@ describe('webhook client', () => {
       ]);
     }
   });
+
+  it('pipelines status callbacks on few connections, and resends those a dropped connection lost', async () => {
+    // A receiver that drops the connection instead of answering every 25th request: the ones
+    // pipelined behind it on that connection are sent again on another.
+    let requests = 0;
+    let connections = 0;
+    const got = new Map<string, number>();
+    const receiver = createServer((req, res) => {
+      void body(req).then((raw) => {
+        if (++requests % 25 === 0) return req.socket.destroy();
+        const key = new URLSearchParams(raw).get('Key') ?? '';
+        got.set(key, (got.get(key) ?? 0) + 1);
+        res.writeHead(204).end();
+      });
+    });
+    receiver.on('connection', () => connections++);
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/status`;
+    const sender = new WebhookSender(createLogger('silent'), 'status callback', 8);
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    for (const key of keys) {
+      sender.send(key, {
+        url,
+        params: { Key: key, MessageStatus: 'delivered' },
+        authToken: token,
+        attempts: 3,
+        retryOnStatus: true,
+      });
+    }
+    await sender.close();
+    receiver.closeAllConnections();
+    await new Promise((r) => receiver.close(r));
+    // Every callback arrived (a dropped one may have been answered once and sent again).
+    expect(keys.filter((k) => !got.has(k))).toEqual([]);
+    // 128 in flight on 16 pipelined connections, plus those opened after each drop.
+    expect(connections).toBeLessThanOrEqual(16 + Math.ceil(requests / 25) + 1);
+  });
 });
