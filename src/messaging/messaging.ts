@@ -822,31 +822,28 @@ export class Messaging {
         ...(service?.sender_throughput ? { cap: service.sender_throughput } : {}),
       };
       this.meta.set(row.sid, { cb: row.status_callback, service: row.messaging_service_sid });
-      const clear = this.db
-        .updateTable('messaging_messages')
-        .set({ send_at: null })
-        .where('sid', '=', row.sid)
-        .compile();
-      const failed = (code: number, message: string, note: string) => {
-        statements.push(clear);
-        this.hooks.failed(job, code, message, note);
-      };
-      if (optedOut[i])
-        return failed(
+      if (optedOut[i]) {
+        return this.hooks.failed(
+          job,
           21610,
           'Attempt to send to unsubscribed recipient',
           'the recipient opted out',
         );
+      }
       let worker = row.provider_sid ? this.workers.get(row.provider_sid) : undefined;
-      let event: RouteEvent | undefined;
       if (!worker) {
         const decision = decide(this.candidates(row.to_addr, !!urls), this.weights);
-        if (!decision)
-          return failed(30008, DELIVERY_ERRORS[30008]!, `no provider reaches ${row.to_addr}`);
+        if (!decision) {
+          return this.hooks.failed(
+            job,
+            30008,
+            DELIVERY_ERRORS[30008]!,
+            `no provider reaches ${row.to_addr}`,
+          );
+        }
         worker = this.workers.get(decision.chosen.sid)!;
         const overflow = queueOverflow(worker, row.num_segments, validity);
-        if (overflow) return failed(30001, DELIVERY_ERRORS[30001]!, overflow);
-        event = decisionEvent('routed', decision, now, decision.reason);
+        if (overflow) return this.hooks.failed(job, 30001, DELIVERY_ERRORS[30001]!, overflow);
         statements.push(
           this.db
             .updateTable('messaging_messages')
@@ -854,7 +851,7 @@ export class Messaging {
               provider_sid: worker.row.sid,
               price: -Math.round(decision.chosen.price * row.num_segments * 1e5) / 1e5,
               price_unit: worker.row.price_unit,
-              route: routeAppend(event),
+              route: routeAppend(decisionEvent('routed', decision, now, decision.reason)),
               date_updated: now,
             })
             .where('sid', '=', row.sid)
@@ -864,13 +861,26 @@ export class Messaging {
       const jobs = queued.get(worker);
       if (jobs) jobs.push({ id: row.sid, data: job });
       else queued.set(worker, [{ id: row.sid, data: job }]);
-      // In the store, the job is added in the commit that clears send_at (both or neither).
-      statements.push(...(worker.queue.inStore?.add([{ id: row.sid, data: job }]) ?? []), clear);
       this.callback(job, row.status_callback, row.messaging_service_sid, 'queued', null);
     });
-    // Elsewhere (BullMQ) first: adding a job twice under the message's SID is a no-op, so a
-    // crash before send_at is cleared only makes the next sweep add it again.
-    for (const [worker, jobs] of queued) if (!worker.queue.inStore) await worker.queue.add(jobs);
+    for (const [worker, jobs] of queued) {
+      // In the store, the jobs are added in the commit that clears send_at (both or neither).
+      // Elsewhere (BullMQ) first: adding a job twice under the message's SID is a no-op, so a
+      // crash before send_at is cleared only makes a later sweep add it again.
+      if (worker.queue.inStore) statements.push(...worker.queue.inStore.add(jobs));
+      else await worker.queue.add(jobs);
+    }
+    statements.push(
+      this.db
+        .updateTable('messaging_messages')
+        .set({ send_at: null })
+        .where(
+          'sid',
+          'in',
+          rows.map((r) => r.sid),
+        )
+        .compile(),
+    );
     await this.writes.opNow(statements);
     for (const [worker, jobs] of queued) {
       worker.depth += jobs.length;

@@ -108,13 +108,28 @@ export class ScheduleSweeper {
       }
       if (due.length < BATCH) break;
     }
-    const stranded = await this.db
+    // Taken the way due rows are (date_updated moves on, so each goes to one node only).
+    const lost = await this.db
       .selectFrom('messaging_messages')
-      .selectAll()
+      .select('sid')
       .where('send_at', 'is not', null)
       .where('status', '=', 'queued')
       .where('date_updated', '<', now - STRANDED_MS)
       .limit(BATCH)
+      .execute();
+    if (!lost.length) return;
+    const stranded = await this.db
+      .updateTable('messaging_messages')
+      .set({ date_updated: now })
+      .where(
+        'sid',
+        'in',
+        lost.map((l) => l.sid),
+      )
+      .where('send_at', 'is not', null)
+      .where('status', '=', 'queued')
+      .where('date_updated', '<', now - STRANDED_MS)
+      .returningAll()
       .execute();
     if (stranded.length) {
       this.logger.warn(
