@@ -18,7 +18,7 @@ const DOMAINS = [
   'intelligence',
   'coverage',
 ];
-const PORTS = ['store', 'state', 'queue', 'webhook', 'cache'];
+const PORTS = ['store', 'state', 'queue', 'webhook', 'cache', 'plugin'];
 
 const onlyIndex = (folders) =>
   folders.map((f) => ({

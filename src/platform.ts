@@ -80,6 +80,8 @@ import {
 } from './voice/sip-domains/index.js';
 import { openStore, type Migration, type Store } from './store/index.js';
 import { Throttle, throttleOptionsFrom } from './throttle/index.js';
+import { CAPABILITIES } from './capabilities.js';
+import { accountDirectory, composeCapabilities, interactionLog, offer } from './plugin/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -97,6 +99,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   ...callQueueMigrations,
   ...conferenceMigrations,
   ...sipDomainMigrations,
+  ...Object.assign({}, ...CAPABILITIES.map((c) => c.migrations ?? {})),
 };
 
 export interface Platform {
@@ -266,6 +269,7 @@ export async function startPlatform(
     routes.push(...eventRoutes(store.kysely<EventTables>(), events));
 
     let url = config.publicUrl ?? `http://127.0.0.1:${config.port}`;
+    let boundPort = config.port;
     publicUrl = url;
 
     // ---- voice: modules, numbers, billing, the call engine and the telephony edge
@@ -460,6 +464,38 @@ export async function startPlatform(
         })
       : undefined;
 
+    // The capabilities composed from the list (src/capabilities.ts).
+    const composed = await composeCapabilities(
+      CAPABILITIES,
+      {
+        config,
+        logger,
+        store,
+        state,
+        metrics,
+        nodeId,
+        urls: {
+          get api() {
+            return `http://127.0.0.1:${boundPort}`;
+          },
+          get public() {
+            return url;
+          },
+        },
+      },
+      [
+        offer(interactionLog, events),
+        offer(accountDirectory, {
+          authToken: async (sid: string) => (await accounts.find(sid))?.auth_token,
+          status: async (sid: string) => (await accounts.find(sid))?.status,
+        }),
+      ],
+    );
+    cleanups.push(() =>
+      composed.stop((name, err) => logger.error({ err, capability: name }, 'error while stopping')),
+    );
+    routes.push(...composed.routes);
+
     const http = buildHttpServer({
       throttle,
       routes,
@@ -485,6 +521,7 @@ export async function startPlatform(
     await http.listen({ port: config.port, host: config.host });
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+    boundPort = port;
     url = config.publicUrl ?? `http://127.0.0.1:${port}`;
     publicUrl = url;
 

@@ -7,7 +7,18 @@ import type { SidPrefix } from './sid.js';
 import { isSid } from './sid.js';
 
 /** Twilio's API hosts; each is mounted under `/<domain>` (and `api` also at the root). */
-export type Domain = 'api' | 'messaging' | 'voice' | 'intelligence' | 'switchboard';
+export type Domain =
+  | 'api'
+  | 'messaging'
+  | 'voice'
+  | 'intelligence'
+  | 'events'
+  | 'supersim'
+  | 'iam'
+  | 'switchboard'
+  | 'presence'
+  | 'tracking'
+  | 'coverage';
 
 export type ParamType =
   'string' | 'int' | 'number' | 'bool' | 'enum' | 'sid' | 'url' | 'date' | 'list';

@@ -33,6 +33,9 @@ export function sdkClient(url: string, username: string, password: string, accou
   client.messaging.baseUrl = `${url}/messaging`;
   client.voice.baseUrl = `${url}/voice`;
   client.intelligence.baseUrl = `${url}/intelligence`;
+  client.events.baseUrl = `${url}/events`;
+  client.supersim.baseUrl = `${url}/supersim`;
+  client.iam.baseUrl = `${url}/iam`;
   return client;
 }
 

@@ -1,0 +1,5 @@
+// The capabilities this platform runs, in start order: a capability may need the ports of
+// those above it. Adding a capability is one folder under src/ and one line here.
+import type { Capability } from './plugin/index.js';
+
+export const CAPABILITIES: readonly Capability[] = [];

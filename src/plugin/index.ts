@@ -1,0 +1,12 @@
+export {
+  offer,
+  port,
+  type Capability,
+  type CapabilityContext,
+  type Offer,
+  type PlatformUrls,
+  type Port,
+  type StartedCapability,
+} from './capability.js';
+export { composeCapabilities, type ComposedCapabilities } from './compose.js';
+export * from './ports.js';
