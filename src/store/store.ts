@@ -213,7 +213,23 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   // An idle client's error (server restart) must not crash the process; queries still fail loudly.
   pool.on('error', () => undefined);
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-  return makeStore('postgres', db, schema);
+  // Kysely's migrator searches every schema for its bookkeeping tables unless told which one is
+  // ours; finding another application's (or a test run's) it then queries them unqualified here.
+  // With no schema configured, ours is the connection's current one (usually public).
+  const ours = schema ?? (await currentSchema(pool));
+  return makeStore('postgres', db, ours);
+}
+
+async function currentSchema(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ name: string | null }>('SELECT current_schema() AS name');
+  const name = rows[0]?.name;
+  if (!name) {
+    await pool.end();
+    throw new Error(
+      'PostgreSQL: the search_path names no existing schema; set SWITCHBOARD_DATABASE_SCHEMA',
+    );
+  }
+  return name;
 }
 
 /** Rows given as their values in column order. */
