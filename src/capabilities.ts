@@ -1,5 +1,6 @@
 // The capabilities this platform runs, in start order: a capability may need the ports of
 // those above it. Adding a capability is one folder under src/ and one line here.
 import type { Capability } from './plugin/index.js';
+import { presence } from './presence/index.js';
 
-export const CAPABILITIES: readonly Capability[] = [];
+export const CAPABILITIES: readonly Capability[] = [presence];

@@ -21,7 +21,7 @@ import {
   migrations as eventMigrations,
   type EventTables,
 } from './events/index.js';
-import { buildHttpServer } from './http/index.js';
+import { buildHttpServer, startTlsListener, type TlsListener } from './http/index.js';
 import {
   Messaging,
   messagingRoutes,
@@ -122,6 +122,8 @@ export interface Platform {
   readonly telephony: Telephony | undefined;
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:3000 */
   readonly url: string;
+  /** The TLS listener (REST API + wss /signal), unless SWITCHBOARD_TLS=false. */
+  readonly tls: TlsListener | undefined;
   stop(): Promise<void>;
 }
 
@@ -488,6 +490,7 @@ export async function startPlatform(
         offer(accountDirectory, {
           authToken: async (sid: string) => (await accounts.find(sid))?.auth_token,
           status: async (sid: string) => (await accounts.find(sid))?.status,
+          signingKey: (sid: string) => accounts.signingKey(sid),
         }),
       ],
     );
@@ -524,6 +527,22 @@ export async function startPlatform(
     boundPort = port;
     url = config.publicUrl ?? `http://127.0.0.1:${port}`;
     publicUrl = url;
+    // The TLS listener: the same API, plus the capabilities' WebSockets (presence's /signal).
+    let tls: TlsListener | undefined;
+    if (config.tlsEnabled) {
+      const listener = await startTlsListener({
+        port: config.tlsPort,
+        host: config.host,
+        certFile: config.tlsCert,
+        keyFile: config.tlsKey,
+        dataDir: config.dataDir,
+        http,
+        websockets: composed.websockets,
+        logger,
+      });
+      tls = listener;
+      cleanups.push(() => listener.close());
+    }
 
     return {
       config,
@@ -543,6 +562,7 @@ export async function startPlatform(
       modules,
       numbers,
       telephony,
+      tls,
       stop: stopAll,
     };
   } catch (err) {

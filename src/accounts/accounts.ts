@@ -302,11 +302,28 @@ export class Accounts {
       account_sid: accountSid,
       friendly_name: friendlyName ?? '',
       secret_hash: hashSecret(secret),
+      signing_secret: secret,
       date_created: now,
       date_updated: now,
     };
     await this.db.insertInto('api_keys').values(row).execute();
     return { row, secret };
+  }
+
+  /**
+   * The key an AccessToken names (its `iss`), read from the database, not the cache: a key
+   * deleted on any node must stop signing at once. Undefined when it does not exist.
+   */
+  async signingKey(
+    sid: string,
+  ): Promise<{ accountSid: string; secret: string | null } | undefined> {
+    if (!isSid(sid, 'SK')) return undefined;
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select(['account_sid', 'signing_secret'])
+      .where('sid', '=', sid)
+      .executeTakeFirst();
+    return row && { accountSid: row.account_sid, secret: row.signing_secret ?? null };
   }
 
   async getKey(accountSid: string, sid: string): Promise<KeyRow> {

@@ -17,6 +17,12 @@ export interface KeyRow {
   friendly_name: string;
   /** sha256 of the secret: secrets are 32 random bytes, so a fast hash is enough. */
   secret_hash: string;
+  /**
+   * The secret itself, for verifying the HMAC of AccessTokens signed with it (HS256 needs the
+   * key, not a hash of it; Twilio holds it too). Null for keys made before tokens were served.
+   * It is kept as the account's AuthToken is: the database is the boundary.
+   */
+  signing_secret?: string | null;
   date_created: number;
   date_updated: number;
 }
@@ -58,6 +64,11 @@ export const migrations: Record<string, Migration> = {
         .on('api_keys')
         .columns(['account_sid', 'date_created', 'sid'])
         .execute();
+    },
+  },
+  accounts_0002_key_signing_secret: {
+    async up(db) {
+      await db.schema.alterTable('api_keys').addColumn('signing_secret', 'text').execute();
     },
   },
 };

@@ -58,6 +58,7 @@ async function serve(config: Config): Promise<void> {
     `  Database:   ${platform.store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'}`,
     `  State:      ${platform.state.kind === 'redis' ? 'Redis' : 'in process'}`,
     `  SIP:        ${platform.telephony ? `udp+tcp ${config.sipHost}:${platform.telephony.sip.transport.port}, RTP ${config.rtpPorts}` : 'off (SWITCHBOARD_SIP=false)'}`,
+    `  TLS:        ${platform.tls ? `https/wss ${config.host}:${platform.tls.port} (Voice SDK: wss://…:${platform.tls.port}/signal; certificate ${platform.tls.certFile})` : 'off (SWITCHBOARD_TLS=false)'}`,
     `  AccountSid: ${owner.sid}`,
   ];
   if (owner.created) {

@@ -163,6 +163,31 @@ export const CONFIG_KEYS = {
     default: undefined,
     doc: 'Key that encrypts SIP credential passwords at rest (any string, 16+ chars; when unset a key is generated and kept in the database).',
   },
+  // Presence (issue 13, docs/presence.md): the TLS listener and the Voice SDK's devices.
+  tlsEnabled: {
+    env: 'SWITCHBOARD_TLS',
+    kind: 'bool',
+    default: 'true',
+    doc: 'Start the TLS listener: the REST API and the Voice SDK signalling WebSocket (wss://…/signal).',
+  },
+  tlsPort: {
+    env: 'SWITCHBOARD_TLS_PORT',
+    kind: 'int',
+    default: '3443',
+    doc: 'TLS port of the REST API and the Voice SDK signalling WebSocket (0 = any free port).',
+  },
+  tlsCert: {
+    env: 'SWITCHBOARD_TLS_CERT',
+    kind: 'string',
+    default: undefined,
+    doc: 'PEM certificate (chain) file for the TLS listener; unset: a self-signed pair is made in the data directory (tls/).',
+  },
+  tlsKey: {
+    env: 'SWITCHBOARD_TLS_KEY',
+    kind: 'string',
+    default: undefined,
+    doc: 'PEM private key file matching SWITCHBOARD_TLS_CERT.',
+  },
   // Error-aware throttling (issue 5, src/throttle, docs/throttling.md).
   throttle: {
     env: 'SWITCHBOARD_THROTTLE',

@@ -52,9 +52,32 @@ export interface CapabilityContext {
   want<T>(p: Port<T>): T | undefined;
 }
 
+/** One WebSocket as a capability sees it (the edge owns the protocol framing). */
+export interface WebSocketPeer {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** What a capability does with one accepted WebSocket. */
+export interface WebSocketHandler {
+  /** A text frame (binary frames are refused by the edge). */
+  message(text: string): void;
+  /** The socket closed, for any reason. */
+  closed(): void;
+}
+
+/** A WebSocket endpoint a capability serves on the TLS listener (e.g. presence's /signal). */
+export interface WebSocketRoute {
+  readonly path: string;
+  /** Larger frames close the socket (1009). */
+  readonly maxFrameBytes: number;
+  accept(peer: WebSocketPeer, meta: { remoteAddress: string }): WebSocketHandler;
+}
+
 /** What a started capability gives back to the platform. */
 export interface StartedCapability {
   readonly routes?: readonly RestRoute[];
+  readonly websockets?: readonly WebSocketRoute[];
   readonly offers?: readonly Offer<unknown>[];
   /** Called in reverse start order, before the ports close. */
   stop?(): Promise<void>;

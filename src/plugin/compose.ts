@@ -8,10 +8,14 @@ import type {
   Offer,
   Port,
   StartedCapability,
+  WebSocketRoute,
 } from './capability.js';
 
 export interface ComposedCapabilities {
   readonly routes: readonly RestRoute[];
+  readonly websockets: readonly WebSocketRoute[];
+  /** A port some capability offered, or undefined (for the edges the root wires late). */
+  want<T>(p: Port<T>): T | undefined;
   /** Stops the started capabilities in reverse order; errors are handed to onError. */
   stop(onError: (name: string, err: unknown) => void): Promise<void>;
 }
@@ -26,6 +30,7 @@ export async function composeCapabilities(
   const offered = new Map<string, unknown>(initial.map((o) => [o.port.name, o.value]));
   const started: { name: string; cap: StartedCapability }[] = [];
   const routes: RestRoute[] = [];
+  const websockets: WebSocketRoute[] = [];
   const names = new Set<string>();
   const stop = async (onError: (name: string, err: unknown) => void) => {
     for (const { name, cap } of started.reverse()) {
@@ -63,6 +68,7 @@ export async function composeCapabilities(
       const cap = await capability.start(ctx);
       started.push({ name: capability.name, cap });
       routes.push(...(cap.routes ?? []));
+      websockets.push(...(cap.websockets ?? []));
       for (const o of cap.offers ?? []) {
         if (offered.has(o.port.name))
           throw new Error(`port ${o.port.name} is offered twice (again by ${capability.name})`);
@@ -75,5 +81,10 @@ export async function composeCapabilities(
     );
     throw err;
   }
-  return { routes, stop };
+  return {
+    routes,
+    websockets,
+    want: <T>(p: Port<T>) => offered.get(p.name) as T | undefined,
+    stop,
+  };
 }

@@ -28,5 +28,66 @@ export interface AccountDirectory {
   /** The account's auth token (signs its webhooks), or undefined when it does not exist. */
   authToken(accountSid: string): Promise<string | undefined>;
   status(accountSid: string): Promise<'active' | 'suspended' | 'closed' | undefined>;
+  /**
+   * The API key `keySid` (an AccessToken's issuer): its account and secret (null for a key
+   * made before secrets were kept), or undefined when it does not exist (never made, or
+   * deleted = revoked). Read fresh, so a revocation on any node counts at once.
+   */
+  signingKey(keySid: string): Promise<{ accountSid: string; secret: string | null } | undefined>;
 }
 export const accountDirectory = port<AccountDirectory>('account-directory');
+
+/** One device where a Client identity can be reached. */
+export interface ClientDevice {
+  readonly id: string;
+  readonly accountSid: string;
+  readonly identity: string;
+  /** 'sdk': a Voice SDK connection; 'sip': a phone registered to a SIP Domain. */
+  readonly kind: 'sdk' | 'sip';
+  readonly status: 'available' | 'busy';
+  /** The node holding the device's connection. */
+  readonly node: string;
+  /** Where a call reaches the device: a SIP URI on the owning node's device gateway. */
+  readonly address: string;
+  /** ms since the epoch. */
+  readonly registeredAt: number;
+  readonly lastSeen: number;
+}
+
+/** Presence: where an account's Client identity is reachable now (offered by presence). */
+export interface ClientPresence {
+  /** Reachable devices of `identity`, most recently registered first, at most `limit`. */
+  devices(accountSid: string, identity: string, limit?: number): readonly ClientDevice[];
+}
+export const clientPresence = port<ClientPresence>('client-presence');
+
+/** A call the platform brings to a device of this node (its SIP INVITE, its WebRTC leg). */
+export interface DeviceCall {
+  readonly deviceId: string;
+  readonly callSid: string;
+  readonly from: string;
+  readonly to: string;
+  /** `<Client><Parameter>`s: the SDK's call.customParameters. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The SDP offer for the browser (ICE-lite, its candidates inside, DTLS-SRTP, PCMU). */
+  readonly offer: string;
+  /** The browser answered with `sdp`: the call is connected. */
+  accept(sdp: string): Promise<void>;
+  /** The device refused or vanished before answering. */
+  reject(reason: 'busy' | 'declined' | 'gone'): void;
+  /** The device hung up after answering. */
+  hangup(): void;
+  /** DTMF the device sent by signalling (when it negotiated no telephone-event). */
+  digits(digits: string): void;
+  /** The platform side ended (CANCEL before answer, BYE after): tells the device. */
+  onEnd(listener: (how: 'canceled' | 'hangup') => void): void;
+}
+
+/** The edge that terminates browser media for presence (offered by the platform). */
+export interface DeviceGateway {
+  /** The address a device of this node is called at (`ClientDevice.address`). */
+  addressOf(deviceId: string): string;
+  /** Hands each call for a device of this node to `handler`. */
+  onCall(handler: (call: DeviceCall) => void): void;
+}
+export const deviceGateway = port<DeviceGateway>('device-gateway');

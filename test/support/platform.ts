@@ -54,6 +54,8 @@ export async function startTestPlatform(overrides: Overrides = {}): Promise<Test
       accountSid,
       authToken,
       sipEnabled: false,
+      // Presence tests turn the TLS listener on (port 0).
+      tlsEnabled: false,
       // Tests of other capabilities send errors on purpose; throttle tests turn it on.
       throttle: false,
       redisPrefix: `sbt:${randomBytes(4).toString('hex')}:`,
