@@ -61,6 +61,8 @@ export class Accounts {
   private readonly verified = new LRUCache<string, Principal>({ max: 50_000, ttl: CACHE_TTL_MS });
   /** The context of an account row (rows are immutable: an update makes a new one). */
   private readonly contexts = new WeakMap<AccountRow, AccountContext>();
+  /** Set by ensureOwner at start. */
+  private operatorSid: string | undefined;
 
   constructor(store: Store) {
     this.db = store.kysely<AccountTables>();
@@ -70,7 +72,11 @@ export class Accounts {
     return this.db;
   }
 
-  /** Creates the owner account on first start (with preset credentials if given). */
+  /**
+   * The operator account, made on first start (with preset credentials if given) and recorded;
+   * an account named in configuration (SWITCHBOARD_ACCOUNT_SID) takes the role over. Every
+   * other account without a parent is a tenant.
+   */
   async ensureOwner(preset: {
     sid?: string | undefined;
     authToken?: string | undefined;
@@ -81,11 +87,21 @@ export class Accounts {
     if (preset.authToken !== undefined && !/^[0-9A-Za-z_-]{16,64}$/.test(preset.authToken)) {
       throw new Error('SWITCHBOARD_AUTH_TOKEN must be 16-64 letters, digits, - or _');
     }
+    const recorded = await this.recordedOperator();
+    let row: AccountRow | undefined;
+    let created = false;
     if (preset.sid) {
-      const existing = await this.find(preset.sid);
-      if (existing) return { sid: existing.sid, authToken: existing.auth_token, created: false };
+      row = await this.find(preset.sid);
+      if (row?.parent_sid) {
+        throw new Error(
+          `SWITCHBOARD_ACCOUNT_SID ${preset.sid} is a subaccount, not a main account`,
+        );
+      }
+    } else if (recorded) {
+      row = await this.find(recorded);
     } else {
-      const first = await this.db
+      // Installations from before the role was recorded: their first main account.
+      row = await this.db
         .selectFrom('accounts')
         .selectAll()
         .where('parent_sid', 'is', null)
@@ -93,10 +109,53 @@ export class Accounts {
         .orderBy('sid')
         .limit(1)
         .executeTakeFirst();
-      if (first) return { sid: first.sid, authToken: first.auth_token, created: false };
     }
-    const row = await this.insertAccount(null, 'Owner account', preset.sid, preset.authToken);
-    return { sid: row.sid, authToken: row.auth_token, created: true };
+    if (!row) {
+      row = await this.insertAccount(null, 'Operator account', preset.sid, preset.authToken);
+      created = true;
+    }
+    if (!recorded) {
+      // Two nodes starting at once on an empty database: the first to record the role keeps it.
+      await this.db
+        .insertInto('platform_roles')
+        .values({ role: 'operator', account_sid: row.sid })
+        .onConflict((oc) => oc.column('role').doNothing())
+        .execute();
+      const winner = await this.recordedOperator();
+      if (winner && winner !== row.sid) {
+        row = (await this.find(winner)) ?? row;
+        created = false;
+      }
+    } else if (recorded !== row.sid) {
+      await this.db
+        .updateTable('platform_roles')
+        .set({ account_sid: row.sid })
+        .where('role', '=', 'operator')
+        .execute();
+    }
+    this.operatorSid = row.sid;
+    return { sid: row.sid, authToken: row.auth_token, created };
+  }
+
+  private async recordedOperator(): Promise<string | undefined> {
+    const role = await this.db
+      .selectFrom('platform_roles')
+      .select('account_sid')
+      .where('role', '=', 'operator')
+      .executeTakeFirst();
+    return role?.account_sid;
+  }
+
+  /**
+   * Whether a request comes from the operator with its AuthToken: providers, nodes and
+   * platform-wide settings are theirs alone (not a tenant's, a subaccount's or an API key's).
+   */
+  isOperator(principal: Principal): boolean {
+    return (
+      this.operatorSid !== undefined &&
+      principal.accountSid === this.operatorSid &&
+      principal.credentialSid === principal.accountSid
+    );
   }
 
   async createAccount(

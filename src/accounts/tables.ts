@@ -27,9 +27,16 @@ export interface KeyRow {
   date_updated: number;
 }
 
+/** A platform-wide role held by one account: today only 'operator'. */
+export interface RoleRow {
+  role: string;
+  account_sid: string;
+}
+
 export interface AccountTables {
   accounts: AccountRow;
   api_keys: KeyRow;
+  platform_roles: RoleRow;
 }
 
 export const migrations: Record<string, Migration> = {
@@ -69,6 +76,17 @@ export const migrations: Record<string, Migration> = {
   accounts_0002_key_signing_secret: {
     async up(db) {
       await db.schema.alterTable('api_keys').addColumn('signing_secret', 'text').execute();
+    },
+  },
+  // The operator is recorded rather than inferred ("the oldest account without a parent"), so
+  // that no tenant created before or beside it can ever be taken for it.
+  accounts_0003_platform_roles: {
+    async up(db) {
+      await db.schema
+        .createTable('platform_roles')
+        .addColumn('role', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('account_sid', 'varchar(34)', (c) => c.notNull().references('accounts.sid'))
+        .execute();
     },
   },
 };

@@ -126,7 +126,9 @@ export function buildCli(): Command {
   const accounts = program.command('accounts').description('manage accounts');
   accounts
     .command('create')
-    .description('create an account (a main account, or a subaccount with --parent)')
+    .description(
+      'create a tenant (a main account that is not the operator), or a subaccount with --parent',
+    )
     .option('-n, --friendly-name <name>', 'friendly name')
     .option('--parent <AccountSid>', 'create a subaccount of this account')
     .option('--json', 'print JSON')

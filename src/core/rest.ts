@@ -127,6 +127,12 @@ export interface RestRoute {
   /** 'none' for public routes; default requires authentication. */
   readonly auth?: 'none';
   /**
+   * Platform-wide administration (providers, nodes, routing): the operator's AuthToken only;
+   * any other credential gets 403. Routes without it act on the caller's own account (or one
+   * of its subaccounts). /openapi.json says which as `x-switchboard-access`.
+   */
+  readonly operator?: true;
+  /**
    * The handler gets the JSON body as sent (`rawBody`) and the request headers instead of
    * parsed parameters: for peers that sign the exact bytes (HTTP carrier callbacks).
    */

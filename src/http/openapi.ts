@@ -12,6 +12,13 @@ const TYPES: Record<string, Record<string, unknown>> = {
   list: { type: 'array', items: { type: 'string' } },
 };
 
+export type Access = 'public' | 'operator' | 'account';
+
+export function accessOf(route: RestRoute): Access {
+  if (route.auth === 'none') return 'public';
+  return route.operator ? 'operator' : 'account';
+}
+
 export function mountPath(route: RestRoute): string {
   return route.domain === 'api' ? route.path : `/${route.domain}${route.path}`;
 }
@@ -42,6 +49,9 @@ export function openApiDocument(
       operationId: `${route.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+/g, '_')}`,
       tags: [route.domain],
       security: route.auth === 'none' ? [] : [{ basicAuth: [] }],
+      // Who may call it: anyone (public), the platform operator only, or an account on its own
+      // resources (and its subaccounts'). The isolation test reads this for every route.
+      'x-switchboard-access': accessOf(route),
       responses: {
         [route.method === 'POST' &&
         !route.path.includes('/:Sid') &&

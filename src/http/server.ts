@@ -33,6 +33,8 @@ export interface Authenticator {
   authenticate(authorization: string): Principal | undefined | Promise<Principal | undefined>;
   /** The account a principal acts on (at once when it was read recently). */
   resolve(principal: Principal, accountSid: string): AccountContext | Promise<AccountContext>;
+  /** Whether the principal is the operator with its AuthToken (routes marked `operator`). */
+  isOperator(principal: Principal): boolean;
 }
 
 export interface HttpServerOptions {
@@ -247,6 +249,9 @@ function mountRoute(
           if (request.authError !== undefined) throw request.authError;
           principal = request.principal;
           if (!principal) throw new TwilioError(Errors.authenticate, undefined, UNAUTHENTICATED);
+          if (route.operator && !auth.isOperator(principal)) {
+            fail('forbidden', 'this resource is administered by the platform operator');
+          }
         }
         if (!principal) return serve(request, reply, NO_PRINCIPAL, NO_ACCOUNT);
         const names = request.params as Record<string, string>;

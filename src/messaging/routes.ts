@@ -1,5 +1,5 @@
 // REST routes of the messaging capability: Messages (2010-04-01), messaging Services (v1) and
-// the Providers extension resource (v1, owner account only).
+// the Providers extension resource (v1, the platform operator only).
 import { fail, iso8601, rfc2822 } from '../core/index.js';
 import {
   PAGE_PARAMS,
@@ -133,13 +133,6 @@ function after(req: RestRequest): [number, string] | undefined {
   if (!a) return undefined;
   if (typeof a[0] !== 'number' || typeof a[1] !== 'string') fail('invalidPageToken');
   return [a[0], a[1]];
-}
-
-/** Only the owner account (no parent), with its AuthToken, administers providers. */
-function requireOwner(req: RestRequest): void {
-  if (req.account.parentSid !== null || req.principal.credentialSid !== req.principal.accountSid) {
-    fail('forbidden', 'Providers are administered by the owner account with its AuthToken');
-  }
 }
 
 const SERVICE_PARAMS: ParamSpec[] = [
@@ -476,9 +469,9 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       method: 'GET',
       domain: 'messaging',
       path: '/v1/Routing',
-      summary: 'Routing weights in force (Switchboard extension, owner only)',
+      operator: true,
+      summary: 'Routing weights in force (Switchboard extension, operator only)',
       async handler(req) {
-        requireOwner(req);
         return {
           status: 200,
           body: { weights: m.routingWeights(), url: `${req.baseUrl}/v1/Routing` },
@@ -489,10 +482,10 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       method: 'POST',
       domain: 'messaging',
       path: '/v1/Routing',
-      summary: 'Set routing weights (Switchboard extension, owner only)',
+      operator: true,
+      summary: 'Set routing weights (Switchboard extension, operator only)',
       params: WEIGHT_PARAMS.map(([name]) => ({ name, type: 'number', min: 0, max: 100 })),
       async handler(req) {
-        requireOwner(req);
         const update: Partial<Record<keyof RouteWeights, number>> = {};
         for (const [name, key] of WEIGHT_PARAMS) {
           const v = req.input.number(name);
@@ -507,10 +500,10 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       method: 'POST',
       domain: 'messaging',
       path: '/v1/Providers',
-      summary: 'Create a carrier provider (Switchboard extension, owner only)',
+      operator: true,
+      summary: 'Create a carrier provider (Switchboard extension, operator only)',
       params: PROVIDER_PARAMS,
       async handler(req) {
-        requireOwner(req);
         const row = await m.createProvider(providerInput(req));
         return { status: 201, body: providerJson(row, m.figures(row.sid), req.baseUrl) };
       },
@@ -519,11 +512,11 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       method: 'GET',
       domain: 'messaging',
       path: '/v1/Providers',
-      summary: 'List carrier providers with live figures (Switchboard extension, owner only)',
+      operator: true,
+      summary: 'List carrier providers with live figures (Switchboard extension, operator only)',
       paged: true,
       params: PAGE_PARAMS,
       async handler(req) {
-        requireOwner(req);
         const rows = await m.listProviders();
         return listPageV1(
           req,
@@ -537,9 +530,9 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       method: 'GET',
       domain: 'messaging',
       path: '/v1/Providers/:Sid',
+      operator: true,
       summary: 'Fetch a carrier provider with live figures',
       async handler(req) {
-        requireOwner(req);
         const row = await m.provider(req.params.Sid ?? '');
         return { status: 200, body: providerJson(row, m.figures(row.sid), req.baseUrl) };
       },
@@ -548,10 +541,10 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       method: 'POST',
       domain: 'messaging',
       path: '/v1/Providers/:Sid',
+      operator: true,
       summary: 'Update a carrier provider',
       params: PROVIDER_PARAMS,
       async handler(req) {
-        requireOwner(req);
         const row = await m.updateProvider(req.params.Sid ?? '', providerInput(req));
         return { status: 200, body: providerJson(row, m.figures(row.sid), req.baseUrl) };
       },
@@ -580,9 +573,9 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       method: 'DELETE',
       domain: 'messaging',
       path: '/v1/Providers/:Sid',
+      operator: true,
       summary: 'Delete a carrier provider',
       async handler(req) {
-        requireOwner(req);
         await m.deleteProvider(req.params.Sid ?? '');
         return { status: 204, body: null };
       },
