@@ -211,7 +211,7 @@ export async function startPlatform(
     });
     if (owner.created) saveOwnerCredentials(config.dataDir, owner);
 
-    const events = new EventLog(store, logger);
+    const events = new EventLog(store, logger, { retentionDays: config.eventRetentionDays });
     cleanups.push(() => events.close());
 
     // Messaging (issue 6): one durable queue per provider (SQL store, or BullMQ when REDIS_URL
@@ -238,6 +238,14 @@ export async function startPlatform(
       numberSmsRoute: (to) => late.numbers?.findSmsRoute(to) ?? Promise.resolve(undefined),
       scheduleMinLeadSeconds: config.scheduleMinLeadSeconds,
       callbackPipelining: config.callbackPipelining,
+      // Every status a message takes is an interaction event; it carries the message's tags.
+      onStatus: (c) =>
+        events.record({
+          accountSid: c.accountSid,
+          kind: 'message',
+          subjectSid: c.messageSid,
+          data: { status: c.status, error_code: c.errorCode, num_segments: c.segments },
+        }),
     });
     await messaging.start();
     cleanups.push(() => messaging.stop());

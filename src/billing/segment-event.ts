@@ -12,6 +12,8 @@ export function segmentEvent(s: SegmentRow): InteractionEvent {
     accountSid: s.user_account_sid,
     kind: 'segment',
     subjectSid: s.sid,
+    // A segment is part of its call's interaction: it carries the call's tags.
+    interactionSid: s.call_sid,
     durationMs: s.duration_ms,
     occurredAt: s.ended_ms ?? s.date_updated,
     tags: s.module_code ? [`module:${s.module_code}`] : [],

@@ -102,6 +102,12 @@ export const CONFIG_KEYS = {
     default: '300',
     doc: 'Shortest time ahead, in seconds, a message may be scheduled for (SendAt; Twilio: 300 s; at most 35 days).',
   },
+  eventRetentionDays: {
+    env: 'SWITCHBOARD_EVENT_RETENTION_DAYS',
+    kind: 'int',
+    default: '30',
+    doc: 'Days the interaction event log and its tag index keep an event (0 keeps them forever); tracker measurements are kept.',
+  },
   sipPort: {
     env: 'SWITCHBOARD_SIP_PORT',
     kind: 'int',

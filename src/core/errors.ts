@@ -58,6 +58,9 @@ export const Errors = {
   internal: spec(20500, 500, 'Internal Server Error'),
   unavailable: spec(20503, 503, 'Service Unavailable'),
   accountClosed: spec(20005, 403, 'Account is closed and cannot be changed'),
+  // Tags (extension): Twilio answers a malformed parameter with 20001.
+  invalidTag: spec(20001, 400, 'Invalid tag'),
+  tooManyTags: spec(20001, 400, 'Too many tags'),
   // Messaging (API-time refusals; delivery failures are recorded on the message as error_code).
   invalidToNumber: spec(21211, 400, "Invalid 'To' Phone Number"),
   invalidFromNumber: spec(21212, 400, "Invalid 'From' Phone Number"),

@@ -1,3 +1,9 @@
-export { EventLog, type InteractionEvent, type EventLogOptions } from './event-log.js';
+export {
+  EventLog,
+  type BatchListener,
+  type InteractionEvent,
+  type EventLogOptions,
+  type WrittenEvent,
+} from './event-log.js';
 export { eventRoutes } from './routes.js';
-export { migrations, type EventKind, type EventTables } from './tables.js';
+export { migrations, type EventKind, type EventRow, type EventTables } from './tables.js';

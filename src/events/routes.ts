@@ -5,7 +5,15 @@ import type { EventRow } from './tables.js';
 import type { EventTables } from './tables.js';
 import type { Kysely } from '../store/index.js';
 
-const KINDS = ['api-request', 'call', 'segment', 'message'] as const;
+const KINDS = [
+  'api-request',
+  'call',
+  'segment',
+  'message',
+  'webhook',
+  'recording',
+  'ledger',
+] as const;
 
 function eventJson(row: EventRow): Record<string, unknown> {
   return {
@@ -20,6 +28,7 @@ function eventJson(row: EventRow): Record<string, unknown> {
     subject_sid: row.subject_sid,
     occurred_at: rfc2822(row.occurred_at),
     tags: JSON.parse(row.tags) as unknown,
+    interaction_sid: row.interaction_sid,
     data: row.data ? (JSON.parse(row.data) as unknown) : null,
     uri: `/2010-04-01/Accounts/${row.account_sid}/Events/${row.sid}.json`,
   };
@@ -37,7 +46,8 @@ export function eventRoutes(db: Kysely<EventTables>, log: EventLog): RestRoute[]
       params: [
         { name: 'Kind', type: 'enum', values: KINDS },
         { name: 'SubjectSid', type: 'string', max: 34 },
-        { name: 'Tag', type: 'string', max: 128 },
+        { name: 'Tag', type: 'string', max: 64 },
+        { name: 'InteractionSid', type: 'string', max: 34 },
         ...PAGE_PARAMS,
       ],
       async handler(req) {
@@ -46,10 +56,19 @@ export function eventRoutes(db: Kysely<EventTables>, log: EventLog): RestRoute[]
         const kind = req.input.string('Kind') as EventRow['kind'] | undefined;
         const subject = req.input.string('SubjectSid');
         const tag = req.input.string('Tag');
+        const interaction = req.input.string('InteractionSid');
         let q = db.selectFrom('events').selectAll().where('account_sid', '=', req.account.sid);
         if (kind) q = q.where('kind', '=', kind);
         if (subject) q = q.where('subject_sid', '=', subject);
-        if (tag) q = q.where('tags', 'like', `%${JSON.stringify(tag)}%`);
+        if (tag)
+          q = q.where('sid', 'in', (eb) =>
+            eb
+              .selectFrom('event_tags')
+              .select('event_sid')
+              .where('account_sid', '=', req.account.sid)
+              .where('tag', '=', tag),
+          );
+        if (interaction) q = q.where('interaction_sid', '=', interaction);
         if (req.page.after) {
           const [at, sid] = req.page.after;
           if (typeof at !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
@@ -65,6 +84,7 @@ export function eventRoutes(db: Kysely<EventTables>, log: EventLog): RestRoute[]
           Kind: kind,
           SubjectSid: subject,
           Tag: tag,
+          InteractionSid: interaction,
         });
       },
     },

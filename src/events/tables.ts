@@ -19,12 +19,40 @@ export interface EventRow {
   occurred_at: number;
   tags: string;
   data: string | null;
+  /** The interaction the event belongs to: its root call (a child leg's parent), its message,
+   * or the event itself (an API request tied to nothing). */
+  interaction_sid: string | null;
 }
 
-export type EventKind = 'api-request' | 'call' | 'segment' | 'message';
+/** The tag index: one row per (event, tag), so that a tag selects events by an index. */
+export interface EventTagRow {
+  event_sid: string;
+  tag: string;
+  account_sid: string | null;
+  occurred_at: number;
+}
+
+/**
+ * What an interaction is known by before its events arrive: its own tags (given when it was
+ * created), the interaction it belongs to (a child call's parent, a message a call sent) and
+ * the resource whose tags it also carries (the application handling a call). JSON arrays.
+ */
+export interface InteractionRow {
+  sid: string;
+  account_sid: string | null;
+  parent_sid: string | null;
+  via: string | null;
+  tags: string | null;
+  date_updated: number;
+}
+
+export type EventKind =
+  'api-request' | 'call' | 'segment' | 'message' | 'webhook' | 'recording' | 'ledger';
 
 export interface EventTables {
   events: EventRow;
+  event_tags: EventTagRow;
+  interactions: InteractionRow;
 }
 
 export const migrations: Record<string, Migration> = {
@@ -56,6 +84,45 @@ export const migrations: Record<string, Migration> = {
         .on('events')
         .column('subject_sid')
         .where(sql.ref('subject_sid'), 'is not', null)
+        .execute();
+    },
+  },
+  events_0002_tag_index: {
+    async up(db) {
+      await db.schema.alterTable('events').addColumn('interaction_sid', 'varchar(34)').execute();
+      await db.schema
+        .createTable('event_tags')
+        .addColumn('event_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('tag', 'varchar(64)', (c) => c.notNull())
+        .addColumn('account_sid', 'varchar(34)')
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('event_tags_pk', ['event_sid', 'tag'])
+        .execute();
+      await db.schema
+        .createIndex('event_tags_tag_time')
+        .on('event_tags')
+        .columns(['account_sid', 'tag', 'occurred_at', 'event_sid'])
+        .execute();
+      // Retention deletes by time.
+      await db.schema
+        .createIndex('event_tags_time')
+        .on('event_tags')
+        .column('occurred_at')
+        .execute();
+      await db.schema.createIndex('events_time').on('events').column('occurred_at').execute();
+      await db.schema
+        .createTable('interactions')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('account_sid', 'varchar(34)')
+        .addColumn('parent_sid', 'varchar(34)')
+        .addColumn('via', 'text')
+        .addColumn('tags', 'text')
+        .addColumn('date_updated', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('interactions_time')
+        .on('interactions')
+        .column('date_updated')
         .execute();
     },
   },

@@ -16,7 +16,12 @@ export interface RequestRecorder {
     status: number;
     durationMs: number;
     tags: readonly string[];
+    interactionSid: string | null;
   }): void;
+  /** Tags of a resource a request created (a call, a message, an application). */
+  bind(sid: string, binding: { accountSid: string | null; tags: readonly string[] }): void;
+  /** Makes what was recorded and bound durable. */
+  flush(): Promise<void>;
 }
 
 const NO_TAGS: readonly string[] = [];
@@ -91,6 +96,7 @@ export class RouteObserver {
       status,
       durationMs: elapsed,
       tags: request.tags ?? NO_TAGS,
+      interactionSid: request.interactionSid ?? null,
     });
   }
 }

@@ -26,6 +26,7 @@ import { errorHandler } from './errors.js';
 import { Observers, pathOf, type RequestRecorder } from './observe.js';
 import { throttleHookFor } from './throttle-hook.js';
 import { mountPath, openApiDocument } from './openapi.js';
+import { requestTags, tieToCreated } from './tags.js';
 
 /** What the edge needs from the accounts capability. */
 export interface Authenticator {
@@ -66,6 +67,8 @@ declare module 'fastify' {
     account?: AccountContext;
     /** Tags for this request's interaction event. */
     tags?: string[];
+    /** The resource (call, message, …) this request created: its interaction. */
+    interactionSid?: string;
   }
 }
 
@@ -153,7 +156,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const document = openApiDocument(options.routes, options.version);
   app.get('/openapi.json', hooksFor('/openapi.json'), async () => document);
 
-  for (const route of options.routes) mountRoute(app, route, auth, hooksFor);
+  for (const route of options.routes) mountRoute(app, route, auth, options.events, hooksFor);
   return app;
 }
 
@@ -204,11 +207,13 @@ function mountRoute(
   app: FastifyInstance,
   route: RestRoute,
   auth: Authenticator,
+  events: RequestRecorder,
   hooksFor: (url: string) => Pick<RouteOptions, 'onRequest' | 'onResponse'>,
 ): void {
   const params = compileParams(route.params ?? []);
   const ignore = route.paged ? NO_IGNORED : PAGE_NAMES;
   const hasAccount = route.path.includes(':AccountSid');
+  const tagged = (route.params ?? []).some((p) => p.name === 'Tags');
   const requireActive = route.requireActive ?? route.method !== 'GET';
   const raw = route.rawBody === true;
 
@@ -227,9 +232,18 @@ function mountRoute(
       const given = (route.method === 'POST' ? request.body : request.query) as
         RawParams | undefined;
       const input = params.validate(given ?? {}, ignore);
+      const tags = requestTags(request, input);
+      if (tags.length) (request.tags ??= []).push(...tags);
       const result = route.handler(
         new EdgeRequest(request, prefix, principal, account, input, raw),
       );
+      if (tagged) {
+        // The request is part of what it created; tags given are that interaction's.
+        const created = result instanceof Promise ? result : Promise.resolve(result);
+        return created
+          .then((r) => tieToCreated(events, request, r, tags).then(() => r))
+          .then((r) => answer(reply, r));
+      }
       // Fastify sends what a handler returns: undefined (or a promise of it) once sent here.
       if (result instanceof Promise) return result.then((r) => answer(reply, r));
       answer(reply, result);

@@ -48,6 +48,14 @@ import { ProviderWorker, type SmsJob, type WorkerHooks } from './worker.js';
 import { OptOutChecks } from './optouts.js';
 import { MessageWrites, routeTail } from './writes.js';
 
+export interface MessageStatusChange {
+  readonly accountSid: string;
+  readonly messageSid: string;
+  readonly status: MessageStatus;
+  readonly errorCode: number | null;
+  readonly segments: number;
+}
+
 export interface MessagingOptions {
   readonly store: Store;
   readonly queues: Queues;
@@ -59,6 +67,8 @@ export interface MessagingOptions {
   readonly carrierFor?: (row: ProviderRow) => Carrier;
   /** Webhook retry attempts (default 3). */
   readonly webhookAttempts?: number;
+  /** Each status a message takes after its create (the interaction log records it). */
+  readonly onStatus?: (change: MessageStatusChange) => void;
   /**
    * How long a claimed message stays invisible to other claimers (default 15 s): after a crash,
    * the time before its queued messages are picked up again.
@@ -1362,6 +1372,13 @@ export class Messaging {
     status: MessageStatus,
     code: number | null,
   ): void {
+    this.o.onStatus?.({
+      accountSid: job.acct,
+      messageSid: job.sid,
+      status,
+      errorCode: code,
+      segments: job.seg,
+    });
     if (!url) return;
     this.writes.after(() => this.postCallback(job, url, service, status, code));
   }

@@ -13,6 +13,7 @@ import { mediaJson } from './media.js';
 import type { Messaging, ProviderInput, RouteEvent, ServiceInput } from './messaging.js';
 import type { RouteWeights } from './router.js';
 import type { MessageRow, ProviderRow, ServiceRow } from './tables.js';
+import { TAGS_PARAM } from '../core/tags.js';
 
 const MESSAGES = '/2010-04-01/Accounts/:AccountSid/Messages';
 const PRICED = new Set(['sent', 'delivered', 'undelivered']);
@@ -234,6 +235,7 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       path: `${MESSAGES}.json`,
       summary: 'Send a message',
       params: [
+        TAGS_PARAM,
         { name: 'To', type: 'string', max: 64 },
         { name: 'From', type: 'string', max: 64 },
         { name: 'MessagingServiceSid', type: 'sid', prefix: 'MG' },

@@ -1,6 +1,7 @@
 // The ports capabilities offer one another. Each is a narrow interface, declared here so that
 // a capability needing it depends on this contract, not on the capability that offers it.
 import { port } from './capability.js';
+import type { Statement } from '../store/index.js';
 
 /** One logged interaction (API request, call, segment, message, …) with its tags. */
 export interface LoggedEvent {
@@ -12,14 +13,53 @@ export interface LoggedEvent {
   readonly status?: number | null;
   readonly durationMs?: number | null;
   readonly subjectSid?: string | null;
+  /** The interaction the event belongs to when its subject is not one (a segment's call). */
+  readonly interactionSid?: string | null;
+  /** The subject belongs to this interaction (a child call's parent, a call's message). */
+  readonly parentSid?: string | null;
+  /** Resources whose tags the subject also carries (the application handling a call). */
+  readonly via?: readonly (string | null)[];
   readonly occurredAt?: number;
   readonly tags?: readonly string[];
   readonly data?: Readonly<Record<string, unknown>> | null;
 }
 
+/** An event as the log wrote it: its interaction (root) and every tag that applies. */
+export interface WrittenLogEvent {
+  readonly sid: string;
+  readonly accountSid: string | null;
+  readonly kind: string;
+  readonly status: number | null;
+  readonly durationMs: number | null;
+  readonly subjectSid: string | null;
+  readonly interactionSid: string;
+  readonly occurredAt: number;
+  readonly tags: readonly string[];
+  readonly data: Readonly<Record<string, unknown>> | null;
+}
+
+/** A reader that counts the log: its statements commit in the unit that writes the batch. */
+export interface LogListener {
+  statements?(batch: readonly WrittenLogEvent[]): readonly Statement[];
+  committed?(batch: readonly WrittenLogEvent[]): void;
+}
+
 /** The interaction log (offered by the platform's event log). */
 export interface InteractionLog {
   record(event: LoggedEvent): void;
+  /** Tags (replacing), parent interaction and tag sources of an interaction, before its events. */
+  bind(
+    sid: string,
+    binding: {
+      accountSid: string | null;
+      tags?: readonly string[] | undefined;
+      parentSid?: string | null | undefined;
+      via?: readonly (string | null)[] | undefined;
+    },
+  ): void;
+  /** Makes everything recorded so far durable. */
+  flush(): Promise<void>;
+  listen(listener: LogListener): () => void;
 }
 export const interactionLog = port<InteractionLog>('interaction-log');
 

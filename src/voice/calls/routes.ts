@@ -19,6 +19,7 @@ import type { CallUpdate } from '../engine/session.js';
 import { dateParams, echoFilters, whereDates } from '../list-filters.js';
 import type { CallStore } from './call-store.js';
 import { FINAL_STATUSES, type CallRow } from './tables.js';
+import { TAGS_PARAM } from '../../core/tags.js';
 
 const CALLS = '/2010-04-01/Accounts/:AccountSid/Calls';
 
@@ -186,6 +187,7 @@ export function callRoutes(
       path: `${CALLS}.json`,
       summary: 'Create an outbound call',
       params: [
+        TAGS_PARAM,
         { name: 'To', type: 'string', required: true, max: 256 },
         { name: 'From', type: 'string', required: true, max: 256 },
         { name: 'Url', type: 'url' },

@@ -24,6 +24,7 @@ import { dateParams, echoFilters, whereDates } from '../list-filters.js';
 import { keysetPage } from '../../store/index.js';
 import type { ConferenceRow, ParticipantRow } from './tables.js';
 import { dialInTwiml, participantCreateParams } from './dial-in.js';
+import { TAGS_PARAM } from '../../core/tags.js';
 
 const CONFERENCES = '/2010-04-01/Accounts/:AccountSid/Conferences';
 const PARTICIPANTS = `${CONFERENCES}/:ConferenceSid/Participants`;
@@ -213,7 +214,7 @@ export function conferenceRoutes(
       domain: 'api',
       path: `${PARTICIPANTS}.json`,
       summary: 'Dial a new participant into the conference (an outbound call that joins it)',
-      params: participantCreateParams,
+      params: [TAGS_PARAM, ...participantCreateParams],
       async handler(req) {
         const conference = await getConference(req);
         if (conference.status === 'completed')

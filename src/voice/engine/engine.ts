@@ -46,6 +46,10 @@ export interface VoiceEngineOptions {
     accountSid: string;
     kind: 'call';
     subjectSid: string;
+    /** A child leg belongs to its parent's interaction; the application's tags apply. */
+    parentSid: string | null;
+    via: (string | null)[];
+    durationMs?: number;
     data: Record<string, unknown>;
   }) => void;
 }
@@ -416,13 +420,18 @@ export class VoiceEngine {
           accountSid: row.account_sid,
           kind: 'call',
           subjectSid: row.sid,
+          parentSid: row.parent_call_sid,
+          via: [row.module_sid],
+          ...(typeof data.durationS === 'number' ? { durationMs: data.durationS * 1000 } : {}),
           data: { direction: row.direction, ...data },
         }),
-      onChildCall: (_parent: CallRow, child: CallRow) =>
+      onChildCall: (parent: CallRow, child: CallRow) =>
         o.recordEvent({
           accountSid: child.account_sid,
           kind: 'call',
           subjectSid: child.sid,
+          parentSid: parent.sid,
+          via: [child.module_sid],
           data: { direction: child.direction, to: child.to },
         }),
     };

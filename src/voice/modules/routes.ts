@@ -21,11 +21,13 @@ import {
 } from '../webhook-fields.js';
 import { type ApplicationInput, type Modules, validateModuleCode } from './modules.js';
 import type { ApplicationRow, Visibility } from './tables.js';
+import { TAGS_PARAM } from '../../core/tags.js';
 
 const BASE = '/2010-04-01/Accounts/:AccountSid/Applications';
 const VISIBILITIES = ['private', 'shared', 'public'] as const;
 
 const WRITE_PARAMS: readonly ParamSpec[] = [
+  TAGS_PARAM,
   { name: 'FriendlyName', type: 'string', max: 64 },
   { name: 'ApiVersion', type: 'enum', values: ['2010-04-01', '2008-08-01'] },
   ...VOICE_WEBHOOK_PARAMS,
