@@ -137,6 +137,14 @@ export const Errors = {
     400,
     'Domain Validation Error: CredentialList is already mapped to this Domain',
   ),
+  // Super SIM and coverage steering (docs/coverage.md).
+  simAlreadyRegistered: spec(20409, 409, 'A SIM with this Iccid is already registered'),
+  uniqueNameInUse: spec(20409, 409, 'UniqueName is already in use'),
+  simNotActive: spec(20001, 400, 'The SIM is not active and cannot receive commands'),
+  unknownNetwork: spec(20404, 404, 'The Network was not found'),
+  reportRejected: spec(20001, 400, 'Connection-quality report rejected'),
+  positionRejected: spec(20001, 400, 'Position report rejected'),
+  importRejected: spec(20001, 400, 'Coverage import rejected'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorName = keyof typeof Errors;

@@ -22,7 +22,15 @@ export type SidPrefix =
   | 'NO'
   | 'CL'
   | 'CR'
-  | 'SD';
+  | 'SD'
+  // Super SIM: networks, network access profiles, fleets, SIMs, SMS and IP commands, billing periods.
+  | 'HW'
+  | 'HA'
+  | 'HF'
+  | 'HS'
+  | 'HC'
+  | 'HG'
+  | 'HB';
 
 const SID_BODY = /^[0-9a-f]{32}$/;
 
