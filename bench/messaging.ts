@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { TestSmsc } from '../src/messaging/index.js';
+import { TestSmsc } from '../test/support/smsc.js';
 import { bundle } from '../scripts/bundle.mjs';
 import { kannelBinary, runKannel, type KannelFigures } from './kannel.js';
 import { cpuSeconds } from './target.js';

@@ -9,7 +9,7 @@ import { XMLParser } from 'fast-xml-parser';
 import type { Kysely } from 'kysely';
 import { newSid, type Logger } from '../core/index.js';
 import { callWebhook, type WebhookMethod } from '../webhook/index.js';
-import type { InboundSms } from './carrier.js';
+import type { InboundSms } from './carriers/carrier.js';
 import { describeText } from './encoding.js';
 import { mediaRows } from './media.js';
 import type { MessagingTables, ServiceRow } from './tables.js';

@@ -2,8 +2,9 @@
 // (ME…) of a message and their JSON. Switchboard does not fetch the files (the carrier does),
 // so an outbound file's content type is inferred from its URL.
 import { fail, newSid, rfc2822 } from '../core/index.js';
-import type { InboundMedia } from './carrier.js';
-import type { MediaRow } from './tables.js';
+import type { InboundMedia } from './carriers/carrier.js';
+import type { Kysely } from 'kysely';
+import type { MediaRow, MessagingTables } from './tables.js';
 
 export const MAX_MEDIA = 10;
 
@@ -76,4 +77,82 @@ export function mediaJson(row: MediaRow): Record<string, unknown> {
     // Switchboard extension: where the file is.
     media_url: row.url,
   };
+}
+
+/** The Media subresource of a message (its rows are written with the message). */
+export class MessageMedia {
+  constructor(
+    private readonly db: Kysely<MessagingTables>,
+    /** The message, or notFound: its media are reached through it. */
+    private readonly message: (accountSid: string, sid: string) => Promise<unknown>,
+  ) {}
+
+  async list(
+    accountSid: string,
+    messageSid: string,
+    size: number,
+    after?: readonly (string | number)[],
+  ): Promise<MediaRow[]> {
+    await this.message(accountSid, messageSid);
+    let q = this.db
+      .selectFrom('messaging_media')
+      .selectAll()
+      .where('message_sid', '=', messageSid)
+      .where('account_sid', '=', accountSid);
+    if (after) {
+      const [t, s] = after as [number, string];
+      q = q.where((eb) =>
+        eb.or([
+          eb('date_created', '>', t),
+          eb.and([eb('date_created', '=', t), eb('sid', '>', s)]),
+        ]),
+      );
+    }
+    return q
+      .orderBy('date_created')
+      .orderBy('sid')
+      .limit(size + 1)
+      .execute();
+  }
+
+  async get(accountSid: string, messageSid: string, sid: string): Promise<MediaRow> {
+    const row = await this.db
+      .selectFrom('messaging_media')
+      .selectAll()
+      .where('sid', '=', sid)
+      .where('message_sid', '=', messageSid)
+      .where('account_sid', '=', accountSid)
+      .executeTakeFirst();
+    if (!row) return fail('notFound', `Media ${sid.slice(0, 40)}`);
+    return row;
+  }
+
+  async delete(accountSid: string, messageSid: string, sid: string): Promise<void> {
+    await this.get(accountSid, messageSid, sid);
+    await this.db.deleteFrom('messaging_media').where('sid', '=', sid).execute();
+  }
+
+  /** Stores the rows of an outbound message's media URLs. */
+  async store(accountSid: string, messageSid: string, urls: readonly string[], at: number) {
+    const files = urls.map((url) => ({ url, contentType: contentTypeOf(url) }));
+    await this.db
+      .insertInto('messaging_media')
+      .values(mediaRows(accountSid, messageSid, files, at))
+      .execute();
+  }
+
+  /** The media URLs of messages, in order (scheduled messages read theirs when due). */
+  async urlsOf(messageSids: readonly string[]): Promise<Map<string, string[]>> {
+    const media = new Map<string, string[]>();
+    if (!messageSids.length) return media;
+    const files = await this.db
+      .selectFrom('messaging_media')
+      .select(['message_sid', 'url'])
+      .where('message_sid', 'in', [...messageSids])
+      .orderBy('date_created')
+      .orderBy('sid')
+      .execute();
+    for (const f of files) media.set(f.message_sid, [...(media.get(f.message_sid) ?? []), f.url]);
+    return media;
+  }
 }

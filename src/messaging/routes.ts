@@ -10,7 +10,10 @@ import {
   type RestRoute,
 } from '../core/rest.js';
 import { mediaJson } from './media.js';
-import type { Messaging, ProviderInput, RouteEvent, ServiceInput } from './messaging.js';
+import type { Messaging } from './messaging.js';
+import type { ProviderInput } from './providers.js';
+import type { RouteEvent } from './route-log.js';
+import type { ServiceInput } from './services.js';
 import type { RouteWeights } from './router.js';
 import type { MessageRow, ProviderRow, ServiceRow } from './tables.js';
 import { TAGS_PARAM } from '../core/tags.js';

@@ -9,7 +9,7 @@
 import type { QueueJob } from '../queue/index.js';
 import type { SharedState } from '../state/index.js';
 import type { ProviderRow } from './tables.js';
-import type { SmsJob } from './worker.js';
+import type { SmsJob } from './job.js';
 
 /** A slot nearer than this is waited for in memory rather than through the queue. */
 export const HOLD_MS = 1000;

@@ -11,31 +11,13 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import type { InStore, Queue, QueueJob } from '../queue/index.js';
-import type { Carrier } from './carrier.js';
+import type { Carrier } from './carriers/carrier.js';
 import { TokenBucket } from './rate.js';
-import { SubmitError } from './smpp/status.js';
+import { SubmitError } from './carriers/smpp/status.js';
 import type { Admission, SenderCaps } from './sender-cap.js';
 import { SlidingStats } from './stats.js';
 import type { ProviderRow } from './tables.js';
-
-/** What a queued message carries, so that sending needs no database read. */
-export interface SmsJob {
-  readonly sid: string;
-  readonly acct: string;
-  readonly from: string;
-  readonly to: string;
-  readonly body: string;
-  readonly seg: number;
-  /** Validity deadline (ms). */
-  readonly exp: number;
-  readonly created: number;
-  /** Providers this message was already moved away from. */
-  readonly tried: readonly string[];
-  /** MMS media URLs (routed only to providers that carry MMS). */
-  readonly media?: readonly string[];
-  /** Segments/s allowed to this sender by its messaging service (sender-cap.ts). */
-  readonly cap?: number;
-}
+import type { SmsJob } from './job.js';
 
 /** What the worker reports back to the messaging service. */
 export interface WorkerHooks {

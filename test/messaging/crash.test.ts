@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TestSmsc } from '../../src/messaging/index.js';
+import type { TestSmsc } from '../support/smsc.js';
 import { request } from '../support/platform.js';
 import { createProvider, startSmsc, waitFor } from './support.js';
 import { testSchema } from '../support/schema.js';

@@ -5,7 +5,7 @@
 // answer never comes (unknown outcome, 30008, not resent). Each case has its own destination
 // prefix, so that their providers do not compete.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestSmsc } from '../../src/messaging/index.js';
+import type { TestSmsc } from '../support/smsc.js';
 import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { createProvider, startSmsc, startWebhook, waitFor, type Hook } from './support.js';
 

@@ -2,7 +2,8 @@
 // JSON contract of docs/messaging.md beside a real SMPP server. Routing by price, receipts via
 // signed callbacks, failure classes (4xx, 503, timeout), failover and inbound messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestHttpCarrier, type TestSmsc } from '../../src/messaging/index.js';
+import { TestHttpCarrier } from '../support/http-carrier.js';
+import type { TestSmsc } from '../support/smsc.js';
 import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { createProvider, startSmsc, startWebhook, waitFor, type Hook } from './support.js';
 

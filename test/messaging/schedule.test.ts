@@ -4,7 +4,7 @@
 // before a restart sent after it; on PostgreSQL, two nodes sweeping the same database send each
 // due message once. The minimum lead time is 1 s here (300 s by default).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestSmsc } from '../../src/messaging/index.js';
+import type { TestSmsc } from '../support/smsc.js';
 import { startPlatform } from '../../src/platform.js';
 import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { createProvider, startSmsc, startWebhook, waitFor, type Hook } from './support.js';

@@ -1,7 +1,7 @@
 // Messaging as a Twilio developer meets it: the official SDK against the running platform,
 // two real SMPP servers with different prices, throughputs and failures behind it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestSmsc } from '../../src/messaging/index.js';
+import type { TestSmsc } from '../support/smsc.js';
 import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { createProvider, startSmsc, startWebhook, waitFor, type Hook } from './support.js';
 

@@ -2,7 +2,7 @@
 // cap while the provider's own rate is far higher, senders do not hold each other up, a
 // service's cap applies to its pool, and (on Redis) the cap holds with two nodes draining.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestSmsc } from '../../src/messaging/index.js';
+import type { TestSmsc } from '../support/smsc.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
 import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { createProvider, startSmsc, waitFor } from './support.js';

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
-import { TestSmsc, type SmscBehaviour } from '../../src/messaging/index.js';
+import { TestSmsc, type SmscBehaviour } from '../support/smsc.js';
 import { request } from '../support/platform.js';
 
 export async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string) {

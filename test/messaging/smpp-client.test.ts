@@ -1,9 +1,9 @@
 // The SMPP adapter against a real SMPP server (our test SMSC on the package's server mode).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { InboundSms } from '../carrier.js';
-import { SmppClient, type SmppSettings } from './client.js';
-import { SubmitError, type Receipt } from './status.js';
-import { TestSmsc } from './test-smsc.js';
+import type { InboundSms } from '../../src/messaging/carriers/carrier.js';
+import { SmppClient, type SmppSettings } from '../../src/messaging/carriers/smpp/client.js';
+import { SubmitError, type Receipt } from '../../src/messaging/carriers/smpp/status.js';
+import { TestSmsc } from '../support/smsc.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

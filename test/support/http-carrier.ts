@@ -11,7 +11,7 @@ import {
   type CarrierCallback,
   type DeliveryStatus,
   type SubmitRequest,
-} from './contract.js';
+} from '../../src/messaging/carriers/http/contract.js';
 
 export interface HttpCarrierBehaviour {
   secret: string;

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import smpp, { type PDU, type Server, type Session } from 'smpp';
-import { decodeText, readUdh } from '../encoding.js';
-import { ESME } from './status.js';
+import { decodeText, readUdh } from '../../src/messaging/encoding.js';
+import { ESME } from '../../src/messaging/carriers/smpp/status.js';
 
 export interface SmscBehaviour {
   systemId: string;

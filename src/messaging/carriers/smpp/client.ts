@@ -5,7 +5,13 @@
 import { EventEmitter } from 'node:events';
 import smpp, { type PDU, type Session } from 'smpp';
 import type { Carrier, CarrierEvents, CarrierState, InboundSms, OutboundSms } from '../carrier.js';
-import { decodeText, readUdh, toParts, type ConcatInfo, type Concatenation } from '../encoding.js';
+import {
+  decodeText,
+  readUdh,
+  toParts,
+  type ConcatInfo,
+  type Concatenation,
+} from '../../encoding.js';
 import {
   DELIVER_SM,
   PduReader,
