@@ -3,7 +3,7 @@
 // tag index, until retention removes them. A tagged message is followed to its receipt.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestSmsc } from '../../src/messaging/index.js';
+import type { TestSmsc } from '../support/smsc.js';
 import { request, startTestPlatform, type TestPlatform } from '../support/platform.js';
 import {
   createProvider,
