@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite drives as real peers (sipp, baresip, kamailio),
-# the text-to-speech engine and sox, and makes sure PostgreSQL and Redis are up.
+# the text-to-speech engine, sox and the speech recogniser (pocketsphinx), and makes sure PostgreSQL and Redis are up.
 # With --bench, also what the benchmarks compare against (Kannel's bearerbox and smsbox for
 # bench/messaging); CI runs no benchmarks and does not ask for it.
 # Idempotent: does nothing that is already done. Needs root (as CI is).
@@ -23,6 +23,9 @@ command -v baresip >/dev/null || need+=(baresip-core)
 command -v kamailio >/dev/null || need+=(kamailio)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox libsox-fmt-all)
+# Speech recognition for Conversational Intelligence (src/intelligence/asr).
+command -v pocketsphinx_continuous >/dev/null || need+=(pocketsphinx)
+[ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || need+=(pocketsphinx-en-us)
 if $bench; then
   [ -x /usr/sbin/bearerbox ] || command -v bearerbox >/dev/null || need+=(kannel)
 fi

@@ -2,7 +2,7 @@
 // edges, and starts them. Nothing else in the tree knows which backends run.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Registry, collectDefaultMetrics, Gauge, Histogram } from 'prom-client';
 import { sql } from 'kysely';
@@ -81,7 +81,13 @@ import {
 import { openStore, type Migration, type Store } from './store/index.js';
 import { Throttle, throttleOptionsFrom } from './throttle/index.js';
 import { CAPABILITIES } from './capabilities.js';
-import { accountDirectory, composeCapabilities, interactionLog, offer } from './plugin/index.js';
+import {
+  accountDirectory,
+  callRecordings,
+  composeCapabilities,
+  interactionLog,
+  offer,
+} from './plugin/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -499,6 +505,24 @@ export async function startPlatform(
           authToken: async (sid: string) => (await accounts.find(sid))?.auth_token,
           status: async (sid: string) => (await accounts.find(sid))?.status,
           signingKey: (sid: string) => accounts.signingKey(sid),
+        }),
+        // Voice offers its recordings' audio to the capabilities that analyse calls.
+        offer(callRecordings, {
+          find: async (accountSid: string, sid: string) => {
+            const r = await calls.getRecording(accountSid, sid);
+            return (
+              r && {
+                sid: r.sid,
+                accountSid: r.account_sid,
+                callSid: r.call_sid,
+                status: r.status,
+                channels: r.channels,
+                durationMs: r.duration_ms,
+                path: resolvePath(r.path),
+                dateCreated: r.date_created,
+              }
+            );
+          },
         }),
       ],
     );

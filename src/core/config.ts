@@ -78,6 +78,24 @@ export const CONFIG_KEYS = {
     default: '1048576',
     doc: 'Largest accepted request body in bytes (larger: 413, error 20001).',
   },
+  asrEngine: {
+    env: 'SWITCHBOARD_ASR_ENGINE',
+    kind: 'string',
+    default: 'pocketsphinx',
+    doc: 'Speech recognition for Intelligence transcripts of recordings and media: pocketsphinx (Debian packages pocketsphinx + pocketsphinx-en-us), whisper-cpp, or none.',
+  },
+  asrWhisperBin: {
+    env: 'SWITCHBOARD_ASR_WHISPER_BIN',
+    kind: 'string',
+    default: 'whisper-cli',
+    doc: "whisper.cpp's command-line program, when SWITCHBOARD_ASR_ENGINE=whisper-cpp.",
+  },
+  asrWhisperModel: {
+    env: 'SWITCHBOARD_ASR_WHISPER_MODEL',
+    kind: 'string',
+    default: '',
+    doc: 'Path of the whisper.cpp model file (ggml) the operator installed; nothing is downloaded.',
+  },
   webhookTimeout: {
     env: 'SWITCHBOARD_WEBHOOK_TIMEOUT',
     kind: 'int',

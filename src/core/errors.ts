@@ -145,6 +145,23 @@ export const Errors = {
   reportRejected: spec(20001, 400, 'Connection-quality report rejected'),
   positionRejected: spec(20001, 400, 'Position report rejected'),
   importRejected: spec(20001, 400, 'Coverage import rejected'),
+  // Conversational Intelligence (docs/intelligence.md).
+  intelligenceUniqueNameInUse: spec(20409, 409, 'A Service with this UniqueName already exists'),
+  invalidChannel: spec(20001, 400, 'Invalid Channel'),
+  unknownOperatorType: spec(20001, 400, 'Unknown OperatorType'),
+  invalidOperatorConfig: spec(
+    20001,
+    400,
+    "Config does not match its Operator Type's config_schema",
+  ),
+  generativeOperatorUnavailable: spec(
+    20001,
+    400,
+    'Generative operators need a language model service, which this platform does not have',
+  ),
+  operatorVersionMismatch: spec(20412, 412, 'Version does not match If-Match'),
+  recordingNotReady: spec(20409, 409, 'The recording is not completed yet'),
+  operatorInUse: spec(20409, 409, 'The operator is attached to a Service'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorName = keyof typeof Errors;

@@ -30,7 +30,13 @@ export type SidPrefix =
   | 'HS'
   | 'HC'
   | 'HG'
-  | 'HB';
+  | 'HB'
+  // Conversational Intelligence: services, transcripts, sentences, operators, operator types.
+  | 'GA'
+  | 'GT'
+  | 'GX'
+  | 'LY'
+  | 'EY';
 
 const SID_BODY = /^[0-9a-f]{32}$/;
 

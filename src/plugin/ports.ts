@@ -131,3 +131,24 @@ export interface DeviceGateway {
   onCall(handler: (call: DeviceCall) => void): void;
 }
 export const deviceGateway = port<DeviceGateway>('device-gateway');
+
+/** A call recording's audio as the voice capability stored it (a WAV file under the data dir). */
+export interface RecordingAudio {
+  readonly sid: string;
+  readonly accountSid: string;
+  readonly callSid: string;
+  /** in-progress, paused, completed, absent (no sound) or failed. */
+  readonly status: string;
+  /** 1, or 2 for a dual-channel recording (channel 1 the caller, channel 2 the other side). */
+  readonly channels: number;
+  readonly durationMs: number;
+  /** Absolute path of the WAV file. */
+  readonly path: string;
+  readonly dateCreated: number;
+}
+
+/** Call recordings, read by the capabilities analysing them (offered by voice). */
+export interface CallRecordings {
+  find(accountSid: string, recordingSid: string): Promise<RecordingAudio | undefined>;
+}
+export const callRecordings = port<CallRecordings>('call-recordings');
