@@ -79,6 +79,7 @@ import {
   migrations as sipDomainMigrations,
 } from './voice/sip-domains/index.js';
 import { openStore, type Migration, type Store } from './store/index.js';
+import { addressPolicyOf, setAddressPolicy } from './webhook/index.js';
 import { Throttle, throttleOptionsFrom } from './throttle/index.js';
 import { CAPABILITIES } from './capabilities.js';
 import {
@@ -192,6 +193,8 @@ export async function startPlatform(
   options: { logger?: Logger } = {},
 ): Promise<Platform> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Where outgoing webhooks and fetches may go (docs/security.md); the API port once bound.
+  setAddressPolicy(addressPolicyOf(config));
   const store = await openConfiguredStore(config);
   const cleanups: (() => Promise<void>)[] = [() => store.close()];
   const stopAll = async () => {
@@ -557,6 +560,7 @@ export async function startPlatform(
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     boundPort = port;
+    setAddressPolicy(addressPolicyOf(config, [port]));
     url = config.publicUrl ?? `http://127.0.0.1:${port}`;
     publicUrl = url;
     // The TLS listener: the same API, plus the capabilities' WebSockets (presence's /signal).

@@ -64,13 +64,13 @@ export const CONFIG_KEYS = {
     env: 'SWITCHBOARD_ACCOUNT_SID',
     kind: 'string',
     default: undefined,
-    doc: 'Preset AccountSid of the owner account created on first start.',
+    doc: 'AccountSid of the operator account (made on first start with it, or an existing main account that takes the role over); other main accounts are tenants.',
   },
   authToken: {
     env: 'SWITCHBOARD_AUTH_TOKEN',
     kind: 'string',
     default: undefined,
-    doc: 'Preset AuthToken of the owner account created on first start.',
+    doc: 'Preset AuthToken of the operator account created on first start.',
   },
   bodyLimit: {
     env: 'SWITCHBOARD_BODY_LIMIT',
@@ -101,6 +101,30 @@ export const CONFIG_KEYS = {
     kind: 'int',
     default: '15000',
     doc: 'Milliseconds to wait for a TwiML webhook before its fallback URL is used (Twilio: 15 s).',
+  },
+  webhookAllowPrivate: {
+    env: 'SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE',
+    kind: 'bool',
+    default: 'true',
+    doc: 'Outgoing webhooks, callbacks and TwiML/<Play> fetches may reach loopback and private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); false on a platform serving tenants it does not trust with its network (docs/security.md).',
+  },
+  webhookAllow: {
+    env: 'SWITCHBOARD_WEBHOOK_ALLOW',
+    kind: 'list',
+    default: undefined,
+    doc: 'Addresses or CIDR ranges outgoing HTTP may reach although the address policy refuses them (link-local 169.254.0.0/16 and fe80::/10, metadata fd00:ec2::254, or private ones), comma-separated.',
+  },
+  webhookDeny: {
+    env: 'SWITCHBOARD_WEBHOOK_DENY',
+    kind: 'list',
+    default: undefined,
+    doc: 'More addresses or CIDR ranges outgoing HTTP may not reach, comma-separated.',
+  },
+  webhookAllowPlatformPorts: {
+    env: 'SWITCHBOARD_WEBHOOK_ALLOW_PLATFORM_PORTS',
+    kind: 'bool',
+    default: 'false',
+    doc: "Outgoing HTTP may reach this machine's addresses on the platform's own ports (HTTP API, TLS, SIP, Redis, PostgreSQL); refused by default.",
   },
   nodeStaleMs: {
     env: 'SWITCHBOARD_NODE_STALE_MS',

@@ -6,6 +6,7 @@ import { stat, readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../core/index.js';
+import { fetchResource } from '../webhook/index.js';
 import { soxTo8k } from './sox.js';
 import { Tts, type SayOptions } from './tts.js';
 import { espeakVoice } from './tts-voices.js';
@@ -144,38 +145,23 @@ export class PromptStore {
   }
 
   private async fetchAudio(url: string): Promise<{ bytes: Uint8Array; type: string }> {
-    let res: Response;
+    // Through the webhook port: the address policy, redirects within it, the body bounded.
+    let res: Awaited<ReturnType<typeof fetchResource>>;
     try {
-      res = await fetch(url, {
-        signal: AbortSignal.timeout(this.fetchTimeoutMs),
-        redirect: 'follow',
+      res = await fetchResource(url, {
+        timeoutMs: this.fetchTimeoutMs,
+        maxBytes: this.fetchMaxBytes,
       });
     } catch (err) {
-      throw new PromptError(`fetching ${url} failed: ${(err as Error).message}`);
+      const why = (err as Error).message;
+      if (/larger than/.test(why)) throw new PromptError(`${url} is larger than the limit`);
+      throw new PromptError(`fetching ${url} failed: ${why}`);
     }
-    if (!res.ok) throw new PromptError(`fetching ${url} failed: HTTP ${res.status}`);
-    const declared = Number(res.headers.get('content-length') ?? 0);
-    if (declared > this.fetchMaxBytes) throw new PromptError(`${url} is larger than the limit`);
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const reader = res.body?.getReader();
-    try {
-      while (reader) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.length;
-        if (total > this.fetchMaxBytes) {
-          await reader.cancel();
-          throw new PromptError(`${url} is larger than ${this.fetchMaxBytes} bytes`);
-        }
-        chunks.push(value);
-      }
-    } catch (err) {
-      if (err instanceof PromptError) throw err;
-      throw new PromptError(`fetching ${url} failed: ${(err as Error).message}`);
+    if (res.status < 200 || res.status >= 300) {
+      throw new PromptError(`fetching ${url} failed: HTTP ${res.status}`);
     }
-    const bytes = Buffer.concat(chunks);
-    const ctype = (res.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const bytes = res.body;
+    const ctype = res.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
     const ext = extname(new URL(url).pathname).slice(1).toLowerCase();
     const magic = bytes.subarray(0, 4).toString('latin1');
     const type = magic === 'RIFF' ? 'wav' : (SOX_TYPES[ctype] ?? (ext || 'mp3'));

@@ -1,4 +1,5 @@
-import { getGlobalDispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { ADDRESS_REFUSED, addressPolicy } from './address-policy.js';
 import { twilioSignature } from './signature.js';
 
 export type WebhookMethod = 'GET' | 'POST';
@@ -36,6 +37,23 @@ export type WebhookOutcome =
     };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let agent: Dispatcher | undefined;
+
+/**
+ * The keep-alive pool outgoing HTTP goes through: its sockets resolve names through the address
+ * policy in force (address-policy.ts). Made on first use; the sender thread makes its own with
+ * its connection and pipelining figures.
+ */
+export function webhookAgent(options: { connections?: number; pipelining?: number } = {}) {
+  if (!agent || Object.keys(options).length) {
+    agent = new Agent({
+      ...options,
+      connect: { lookup: (host, opts, cb) => addressPolicy().lookup(host, opts, cb) },
+    });
+  }
+  return agent;
+}
 
 interface Prepared {
   readonly url: string;
@@ -108,8 +126,13 @@ export async function callWebhook(req: WebhookRequest): Promise<WebhookOutcome> 
       }
       return outcome;
     } catch (err) {
-      const e = err as Error & { code?: string };
-      const cause = e.code ?? e.name;
+      const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
+      const refused = e.code === ADDRESS_REFUSED || e.cause?.code === ADDRESS_REFUSED;
+      const cause = refused ? ADDRESS_REFUSED : (e.code ?? e.name);
+      if (cause === ADDRESS_REFUSED) {
+        // Not the receiver's failure, and no retry can change it.
+        return { ok: false, code: 11205, message: `refused by the address policy: ${e.message}` };
+      }
       if (cause === 'ENOTFOUND' || cause === 'EAI_AGAIN') {
         return {
           ok: false,
@@ -137,7 +160,7 @@ interface Answer {
   readonly status: number;
   readonly location: string | undefined;
   readonly contentType: string;
-  readonly body: string;
+  readonly body: Buffer;
 }
 
 /** One request, then its redirects (up to MAX_REDIRECTS). */
@@ -150,7 +173,12 @@ async function follow(
   for (let hop = 0; ; hop++) {
     const a = await exchange(p, timeoutMs, maxBytes);
     if (!a.location || !REDIRECTS.has(a.status) || hop >= MAX_REDIRECTS) {
-      return { ok: true, status: a.status, body: a.body, contentType: a.contentType };
+      return {
+        ok: true,
+        status: a.status,
+        body: a.body.toString('utf8'),
+        contentType: a.contentType,
+      };
     }
     const url = new URL(a.location, p.url).toString();
     if (a.status === 303 && p.method !== 'GET') {
@@ -163,9 +191,21 @@ async function follow(
   }
 }
 
-/** Sends one request on undici's pool and reads the answer (body bounded by maxBytes). */
-function exchange(p: Prepared, timeoutMs: number, maxBytes: number): Promise<Answer> {
+/** Why this URL may not be fetched, as the error a refused connection fails with. */
+async function vet(url: URL): Promise<void> {
+  const why = await addressPolicy().refusalOfUrl(url);
+  if (why) throw Object.assign(new Error(`${url.host}: ${why}`), { code: ADDRESS_REFUSED });
+}
+
+/**
+ * Sends one request on the webhook pool and reads the answer: the body bounded by maxBytes, and
+ * the whole exchange by timeoutMs twice over (headers, then body; a body dripping in a byte at
+ * a time never pauses long enough for undici's body timeout).
+ */
+async function exchange(p: Prepared, timeoutMs: number, maxBytes: number): Promise<Answer> {
   const u = new URL(p.url);
+  await vet(u);
+  const deadline = Date.now() + 2 * timeoutMs;
   return new Promise<Answer>((resolve, reject) => {
     let status = 0;
     let location: string | undefined;
@@ -173,7 +213,7 @@ function exchange(p: Prepared, timeoutMs: number, maxBytes: number): Promise<Ans
     let abort: ((err: Error) => void) | undefined;
     const chunks: Buffer[] = [];
     let size = 0;
-    getGlobalDispatcher().dispatch(
+    webhookAgent().dispatch(
       {
         origin: u.origin,
         path: u.pathname + u.search,
@@ -205,18 +245,48 @@ function exchange(p: Prepared, timeoutMs: number, maxBytes: number): Promise<Ans
             abort?.(new Error(`response larger than ${maxBytes} bytes`));
             return false;
           }
+          if (Date.now() > deadline) {
+            abort?.(
+              Object.assign(new Error(`response took longer than ${2 * timeoutMs} ms`), {
+                code: 'UND_ERR_BODY_TIMEOUT',
+              }),
+            );
+            return false;
+          }
           chunks.push(chunk);
           return true;
         },
         onComplete() {
-          const body =
-            chunks.length === 1
-              ? chunks[0]!.toString('utf8')
-              : Buffer.concat(chunks).toString('utf8');
-          resolve({ status, location, contentType, body });
+          resolve({
+            status,
+            location,
+            contentType,
+            body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+          });
         },
         onError: reject,
       },
     );
   });
+}
+
+/**
+ * Fetches a resource a tenant named (a <Play> URL): GET, redirects followed within the address
+ * policy, the body bounded. Throws with a message saying why it could not.
+ */
+export async function fetchResource(
+  url: string,
+  options: { timeoutMs: number; maxBytes: number },
+): Promise<{ status: number; contentType: string; body: Buffer }> {
+  let p: Prepared = {
+    url,
+    method: 'GET',
+    headers: { 'user-agent': 'TwilioProxy/1.1 (Switchboard)', accept: '*/*' },
+    idempotent: true,
+  };
+  for (let hop = 0; ; hop++) {
+    const a = await exchange(p, options.timeoutMs, options.maxBytes);
+    if (!a.location || !REDIRECTS.has(a.status) || hop >= MAX_REDIRECTS) return a;
+    p = { ...p, url: new URL(a.location, p.url).toString() };
+  }
 }

@@ -1,18 +1,21 @@
 // The thread behind WebhookSender (sender.ts): receives batches of webhooks and posts them in
 // order per key; reports failures, and answers a drain once everything given before it is done.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Agent, setGlobalDispatcher } from 'undici';
-import type { WebhookRequest } from './client.js';
+import { setAddressPolicy, type AddressPolicyOptions } from './address-policy.js';
+import { webhookAgent, type WebhookRequest } from './client.js';
 import { OrderedWebhooks } from './ordered.js';
 
 export interface SenderThreadData {
   readonly module: string;
   readonly pipelining: number;
+  /** The address policy of the process that started the thread. */
+  readonly policy: AddressPolicyOptions;
 }
 
 export type ToThread =
   | { readonly kind: 'send'; readonly batch: readonly (readonly [string, WebhookRequest])[] }
-  | { readonly kind: 'drain'; readonly id: number };
+  | { readonly kind: 'drain'; readonly id: number }
+  | { readonly kind: 'policy'; readonly policy: AddressPolicyOptions };
 
 export type FromThread =
   | {
@@ -37,17 +40,19 @@ const IN_FLIGHT_PER_ORIGIN = 128;
 
 const port = parentPort;
 if (port) {
-  // This thread's own dispatcher (a worker thread has its own undici globals).
-  const pipelining = Math.max(1, (workerData as SenderThreadData).pipelining);
-  setGlobalDispatcher(
-    new Agent({ connections: Math.ceil(IN_FLIGHT_PER_ORIGIN / pipelining), pipelining }),
-  );
+  // This thread's own pool (a worker thread has its own module state), under the same policy.
+  const data = workerData as SenderThreadData;
+  setAddressPolicy(data.policy);
+  const pipelining = Math.max(1, data.pipelining);
+  webhookAgent({ connections: Math.ceil(IN_FLIGHT_PER_ORIGIN / pipelining), pipelining });
   const webhooks = new OrderedWebhooks((f) =>
     port.postMessage({ kind: 'failed', ...f } satisfies FromThread),
   );
   port.on('message', (m: ToThread) => {
     if (m.kind === 'send') {
       for (const [key, req] of m.batch) webhooks.send(key, req);
+    } else if (m.kind === 'policy') {
+      setAddressPolicy(m.policy);
     } else {
       void webhooks
         .drain()

@@ -7,6 +7,7 @@
 // there are lost (logged) and the next ones are sent from this thread instead.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/index.js';
+import { addressPolicy, onAddressPolicy } from './address-policy.js';
 import type { WebhookRequest } from './client.js';
 import { OrderedWebhooks, type WebhookFailure } from './ordered.js';
 import type { FromThread, SenderThreadData, ToThread } from './sender-thread.js';
@@ -106,10 +107,19 @@ export class WebhookSender {
     ).href;
     const worker = new Worker(BOOT, {
       eval: true,
-      workerData: { module, pipelining: this.pipelining } satisfies SenderThreadData,
+      workerData: {
+        module,
+        pipelining: this.pipelining,
+        policy: addressPolicy().options,
+      } satisfies SenderThreadData,
     });
     // Pending webhooks do not keep a process alive that is otherwise done (close() drains them).
     worker.unref();
+    // The thread follows the policy (the platform adds its API port once it listens).
+    const unfollow = onAddressPolicy((policy) => {
+      if (this.worker === worker) worker.postMessage({ kind: 'policy', policy } satisfies ToThread);
+    });
+    worker.once('exit', unfollow);
     worker.on('message', (m: FromThread) => {
       if (m.kind === 'failed') this.failed(m);
       else {
