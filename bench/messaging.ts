@@ -4,7 +4,9 @@
 // process (`switchboard serve`, from its bundle as `npm start` runs it); the two test SMSCs, the callback receiver and the load
 // generator run in this one.
 //   npx tsx bench/messaging.ts [--seconds 10 --connections 50 --messages 10000 --binds 4
-//     --window 50 --no-kannel --profile DIR]
+//     --window 50 --pipelining 8 --no-kannel --profile DIR]
+// The end-to-end run is made twice: status callbacks one at a time per connection (the
+// default), then pipelined (--pipelining, SWITCHBOARD_CALLBACK_PIPELINING; the platform restarts).
 // Kannel (Debian's bearerbox + smsbox, `scripts/setup-system.sh --bench`) is then driven with the same
 // load against the same test SMSC (bench/kannel.ts); without it that part is skipped, loudly.
 // DATABASE_URL / REDIS_URL in the environment select PostgreSQL + Redis (BullMQ queues).
@@ -180,30 +182,40 @@ const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/status
 
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
-const child = spawn(
-  process.execPath,
-  [
-    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    // From its bundle, as `npm start` runs it.
-    await bundle('src/cli/main.ts'),
-    'serve',
-  ],
-  {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SWITCHBOARD_DATA_DIR: dataDir,
-      SWITCHBOARD_ACCOUNT_SID: accountSid,
-      SWITCHBOARD_AUTH_TOKEN: authToken,
-      SWITCHBOARD_SIP: 'false',
-      LOG_LEVEL: 'warn',
-      SWITCHBOARD_REDIS_PREFIX: `sbbench:${randomBytes(3).toString('hex')}:`,
-      ...(schema ? { SWITCHBOARD_DATABASE_SCHEMA: schema } : {}),
+/** Status callbacks per keep-alive connection of the opt-in run (SWITCHBOARD_CALLBACK_PIPELINING). */
+const pipelined = arg('pipelining', 8);
+/** Starts the platform (again, on the same data: its providers are kept). */
+function launch(callbackPipelining: number) {
+  return spawn(
+    process.execPath,
+    [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      // From its bundle, as `npm start` runs it.
+      bundled,
+      'serve',
+    ],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SWITCHBOARD_DATA_DIR: dataDir,
+        SWITCHBOARD_ACCOUNT_SID: accountSid,
+        SWITCHBOARD_AUTH_TOKEN: authToken,
+        SWITCHBOARD_SIP: 'false',
+        LOG_LEVEL: 'warn',
+        SWITCHBOARD_REDIS_PREFIX: redisPrefix,
+        SWITCHBOARD_CALLBACK_PIPELINING: String(callbackPipelining),
+        ...(schema ? { SWITCHBOARD_DATABASE_SCHEMA: schema } : {}),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  },
-);
+  );
+}
+const bundled = await bundle('src/cli/main.ts');
+const redisPrefix = `sbbench:${randomBytes(3).toString('hex')}:`;
+// The default first: one status callback at a time per keep-alive connection.
+let child = launch(1);
 const stopPlatform = async () => {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
@@ -301,29 +313,53 @@ try {
 
   // (2) End to end, with status callbacks. It ends when the last delivered callback arrives
   // (autocannon itself only reports that it is done at its next one-second tick).
-  delivered = 0;
-  deliveredAt = [];
-  callbacks = 0;
-  hookConnections = 0; // new ones only: those of the warm-up stay open
-  const t0 = Date.now();
-  let acceptedAt = 0;
-  const e2e = await measured(async () => {
-    const b = await lastResponse(
-      autocannon({ ...post(withCallback), connections, amount: messages }),
-      (at) => (acceptedAt = at),
+  const endToEnd = async (label: string) => {
+    delivered = 0;
+    deliveredAt = [];
+    callbacks = 0;
+    hookConnections = 0; // new ones only: those of the warm-up stay open
+    const t0 = Date.now();
+    let acceptedAt = 0;
+    const run = await measured(async () => {
+      const r = await lastResponse(
+        autocannon({ ...post(withCallback), connections, amount: messages }),
+        (at) => (acceptedAt = at),
+      );
+      await until(() => delivered >= r['2xx'], 600_000, 'delivered callbacks');
+      return r;
+    });
+    const r = run.result;
+    const took = (deliveredAt[r['2xx'] - 1]! - t0) / 1000;
+    console.log(
+      `end to end, ${label} (accept -> SMSC -> receipt -> delivered callback): ${Math.round(r['2xx'] / took)} messages/s ` +
+        `(${r['2xx']} messages in ${took.toFixed(2)} s; accepting took ${((acceptedAt - t0) / 1000).toFixed(2)} s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms; ` +
+        `${callbacks} callbacks, ${hookConnections} new connections for them)`,
     );
-    await until(() => delivered >= b['2xx'], 600_000, 'delivered callbacks');
-    return b;
-  });
-  const b = e2e.result;
-  const elapsed = (deliveredAt[b['2xx'] - 1]! - t0) / 1000;
-  console.log(
-    `end to end (accept -> SMSC -> receipt -> delivered callback): ${Math.round(b['2xx'] / elapsed)} messages/s ` +
-      `(${b['2xx']} messages in ${elapsed.toFixed(2)} s; accepting took ${((acceptedAt - t0) / 1000).toFixed(2)} s, p50 ${b.latency.p50} ms, p99 ${b.latency.p99} ms; ` +
-      `${callbacks} callbacks, ${hookConnections} new connections for them)`,
-  );
-  console.log(`  ${cpuNote(e2e, b['2xx'])}`);
+    console.log(`  ${cpuNote(run, r['2xx'])}`);
+    return { run, b: r, elapsed: took, callbacks };
+  };
+  const first = await endToEnd('status callbacks one at a time per connection (the default)');
+  const { run: e2e, b, elapsed } = first;
   const backend = `${process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'} + ${process.env.REDIS_URL ? 'BullMQ/Redis' : 'SQL'} queues`;
+
+  // (3) The same with status callbacks pipelined (SWITCHBOARD_CALLBACK_PIPELINING, the
+  // operator's opt-in): the platform restarts on the same data, its providers bind again.
+  await stopPlatform();
+  child = launch(pipelined);
+  await until(
+    async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200,
+    60_000,
+    'platform (restarted)',
+  );
+  await until(() => smscs.every((s) => s.boundSessions() === binds), 20_000, 'binds again');
+  delivered = 0;
+  const warmAgain = await autocannon({ ...post(withCallback), connections, duration: 2 });
+  await until(() => delivered >= warmAgain['2xx'], 600_000, 'warm-up drained (restarted)');
+  const second = await endToEnd(`status callbacks pipelined ${pipelined} per connection (opt-in)`);
+  console.log(
+    `status callbacks: one at a time ${Math.round(b['2xx'] / elapsed)} messages/s, ` +
+      `pipelined ${pipelined} ${Math.round(second.b['2xx'] / second.elapsed)} messages/s end to end`,
+  );
   console.log(`backend: ${backend}; ${loadAverage()}`);
 
   if (kannel) {
@@ -385,7 +421,7 @@ try {
     console.log('\nsame run, same SMSC, same load:');
     console.log(
       `  Switchboard (${backend}): accepted ${Math.round(a.requests.average)}/s, ` +
-        `end to end ${ours}/s (${callbacks / b['2xx']} callbacks/message), ${((e2e.platform / b['2xx']) * 1e6).toFixed(0)} µs CPU/message`,
+        `end to end ${ours}/s (${first.callbacks / b['2xx']} callbacks/message, callbacks one at a time), ${((e2e.platform / b['2xx']) * 1e6).toFixed(0)} µs CPU/message`,
     );
     for (const [name, f] of figures) {
       if (!f) continue;

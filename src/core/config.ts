@@ -135,8 +135,11 @@ export const CONFIG_KEYS = {
   callbackPipelining: {
     env: 'SWITCHBOARD_CALLBACK_PIPELINING',
     kind: 'int',
-    default: '8',
-    doc: 'Status callbacks sent back to back on one keep-alive connection to a receiver before the first is answered (HTTP/1.1 pipelining; 1 = one at a time).',
+    // One at a time: many servers and proxies mishandle HTTP/1.1 pipelining, and the
+    // receivers are the customers'. Pipelining is the operator's opt-in (bench:messaging
+    // prints both figures).
+    default: '1',
+    doc: 'Status callbacks sent back to back on one keep-alive connection to a receiver before the first is answered (HTTP/1.1 pipelining). Default 1: one at a time; a higher value is an opt-in for receivers known to handle pipelining.',
   },
   scheduleMinLeadSeconds: {
     env: 'SWITCHBOARD_SCHEDULE_MIN_LEAD_S',
