@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
-const EDGES = ['http', 'sip', 'media', 'telephony', 'cli', 'sdk'];
+const EDGES = ['http', 'sip', 'media', 'telephony', 'webrtc', 'cli', 'sdk'];
 const DOMAINS = [
   'accounts',
   'events',

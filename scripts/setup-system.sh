@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the system tools the test suite drives as real peers (sipp, baresip, kamailio),
-# the text-to-speech engine, sox and the speech recogniser (pocketsphinx), and makes sure PostgreSQL and Redis are up.
+# Installs the system tools the test suite drives as real peers (sipp, baresip, kamailio,
+# chromium), the text-to-speech engine, sox and the speech recogniser (pocketsphinx), and
+# makes sure PostgreSQL and Redis are up.
 # With --bench, also what the benchmarks compare against (Kannel's bearerbox and smsbox for
 # bench/messaging); CI runs no benchmarks and does not ask for it.
 # Idempotent: does nothing that is already done. Needs root (as CI is).
@@ -26,6 +27,8 @@ command -v sox >/dev/null || need+=(sox libsox-fmt-all)
 # Speech recognition for Conversational Intelligence (src/intelligence/asr).
 command -v pocketsphinx_continuous >/dev/null || need+=(pocketsphinx)
 [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || need+=(pocketsphinx-en-us)
+# The Voice SDK browser tests (test/presence) drive Debian's Chromium with playwright-core.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if $bench; then
   [ -x /usr/sbin/bearerbox ] || command -v bearerbox >/dev/null || need+=(kannel)
 fi
@@ -33,7 +36,7 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "setup-system: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 # Services the scale-out test run needs; start them if a previous run left them stopped.

@@ -85,10 +85,14 @@ import { CAPABILITIES } from './capabilities.js';
 import {
   accountDirectory,
   callRecordings,
+  clientPresence,
   composeCapabilities,
+  deviceGateway,
   interactionLog,
   offer,
+  type ComposedCapabilities,
 } from './plugin/index.js';
+import { startDeviceGateway, type StartedDeviceGateway } from './webrtc/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -226,7 +230,7 @@ export async function startPlatform(
     // Messaging (issue 6): one durable queue per provider (SQL store, or BullMQ when REDIS_URL
     // is set) and one worker per provider, started here and stopped before the store closes.
     // Messaging starts before voice builds the numbers; it reaches them once they exist.
-    const late: { numbers?: Numbers } = {};
+    const late: { numbers?: Numbers; composed?: ComposedCapabilities } = {};
     let publicUrl = config.publicUrl ?? `http://127.0.0.1:${config.port}`;
     const queues = openQueues({
       store,
@@ -343,8 +347,24 @@ export async function startPlatform(
             const d = await sipDomains.callPolicy(host);
             return d && sipDomainCall(d);
           },
+          // <Dial><Client> also rings the Voice SDK devices presence knows, on any node.
+          presence: () => late.composed?.want(clientPresence),
         })
       : undefined;
+    // Where calls reach this node's Voice SDK devices (browser media, docs/presence.md).
+    let devices: StartedDeviceGateway | undefined;
+    if (telephony) {
+      const gateway = await startDeviceGateway({
+        host: config.sipHost,
+        advertised:
+          config.sipPublicAddress ?? (config.sipHost === '0.0.0.0' ? '127.0.0.1' : config.sipHost),
+        port: config.deviceSipPort,
+        portRange: config.webrtcPorts,
+        logger: logger.child({ component: 'device-gateway' }),
+      });
+      devices = gateway;
+      cleanups.push(() => gateway.close());
+    }
     if (telephony) {
       cleanups.push(() => telephony.close());
       // Issue 4's target: INVITE → first media p99 < 150 ms.
@@ -504,6 +524,7 @@ export async function startPlatform(
       },
       [
         offer(interactionLog, events),
+        ...(devices ? [offer(deviceGateway, devices)] : []),
         offer(accountDirectory, {
           authToken: async (sid: string) => (await accounts.find(sid))?.auth_token,
           status: async (sid: string) => (await accounts.find(sid))?.status,
@@ -529,6 +550,7 @@ export async function startPlatform(
         }),
       ],
     );
+    late.composed = composed;
     cleanups.push(() =>
       composed.stop((name, err) => logger.error({ err, capability: name }, 'error while stopping')),
     );

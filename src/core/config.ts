@@ -239,6 +239,18 @@ export const CONFIG_KEYS = {
     default: undefined,
     doc: 'PEM private key file matching SWITCHBOARD_TLS_CERT.',
   },
+  deviceSipPort: {
+    env: 'SWITCHBOARD_DEVICE_SIP_PORT',
+    kind: 'int',
+    default: '0',
+    doc: "SIP port of this node's device gateway, where any node's calls reach the Voice SDK devices connected here (0 = any free port; firewall it to the nodes).",
+  },
+  webrtcPorts: {
+    env: 'SWITCHBOARD_WEBRTC_PORTS',
+    kind: 'string',
+    default: '40000-49999',
+    doc: 'UDP port range of browser media (ICE, DTLS-SRTP), inclusive.',
+  },
   // Error-aware throttling (issue 5, src/throttle, docs/throttling.md).
   throttle: {
     env: 'SWITCHBOARD_THROTTLE',

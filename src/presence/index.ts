@@ -15,6 +15,7 @@ import {
 } from '../plugin/index.js';
 import { PresenceRegistry } from './registry.js';
 import { presenceRoutes } from './routes.js';
+import { soundRoutes } from './sounds.js';
 import { HEARTBEAT_MS, SignalSession } from './signal.js';
 
 export { verifyAccessToken, TokenRefusal, type VerifiedToken } from './access-token.js';
@@ -111,7 +112,7 @@ export const presence: Capability = {
     };
 
     return {
-      routes: presenceRoutes(registry),
+      routes: [...presenceRoutes(registry), ...soundRoutes],
       websockets: [signal],
       offers: [offer(clientPresence, registry)],
       async stop() {

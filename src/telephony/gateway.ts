@@ -13,6 +13,8 @@ import {
   type Trunk,
 } from '../sip/index.js';
 import type { Dialer, DialOutcome, InboundRoute, VoiceEngine } from '../voice/index.js';
+import type { ClientPresence } from '../plugin/index.js';
+import { deviceHeaders } from '../webrtc/index.js';
 import { SipCallChannel } from './channel.js';
 
 /** The dialled identity of an INVITE: the user part of the To URI (a number), else the URI. */
@@ -148,13 +150,23 @@ export function acceptInboundCalls(
 /** The addresses of record where an account's client `identity` may be registered. */
 export type ClientAors = (accountSid: string, identity: string) => Promise<string[]>;
 
-/** Places outgoing legs: SIP URIs directly, numbers through the trunks, clients at their registrations. */
+/** Where `client:` targets are looked up besides SIP Domain registrations: presence. */
+export type PresenceLookup = () => ClientPresence | undefined;
+
+type Reach = {
+  target: string | readonly Trunk[];
+  destination?: { address: string; port: number; transport?: 'udp' | 'tcp' };
+  headers?: Record<string, string>;
+};
+
+/** Places outgoing legs: SIP URIs directly, numbers through the trunks, clients where they are. */
 export class SipDialer implements Dialer {
   constructor(
     private readonly sip: SipEngine,
     private readonly media: MediaEngine,
     private readonly trunks: readonly Trunk[],
     private readonly clientAors?: ClientAors,
+    private readonly presence?: PresenceLookup,
   ) {}
 
   /**
@@ -172,33 +184,103 @@ export class SipDialer implements Dialer {
       .sort((a, b) => b.expiresAt - a.expiresAt)[0];
   }
 
+  /**
+   * Every place `identity` answers: its available Voice SDK devices on any node (most recent
+   * first, through their node's device gateway) and its SIP phone; at most ten, as Twilio.
+   */
+  private async clientReaches(request: Parameters<Dialer['dial']>[0], identity: string) {
+    const reaches: Reach[] = [];
+    const accountSid = request.accountSid;
+    if (accountSid !== undefined)
+      for (const d of this.presence?.()?.devices(accountSid, identity) ?? [])
+        if (d.status === 'available' && d.address)
+          reaches.push({
+            target: d.address,
+            headers: deviceHeaders(request.callSid ?? '', request.clientParams ?? {}),
+          });
+    const binding = await this.clientBinding(accountSid, identity);
+    if (binding)
+      reaches.push({
+        target: binding.contact,
+        // A registered phone behind NAT is reached where its REGISTER came from, not at its
+        // (private) Contact address.
+        destination: {
+          address: binding.source.address,
+          port: binding.source.port,
+          transport: binding.source.transport === 'tcp' ? 'tcp' : 'udp',
+        },
+      });
+    return reaches.slice(0, 10);
+  }
+
   async dial(request: Parameters<Dialer['dial']>[0]): Promise<DialOutcome> {
-    let target: string | readonly Trunk[];
-    // A registered phone behind NAT is reached where its REGISTER came from, not at its
-    // (private) Contact address.
-    let destination: { address: string; port: number; transport?: 'udp' | 'tcp' } | undefined;
-    if (/^sips?:/i.test(request.to)) target = request.to;
-    else if (request.to.startsWith('client:')) {
-      const identity = request.to.slice('client:'.length);
-      const binding = await this.clientBinding(request.accountSid, identity);
-      if (!binding) return { ok: false, status: 'no-answer', sipResponseCode: 480 };
-      target = binding.contact;
-      destination = {
-        address: binding.source.address,
-        port: binding.source.port,
-        transport: binding.source.transport === 'tcp' ? 'tcp' : 'udp',
-      };
-    } else {
-      if (this.trunks.length === 0) return { ok: false, status: 'failed', sipResponseCode: 503 };
-      target = this.trunks;
+    if (/^sips?:/i.test(request.to)) return this.dialOne(request, { target: request.to });
+    if (request.to.startsWith('client:')) {
+      const reaches = await this.clientReaches(request, request.to.slice('client:'.length));
+      if (reaches.length === 0) return { ok: false, status: 'no-answer', sipResponseCode: 480 };
+      if (reaches.length === 1) return this.dialOne(request, reaches[0]!);
+      return this.fork(request, reaches);
     }
+    if (this.trunks.length === 0) return { ok: false, status: 'failed', sipResponseCode: 503 };
+    return this.dialOne(request, { target: this.trunks });
+  }
+
+  /**
+   * Rings every reach at once: the first to answer wins, the others are cancelled (and one
+   * answering a moment later is hung up). Fails with the best of the failures.
+   */
+  private fork(request: Parameters<Dialer['dial']>[0], reaches: Reach[]): Promise<DialOutcome> {
+    const rank = { 'no-answer': 3, busy: 2, failed: 1, canceled: 0 } as const;
+    const aborts = reaches.map(() => new AbortController());
+    const onAbort = () => aborts.forEach((a) => a.abort());
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    let won = false;
+    let rang = false;
+    const onRinging = () => {
+      if (!rang) request.onRinging?.();
+      rang = true;
+    };
+    return new Promise((resolve) => {
+      let left = reaches.length;
+      let best: DialOutcome | undefined;
+      reaches.forEach((reach, i) => {
+        void this.dialOne({ ...request, onRinging, signal: aborts[i]!.signal }, reach)
+          .catch((): DialOutcome => ({ ok: false, status: 'failed', sipResponseCode: undefined }))
+          .then((outcome) => {
+            if (outcome.ok) {
+              if (won) return outcome.channel.hangup();
+              won = true;
+              aborts.forEach((a, j) => j !== i && a.abort());
+              request.signal?.removeEventListener('abort', onAbort);
+              return resolve(outcome);
+            }
+            if (!best || (!best.ok && rank[outcome.status] > rank[best.status])) best = outcome;
+            if (--left === 0 && !won) {
+              request.signal?.removeEventListener('abort', onAbort);
+              resolve(
+                request.signal?.aborted
+                  ? { ok: false, status: 'canceled', sipResponseCode: 487 }
+                  : best,
+              );
+            }
+          });
+      });
+    });
+  }
+
+  private async dialOne(
+    request: Parameters<Dialer['dial']>[0],
+    reach: Reach,
+  ): Promise<DialOutcome> {
+    const { target, destination } = reach;
+    const headers = { ...(request.headers ?? {}), ...(reach.headers ?? {}) };
     const session = await this.media.createSession();
     const call = this.sip.invite(target, {
       from: request.from,
       to: request.to,
       sdp: session.createOffer(),
       timeoutMs: request.timeoutS * 1000,
-      ...(request.headers ? { headers: { ...request.headers } } : {}),
+      ...(Object.keys(headers).length ? { headers } : {}),
       ...(request.credentials ? { credentials: request.credentials } : {}),
       ...(destination ? { destination } : {}),
     });

@@ -12,7 +12,13 @@ import {
 } from '../sip/index.js';
 import type { ConferenceAudio, Dialer, VoiceEngine } from '../voice/index.js';
 import { conferenceAudio } from './conference-audio.js';
-import { acceptInboundCalls, SipDialer, type ClientAors, type DomainCalls } from './gateway.js';
+import {
+  acceptInboundCalls,
+  SipDialer,
+  type ClientAors,
+  type DomainCalls,
+  type PresenceLookup,
+} from './gateway.js';
 
 export { SipCallChannel } from './channel.js';
 export {
@@ -21,6 +27,7 @@ export {
   type ClientAors,
   type DomainCall,
   type DomainCalls,
+  type PresenceLookup,
 } from './gateway.js';
 
 export interface TelephonyOptions {
@@ -30,6 +37,8 @@ export interface TelephonyOptions {
   clientAors?: ClientAors;
   /** INVITEs to a SIP Domain: its VoiceUrl, behind the credentials mapped for calls. */
   domainCalls?: DomainCalls;
+  /** Voice SDK devices of `client:` targets (the presence capability's port, once started). */
+  presence?: PresenceLookup;
 }
 
 export interface Telephony {
@@ -86,7 +95,7 @@ export async function startTelephony(
   return {
     sip,
     media,
-    dialer: new SipDialer(sip, media, trunks, options.clientAors),
+    dialer: new SipDialer(sip, media, trunks, options.clientAors, options.presence),
     conferenceAudio: conferenceAudio(media),
     accept: (voice) =>
       acceptInboundCalls(

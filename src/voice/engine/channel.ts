@@ -82,6 +82,9 @@ export interface Dialer {
     timeoutS: number;
     /** The account placing the leg: `client:` targets are looked up among its registrations. */
     accountSid?: string;
+    /** The leg's CallSid and, for a `client:` target, its <Parameter>s (the SDK sees both). */
+    callSid?: string;
+    clientParams?: Readonly<Record<string, string>>;
     headers?: Readonly<Record<string, string>>;
     credentials?: { username: string; password: string } | undefined;
     /** Called on 180/183, so the engine can report ringing. */

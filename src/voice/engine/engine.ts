@@ -575,6 +575,7 @@ export class VoiceEngine {
         from: request.callerId ?? request.from,
         timeoutS: request.timeoutS,
         accountSid: row.account_sid,
+        callSid: row.sid,
         credentials: request.credentials,
         signal: dialling.abort.signal,
         onRinging: () => {

@@ -164,6 +164,8 @@ async function ringTogether(
         from: row.from,
         timeoutS: verb.timeoutS,
         accountSid: row.account_sid,
+        callSid: row.sid,
+        ...(noun.noun === 'Client' && noun.parameters ? { clientParams: noun.parameters } : {}),
         credentials:
           noun.noun === 'Sip' && noun.username && noun.password
             ? { username: noun.username, password: noun.password }

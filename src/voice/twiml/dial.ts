@@ -115,15 +115,26 @@ function noun(c: XmlNode): DialNoun {
       out = sip(c, a);
       break;
     case 'Client': {
-      if (elements(c).some((x) => tagOf(x) === 'Parameter'))
-        throw new TwimlError(
-          13221,
-          'Switchboard refuses <Client><Parameter>: parameters for the Voice SDK are not supported',
-        );
-      const inner = elements(c).filter((x) => tagOf(x) !== 'Identity')[0];
+      const inner = elements(c).filter(
+        (x) => tagOf(x) !== 'Identity' && tagOf(x) !== 'Parameter',
+      )[0];
       if (inner) throw new TwimlError(12200, `<${tagOf(inner)}> is not allowed in <Client>`);
       const identity = elements(c).find((x) => tagOf(x) === 'Identity');
-      out = { noun: 'Client', identity: identity ? text(identity) : bareText(c), ...legOptions(a) };
+      // <Parameter name value>s reach the Voice SDK as call.customParameters.
+      const parameters: Record<string, string> = {};
+      for (const p of elements(c).filter((x) => tagOf(x) === 'Parameter')) {
+        const pa = attrsOf(p);
+        const name = pa.name;
+        if (typeof name !== 'string' || name === '')
+          throw new TwimlError(12200, '<Parameter> needs a name');
+        parameters[name] = typeof pa.value === 'string' ? pa.value : '';
+      }
+      out = {
+        noun: 'Client',
+        identity: identity ? text(identity) : bareText(c),
+        parameters,
+        ...legOptions(a),
+      };
       if (!out.identity) throw new TwimlError(12200, '<Client> needs an identity');
       break;
     }

@@ -112,7 +112,12 @@ export type DialNoun =
       /** `<Headers><Header name value>`: extra headers of the INVITE. */
       readonly headers: Readonly<Record<string, string>>;
     })
-  | (LegOptions & { readonly noun: 'Client'; readonly identity: string })
+  | (LegOptions & {
+      readonly noun: 'Client';
+      readonly identity: string;
+      /** <Parameter>s: the Voice SDK's call.customParameters. */
+      readonly parameters?: Readonly<Record<string, string>>;
+    })
   | ConferenceNoun;
 
 /** `<Dial><Conference>`: joins the call to a named room (see src/voice/conferences). */

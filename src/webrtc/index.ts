@@ -1,0 +1,5 @@
+// The WebRTC edge: browser media terminated on the server and joined to the RTP engine, and
+// the device gateway through which calls reach Voice SDK devices (docs/presence.md).
+export { startDeviceGateway, deviceHeaders, type StartedDeviceGateway } from './gateway.js';
+export { BrowserLeg } from './browser-leg.js';
+export { RtpRelay } from './rtp-relay.js';

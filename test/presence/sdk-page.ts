@@ -1,0 +1,181 @@
+// A page running the official Voice SDK bundle (from the npm package, pinned) in headless
+// Chromium driven by playwright-core, for the presence tests. Everything the page loads is
+// served here (page and bundle) or by Switchboard (signalling, sounds); nothing else is
+// reached. RTCPeerConnections are kept so the tests read getStats() — SDK events prove nothing.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export function haveChromium(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.env.CI === 'true') return true; // run and fail
+  console.warn(
+    '\n*** chromium is not installed: skipping the Voice SDK browser tests (scripts/setup-system.sh) ***\n',
+  );
+  return false;
+}
+
+/** The SDK bundle: not in the package's exports map, so found by path. */
+export function sdkBundlePath(): string {
+  const main = createRequire(import.meta.url).resolve('@twilio/voice-sdk');
+  const root = main.slice(0, main.lastIndexOf('@twilio/voice-sdk') + '@twilio/voice-sdk'.length);
+  return join(root, 'dist', 'twilio.min.js');
+}
+
+/** A 48 kHz mono WAV of `hz` for Chromium's fake microphone. */
+function toneWav(hz: number, seconds: number): string {
+  const rate = 48_000;
+  const n = rate * seconds;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++)
+    data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * 2, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data.length, 40);
+  const path = join(mkdtempSync(join(tmpdir(), 'sb-mic-')), `tone-${hz}.wav`);
+  writeFileSync(path, Buffer.concat([h, data]));
+  return path;
+}
+
+export async function launchBrowser(micHz: number): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${toneWav(micHz, 10)}`,
+      '--allow-loopback-in-peer-connection',
+      '--no-sandbox',
+      '--ignore-certificate-errors',
+      '--autoplay-policy=no-user-gesture-required',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-default-apps',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+// The customer's web app: the page and the bundle, from a real loopback server (a loopback
+// page is a secure context, and Chromium's Local Network Access checks let it reach the
+// loopback signalling address; a page fulfilled by the test harness would count as public).
+const page = (origin: string) => `<!doctype html><html><head>
+<script>
+  // Keep every peer connection the SDK makes, for getStats().
+  window.pcs = [];
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (...args) { const pc = new Native(...args); window.pcs.push(pc); return pc; };
+  window.RTCPeerConnection.prototype = Native.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, Native);
+</script>
+<script src="${origin}/twilio.min.js"></script>
+</head><body><script>
+  window.log = [];
+  window.calls = [];
+  window.startDevice = async (token, chunderw, sounds) => {
+    const device = new Twilio.Device(token, {
+      chunderw, publishEvents: false, logLevel: 'warn',
+      sounds: Object.fromEntries(['incoming', 'outgoing', 'disconnect', 'dtmf0', 'dtmf1', 'dtmf2', 'dtmf3', 'dtmf4', 'dtmf5', 'dtmf6', 'dtmf7', 'dtmf8', 'dtmf9', 'dtmfs', 'dtmfh'].map((n) => [n, sounds + '/' + n + '.wav'])),
+    });
+    window.device = device;
+    device.on('error', (e) => window.log.push({ event: 'error', code: e.code, message: e.message }));
+    device.on('registered', () => window.log.push({ event: 'registered' }));
+    device.on('incoming', (call) => {
+      window.calls.push(call);
+      window.log.push({ event: 'incoming', params: call.parameters, custom: Object.fromEntries(call.customParameters) });
+      call.on('disconnect', () => window.log.push({ event: 'disconnect' }));
+      call.on('cancel', () => window.log.push({ event: 'cancel' }));
+    });
+    // Not awaited: with a refused token the SDK reports an error event and may never settle.
+    device.register().catch((e) => window.log.push({ event: 'register-failed', code: e.code }));
+  };
+  // The loudest frequency of what the remote side sends (WebAudio FFT of the remote stream).
+  window.listen = (call) => {
+    const stream = call.getRemoteStream();
+    if (!stream) return false;
+    const el = new Audio(); el.srcObject = stream; el.muted = true; el.play();
+    const ctx = new AudioContext();
+    const an = ctx.createAnalyser(); an.fftSize = 4096;
+    ctx.createMediaStreamSource(stream).connect(an);
+    window.peak = () => {
+      const bins = new Float32Array(an.frequencyBinCount); an.getFloatFrequencyData(bins);
+      let best = 0; for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+      return { hz: best * ctx.sampleRate / an.fftSize, db: bins[best] };
+    };
+    return true;
+  };
+  window.rtp = async () => {
+    const out = { received: 0, sent: 0, codecs: [] };
+    for (const pc of window.pcs) {
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') out.received += s.packetsReceived;
+        if (s.type === 'outbound-rtp' && s.kind === 'audio') out.sent += s.packetsSent;
+        if (s.type === 'codec') out.codecs.push(s.mimeType);
+      });
+    }
+    return out;
+  };
+</script></body></html>`;
+
+export interface AppServer {
+  readonly origin: string;
+  close(): Promise<void>;
+}
+
+export async function startAppServer(): Promise<AppServer> {
+  const bundle = readFileSync(sdkBundlePath());
+  let origin = '';
+  const server = createServer((req, res) => {
+    if (req.url === '/twilio.min.js') {
+      res.writeHead(200, { 'content-type': 'application/javascript' });
+      res.end(bundle);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(page(origin));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A fresh page (own context) with the SDK loaded; one browser per test file. */
+export async function openSdkPage(browser: Browser, app: AppServer): Promise<Page> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const tab = await context.newPage();
+  await tab.goto(`${app.origin}/index.html`);
+  return tab;
+}
+
+export interface LogEntry {
+  event: string;
+  code?: number;
+  message?: string;
+  params?: Record<string, string>;
+  custom?: Record<string, string>;
+}
+
+export async function pageLog(page: Page): Promise<LogEntry[]> {
+  return page.evaluate(() => (globalThis as unknown as { log: LogEntry[] }).log);
+}
