@@ -8,11 +8,13 @@ import {
   afterTimeAndSid,
   listPageV1,
   type ParamSpec,
+  type RestReply,
   type RestRequest,
   type RestRoute,
 } from '../core/rest.js';
 import type { CallRecordings } from '../plugin/index.js';
 import { parseChannel } from './channel.js';
+import { parseSequence, parseStates, searchTranscripts } from './search.js';
 import {
   customOperatorJson,
   operatorTypeJson,
@@ -71,6 +73,26 @@ function staticPage<T>(req: RestRequest, key: string, items: readonly T[]) {
   const slice = items.slice(start, start + pageSize);
   const next = start + pageSize < items.length ? [start + pageSize] : undefined;
   return listPageV1(req, key, slice, next);
+}
+
+/** A list reply whose page URLs keep the request's filters (listPageV1 keeps paging only). */
+function keepFilters(reply: RestReply, req: RestRequest): RestReply {
+  const body = reply.body as { meta: Record<string, string | null> };
+  const filters = req.input.names().filter((n) => !['PageSize', 'Page', 'PageToken'].includes(n));
+  if (filters.length === 0) return reply;
+  for (const key of ['first_page_url', 'url', 'next_page_url']) {
+    const u = body.meta[key];
+    if (!u) continue;
+    const url = new URL(u);
+    for (const n of filters) {
+      const v = String(req.input.string(n));
+      // Dates were parsed into epoch milliseconds: give them back as ISO 8601.
+      const date = /(Date|Time)/.test(n) && /^\d+$/.test(v);
+      url.searchParams.set(n, date ? new Date(Number(v)).toISOString() : v);
+    }
+    body.meta[key] = url.toString();
+  }
+  return reply;
 }
 
 const ajv = new Ajv({ allErrors: false, strict: false });
@@ -508,6 +530,72 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
         };
       },
     },
+    // ------------------------------------------------------------ Search (extension)
+    {
+      method: 'GET',
+      domain: D,
+      path: '/v2/Search/Transcripts',
+      summary:
+        'Switchboard extension: transcripts by text (full-text) and by what an operator found — States present (a|b), AbsentStates, a value of ValueState (ValueEquals, ValueMin, ValueMax, ValueIn, ValueNotIn; a|b), and Sequence (a>b: a then b; a>!b: a and never b after it)',
+      paged: true,
+      params: [
+        ...PAGE_PARAMS,
+        { name: 'Text', type: 'string', max: 500 },
+        { name: 'ServiceSid', type: 'sid', prefix: 'GA' },
+        { name: 'OperatorSid', type: 'sid', prefix: 'LY' },
+        { name: 'States', type: 'string', max: 1000 },
+        { name: 'AbsentStates', type: 'string', max: 1000 },
+        { name: 'Sequence', type: 'string', max: 1000 },
+        { name: 'ValueState', type: 'string', max: 64 },
+        { name: 'ValueEquals', type: 'string', max: 200 },
+        { name: 'ValueMin', type: 'number' },
+        { name: 'ValueMax', type: 'number' },
+        { name: 'ValueIn', type: 'string', max: 2000 },
+        { name: 'ValueNotIn', type: 'string', max: 2000 },
+      ],
+      async handler(req) {
+        const i = req.input;
+        const valueState = i.string('ValueState');
+        const valueGiven = ['ValueEquals', 'ValueMin', 'ValueMax', 'ValueIn', 'ValueNotIn'].some(
+          (n) => i.has(n),
+        );
+        if (valueGiven && !valueState) fail('missingParameter', 'ValueState');
+        const list = (n: string) => (i.has(n) ? parseStates(i.string(n)) : undefined);
+        const sids = await searchTranscripts(store.db, store.store.dialect, {
+          accountSid: req.account.sid,
+          text: i.string('Text'),
+          operatorSid: i.string('OperatorSid'),
+          present: parseStates(i.string('States')),
+          absent: parseStates(i.string('AbsentStates')),
+          sequence: parseSequence(i.string('Sequence')),
+          value: valueState
+            ? {
+                state: valueState,
+                equals: i.string('ValueEquals'),
+                min: i.number('ValueMin'),
+                max: i.number('ValueMax'),
+                in: list('ValueIn'),
+                notIn: list('ValueNotIn'),
+              }
+            : undefined,
+        });
+        const page = await store.transcripts(
+          req.account.sid,
+          { sids, serviceSid: i.string('ServiceSid') },
+          req.page.pageSize,
+          afterTimeAndSid(req),
+        );
+        return keepFilters(
+          listPageV1(
+            req,
+            'transcripts',
+            page.items.map((r) => transcriptJson(r, req.baseUrl)),
+            page.next,
+          ),
+          req,
+        );
+      },
+    },
     // ------------------------------------------------------------ Transcripts
     {
       method: 'POST',
@@ -598,11 +686,14 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
           req.page.pageSize,
           afterTimeAndSid(req),
         );
-        return listPageV1(
+        return keepFilters(
+          listPageV1(
+            req,
+            'transcripts',
+            page.items.map((r) => transcriptJson(r, req.baseUrl)),
+            page.next,
+          ),
           req,
-          'transcripts',
-          page.items.map((r) => transcriptJson(r, req.baseUrl)),
-          page.next,
         );
       },
     },
