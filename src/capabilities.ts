@@ -4,5 +4,6 @@ import { coverage } from './coverage/index.js';
 import { intelligence } from './intelligence/index.js';
 import type { Capability } from './plugin/index.js';
 import { presence } from './presence/index.js';
+import { tracking } from './tracking/index.js';
 
-export const CAPABILITIES: readonly Capability[] = [presence, coverage, intelligence];
+export const CAPABILITIES: readonly Capability[] = [presence, coverage, intelligence, tracking];

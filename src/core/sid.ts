@@ -36,7 +36,9 @@ export type SidPrefix =
   | 'GT'
   | 'GX'
   | 'LY'
-  | 'EY';
+  | 'EY'
+  // Trackers (tracking, an extension).
+  | 'TK';
 
 const SID_BODY = /^[0-9a-f]{32}$/;
 

@@ -13,6 +13,7 @@ const KINDS = [
   'webhook',
   'recording',
   'ledger',
+  'presence',
 ] as const;
 
 function eventJson(row: EventRow): Record<string, unknown> {

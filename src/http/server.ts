@@ -27,6 +27,7 @@ import { Observers, pathOf, type RequestRecorder } from './observe.js';
 import { throttleHookFor } from './throttle-hook.js';
 import { mountPath, openApiDocument } from './openapi.js';
 import { requestTags, tieToCreated } from './tags.js';
+import { TAGS_PARAM } from '../core/tags.js';
 
 /** What the edge needs from the accounts capability. */
 export interface Authenticator {
@@ -213,7 +214,9 @@ function mountRoute(
   const params = compileParams(route.params ?? []);
   const ignore = route.paged ? NO_IGNORED : PAGE_NAMES;
   const hasAccount = route.path.includes(':AccountSid');
-  const tagged = (route.params ?? []).some((p) => p.name === 'Tags');
+  // Routes creating a tagged resource declare the one TAGS_PARAM (a tracker's Tags are not its
+  // request's).
+  const tagged = (route.params ?? []).includes(TAGS_PARAM);
   const requireActive = route.requireActive ?? route.method !== 'GET';
   const raw = route.rawBody === true;
 
@@ -232,7 +235,7 @@ function mountRoute(
       const given = (route.method === 'POST' ? request.body : request.query) as
         RawParams | undefined;
       const input = params.validate(given ?? {}, ignore);
-      const tags = requestTags(request, input);
+      const tags = requestTags(request, tagged ? input : undefined);
       if (tags.length) (request.tags ??= []).push(...tags);
       const result = route.handler(
         new EdgeRequest(request, prefix, principal, account, input, raw),

@@ -9,9 +9,9 @@ import type { RequestRecorder } from './observe.js';
 const NONE: string[] = [];
 
 /** The request's tags (header and `Tags`), checked; throws a 400 for a bad one. */
-export function requestTags(request: FastifyRequest, input: Input): string[] {
+export function requestTags(request: FastifyRequest, input: Input | undefined): string[] {
   const header = request.headers[TAGS_HEADER];
-  const param = input.list('Tags');
+  const param = input?.list('Tags');
   if (header === undefined && param === undefined) return NONE;
   return checkTags([...headerTags(header), ...(param ?? NONE)]);
 }
