@@ -224,7 +224,10 @@ export async function startPlatform(
     });
     if (owner.created) saveOwnerCredentials(config.dataDir, owner);
 
-    const events = new EventLog(store, logger, { retentionDays: config.eventRetentionDays });
+    const events = new EventLog(store, logger, {
+      retentionDays: config.eventRetentionDays,
+      flushMs: config.eventFlushMs,
+    });
     cleanups.push(() => events.close());
 
     // Messaging (issue 6): one durable queue per provider (SQL store, or BullMQ when REDIS_URL

@@ -147,6 +147,12 @@ export const CONFIG_KEYS = {
     default: '300',
     doc: 'Shortest time ahead, in seconds, a message may be scheduled for (SendAt; Twilio: 300 s; at most 35 days).',
   },
+  eventFlushMs: {
+    env: 'SWITCHBOARD_EVENT_FLUSH_MS',
+    kind: 'int',
+    default: '250',
+    doc: 'Longest time, in ms, an interaction event waits in memory before its batch is written (a crash loses at most this much of the log).',
+  },
   eventRetentionDays: {
     env: 'SWITCHBOARD_EVENT_RETENTION_DAYS',
     kind: 'int',

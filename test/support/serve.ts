@@ -85,14 +85,14 @@ export async function serveSwitchboard(options: ServeOptions): Promise<Served> {
         env,
         stdio: 'ignore',
       });
-      const end = Date.now() + 30_000;
+      const end = Date.now() + 60_000;
       for (;;) {
         const up = await fetch(`${url}/openapi.json`).then(
           (r) => r.ok,
           () => false,
         );
         if (up) return;
-        if (Date.now() > end) throw new Error('switchboard serve did not come up in 30 s');
+        if (Date.now() > end) throw new Error('switchboard serve did not come up in 60 s');
         await new Promise((r) => setTimeout(r, 200));
       }
     },
