@@ -7,6 +7,7 @@
 // recovery wait for the other nodes' 60 s staleness rule).
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BillingTables } from '../../src/billing/index.js';
 import { haveSipp, killSipps } from '../sip/sipp.js';
 import { request, sdkClient } from '../support/platform.js';
 import { serveSwitchboard, type Served } from '../support/serve.js';
@@ -89,6 +90,18 @@ describe.skipIf(!TOOLS)('metering across a crash', () => {
     const killedAt = Date.now();
     await crash();
     phone.child.kill('SIGTERM');
+    // The kill landed while the call was metered: its second segment was open in the store.
+    const open = await node.inspect<BillingTables, string[]>(async (db) =>
+      (
+        await db
+          .selectFrom('billing_segments')
+          .select('status')
+          .where('call_sid', '=', callSid)
+          .orderBy('seq')
+          .execute()
+      ).map((r) => r.status),
+    );
+    expect(open).toEqual(['closed', 'open']);
 
     await serve();
     const call = await client.calls(callSid).fetch();

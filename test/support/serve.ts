@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openStore, type Kysely } from '../../src/store/index.js';
 import { freePort } from '../sip/sipp.js';
 import { testSchema } from './schema.js';
 
@@ -26,6 +27,11 @@ export interface Served {
   crash(): Promise<void>;
   /** Crashes it if it runs and removes its data. */
   cleanup(): Promise<void>;
+  /**
+   * Reads its database while it is down (after crash()): what the kill left, e.g. to show that
+   * work was in flight at the moment of the kill.
+   */
+  inspect<Tables, T>(read: (db: Kysely<Tables>) => Promise<T>): Promise<T>;
 }
 
 export interface ServeOptions {
@@ -97,6 +103,15 @@ export async function serveSwitchboard(options: ServeOptions): Promise<Served> {
       }
     },
     crash,
+    async inspect(read) {
+      if (child) throw new Error('inspect() reads the database of a stopped node');
+      const store = await openStore({ dataDir, databaseUrl: process.env.DATABASE_URL, schema });
+      try {
+        return await read(store.kysely());
+      } finally {
+        await store.close();
+      }
+    },
     async cleanup() {
       await crash();
       rmSync(dataDir, { recursive: true, force: true });

@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallbackTables } from '../../src/voice/callbacks/tables.js';
 import { freePort, haveSipp, killSipps } from '../sip/sipp.js';
 import { sdkClient } from '../support/platform.js';
 import { serveSwitchboard, type Served } from '../support/serve.js';
@@ -116,6 +117,19 @@ describe.skipIf(!TOOLS)('status callbacks across a crash', () => {
     await node.crash();
     long.child.kill('SIGTERM');
     expect(received).toEqual([]);
+    // The kill landed with callbacks in flight: the outbox held undelivered ones of both calls.
+    const pending = await node.inspect<CallbackTables, string[]>(async (db) =>
+      (
+        await db
+          .selectFrom('call_callbacks')
+          .select('chain')
+          .where('delivered_ms', 'is', null)
+          .where('send', '=', 1)
+          .execute()
+      ).map((r) => r.chain),
+    );
+    expect(pending).toContain(shortSid);
+    expect(pending).toContain(longSid);
 
     await startReceiver(node.authToken);
     await node.start();
