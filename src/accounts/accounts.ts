@@ -146,6 +146,60 @@ export class Accounts {
     return role?.account_sid;
   }
 
+  /** Makes (or replaces) the account's secondary AuthToken, valid beside the primary one. */
+  async createSecondaryToken(sid: string): Promise<AccountRow> {
+    const now = Date.now();
+    await this.db
+      .updateTable('accounts')
+      .set({ secondary_auth_token: newAuthToken(), secondary_created: now, date_updated: now })
+      .where('sid', '=', sid)
+      .execute();
+    return this.reread(sid);
+  }
+
+  /** Deletes the secondary AuthToken: it authenticates no more (on other nodes within 2 s). */
+  async deleteSecondaryToken(sid: string): Promise<void> {
+    const row = await this.reread(sid);
+    if (!row.secondary_auth_token) fail('notFound', `secondary AuthToken of ${sid}`);
+    await this.db
+      .updateTable('accounts')
+      .set({ secondary_auth_token: null, secondary_created: null, date_updated: Date.now() })
+      .where('sid', '=', sid)
+      .execute();
+    await this.reread(sid);
+  }
+
+  /**
+   * Promotes the secondary AuthToken to primary: the old primary stops authenticating and
+   * webhooks are signed with the new one from now on.
+   */
+  async promoteSecondaryToken(sid: string): Promise<AccountRow> {
+    const row = await this.reread(sid);
+    const secondary = row.secondary_auth_token;
+    if (!secondary) fail('notFound', `secondary AuthToken of ${sid}`);
+    await this.db
+      .updateTable('accounts')
+      .set({
+        auth_token: secondary,
+        secondary_auth_token: null,
+        secondary_created: null,
+        date_updated: Date.now(),
+      })
+      .where('sid', '=', sid)
+      .where('secondary_auth_token', '=', secondary)
+      .execute();
+    return this.reread(sid);
+  }
+
+  /** The row as stored now; every credential this node checked is checked again. */
+  private async reread(sid: string): Promise<AccountRow> {
+    this.accountCache.delete(sid);
+    this.verified.clear();
+    const row = await this.find(sid);
+    if (!row) fail('notFound', `Account ${sid}`);
+    return row;
+  }
+
   /**
    * Whether a request comes from the operator with its AuthToken: providers, nodes and
    * platform-wide settings are theirs alone (not a tenant's, a subaccount's or an API key's).
@@ -222,7 +276,14 @@ export class Accounts {
   private async check(username: string, password: string): Promise<Principal | undefined> {
     if (isSid(username, 'AC')) {
       const row = await this.find(username);
-      if (!row || !sameSecret(password, row.auth_token)) return undefined;
+      if (!row) return undefined;
+      const secondary = row.secondary_auth_token;
+      if (
+        !sameSecret(password, row.auth_token) &&
+        !(secondary && sameSecret(password, secondary))
+      ) {
+        return undefined;
+      }
       if (row.status !== 'active') throw new TwilioError(Errors.accountNotActive, row.sid);
       return { accountSid: row.sid, credentialSid: row.sid };
     }

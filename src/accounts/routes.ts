@@ -1,4 +1,4 @@
-import { fail, rfc2822 } from '../core/index.js';
+import { fail, iso8601, rfc2822 } from '../core/index.js';
 import {
   PAGE_PARAMS,
   listPage2010,
@@ -223,6 +223,58 @@ export function accountRoutes(
         requireAuthToken(req);
         await accounts.deleteKey(req.account.sid, req.params.Sid ?? '');
         return { status: 204, body: undefined };
+      },
+    },
+    // ---------------------------------------------- AuthToken rotation (accounts.twilio.com/v1)
+    {
+      method: 'POST',
+      domain: 'accounts',
+      path: '/v1/AuthTokens/Secondary',
+      summary: 'Create a secondary AuthToken, valid beside the primary one until promoted',
+      async handler(req) {
+        requireAuthToken(req);
+        const row = await accounts.createSecondaryToken(req.account.sid);
+        return {
+          status: 201,
+          body: {
+            account_sid: row.sid,
+            date_created: iso8601(row.secondary_created ?? row.date_updated),
+            date_updated: iso8601(row.date_updated),
+            secondary_auth_token: row.secondary_auth_token,
+            url: `${req.baseUrl}/v1/AuthTokens/Secondary`,
+          },
+        };
+      },
+    },
+    {
+      method: 'DELETE',
+      domain: 'accounts',
+      path: '/v1/AuthTokens/Secondary',
+      summary: 'Delete the secondary AuthToken',
+      async handler(req) {
+        requireAuthToken(req);
+        await accounts.deleteSecondaryToken(req.account.sid);
+        return { status: 204, body: undefined };
+      },
+    },
+    {
+      method: 'POST',
+      domain: 'accounts',
+      path: '/v1/AuthTokens/Promote',
+      summary: 'Promote the secondary AuthToken to primary; the old primary stops working',
+      async handler(req) {
+        requireAuthToken(req);
+        const row = await accounts.promoteSecondaryToken(req.account.sid);
+        return {
+          status: 200,
+          body: {
+            account_sid: row.sid,
+            auth_token: row.auth_token,
+            date_created: iso8601(row.date_created),
+            date_updated: iso8601(row.date_updated),
+            url: `${req.baseUrl}/v1/AuthTokens/Promote`,
+          },
+        };
       },
     },
   ];

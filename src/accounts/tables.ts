@@ -7,6 +7,9 @@ export interface AccountRow {
   friendly_name: string;
   status: AccountStatus;
   auth_token: string;
+  /** Twilio's secondary auth token: also authenticates, until promoted or deleted. */
+  secondary_auth_token?: string | null;
+  secondary_created?: number | null;
   date_created: number;
   date_updated: number;
 }
@@ -87,6 +90,17 @@ export const migrations: Record<string, Migration> = {
         .addColumn('role', 'varchar(32)', (c) => c.primaryKey())
         .addColumn('account_sid', 'varchar(34)', (c) => c.notNull().references('accounts.sid'))
         .execute();
+    },
+  },
+  // Rotation of an AuthToken without downtime: a second token valid beside the first, then
+  // promoted in its place (Twilio's accounts/v1 AuthTokens resources).
+  accounts_0004_secondary_auth_token: {
+    async up(db) {
+      await db.schema
+        .alterTable('accounts')
+        .addColumn('secondary_auth_token', 'varchar(64)')
+        .execute();
+      await db.schema.alterTable('accounts').addColumn('secondary_created', 'bigint').execute();
     },
   },
 };

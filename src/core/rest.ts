@@ -16,6 +16,7 @@ export type Domain =
   | 'supersim'
   | 'iam'
   | 'switchboard'
+  | 'accounts'
   | 'presence'
   | 'tracking'
   | 'coverage';

@@ -176,7 +176,7 @@ describe('every route in /openapi.json keeps tenants apart', () => {
       const res = await call(victim, op, url);
       expect(res.status, `victim GET ${url}: ${res.text}`).toBe(200);
     }
-  });
+  }, 120_000);
 
   it('operator-only routes refuse every other credential, and admit the operator', async () => {
     const refused: string[] = [];
@@ -190,7 +190,7 @@ describe('every route in /openapi.json keeps tenants apart', () => {
       expect([401, 403], `operator ${op.method} ${url}: ${res.text}`).not.toContain(res.status);
     }
     expect(refused).toEqual([]);
-  });
+  }, 120_000);
 
   it("no tenant, subaccount or API key reaches another tenant's resources", async () => {
     const leaks: string[] = [];
@@ -242,7 +242,7 @@ describe('every route in /openapi.json keeps tenants apart', () => {
       }
     }
     expect(leaks).toEqual([]);
-  });
+  }, 180_000);
 
   it("the victim's resources are untouched by all of the above", async () => {
     const asVictim = sdkClient(t.url, victim.accountSid, victim.authToken);

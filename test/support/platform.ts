@@ -36,6 +36,7 @@ export function sdkClient(url: string, username: string, password: string, accou
   client.events.baseUrl = `${url}/events`;
   client.supersim.baseUrl = `${url}/supersim`;
   client.iam.baseUrl = `${url}/iam`;
+  client.accounts.baseUrl = `${url}/accounts`;
   return client;
 }
 
