@@ -220,9 +220,11 @@ export class TranscriptPipeline {
         await this.download(source.url, path);
         channels = await channelCount(path);
       }
-      const perChannel = [];
-      for (let c = 1; c <= Math.max(1, Math.min(channels, 2)); c++)
-        perChannel.push({ channel: c, words: await speech.recognize(path, c) });
+      // The channels are recognised side by side (one decoder process each).
+      const numbers = Array.from({ length: Math.max(1, Math.min(channels, 2)) }, (_, i) => i + 1);
+      const perChannel = await Promise.all(
+        numbers.map(async (c) => ({ channel: c, words: await speech.recognize(path, c) })),
+      );
       return sentencesOfWords(perChannel);
     } finally {
       await rm(dir, { recursive: true, force: true });
