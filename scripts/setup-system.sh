@@ -29,6 +29,8 @@ command -v pocketsphinx_continuous >/dev/null || need+=(pocketsphinx)
 [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || need+=(pocketsphinx-en-us)
 # The Voice SDK browser tests (test/presence) drive Debian's Chromium with playwright-core.
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# An SMSC on another SMPP implementation than npm smpp, for the interoperability tests.
+perl -MNet::SMPP -e 1 2>/dev/null || need+=(libnet-smpp-perl)
 if $bench; then
   [ -x /usr/sbin/bearerbox ] || command -v bearerbox >/dev/null || need+=(kannel)
 fi

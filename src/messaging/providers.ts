@@ -7,6 +7,7 @@ import { fail, newSid } from '../core/index.js';
 import type { Carrier } from './carriers/carrier.js';
 import { HttpCarrier, checkHttpSettings, type HttpSettings } from './carriers/http/carrier.js';
 import { SmppClient, type SmppSettings } from './carriers/smpp/client.js';
+import { checkIdFormat } from './carriers/smpp/message-id.js';
 import type { SmsJob } from './job.js';
 import type { MessagingOptions } from './options.js';
 import { DEFAULT_WEIGHTS, priceFor, type Candidate, type RouteWeights } from './router.js';
@@ -304,6 +305,8 @@ function validateSettings(kind: 'smpp' | 'http', settings: Record<string, unknow
     fail('invalidParameter', 'Settings.port must be a TCP port');
   if (typeof s.systemId !== 'string') fail('invalidParameter', 'Settings.systemId is required');
   if (typeof s.password !== 'string') fail('invalidParameter', 'Settings.password is required');
+  const ids = checkIdFormat(s.messageIds);
+  if (ids) fail('invalidParameter', ids);
 }
 
 /**

@@ -12,6 +12,18 @@ import { DELIVERY_ERRORS, type RouteEvent } from './route-log.js';
 import type { MessagingTables } from './tables.js';
 import { routeTail, type MessageWrites } from './writes.js';
 
+interface Early {
+  readonly provider: string;
+  readonly receipt: Receipt;
+  readonly stored: () => void;
+  readonly at: number;
+}
+
+/** The carrier ids a receipt may name (message-id.ts), most likely first. */
+function keysOf(r: Receipt): readonly string[] {
+  return r.keys ?? [r.id];
+}
+
 interface Tracked {
   readonly job: SmsJob;
   readonly provider: string;
@@ -32,11 +44,8 @@ export interface ReceiptDeps {
 export class Receipts {
   /** provider|carrier id -> message being tracked for receipts */
   private readonly tracked = new Map<string, Tracked>();
-  /** Receipts that arrived before their submit result was recorded. */
-  private readonly early = new Map<
-    string,
-    { provider: string; receipt: Receipt; stored: () => void; at: number }
-  >();
+  /** Receipts that arrived before their submit result was recorded, under each of their keys. */
+  private readonly early = new Map<string, Early>();
 
   constructor(private readonly d: ReceiptDeps) {}
 
@@ -72,7 +81,7 @@ export class Receipts {
     for (const id of ids) {
       const e = this.early.get(`${providerSid}|${id}`);
       if (e) {
-        this.early.delete(`${providerSid}|${id}`);
+        this.forgetEarly(e);
         this.onReceipt(providerSid, e.receipt, e.stored);
       }
     }
@@ -80,15 +89,20 @@ export class Receipts {
 
   /** `stored` acknowledges the receipt to the carrier once it is recorded. */
   onReceipt(providerSid: string, r: Receipt, stored: () => void): void {
-    const key = `${providerSid}|${r.id}`;
-    const t = this.tracked.get(key);
+    let key = '';
+    let t: Tracked | undefined;
+    for (const k of keysOf(r)) {
+      key = `${providerSid}|${k}`;
+      t = this.tracked.get(key);
+      if (t) break;
+    }
     if (!t) {
       // The receipt can overtake the submit's bookkeeping; look again shortly, then in the database.
-      this.early.set(key, { provider: providerSid, receipt: r, stored, at: Date.now() });
+      const e: Early = { provider: providerSid, receipt: r, stored, at: Date.now() };
+      for (const k of keysOf(r)) this.early.set(`${providerSid}|${k}`, e);
       setTimeout(() => {
-        const e = this.early.get(key);
-        if (e) {
-          this.early.delete(key);
+        if (this.early.get(`${providerSid}|${keysOf(r)[0]}`) === e) {
+          this.forgetEarly(e);
           void this.fromStore(providerSid, r, stored);
         }
       }, 2000).unref();
@@ -110,6 +124,13 @@ export class Receipts {
     this.d.callbacks.forget(t.job.sid);
     this.finish(t.job.sid, providerSid, r, out.status, out.errorCode, stored);
     this.d.callbacks.send(t.job, t.cb, t.service, out.status, out.errorCode);
+  }
+
+  private forgetEarly(e: Early): void {
+    for (const k of keysOf(e.receipt)) {
+      const key = `${e.provider}|${k}`;
+      if (this.early.get(key) === e) this.early.delete(key);
+    }
   }
 
   private finish(
@@ -156,7 +177,7 @@ export class Receipts {
         'num_segments',
       ])
       .where('messaging_parts.provider_sid', '=', providerSid)
-      .where('messaging_parts.carrier_id', '=', r.id)
+      .where('messaging_parts.carrier_id', 'in', [...keysOf(r)])
       .executeTakeFirst();
     if (!part) {
       this.d.logger.warn({ provider: providerSid, id: r.id }, 'receipt for an unknown message');

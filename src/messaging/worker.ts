@@ -13,7 +13,7 @@ import {
 import type { InStore, Queue, QueueJob } from '../queue/index.js';
 import type { Carrier } from './carriers/carrier.js';
 import { TokenBucket } from './rate.js';
-import { SubmitError } from './carriers/smpp/status.js';
+import { ESME, SubmitError } from './carriers/smpp/status.js';
 import type { Admission, SenderCaps } from './sender-cap.js';
 import { SlidingStats } from './stats.js';
 import type { ProviderRow } from './tables.js';
@@ -43,6 +43,8 @@ export interface WorkerHooks {
 }
 
 const HALF_OPEN_AFTER_MS = 2000;
+/** How long ESME_RTHROTTLED or ESME_RMSGQFUL pauses a provider. */
+const SLOW_DOWN_MS = 1000;
 
 export type WorkerState = 'running' | 'backing-off' | 'circuit-open' | 'disconnected' | 'stopped';
 
@@ -79,7 +81,9 @@ export class ProviderWorker {
     this.bucket = new TokenBucket(row.throughput);
     this.pacer = new TokenBucket(row.throughput);
     this.breaker = circuitBreaker(
-      handleWhen((e) => e instanceof SubmitError && e.kind === 'transient'),
+      // "Slow down" (throttled, queue full) says the provider is up: it backs off the worker,
+      // not the circuit.
+      handleWhen((e) => e instanceof SubmitError && e.kind === 'transient' && !slowDown(e)),
       { halfOpenAfter: HALF_OPEN_AFTER_MS, breaker: new ConsecutiveBreaker(5) },
     );
     this.breaker.onStateChange((s) => {
@@ -356,13 +360,16 @@ export class ProviderWorker {
       }
       // Transient (throttled, queue full, not bound) or circuit open: back off and retry later,
       // here or elsewhere once the message has waited too long.
-      const throttled = e instanceof SubmitError && e.status === 0x58;
-      if (throttled) {
-        this.bucket.pause(1000);
-        this.pacer.pause(1000);
-      }
-      this.transientStreak++;
-      const delay = Math.min(30_000, 100 * 2 ** Math.min(8, this.transientStreak));
+      // "Slow down" pauses the provider for a second and retries; it is no sign of trouble, so
+      // it does not lengthen the backoff of a provider that keeps failing.
+      const slow = slowDown(e);
+      if (slow) {
+        this.bucket.pause(SLOW_DOWN_MS);
+        this.pacer.pause(SLOW_DOWN_MS);
+      } else this.transientStreak++;
+      const delay = slow
+        ? SLOW_DOWN_MS
+        : Math.min(30_000, 100 * 2 ** Math.min(8, this.transientStreak));
       this.backoffUntil = Date.now() + (e instanceof BrokenCircuitError ? 0 : delay);
       const why = e instanceof Error ? e.message : String(e);
       if (Date.now() - job.enqueuedAt > this.row.max_wait_ms) {
@@ -404,6 +411,11 @@ export class ProviderWorker {
     }
     await this.queue.ack(ids).catch((e: Error) => this.log(`ack failed: ${e.message}`));
   }
+}
+
+/** ESME_RTHROTTLED (0x58) or ESME_RMSGQFUL (0x14): the SMSC asks us to slow down. */
+function slowDown(e: unknown): boolean {
+  return e instanceof SubmitError && (e.status === ESME.RTHROTTLED || e.status === ESME.RMSGQFUL);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -23,6 +23,7 @@ import {
   type DeliverSm,
   type SubmitSm,
 } from './pdu.js';
+import { receiptKeys, submittedKey, type MessageIdFormat } from './message-id.js';
 import { ESME, SubmitError, classifyStatus, parseReceipt } from './status.js';
 
 export interface SmppSettings {
@@ -45,7 +46,18 @@ export interface SmppSettings {
   readonly reconnectMaxMs?: number;
   /** Source TON/NPI for alphanumeric senders are chosen automatically. */
   readonly registeredDelivery?: boolean;
+  /**
+   * How the SMSC writes its message ids in submit_sm_resp and in receipts (as Kannel's
+   * msg-id-type); absent: the common mismatches are matched by themselves (message-id.ts).
+   */
+  readonly messageIds?: MessageIdFormat;
 }
+
+/** Settings with their defaults filled in. */
+type Resolved = Required<Omit<SmppSettings, 'systemType' | 'messageIds'>> & {
+  systemType: string;
+  messageIds?: MessageIdFormat;
+};
 
 interface Outstanding {
   readonly timer: NodeJS.Timeout;
@@ -78,7 +90,7 @@ class Bind {
 
   constructor(
     private readonly client: SmppClient,
-    private readonly s: Required<Omit<SmppSettings, 'systemType'>> & { systemType: string },
+    private readonly s: Resolved,
   ) {}
 
   connect(): void {
@@ -159,7 +171,13 @@ class Bind {
       clearTimeout(o.timer);
       this.outstanding.delete(resp.sequence);
       if (resp.status === 0) o.resolve(resp.messageId);
-      else o.reject(classifyStatus(resp.status));
+      else if (id === GENERIC_NACK) {
+        // The SMSC could not read the submit, so it did not take it: sending it again is safe.
+        const hex = `0x${resp.status.toString(16).padStart(8, '0')}`;
+        o.reject(
+          new SubmitError('transient', resp.status, `SMSC answered generic_nack ${hex}`, 30008),
+        );
+      } else o.reject(classifyStatus(resp.status));
       this.client.bindChanged();
     } else if (id === DELIVER_SM) {
       const d = decodeDeliverSm(frame);
@@ -310,7 +328,7 @@ function relativeValidity(seconds: number): string {
 export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
   readonly kind = 'smpp' as const;
   private readonly binds: Bind[];
-  private readonly settings: Required<Omit<SmppSettings, 'systemType'>> & { systemType: string };
+  private readonly settings: Resolved;
   private waiters: (() => void)[] = [];
   private started = false;
 
@@ -427,7 +445,7 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
         shortMessage: part.payload,
         ...(part.sar ? { sar: part.sar } : {}),
       };
-      ids.push(await this.submitPart(fields));
+      ids.push(submittedKey(await this.submitPart(fields), this.settings.messageIds));
     }
     return ids;
   }
@@ -449,7 +467,8 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
         return false;
       }
       if (this.listenerCount('receipt') === 0) return false;
-      this.emit('receipt', receipt, answer);
+      const keys = receiptKeys(receipt.id, this.settings.messageIds);
+      this.emit('receipt', { ...receipt, id: keys[0]!, keys }, answer);
       return true;
     }
     const mo: InboundSms = {

@@ -71,6 +71,12 @@ export type ReceiptStat =
 export interface Receipt {
   /** The SMSC's message id (from submit_sm_resp). */
   readonly id: string;
+  /**
+   * The ids of submitted parts this receipt may name, most likely first (message-id.ts: an
+   * SMSC may write the id in another base, case or padding than in submit_sm_resp); absent:
+   * `id` only.
+   */
+  readonly keys?: readonly string[];
   readonly stat: ReceiptStat;
   readonly err: string;
   readonly doneAt?: number;
@@ -85,6 +91,27 @@ const STATE_BY_TLV: Record<number, ReceiptStat> = {
   6: 'ACCEPTD',
   7: 'UNKNOWN',
   8: 'REJECTD',
+  // SMPP 5.0: not sent (e.g. a destination the SMSC skips).
+  9: 'REJECTD',
+};
+
+/** The stat words SMSCs use besides the seven-letter ones of SMPP 3.4 Appendix B. */
+const STAT_WORDS: Record<string, ReceiptStat> = {
+  DELIVRD: 'DELIVRD',
+  DELIVERED: 'DELIVRD',
+  EXPIRED: 'EXPIRED',
+  DELETED: 'DELETED',
+  UNDELIV: 'UNDELIV',
+  UNDELIVERABLE: 'UNDELIV',
+  UNDELIVERED: 'UNDELIV',
+  ACCEPTD: 'ACCEPTD',
+  ACCEPTED: 'ACCEPTD',
+  UNKNOWN: 'UNKNOWN',
+  REJECTD: 'REJECTD',
+  REJECTED: 'REJECTD',
+  ENROUTE: 'ENROUTE',
+  BUFFRED: 'ENROUTE',
+  BUFFERED: 'ENROUTE',
 };
 
 /** The text fields read from a receipt (compiled once: receipts come thousands a second). */
@@ -107,7 +134,8 @@ export function parseReceipt(
   const field = (name: keyof typeof FIELD) => FIELD[name].exec(text)?.[1];
   const id = tlvs.receiptedMessageId ?? field('id');
   const stateTlv = tlvs.messageState === undefined ? undefined : STATE_BY_TLV[tlvs.messageState];
-  const stat = (stateTlv ?? field('stat')?.toUpperCase()) as ReceiptStat | undefined;
+  const word = field('stat')?.toUpperCase();
+  const stat = stateTlv ?? (word === undefined ? undefined : (STAT_WORDS[word] ?? 'UNKNOWN'));
   if (!id || !stat) return undefined;
   const done = DONE_DATE.exec(text)?.[1];
   let doneAt: number | undefined;
@@ -120,7 +148,10 @@ export function parseReceipt(
   return { id, stat, err: field('err') ?? '000', ...(doneAt ? { doneAt } : {}) };
 }
 
-/** Message status and Twilio error code a final receipt state maps to. */
+/**
+ * Message status and Twilio error code a receipt state maps to. ENROUTE and ACCEPTD (accepted by
+ * the network, as Kannel reads it: buffered) leave the message `sent`; the others are final.
+ */
 export function receiptOutcome(r: Receipt): {
   status: 'delivered' | 'undelivered' | 'sent';
   errorCode: number | null;
@@ -135,6 +166,8 @@ export function receiptOutcome(r: Receipt): {
       return { status: 'undelivered', errorCode: 30003 };
     case 'REJECTD':
       return { status: 'undelivered', errorCode: 30007 };
+    case 'DELETED':
+      return { status: 'undelivered', errorCode: 30008 };
     case 'UNDELIV':
       return { status: 'undelivered', errorCode: 30003 };
     default:
