@@ -2,3 +2,5 @@ export { Accounts, toContext, type NewKey, type OwnerAccount } from './accounts.
 export { accountRoutes } from './routes.js';
 export { migrations } from './tables.js';
 export type { AccountRow, KeyRow } from './tables.js';
+export { accountsCapability, accountsHandle, type AccountsHandle } from './capability.js';
+export { readOwnerCredentials } from './owner-credentials.js';

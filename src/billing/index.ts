@@ -20,3 +20,4 @@ export {
 export { billingRoutes, entryJson, segmentJson, type BillingRouteOptions } from './routes.js';
 export { migrations, type BillingTables, type LedgerEntryRow, type SegmentRow } from './tables.js';
 export { usageRecords, CALL_CATEGORIES, type UsageRecord, type UsageQuery } from './usage.js';
+export { billingCapability, billingHandle } from './capability.js';

@@ -7,3 +7,4 @@ export {
 } from './event-log.js';
 export { eventRoutes } from './routes.js';
 export { migrations, type EventKind, type EventRow, type EventTables } from './tables.js';
+export { eventsCapability, eventLogHandle } from './capability.js';

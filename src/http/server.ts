@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifyServerFactory,
   type RouteOptions,
   type onRequestHookHandler,
 } from 'fastify';
@@ -21,6 +22,7 @@ import {
   type RestRequest,
   type RestRoute,
 } from '../core/rest.js';
+import type { HttpListener } from './listener.js';
 import { registerBodyParsers, type RawParams } from './body.js';
 import { errorHandler } from './errors.js';
 import { Observers, pathOf, type RequestRecorder } from './observe.js';
@@ -48,6 +50,8 @@ export interface HttpServerOptions {
   readonly bodyLimit: number;
   readonly version: string;
   readonly health: () => Promise<Record<string, unknown>>;
+  /** Serve on this listener, bound before the capabilities started (else: call listen()). */
+  readonly listener?: HttpListener;
   /** Error-aware throttling (src/throttle), when enabled: a hook on every route not exempt. */
   readonly throttle?: Throttle | undefined;
 }
@@ -83,6 +87,27 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  */
 const serialised = new WeakMap<object, Buffer>();
 
+/** Fastify's server factory for a listener bound beforehand; `ready` gets the start of service. */
+function factoryOn(
+  listener: HttpListener,
+  ready: (start: () => void) => void,
+): FastifyServerFactory {
+  return (handler, opts) => {
+    const server = listener.server;
+    const num = (key: string): number | undefined =>
+      typeof opts[key] === 'number' ? opts[key] : undefined;
+    server.keepAliveTimeout = num('keepAliveTimeout') ?? server.keepAliveTimeout;
+    server.requestTimeout = num('requestTimeout') ?? server.requestTimeout;
+    const connectionTimeout = num('connectionTimeout');
+    if (connectionTimeout !== undefined) server.setTimeout(connectionTimeout);
+    const perSocket = num('maxRequestsPerSocket');
+    if (perSocket) server.maxRequestsPerSocket = perSocket;
+    // Requests reach the routes once they are all mounted (onReady).
+    ready(() => listener.serve(handler));
+    return server;
+  };
+}
+
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const { auth, logger } = options;
   const observers = new Observers(options.metrics, options.events);
@@ -92,7 +117,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     reply.raw.once('finish', () => unmatched.observe(request, reply));
   };
   const onError = errorHandler(logger);
+  const listener = options.listener;
+  let serve: (() => void) | undefined;
   const app: FastifyInstance = Fastify({
+    // The listener is bound already: Fastify serves on it, with the timeouts it would set.
+    ...(listener ? { serverFactory: factoryOn(listener, (start) => (serve = start)) } : {}),
     loggerInstance: logger as FastifyBaseLogger,
     // One log line per request would cost more than the request; metrics and the event log count them.
     logController: new LogController({ disableRequestLogging: true }),
@@ -109,6 +138,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
       onError(error, request, reply);
     },
   });
+  if (serve) {
+    const start = serve;
+    app.addHook('onReady', (done) => {
+      start();
+      done();
+    });
+  }
   registerBodyParsers(app);
   const throttle = options.throttle;
   if (throttle) {

@@ -74,6 +74,8 @@ export interface AccountDirectory {
    * deleted = revoked). Read fresh, so a revocation on any node counts at once.
    */
   signingKey(keySid: string): Promise<{ accountSid: string; secret: string | null } | undefined>;
+  /** The SIDs of the account's subaccounts (empty when it has none). */
+  subaccountsOf(accountSid: string): Promise<readonly string[]>;
 }
 export const accountDirectory = port<AccountDirectory>('account-directory');
 
@@ -152,3 +154,29 @@ export interface CallRecordings {
   find(accountSid: string, recordingSid: string): Promise<RecordingAudio | undefined>;
 }
 export const callRecordings = port<CallRecordings>('call-recordings');
+/** Where an inbound message to a number outside every Messaging Service goes. */
+export interface SmsNumberRoute {
+  readonly accountSid: string;
+  readonly numberSid: string;
+  /** The number's SmsUrl, or its SMS application's; null: none. */
+  readonly url: string | null;
+  readonly method: 'GET' | 'POST';
+  readonly fallbackUrl: string | null;
+  readonly fallbackMethod: 'GET' | 'POST';
+}
+
+/** The numbers an account owns, as messaging needs them (offered by voice's numbers). */
+export interface SmsNumbers {
+  findSmsRoute(to: string): Promise<SmsNumberRoute | undefined>;
+}
+export const smsNumbers = port<SmsNumbers>('sms-numbers');
+
+/**
+ * What the HTTP edge mounts, offered by the platform: read while serving a request (never at
+ * start), when every capability's routes are mounted.
+ */
+export interface ApiCatalogue {
+  /** Names of the collections under an account (Calls, Keys, …) for its subresource_uris. */
+  subresources(): readonly string[];
+}
+export const apiCatalogue = port<ApiCatalogue>('api-catalogue');

@@ -139,10 +139,4 @@ function nonceSecret(config: Config, logger: Logger): string | Buffer {
   return randomBytes(32);
 }
 
-/** When SIP is disabled, outgoing calls fail at once with a clear status instead of hanging. */
-export const noTelephonyDialer: Dialer = {
-  async dial() {
-    return { ok: false, status: 'failed', sipResponseCode: 503 };
-  },
-};
 export { parseTrunks } from './trunks.js';

@@ -16,3 +16,4 @@ export {
   type ThrottleOptions,
 } from './options.js';
 export { clientAddress, resourceOf, type ResourceNamer } from './identity.js';
+export { throttleCapability, throttleHandle } from './capability.js';

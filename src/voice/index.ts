@@ -72,3 +72,7 @@ export {
   type NumberRow,
 } from './numbers/index.js';
 // ---- end modules/numbers block ----
+// ---- the capability, its handle and the telephony port it reads ----
+export { voiceCapability, voiceHandle, type VoiceHandle } from './capability.js';
+export { noTelephonyDialer } from './engine/no-telephony.js';
+export { telephonyStarter, type TelephonyStarter, type VoiceTelephony } from './telephony-port.js';

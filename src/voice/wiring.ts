@@ -1,8 +1,8 @@
 // Adapters that give the call engine what it asks for (ports.ts) from the modules, numbers,
 // accounts and billing capabilities.
-import type { Accounts } from '../accounts/index.js';
 import { FREE_PLAN, type Billing } from '../billing/index.js';
 import { isTwilioError, type Logger } from '../core/index.js';
+import type { AccountDirectory } from '../plugin/index.js';
 import type {
   ModuleResolution,
   ModuleTarget,
@@ -31,15 +31,16 @@ function moduleTarget(m: ModuleInfo, url: string): ModuleTarget {
 }
 
 export function voiceDirectory(
-  accounts: Accounts,
+  accounts: AccountDirectory,
   modules: Modules,
   numbers: Numbers,
   logger: Logger,
 ): VoiceDirectory {
   return {
     async authToken(accountSid) {
-      const row = await accounts.find(accountSid);
-      return row?.status === 'active' ? row.auth_token : undefined;
+      return (await accounts.status(accountSid)) === 'active'
+        ? accounts.authToken(accountSid)
+        : undefined;
     },
     async findInboundRoute(to) {
       const route = await numbers.findRoute(to);

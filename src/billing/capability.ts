@@ -1,0 +1,41 @@
+// The billing capability: usage plans, metered call segments, the ledger and spend limits.
+// Voice meters its calls through it; each closed segment is an event in the interaction log.
+import { SharedCache } from '../cache/index.js';
+import { accountDirectory, interactionLog, offer, port, type Capability } from '../plugin/index.js';
+import { Billing } from './billing.js';
+import { billingRoutes } from './routes.js';
+import { segmentEvent } from './segment-event.js';
+import { migrations } from './tables.js';
+
+/** The ledger and its segments, for the voice capability's meter and the composition root. */
+export const billingHandle = port<Billing>('billing');
+
+export const billingCapability: Capability = {
+  name: 'billing',
+  migrations,
+  needs: [interactionLog, accountDirectory],
+  async start(ctx) {
+    const log = ctx.need(interactionLog);
+    const accounts = ctx.need(accountDirectory);
+    // Spend limits change rarely and every call's spend check reads them: each node keeps them
+    // in memory, and a write on any node clears every node's copy.
+    const spendLimits = new SharedCache({
+      channel: 'billing:spend-limits',
+      state: ctx.state,
+      logger: ctx.logger,
+    });
+    await spendLimits.start();
+    const billing = new Billing({
+      store: ctx.store,
+      logger: ctx.logger,
+      cache: spendLimits,
+      // Each closed segment is an interaction event (kind segment, tagged module:<code>).
+      onClosed: (segment) => log.record(segmentEvent(segment)),
+    });
+    return {
+      routes: billingRoutes(billing, { subaccountsOf: (sid) => accounts.subaccountsOf(sid) }),
+      offers: [offer(billingHandle, billing)],
+      stop: () => spendLimits.stop(),
+    };
+  },
+};
