@@ -74,6 +74,15 @@ export class PresenceRegistry implements ClientPresence {
   put(device: ClientDevice): void {
     const before = this.own.devices.get(device.id);
     this.own.devices.set(device.id, device);
+    // A refresh that changes nothing but last seen stays local: the node's beats already say
+    // its devices are alive, so 5,000 devices re-registering every 30 s cost no traffic.
+    if (
+      before &&
+      before.status === device.status &&
+      before.registeredAt === device.registeredAt &&
+      before.address === device.address
+    )
+      return;
     void this.send({ t: 'up', node: this.nodeId, v: ++this.version, device });
     const change = !before ? 'online' : before.status !== device.status ? device.status : undefined;
     if (change) for (const l of this.listeners) l({ device, change });

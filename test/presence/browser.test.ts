@@ -19,6 +19,8 @@ import {
   pageLog,
   sdkBundlePath,
   startAppServer,
+  answerAndTalk,
+  registerDevice,
   type AppServer,
 } from './sdk-page.js';
 
@@ -43,19 +45,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function register(page: Page, token: string): Promise<void> {
-  const chunderw = `127.0.0.1:${fx.t.platform.tls!.port}`;
-  const sounds = `https://127.0.0.1:${fx.t.platform.tls!.port}/presence/v1/Sounds`;
-  await page.evaluate(
-    ([t, c, s]) =>
-      (globalThis as unknown as { startDevice: (...a: string[]) => Promise<void> }).startDevice(
-        t!,
-        c!,
-        s!,
-      ),
-    [token, chunderw, sounds],
-  );
-}
+const register = (page: Page, jwt: string) => registerDevice(page, fx.t.platform.tls!.port, jwt);
 
 const token = (identity: string, extra: Partial<Parameters<typeof voiceToken>[0]> = {}) =>
   voiceToken({
@@ -106,47 +96,7 @@ describe.skipIf(!TOOLS)('the Voice SDK in a browser', { timeout: 60_000 }, () =>
       expect(incoming.custom).toEqual({ ticket: '42' });
       expect(incoming.params).toMatchObject({ From: '+15550009999', To: 'client:alice' });
       expect(incoming.params?.CallSid).toMatch(/^CA[0-9a-f]{32}$/);
-      await page.evaluate(() =>
-        (globalThis as unknown as { calls: { accept(): void }[] }).calls[0]!.accept(),
-      );
-      await until('the remote stream', () =>
-        page.evaluate(() => {
-          const w = globalThis as unknown as { calls: unknown[]; listen(c: unknown): boolean };
-          return w.listen(w.calls[0]);
-        }),
-      );
-      // Platform → browser: the phone's 1 kHz tone is the loudest thing the browser hears.
-      await until(
-        'the phone tone in the browser',
-        async () => {
-          const p = await page.evaluate(() =>
-            (globalThis as unknown as { peak(): { hz: number; db: number } }).peak(),
-          );
-          return Math.abs(p.hz - PHONE_HZ) < 30 && p.db > -60;
-        },
-        10_000,
-      );
-      // Browser → platform: the fake microphone's 440 Hz reaches the phone.
-      const since = Date.now();
-      await until(
-        'the browser tone at the phone',
-        () => phone.level(MIC_HZ, since, Date.now()) > 500,
-        10_000,
-      );
-      expect(phone.level(MIC_HZ, since, Date.now())).toBeGreaterThan(
-        5 * phone.level(PHONE_HZ, since, Date.now()),
-      );
-      // RTP counted by the browser's own getStats: a second of 20 ms packets each way.
-      const rtp = await until('RTP both ways', async () => {
-        const r = await page.evaluate(() =>
-          (
-            globalThis as unknown as {
-              rtp(): Promise<{ received: number; sent: number; codecs: string[] }>;
-            }
-          ).rtp(),
-        );
-        return r.received > 50 && r.sent > 50 && r;
-      });
+      const rtp = await answerAndTalk(page, phone, { micHz: MIC_HZ, phoneHz: PHONE_HZ });
       expect(rtp.codecs).toContain('audio/PCMU');
       // While on the call the device is busy in presence.
       const busy = await fetch(`${fx.t.url}/presence/v1/Clients/alice`, {

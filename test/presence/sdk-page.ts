@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { until } from '../support/until.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -178,4 +179,77 @@ export interface LogEntry {
 
 export async function pageLog(page: Page): Promise<LogEntry[]> {
   return page.evaluate(() => (globalThis as unknown as { log: LogEntry[] }).log);
+}
+
+/** Starts the page's Device against a node's TLS port (chunderw) and registers it. */
+export async function registerDevice(page: Page, tlsPort: number, jwt: string): Promise<void> {
+  const chunderw = `127.0.0.1:${tlsPort}`;
+  const sounds = `https://127.0.0.1:${tlsPort}/presence/v1/Sounds`;
+  await page.evaluate(
+    ([t, c, s]) =>
+      (globalThis as unknown as { startDevice: (...a: string[]) => Promise<void> }).startDevice(
+        t!,
+        c!,
+        s!,
+      ),
+    [jwt, chunderw, sounds],
+  );
+}
+
+/** What a test phone offers: the loudness of a frequency in what it heard lately. */
+export interface TonePhone {
+  level(frequency: number, from: number, to: number): number;
+}
+
+/**
+ * Accepts the page's first incoming call and checks the audio both ways by the media itself:
+ * the phone's tone is the loudest frequency the browser hears (WebAudio FFT), the browser's
+ * fake microphone tone reaches the phone (Goertzel), and the browser's getStats counts a
+ * second of packets each way. Returns those counts.
+ */
+export async function answerAndTalk(
+  page: Page,
+  phone: TonePhone,
+  tones: { micHz: number; phoneHz: number },
+): Promise<{ received: number; sent: number; codecs: string[] }> {
+  await page.evaluate(() =>
+    (globalThis as unknown as { calls: { accept(): void }[] }).calls[0]!.accept(),
+  );
+  await until('the remote stream', () =>
+    page.evaluate(() => {
+      const w = globalThis as unknown as { calls: unknown[]; listen(c: unknown): boolean };
+      return w.listen(w.calls[0]);
+    }),
+  );
+  await until(
+    'the phone tone in the browser',
+    async () => {
+      const p = await page.evaluate(() =>
+        (globalThis as unknown as { peak(): { hz: number; db: number } }).peak(),
+      );
+      return Math.abs(p.hz - tones.phoneHz) < 30 && p.db > -60;
+    },
+    10_000,
+  );
+  const since = Date.now();
+  await until(
+    'the browser tone at the phone',
+    () => phone.level(tones.micHz, since, Date.now()) > 500,
+    10_000,
+  );
+  if (
+    phone.level(tones.micHz, since, Date.now()) <
+    5 * phone.level(tones.phoneHz, since, Date.now())
+  )
+    throw new Error("the phone hears its own tone louder than the browser's");
+  return until('RTP both ways', async () => {
+    const r = await page.evaluate(() =>
+      (
+        globalThis as unknown as {
+          rtp(): Promise<{ received: number; sent: number; codecs: string[] }>;
+        }
+      ).rtp(),
+    );
+    return r.received > 50 && r.sent > 50 && r;
+  });
 }
