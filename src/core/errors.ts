@@ -48,6 +48,8 @@ export const Errors = {
   malformedBody: spec(20001, 400, 'Malformed request body'),
   unsupportedMediaType: spec(20001, 415, 'Unsupported Content-Type'),
   bodyTooLarge: spec(20001, 413, 'Request body too large'),
+  headersTooLarge: spec(20001, 431, 'Request URL or headers too large'),
+  malformedRequest: spec(20001, 400, 'Malformed HTTP request'),
   authenticate: spec(20003, 401, 'Authenticate'),
   methodNotAllowed: spec(20004, 405, 'Method not allowed'),
   accountNotActive: spec(20005, 403, 'Account not active'),

@@ -132,6 +132,19 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     return503OnClosing: true,
     // Twilio SIDs and tokens are long; allow long URLs but not absurd ones.
     routerOptions: { maxParamLength: 200 },
+    // Requests Node's HTTP parser refuses (a URL or headers past its limit, broken framing) are
+    // answered with Twilio error JSON too, and the connection closed.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return void socket.destroy();
+      const overflow = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
+      const e = new TwilioError(overflow ? Errors.headersTooLarge : Errors.malformedRequest);
+      const body = JSON.stringify(e.toJSON());
+      socket.end(
+        `HTTP/1.1 ${e.status} ${overflow ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+    },
     // Errors Fastify raises before routing (undecodable URLs) also become Twilio JSON.
     frameworkErrors: (error, request, reply) => {
       observeUnmatched(request, reply);
