@@ -1,0 +1,107 @@
+// End to end: a call recorded on two channels — our <Say> on one side, a sipp callee playing
+// its prompt (g711a.pcap) on the other — becomes a transcript through the SDK (source_sid),
+// recognised by pocketsphinx channel by channel, analysed by the Service's operators, and
+// found by search. A recording still in progress is refused. Needs sipp, pocketsphinx and sox:
+// skipped loudly without them, failing under CI.
+import twilio from 'twilio';
+import { describe, expect, it } from 'vitest';
+import { PocketSphinx } from '../../src/intelligence/asr/pocketsphinx.js';
+import { haveSipp } from '../sip/sipp.js';
+import { request } from '../support/platform.js';
+import { until } from '../support/until.js';
+import { startCallee, useVoicePlatform, waitForCallStatus } from '../voice/voice-platform.js';
+
+const { VoiceResponse } = twilio.twiml;
+const asrMissing = await new PocketSphinx().unavailable();
+const TOOLS = haveSipp() && !asrMissing;
+if (!TOOLS) {
+  const why = asrMissing ?? 'sipp is not installed';
+  if (process.env.CI) throw new Error(`call transcript test needs its tools: ${why}`);
+  console.warn(`SKIPPING the recorded-call transcript test: ${why}`);
+}
+const fx = useVoicePlatform(TOOLS);
+
+describe.skipIf(!TOOLS)('a recorded call becomes a transcript', () => {
+  it('transcribes both channels, runs the operators, and search finds it', async () => {
+    const v2 = fx.t.client.intelligence.v2;
+    const service = await v2.services.create({ uniqueName: 'calls' });
+    const prebuilt = await v2.prebuiltOperators.list();
+    const disclosure = prebuilt.find((p) => p.friendlyName === 'Recording Disclosure')!.sid;
+    await v2.operatorAttachment(service.sid, disclosure).create();
+
+    const peer = await startCallee('uas-late-answer.xml');
+    const doc = new VoiceResponse();
+    doc.say('Thank you for calling. This call is recorded for quality and training.');
+    doc.pause({ length: 4 });
+    doc.hangup();
+    const call = await fx.t.client.calls.create({
+      to: peer.uri,
+      from: '+15550008000',
+      twiml: doc.toString(),
+      record: true,
+      recordingChannels: 'dual',
+    });
+    // While the call runs, its recording cannot be transcribed yet.
+    const live = await until('the live recording', async () => {
+      const list = await fx.t.client.calls(call.sid).recordings.list();
+      return list[0];
+    });
+    const early = await v2.transcripts
+      .create({ serviceSid: service.sid, channel: { media_properties: { source_sid: live.sid } } })
+      .then(
+        () => undefined,
+        (e: { status: number; message: string }) => e,
+      );
+    expect(early?.status).toBe(409);
+    expect(early?.message).toMatch(/in-progress/);
+
+    const peerRun = await peer.run.done;
+    expect(peerRun.code, peerRun.stdout.slice(-1500)).toBe(0);
+    expect(await waitForCallStatus(fx, call.sid, 'completed')).toBe('completed');
+    const rec = await until('the completed recording', async () => {
+      const r = await fx.t.client.recordings(live.sid).fetch();
+      return r.status === 'completed' ? r : undefined;
+    });
+    expect(rec.channels).toBe(2);
+
+    const transcript = await v2.transcripts.create({
+      serviceSid: service.sid,
+      channel: { media_properties: { source_sid: rec.sid } },
+    });
+    const done = await until(
+      'the transcript',
+      async () => {
+        const tr = await v2.transcripts(transcript.sid).fetch();
+        return tr.status === 'completed' || tr.status === 'failed' ? tr : undefined;
+      },
+      // Recognition takes seconds; on a loaded machine, much longer.
+      180_000,
+    );
+    const raw = await request(fx.t, 'GET', `/intelligence/v2/Transcripts/${transcript.sid}`);
+    expect(done.status, String(raw.json.failure_reason)).toBe('completed');
+    expect(done.duration).toBeGreaterThan(0);
+    const sentences = await v2.transcripts(transcript.sid).sentences.list({ wordTimestamps: true });
+    // Both speakers: the <Say> on one channel, the callee's prompt on the other.
+    expect(new Set(sentences.map((s) => s.mediaChannel))).toEqual(new Set([1, 2]));
+    for (const s of sentences) {
+      expect(Number(s.endTime)).toBeGreaterThan(Number(s.startTime));
+      expect(s.words.length).toBeGreaterThan(0);
+    }
+    // What was recognised (telephone TTS and sipp's prompt are hard for pocketsphinx:
+    // bench/intelligence measures the word error rate).
+    const said = sentences.map((s) => s.transcript).join(' ');
+    expect(said.split(' ').length).toBeGreaterThanOrEqual(2);
+
+    const result = await v2.transcripts(transcript.sid).operatorResults(disclosure).fetch();
+    expect(result.operatorType).toBe('extract');
+
+    const found = await request(
+      fx.t,
+      'GET',
+      `/intelligence/v2/Search/Transcripts?Text=${encodeURIComponent(said.split(' ')[0]!)}`,
+    );
+    expect((found.json.transcripts as { sid: string }[]).map((x) => x.sid)).toContain(
+      transcript.sid,
+    );
+  }, 300_000);
+});
