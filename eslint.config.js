@@ -48,7 +48,12 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
   },
-  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    // dependency-cruiser's configuration (the layer and cycle rules; see its header).
+    files: ['.dependency-cruiser.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
+  },
   {
     // Plain Node scripts (the bundler run by bin/switchboard.js before tsx or a build exists).
     files: ['scripts/*.mjs'],
