@@ -2,17 +2,22 @@
 // coverage-aware data steering over a packet core — coverage maps, poor-coverage prediction
 // for devices in motion, priority delivery, route advice and network switching.
 import type { Capability } from '../plugin/index.js';
-import { interactionLog } from '../plugin/index.js';
+import { accountDirectory, interactionLog } from '../plugin/index.js';
 import { CommandStore } from './commands.js';
+import { coverageRoutes } from './coverage-routes.js';
 import { DeliveryPump } from './delivery.js';
+import { Motion } from './motion.js';
 import { networkAdminRoutes } from './network-routes.js';
 import { SimulatedPacketCore } from './packet-core.js';
 import { RulesStore } from './rules.js';
+import { CoverageService } from './service.js';
+import { sessionRoutes } from './session-routes.js';
 import { superSimRoutes } from './supersim-routes.js';
 import { SuperSimStore } from './supersim-store.js';
 import { migrations } from './tables.js';
 
 export type { PacketCore, DataSession, RedirectOutcome } from './packet-core.js';
+export { parseTrace, type TraceSample } from './trace.js';
 
 export const coverage: Capability = {
   name: 'coverage',
@@ -23,7 +28,12 @@ export const coverage: Capability = {
     const sims = new SuperSimStore(ctx.store);
     const commands = new CommandStore(ctx.store);
     const rules = new RulesStore(ctx.store);
+    // The packet core: the simulator; a real core's adapter (Open5GS, free5GC) would be
+    // composed here instead, behind the same PacketCore interface.
     const core = new SimulatedPacketCore(ctx.state);
+    const service = new CoverageService(ctx.store, ctx.logger);
+    await service.load();
+    service.start();
     const pump = new DeliveryPump({
       commands,
       sims,
@@ -32,7 +42,18 @@ export const coverage: Capability = {
       state: ctx.state,
       log,
       logger: ctx.logger,
-      link: () => Promise.resolve({ poorNow: false, warning: false }),
+      link: (sim) => motion.linkState(sim),
+    });
+    const motion = new Motion({
+      service,
+      sims,
+      rules,
+      core,
+      state: ctx.state,
+      log,
+      accounts: ctx.want(accountDirectory),
+      logger: ctx.logger,
+      kick: (sim) => pump.kick(sim),
     });
     pump.start();
     const onSimActive = async (simSid: string) => {
@@ -52,9 +73,12 @@ export const coverage: Capability = {
           onQueued: (s) => pump.kick(s),
         }),
         ...networkAdminRoutes(sims),
+        ...coverageRoutes({ service, sims, rules, motion }),
+        ...sessionRoutes(sims, core),
       ],
       async stop() {
         await pump.stop();
+        await service.stop();
       },
     };
   },

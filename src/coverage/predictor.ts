@@ -26,7 +26,12 @@ export interface MotionInput {
   /** Change of the device's RSRP over the last TREND_S seconds, dB (when known). */
   readonly rsrpChange?: number | null | undefined;
   /** The planned route ahead, as positions in order. */
-  readonly route?: readonly LatLng[] | undefined;
+  readonly route?: readonly RoutePoint[] | undefined;
+}
+
+/** A point of a planned route, with its expected time (epoch ms) when the planner gives one. */
+export interface RoutePoint extends LatLng {
+  readonly t?: number | undefined;
 }
 
 export interface PredictOptions {
@@ -52,16 +57,16 @@ export interface Prediction {
 }
 
 /** Default alert level: F1-optimal cut-offs of calibrated probabilities sit below one half. */
-export const ALERT_AT = Number(process.env.COV_AT ?? 0.35);
-const PRIOR_WEIGHT = Number(process.env.COV_PW ?? 1.5);
+export const ALERT_AT = 0.35;
+const PRIOR_WEIGHT = 1.5;
 const RSRP_SIGMA = 5;
 const ROUTE_MIN_SPEED = 4;
 /** The RSRP trend compared with the crowd's: change over this many seconds, dB. */
 export const TREND_S = 5;
-const TREND_SIGMA = Number(process.env.COV_TS ?? 6);
+const TREND_SIGMA = 5;
 const MAX_PASSES = 600;
 /** How much of the difference between cells' mean RSRP a device is expected to see. */
-const RELATIVE = Number(process.env.COV_REL ?? 0.8);
+const RELATIVE = 0.8;
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 through erf). */
 function normalCdf(z: number): number {
@@ -91,15 +96,17 @@ export function expectedPath(map: CoverageMap, m: MotionInput, horizonS: number)
     let walked = 0;
     let prev: LatLng = m;
     for (const p of m.route) {
+      // A timed route says where the device will be within the horizon.
+      if (p.t !== undefined && p.t > m.t + horizonS * 1000) break;
       const d = distanceM(prev, p);
       // Walk each leg in steps smaller than a cell so none is skipped.
       const steps = Math.max(1, Math.ceil(d / 60));
-      for (let s = 1; s <= steps && walked + (d * s) / steps <= reach; s++) {
+      for (let s = 1; s <= steps && (p.t !== undefined || walked + (d * s) / steps <= reach); s++) {
         const f = s / steps;
         push({ lat: prev.lat + (p.lat - prev.lat) * f, lng: prev.lng + (p.lng - prev.lng) * f });
       }
       walked += d;
-      if (walked > reach) break;
+      if (p.t === undefined && walked > reach) break;
       prev = p;
     }
     return cells;

@@ -100,6 +100,8 @@ export interface CellRow {
   samples: number;
   source: string;
   updated_at: number;
+  /** JSON array of the decayed weights of the RSRP histogram's bins (map.ts). */
+  bins: string | null;
 }
 
 export interface FleetRulesRow {
@@ -263,6 +265,11 @@ export const migrations: Record<string, Migration> = {
         .addColumn('rules', 'text', (c) => c.notNull())
         .addColumn('date_updated', 'bigint', (c) => c.notNull())
         .execute();
+    },
+  },
+  coverage_0003_cell_bins: {
+    async up(db) {
+      await db.schema.alterTable('coverage_cells').addColumn('bins', 'text').execute();
     },
   },
 };
