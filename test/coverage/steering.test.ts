@@ -30,7 +30,8 @@ function foreseen(traces: NamedTrace[], trace: NamedTrace, i: number): boolean {
   const map = new CoverageMap();
   const history = new PathHistory();
   const s = trace.samples;
-  const near = (x: TraceSample) => Math.abs(x.lat - s[i]!.lat) < 0.02 && Math.abs(x.lng - s[i]!.lng) < 0.03;
+  const near = (x: TraceSample) =>
+    Math.abs(x.lat - s[i]!.lat) < 0.02 && Math.abs(x.lng - s[i]!.lng) < 0.03;
   for (const o of traces) {
     if (o === trace) continue;
     for (const x of o.samples) {
@@ -45,7 +46,17 @@ function foreseen(traces: NamedTrace[], trace: NamedTrace, i: number): boolean {
     const x = s[k]!;
     const then = s[k - 5]!;
     const r = p.predict(
-      { device: 'me', network: 'N', t: x.t, lat: x.lat, lng: x.lng, speed: x.speed, heading: x.heading, rsrp: x.rsrp, rsrpChange: x.rsrp! - then.rsrp! },
+      {
+        device: 'me',
+        network: 'N',
+        t: x.t,
+        lat: x.lat,
+        lng: x.lng,
+        speed: x.speed,
+        heading: x.heading,
+        rsrp: x.rsrp,
+        rsrpChange: x.rsrp! - then.rsrp!,
+      },
       { threshold: -105, horizonS: 30 },
     );
     if (r.poorAhead) return true;
@@ -54,18 +65,30 @@ function foreseen(traces: NamedTrace[], trace: NamedTrace, i: number): boolean {
 }
 
 /** A held-out spell: 60 s above -105 before, 3+ s at or below, 60 s above after, foreseeable. */
-function pickSpell(traces: NamedTrace[]): { trace: NamedTrace; from: number; entry: number; exit: number; to: number } {
+function pickSpell(traces: NamedTrace[]): {
+  trace: NamedTrace;
+  from: number;
+  entry: number;
+  exit: number;
+  to: number;
+} {
   for (const trace of traces) {
     const s = trace.samples;
     for (let i = 60; i < s.length - 70; i++) {
       if (!(s[i]!.rsrp !== null && s[i]!.rsrp! <= -105)) continue;
       const before = s.slice(i - 60, i);
-      if (!before.every((x) => x.rsrp !== null && x.rsrp > -105) || s[i]!.t - s[i - 60]!.t > 65_000) continue;
+      if (!before.every((x) => x.rsrp !== null && x.rsrp > -105) || s[i]!.t - s[i - 60]!.t > 65_000)
+        continue;
       let j = i;
       while (j < s.length && s[j]!.rsrp !== null && s[j]!.rsrp! <= -105) j++;
       if (j - i < 3) continue;
       const after = s.slice(j, j + 60);
-      if (after.length === 60 && after.every((x) => x.rsrp !== null && x.rsrp > -105) && s[j + 59]!.t - s[j]!.t < 65_000 && foreseen(traces, trace, i))
+      if (
+        after.length === 60 &&
+        after.every((x) => x.rsrp !== null && x.rsrp > -105) &&
+        s[j + 59]!.t - s[j]!.t < 65_000 &&
+        foreseen(traces, trace, i)
+      )
         return { trace, from: i - 60, entry: i, exit: j, to: j + 60 };
     }
   }
@@ -87,7 +110,12 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const params = Object.fromEntries(new URLSearchParams(body));
-      const valid = twilio.validateRequest(t.authToken, String(req.headers['x-twilio-signature']), hookUrl, params);
+      const valid = twilio.validateRequest(
+        t.authToken,
+        String(req.headers['x-twilio-signature']),
+        hookUrl,
+        params,
+      );
       received.push({ params, valid });
       res.end('ok');
     });
@@ -108,10 +136,27 @@ describe.skipIf(!present)('coverage steering on a replayed trace', () => {
     const window = spell.trace.samples.slice(spell.from, spell.to);
     const lats = window.map((s) => s.lat);
     const lngs = window.map((s) => s.lng);
-    const box = { s: Math.min(...lats) - 0.01, n: Math.max(...lats) + 0.01, w: Math.min(...lngs) - 0.015, e: Math.max(...lngs) + 0.015 };
+    const box = {
+      s: Math.min(...lats) - 0.01,
+      n: Math.max(...lats) + 0.01,
+      w: Math.min(...lngs) - 0.015,
+      e: Math.max(...lngs) + 0.015,
+    };
 
-    const netA = (await post('/coverage/v1/Networks', { FriendlyName: 'A', IsoCountry: 'IE', SwitchCostSeconds: '3' })).json.sid as string;
-    const netB = (await post('/coverage/v1/Networks', { FriendlyName: 'B', IsoCountry: 'IE', SwitchCostSeconds: '1' })).json.sid as string;
+    const netA = (
+      await post('/coverage/v1/Networks', {
+        FriendlyName: 'A',
+        IsoCountry: 'IE',
+        SwitchCostSeconds: '3',
+      })
+    ).json.sid as string;
+    const netB = (
+      await post('/coverage/v1/Networks', {
+        FriendlyName: 'B',
+        IsoCountry: 'IE',
+        SwitchCostSeconds: '1',
+      })
+    ).json.sid as string;
     const onlyA = await ss.networkAccessProfiles.create({ networks: [netA] });
     const both = await ss.networkAccessProfiles.create({ networks: [netA, netB] });
     const fleet = await ss.fleets.create({ networkAccessProfile: onlyA.sid, uniqueName: 'vans' });
@@ -122,14 +167,19 @@ describe.skipIf(!present)('coverage steering on a replayed trace', () => {
       CommandsPerSecond: '1',
     });
     expect(rules.status).toBe(200);
-    await post(`/coverage/v1/Fleets/${fleet2.sid}/Rules`, { MinDwellSeconds: '600', SwitchMargin: '1.5' });
+    await post(`/coverage/v1/Fleets/${fleet2.sid}/Rules`, {
+      MinDwellSeconds: '600',
+      SwitchMargin: '1.5',
+    });
 
     // The crowd: every other trace's reports inside the box, one survey SIM per trace.
     const now = Date.now();
     let iccid = 8988307000050000000n;
     for (const other of traces) {
       if (other === spell.trace) continue;
-      const inBox = other.samples.filter((x) => x.rsrp !== null && x.lat > box.s && x.lat < box.n && x.lng > box.w && x.lng < box.e);
+      const inBox = other.samples.filter(
+        (x) => x.rsrp !== null && x.lat > box.s && x.lat < box.n && x.lng > box.w && x.lng < box.e,
+      );
       if (inBox.length === 0) continue;
       const survey = await ss.sims.create({ iccid: String(iccid++), registrationCode: 'S' });
       const start = other.samples[0]!.t;
@@ -154,7 +204,18 @@ describe.skipIf(!present)('coverage steering on a replayed trace', () => {
         {
           type: 'Feature',
           properties: { rsrp: -75 },
-          geometry: { type: 'Polygon', coordinates: [[[box.w, box.s], [box.e, box.s], [box.e, box.n], [box.w, box.n], [box.w, box.s]]] },
+          geometry: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [box.w, box.s],
+                [box.e, box.s],
+                [box.e, box.n],
+                [box.w, box.n],
+                [box.w, box.s],
+              ],
+            ],
+          },
         },
       ],
     });
@@ -184,41 +245,72 @@ describe.skipIf(!present)('coverage steering on a replayed trace', () => {
       const x = window[k]!;
       const res = await position(sim.sid, x);
       expect(res.status, JSON.stringify(res.json)).toBe(200);
-      const body = res.json as { warning: boolean; prediction: { poor_ahead: boolean; probability: number } };
-      if (process.env.DEBUG_COVERAGE) console.log(k, x.rsrp, body.warning, body.prediction.probability);
+      const body = res.json as {
+        warning: boolean;
+        prediction: { poor_ahead: boolean; probability: number };
+      };
+      if (process.env.DEBUG_COVERAGE)
+        console.log(k, x.rsrp, body.warning, body.prediction.probability);
       if (warnedAt < 0 && body.warning) {
         warnedAt = k;
         // Queued while the warning stands: bulk first, then priority; priority must leave first.
         for (let c = 0; c < 2; c++)
-          commands.push({ sid: (await ss.ipCommands.create({ sim: sim.sid, payload: `bulk${c}`, devicePort: 9000 })).sid, priority: false });
-        commands.push({ sid: (await ss.smsCommands.create({ sim: sim.sid, payload: 'urgent' })).sid, priority: true });
-        commands.push({ sid: (await ss.ipCommands.create({ sim: sim.sid, payload: 'ctl', devicePort: 7000 })).sid, priority: true });
-        await until('priority commands delivered', async () => {
-          const sms = await ss.smsCommands(commands[2]!.sid).fetch();
-          const ip = await ss.ipCommands(commands[3]!.sid).fetch();
-          return sms.status === 'delivered' && ip.status === 'sent';
-        }, 10_000);
+          commands.push({
+            sid: (
+              await ss.ipCommands.create({ sim: sim.sid, payload: `bulk${c}`, devicePort: 9000 })
+            ).sid,
+            priority: false,
+          });
+        commands.push({
+          sid: (await ss.smsCommands.create({ sim: sim.sid, payload: 'urgent' })).sid,
+          priority: true,
+        });
+        commands.push({
+          sid: (await ss.ipCommands.create({ sim: sim.sid, payload: 'ctl', devicePort: 7000 })).sid,
+          priority: true,
+        });
+        await until(
+          'priority commands delivered',
+          async () => {
+            const sms = await ss.smsCommands(commands[2]!.sid).fetch();
+            const ip = await ss.ipCommands(commands[3]!.sid).fetch();
+            return sms.status === 'delivered' && ip.status === 'sent';
+          },
+          10_000,
+        );
         for (const c of commands.filter((c) => !c.priority))
           expect((await ss.ipCommands(c.sid).fetch()).status).toBe('queued');
       }
-      if (warnedAt >= 0 && clearedAt < 0 && k > spell.exit - spell.from && !body.warning) clearedAt = k;
+      if (warnedAt >= 0 && clearedAt < 0 && k > spell.exit - spell.from && !body.warning)
+        clearedAt = k;
       const res2 = await position(sim2.sid, x);
-      if (process.env.DEBUG_COVERAGE && (res2.json.decisions as unknown[]).length) console.log(JSON.stringify(res2.json.decisions));
-      const d = (res2.json.decisions as Record<string, unknown>[]).find((y) => y.action === 'switch');
+      if (process.env.DEBUG_COVERAGE && (res2.json.decisions as unknown[]).length)
+        console.log(JSON.stringify(res2.json.decisions));
+      const d = (res2.json.decisions as Record<string, unknown>[]).find(
+        (y) => y.action === 'switch',
+      );
       switched ??= d;
     }
     const entry = spell.entry - spell.from;
     expect(warnedAt, 'a warning before the poor spell').toBeGreaterThanOrEqual(0);
     expect(warnedAt).toBeLessThan(entry);
     expect(clearedAt, 'cleared after the spell').toBeGreaterThan(spell.exit - spell.from);
-    await until('webhooks', () => received.some((r) => r.params.EventType === 'coverage.cleared'), 5000);
+    await until(
+      'webhooks',
+      () => received.some((r) => r.params.EventType === 'coverage.cleared'),
+      5000,
+    );
     const warning = received.find((r) => r.params.EventType === 'coverage.warning')!;
     expect(warning.valid).toBe(true);
     expect(warning.params.SimSid).toBe(sim.sid);
     expect(Number(warning.params.Probability)).toBeGreaterThan(0);
     // Bulk leaves once coverage is good again.
     for (const c of commands.filter((c) => !c.priority))
-      await until('bulk delivered after clearing', async () => (await ss.ipCommands(c.sid).fetch()).status === 'sent', 10_000);
+      await until(
+        'bulk delivered after clearing',
+        async () => (await ss.ipCommands(c.sid).fetch()).status === 'sent',
+        10_000,
+      );
 
     // The two-network fleet switched its session to B, once.
     expect(switched, 'a switch decision').toBeDefined();
@@ -232,43 +324,73 @@ describe.skipIf(!present)('coverage steering on a replayed trace', () => {
 describe('bad input', () => {
   it('refuses off-globe positions, times out of range, unknown networks, other accounts’ SIMs and huge bodies', async () => {
     const ss = t.client.supersim.v1;
-    const net = (await post('/coverage/v1/Networks', { FriendlyName: 'X', IsoCountry: 'IE' })).json.sid as string;
+    const net = (await post('/coverage/v1/Networks', { FriendlyName: 'X', IsoCountry: 'IE' })).json
+      .sid as string;
     const nap = await ss.networkAccessProfiles.create({ networks: [net] });
     const fleet = await ss.fleets.create({ networkAccessProfile: nap.sid });
     const sim = await ss.sims.create({ iccid: '8988307000070000001', registrationCode: 'B' });
     await ss.sims(sim.sid).update({ fleet: fleet.sid, status: 'active' });
-    const pos = (form: Record<string, string>) => post(`/coverage/v1/Sims/${sim.sid}/Positions`, form);
+    const pos = (form: Record<string, string>) =>
+      post(`/coverage/v1/Sims/${sim.sid}/Positions`, form);
     expect((await pos({ Latitude: '91', Longitude: '0' })).json.code).toBe(20001);
     expect((await pos({ Latitude: '10', Longitude: '-181' })).status).toBe(400);
-    const future = await pos({ Latitude: '51.9', Longitude: '-8.4', Timestamp: new Date(Date.now() + 3600_000).toISOString() });
+    const future = await pos({
+      Latitude: '51.9',
+      Longitude: '-8.4',
+      Timestamp: new Date(Date.now() + 3600_000).toISOString(),
+    });
     expect(future.status).toBe(400);
     expect(String(future.json.message)).toMatch(/future/);
-    const old = await pos({ Latitude: '51.9', Longitude: '-8.4', Timestamp: '2001-01-01T00:00:00Z' });
+    const old = await pos({
+      Latitude: '51.9',
+      Longitude: '-8.4',
+      Timestamp: '2001-01-01T00:00:00Z',
+    });
     expect(String(old.json.message)).toMatch(/30 days/);
-    const unknown = await pos({ Latitude: '51.9', Longitude: '-8.4', Network: 'HW' + 'f'.repeat(32) });
+    const unknown = await pos({
+      Latitude: '51.9',
+      Longitude: '-8.4',
+      Network: 'HW' + 'f'.repeat(32),
+    });
     expect(unknown.status).toBe(404);
-    const report = (r: Record<string, unknown>) => postJson('/coverage/v1/Reports', { reports: [r] });
-    const good = { sim: sim.sid, network: net, latitude: 51.9, longitude: -8.4, time: Date.now(), rsrp: -90 };
+    const report = (r: Record<string, unknown>) =>
+      postJson('/coverage/v1/Reports', { reports: [r] });
+    const good = {
+      sim: sim.sid,
+      network: net,
+      latitude: 51.9,
+      longitude: -8.4,
+      time: Date.now(),
+      rsrp: -90,
+    };
     expect((await report(good)).status).toBe(202);
     expect((await report({ ...good, latitude: 200 })).status).toBe(400);
     expect((await report({ ...good, network: 'HW' + 'e'.repeat(32) })).status).toBe(404);
     expect((await report({ ...good, rsrp: 'loud' })).status).toBe(400);
-    const tooMany = await postJson('/coverage/v1/Reports', { reports: Array.from({ length: 1001 }, () => good) });
+    const tooMany = await postJson('/coverage/v1/Reports', {
+      reports: Array.from({ length: 1001 }, () => good),
+    });
     expect(String(tooMany.json.message)).toMatch(/at most 1000/);
     // Another account's SIM: the second account cannot report for it, nor see it.
     const sub = await t.client.api.v2010.accounts.create({ friendlyName: 'other' });
     const other = { url: t.url, accountSid: sub.sid, authToken: sub.authToken };
-    const foreign = await request(other, 'POST', '/coverage/v1/Reports', JSON.stringify({ reports: [good] }), {
-      'content-type': 'application/json',
-    });
+    const foreign = await request(
+      other,
+      'POST',
+      '/coverage/v1/Reports',
+      JSON.stringify({ reports: [good] }),
+      {
+        'content-type': 'application/json',
+      },
+    );
     expect(foreign.status).toBe(404);
     // A 100 MB import is refused at the edge, and the API keeps answering at once meanwhile.
     const big = Buffer.alloc(100 * 1024 * 1024, 0x20);
     const started = Date.now();
     const [huge, fetched] = await Promise.all([
-      request(t, 'POST', `/coverage/v1/Networks/${net}/Coverage`, big.toString(), { 'content-type': 'application/json' }).catch(
-        (e: unknown) => ({ status: 413, json: { error: String(e) } }),
-      ),
+      request(t, 'POST', `/coverage/v1/Networks/${net}/Coverage`, big.toString(), {
+        'content-type': 'application/json',
+      }).catch((e: unknown) => ({ status: 413, json: { error: String(e) } })),
       (async () => {
         await new Promise((r) => setTimeout(r, 50));
         const s = Date.now();
