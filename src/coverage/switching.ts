@@ -56,6 +56,9 @@ export function decideSwitch(i: SwitchInput): SwitchDecision {
       switch: false,
       reasons: [
         `no network of the profile avoids more than ${i.margin}x its switching cost of the ${i.current.poorSeconds.toFixed(0)} s predicted poor`,
+        ...i.alternatives.map(
+          (o) => `${o.networkSid}: ${o.poorSeconds.toFixed(0)} s poor, cost ${o.switchCostS} s`,
+        ),
       ],
     };
   return {

@@ -158,7 +158,10 @@ describe.skipIf(!present)('coverage steering on a replayed trace', () => {
       })
     ).json.sid as string;
     const onlyA = await ss.networkAccessProfiles.create({ networks: [netA] });
-    const both = await ss.networkAccessProfiles.create({ networks: [netA, netB] });
+    // A first, so that the SIM's session starts on A; B added after.
+    const both = await ss.networkAccessProfiles.create({ networks: [netA] });
+    await new Promise((r) => setTimeout(r, 5));
+    await ss.networkAccessProfiles(both.sid).networks.create({ network: netB });
     const fleet = await ss.fleets.create({ networkAccessProfile: onlyA.sid, uniqueName: 'vans' });
     const fleet2 = await ss.fleets.create({ networkAccessProfile: both.sid });
     const rules = await post(`/coverage/v1/Fleets/${fleet.sid}/Rules`, {
@@ -208,11 +211,11 @@ describe.skipIf(!present)('coverage steering on a replayed trace', () => {
             type: 'Polygon',
             coordinates: [
               [
-                [box.w, box.s],
-                [box.e, box.s],
-                [box.e, box.n],
-                [box.w, box.n],
-                [box.w, box.s],
+                [box.w - 0.05, box.s - 0.05],
+                [box.e + 0.05, box.s - 0.05],
+                [box.e + 0.05, box.n + 0.05],
+                [box.w - 0.05, box.n + 0.05],
+                [box.w - 0.05, box.s - 0.05],
               ],
             ],
           },
