@@ -39,6 +39,8 @@ async function launch(
     SWITCHBOARD_ACCOUNT_SID: accountSid,
     SWITCHBOARD_AUTH_TOKEN: authToken,
     SWITCHBOARD_SIP: 'false',
+    // Other test files run nodes at the same time: none may take the default TLS port.
+    SWITCHBOARD_TLS_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SWITCHBOARD_REDIS_PREFIX: `sbc:${schema ?? 'x'}:`,
     ...(schema ? { SWITCHBOARD_DATABASE_SCHEMA: schema } : {}),

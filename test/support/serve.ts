@@ -80,6 +80,8 @@ export async function serveSwitchboard(options: ServeOptions): Promise<Served> {
         SWITCHBOARD_DATA_DIR: dataDir,
         SWITCHBOARD_SIP_PORT: String(sipPort),
         SWITCHBOARD_SIP_HOST: '127.0.0.1',
+        // Several nodes run at once across test files: none may take the default TLS port.
+        SWITCHBOARD_TLS_PORT: '0',
         SWITCHBOARD_RTP_PORTS: options.rtpPorts,
         SWITCHBOARD_ACCOUNT_SID: accountSid,
         SWITCHBOARD_AUTH_TOKEN: authToken,
