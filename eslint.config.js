@@ -1,31 +1,9 @@
-// One linter for the whole tree. Besides style it enforces the architecture in
-// ../shared/ARCHITECTURE.md: edges -> domain -> ports -> core, never back, and a
-// capability reaches another only through its index.ts.
+// One linter for the whole tree, for code and style. The architecture's boundaries (layers at
+// any depth, index-only entry, no cycles) are checked by dependency-cruiser
+// (.dependency-cruiser.cjs), which `npm run lint` runs as well.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
-
-const EDGES = ['http', 'sip', 'media', 'telephony', 'webrtc', 'cli', 'sdk'];
-const DOMAINS = [
-  'accounts',
-  'events',
-  'voice',
-  'presence',
-  'messaging',
-  'throttle',
-  'tracking',
-  'billing',
-  'intelligence',
-  'coverage',
-];
-const PORTS = ['store', 'state', 'queue', 'webhook', 'cache', 'plugin'];
-
-const onlyIndex = (folders) =>
-  folders.map((f) => ({
-    group: [`../${f}/**`, `!../${f}/index.js`],
-    message: `Import ${f} only through its index.ts.`,
-  }));
-const forbidAll = (folders, message) => folders.map((f) => ({ group: [`../${f}/**`], message }));
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'coverage/', 'bin/', '.tmp/', '.build/'] },
@@ -59,51 +37,5 @@ export default tseslint.config(
     files: ['scripts/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
-  {
-    files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['../**'], message: 'core depends on nothing else in src.' }] },
-      ],
-    },
-  },
-  ...PORTS.map((p) => ({
-    files: [`src/${p}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...forbidAll([...EDGES, ...DOMAINS], 'Ports never depend on domain or edges.'),
-            ...onlyIndex(PORTS.filter((o) => o !== p)),
-          ],
-        },
-      ],
-    },
-  })),
-  ...DOMAINS.map((d) => ({
-    files: [`src/${d}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...forbidAll(EDGES, 'Domain code never depends on an edge.'),
-            ...onlyIndex([...DOMAINS.filter((o) => o !== d), ...PORTS]),
-          ],
-        },
-      ],
-    },
-  })),
-  ...EDGES.map((e) => ({
-    files: [`src/${e}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: onlyIndex([...DOMAINS, ...PORTS, ...EDGES.filter((o) => o !== e)]) },
-      ],
-    },
-  })),
   prettier,
 );
