@@ -2,7 +2,13 @@
 // them (delivery.ts). Each is a priority or a bulk flow, by the fleet's rules when queued.
 import { fail } from '../core/errors.js';
 import { newTimeOrderedSid } from '../core/sid.js';
-import { keysetPage, type KeysetPage, type Kysely, type Store } from '../store/index.js';
+import {
+  keysetPage,
+  type KeysetPage,
+  type Kysely,
+  type Statement,
+  type Store,
+} from '../store/index.js';
 import type { CommandRow, CoverageTables } from './tables.js';
 
 export type CommandKind = 'sms' | 'ip';
@@ -26,7 +32,7 @@ export interface CommandFilter {
 
 export class CommandStore {
   private readonly db: Kysely<CoverageTables>;
-  constructor(store: Store) {
+  constructor(private readonly store: Store) {
     this.db = store.kysely<CoverageTables>();
   }
 
@@ -46,6 +52,7 @@ export class CommandStore {
       callback_url: c.callbackUrl,
       callback_method: c.callbackMethod,
       delivery_seq: null,
+      callbacks_sent: 0,
       date_created: now,
       date_updated: now,
     };
@@ -107,22 +114,79 @@ export class CommandStore {
     return rows.map((r) => r.sim_sid);
   }
 
+  /** A command by its SID, whatever its account (the callback sender's read). */
+  async bySid(sid: string): Promise<CommandRow | undefined> {
+    return this.db
+      .selectFrom('supersim_commands')
+      .selectAll()
+      .where('sid', '=', sid)
+      .executeTakeFirst();
+  }
+
   /**
-   * Marks a command delivered; false when another node took it first (the status guard makes
-   * a command leave once even with several nodes pumping).
+   * Marks a command delivered (an SMS Command: delivered; an IP Command: sent), committing
+   * `with` (its status callbacks' job) in the same unit; false when another node took it first
+   * (the status guard makes a command leave once even with several nodes pumping).
    */
-  async markDelivered(row: CommandRow, seq: number): Promise<boolean> {
-    const res = await this.db
+  async markDelivered(
+    row: CommandRow,
+    seq: number,
+    withStatements: (row: CommandRow) => Statement[],
+  ): Promise<boolean> {
+    const status = row.kind === 'sms' ? 'delivered' : 'sent';
+    return this.settle(row, { status, delivery_seq: seq }, withStatements);
+  }
+
+  /** Fails a queued command (its SIM was deactivated, or it expired); false when it had left. */
+  async markFailed(
+    row: CommandRow,
+    withStatements: (row: CommandRow) => Statement[],
+  ): Promise<boolean> {
+    return this.settle(row, { status: 'failed' }, withStatements);
+  }
+
+  private async settle(
+    row: CommandRow,
+    change: { status: string; delivery_seq?: number },
+    withStatements: (row: CommandRow) => Statement[],
+  ): Promise<boolean> {
+    const now = Date.now();
+    const update = this.db
       .updateTable('supersim_commands')
-      .set({
-        status: row.kind === 'sms' ? 'delivered' : 'sent',
-        delivery_seq: seq,
-        date_updated: Date.now(),
-      })
+      .set({ ...change, date_updated: now })
       .where('sid', '=', row.sid)
       .where('status', '=', 'queued')
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+      .returning('sid')
+      .compile();
+    // The job is added even when another node settled the command first: its id is the
+    // command's SID, so the two adds are one job.
+    const [updated] = await this.store.commit([
+      update,
+      ...withStatements({ ...row, ...change, date_updated: now }),
+    ]);
+    return updated?.length === 1;
+  }
+
+  /** Queued commands created before `before` (ms), oldest first: the expiry sweep's work. */
+  async queuedBefore(before: number, limit: number): Promise<CommandRow[]> {
+    return this.db
+      .selectFrom('supersim_commands')
+      .selectAll()
+      .where('status', '=', 'queued')
+      .where('date_created', '<', before)
+      .orderBy('date_created')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Records that the first `n` status callbacks of a command were answered. */
+  async callbacksSent(sid: string, n: number): Promise<void> {
+    await this.db
+      .updateTable('supersim_commands')
+      .set({ callbacks_sent: n })
+      .where('sid', '=', sid)
+      .where('callbacks_sent', '<', n)
+      .execute();
   }
 
   async addUsage(

@@ -2,9 +2,12 @@
 // first out; when a poor-coverage warning stands for the SIM (motion.ts), the fleet's rules
 // put priority commands first and hold bulk ones until the device is back in good coverage.
 // Nothing leaves while the device is in poor coverage or its session is being redirected.
+// A command that cannot reach its device fails: its SIM was deactivated, or it waited longer
+// than a command is kept (24 h, as the real API keeps trying an SMS Command).
 import type { Logger } from '../core/index.js';
 import type { InteractionLog } from '../plugin/index.js';
 import type { SharedState } from '../state/index.js';
+import type { Statement } from '../store/index.js';
 import type { CommandStore } from './commands.js';
 import type { PacketCore } from './packet-core.js';
 import type { RulesStore } from './rules.js';
@@ -28,8 +31,16 @@ export interface DeliveryDeps {
   readonly log: InteractionLog;
   readonly logger: Logger;
   readonly link: (simSid: string) => Promise<LinkState>;
+  /** Statements committed with a command's new status (its callbacks' job). */
+  readonly settled: (row: CommandRow) => Statement[];
+  /** After a command's new status is committed. */
+  readonly afterSettled: () => void;
   readonly onDelivered?: (row: CommandRow) => void;
+  /** How long a command waits for its device before it fails (ms; default 24 h). */
+  readonly validityMs?: number;
 }
+
+const DAY_MS = 24 * 3600_000;
 
 /** The order a session takes queued commands in, and which it holds back. */
 export function deliveryOrder(
@@ -84,9 +95,33 @@ export class DeliveryPump {
       const sims = new Set([...this.pending, ...(await this.d.commands.simsWithQueued(500))]);
       this.pending.clear();
       for (const sim of sims) await this.pump(sim);
+      await this.expire();
     } catch (err) {
       this.d.logger.warn({ err }, 'command delivery failed; retried next tick');
     }
+  }
+
+  /** Fails every queued command of a SIM that can no longer receive them (deactivated). */
+  async failQueued(simSid: string): Promise<number> {
+    let failed = 0;
+    for (;;) {
+      const rows = await this.d.commands.queued(simSid, 200);
+      for (const r of rows) if (await this.d.commands.markFailed(r, this.d.settled)) failed++;
+      if (rows.length < 200) break;
+    }
+    if (failed) this.d.afterSettled();
+    return failed;
+  }
+
+  /** Fails the commands that waited longer than they are kept. */
+  private async expire(): Promise<void> {
+    const rows = await this.d.commands.queuedBefore(
+      Date.now() - (this.d.validityMs ?? DAY_MS),
+      200,
+    );
+    let failed = 0;
+    for (const r of rows) if (await this.d.commands.markFailed(r, this.d.settled)) failed++;
+    if (failed) this.d.afterSettled();
   }
 
   /** Delivers what one SIM's session can carry this second. */
@@ -103,8 +138,9 @@ export class DeliveryPump {
     let sent = 0;
     for (const c of order.slice(0, rules.commandsPerSecond)) {
       const seq = await this.d.state.incr('coverage:delivery-seq', 1, 365 * 86_400_000);
-      if (!(await this.d.commands.markDelivered(c, seq))) continue;
+      if (!(await this.d.commands.markDelivered(c, seq, this.d.settled))) continue;
       sent++;
+      this.d.afterSettled();
       await this.d.commands.addUsage(
         c.account_sid,
         simSid,

@@ -3,6 +3,8 @@
 // for devices in motion, priority delivery, route advice and network switching.
 import type { Capability } from '../plugin/index.js';
 import { accountDirectory, interactionLog } from '../plugin/index.js';
+import { migrations as queueMigrations } from '../queue/index.js';
+import { CommandCallbacks } from './command-callbacks.js';
 import { CommandStore } from './commands.js';
 import { coverageRoutes } from './coverage-routes.js';
 import { DeliveryPump } from './delivery.js';
@@ -21,7 +23,8 @@ export { parseTrace, type TraceSample } from './trace.js';
 
 export const coverage: Capability = {
   name: 'coverage',
-  migrations,
+  // Commands' status callbacks wait in the SQL store's queue table.
+  migrations: { ...queueMigrations, ...migrations },
   needs: [interactionLog],
   async start(ctx) {
     const log = ctx.need(interactionLog);
@@ -31,6 +34,15 @@ export const coverage: Capability = {
     // The packet core: the simulator; a real core's adapter (Open5GS, free5GC) would be
     // composed here instead, behind the same PacketCore interface.
     const core = new SimulatedPacketCore(ctx.state);
+    const accounts = ctx.want(accountDirectory);
+    const callbacks = new CommandCallbacks({
+      store: ctx.store,
+      commands,
+      sims,
+      accounts,
+      logger: ctx.logger,
+    });
+    await callbacks.start();
     const service = new CoverageService(ctx.store, ctx.logger);
     await service.load();
     service.start();
@@ -43,6 +55,8 @@ export const coverage: Capability = {
       log,
       logger: ctx.logger,
       link: (sim) => motion.linkState(sim),
+      settled: (row) => callbacks.schedule(row),
+      afterSettled: () => callbacks.kick(),
     });
     const motion = new Motion({
       service,
@@ -51,7 +65,7 @@ export const coverage: Capability = {
       core,
       state: ctx.state,
       log,
-      accounts: ctx.want(accountDirectory),
+      accounts,
       logger: ctx.logger,
       kick: (sim) => pump.kick(sim),
     });
@@ -70,6 +84,10 @@ export const coverage: Capability = {
           rules,
           core,
           onSimActive,
+          onSimInactive: async (simSid) => {
+            await core.detach(simSid);
+            await pump.failQueued(simSid);
+          },
           onQueued: (s) => pump.kick(s),
         }),
         ...networkAdminRoutes(sims),
@@ -78,6 +96,7 @@ export const coverage: Capability = {
       ],
       async stop() {
         await pump.stop();
+        await callbacks.stop();
         await service.stop();
       },
     };

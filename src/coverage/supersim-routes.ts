@@ -45,6 +45,8 @@ export interface SuperSimDeps {
   /** Called when a SIM becomes active (its device attaches) or a command is queued. */
   readonly onSimActive: (simSid: string) => Promise<void>;
   readonly onQueued: (simSid: string) => void;
+  /** Called when a SIM is deactivated: its session ends and its queued commands fail. */
+  readonly onSimInactive: (simSid: string) => Promise<void>;
 }
 
 function fleetInput(req: Parameters<RestRoute['handler']>[0]): FleetInput {
@@ -385,7 +387,7 @@ export function superSimRoutes(d: SuperSimDeps): RestRoute[] {
           callbackMethod: req.input.string('CallbackMethod'),
         });
         if (row.status === 'active') await d.onSimActive(row.sid);
-        else if (row.status === 'inactive') await d.core.detach(row.sid);
+        else if (row.status === 'inactive') await d.onSimInactive(row.sid);
         return { status: 200, body: simJson(row, req.baseUrl) };
       },
     }),

@@ -75,6 +75,8 @@ export interface CommandRow {
   callback_method: string;
   /** Order in which the data session delivered it (null while queued). */
   delivery_seq: number | null;
+  /** How many of its status callbacks its CallbackUrl has answered (command-callbacks.ts). */
+  callbacks_sent: number;
   date_created: number;
   date_updated: number;
 }
@@ -270,6 +272,14 @@ export const migrations: Record<string, Migration> = {
   coverage_0003_cell_bins: {
     async up(db) {
       await db.schema.alterTable('coverage_cells').addColumn('bins', 'text').execute();
+    },
+  },
+  coverage_0004_command_callbacks: {
+    async up(db) {
+      await db.schema
+        .alterTable('supersim_commands')
+        .addColumn('callbacks_sent', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
     },
   },
 };
