@@ -9,6 +9,7 @@ import { accountsHandle, type Accounts, type OwnerAccount } from './accounts/ind
 import { billingHandle, type Billing } from './billing/index.js';
 import { CAPABILITIES } from './capabilities.js';
 import { createLogger, type Config, type Logger } from './core/index.js';
+import { routePermission } from './core/permissions.js';
 import type { RestRoute } from './core/rest.js';
 import { eventLogHandle, type EventLog } from './events/index.js';
 import {
@@ -115,6 +116,16 @@ function subresourceNames(routes: readonly RestRoute[]): string[] {
   return [...new Set(names)];
 }
 
+/** The permissions restricted keys may be given: one per route that has one. */
+function permissionTemplates(routes: readonly RestRoute[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of routes) {
+    const p = routePermission(r);
+    if (p) out.add(p.template);
+  }
+  return out;
+}
+
 export async function startPlatform(
   config: Config,
   options: { logger?: Logger } = {},
@@ -149,7 +160,10 @@ export async function startPlatform(
     // Ports the platform offers the capabilities: the API catalogue (read while serving, once
     // every route is mounted) and, when SIP is on, the telephony edge.
     let mounted: string[] = [];
-    const initial: Offer<unknown>[] = [offer(apiCatalogue, { subresources: () => mounted })];
+    let permissions: ReadonlySet<string> = new Set();
+    const initial: Offer<unknown>[] = [
+      offer(apiCatalogue, { subresources: () => mounted, permissions: () => permissions }),
+    ];
     let telephony: Telephony | undefined;
     if (config.sipEnabled) {
       // Where calls reach this node's Voice SDK devices (browser media, docs/presence.md).
@@ -198,6 +212,7 @@ export async function startPlatform(
       composed.stop((name, err) => logger.error({ err, capability: name }, 'error while stopping')),
     );
     mounted = subresourceNames(composed.routes);
+    permissions = permissionTemplates(composed.routes);
     const need = <T>(p: Port<T>): T => {
       const value = composed.want(p);
       if (value === undefined) throw new Error(`no capability offers ${p.name}`);

@@ -32,6 +32,14 @@ const REFUSED_TTL_MS = 5000;
 /** What a header that proves nothing is remembered as. */
 const NOBODY: Principal = Object.freeze({ accountSid: '', credentialSid: '' });
 
+/** A restricted key's allowed permissions (parsed once per check of its credentials). */
+export function policyOf(row: KeyRow): ReadonlySet<string> | undefined {
+  if (!row.policy) return undefined;
+  const parsed = JSON.parse(row.policy) as { allow?: unknown };
+  const allow = Array.isArray(parsed.allow) ? parsed.allow : [];
+  return new Set(allow.filter((p): p is string => typeof p === 'string'));
+}
+
 export function toContext(row: AccountRow): AccountContext {
   return {
     sid: row.sid,
@@ -293,7 +301,10 @@ export class Accounts {
       const account = await this.find(key.account_sid);
       if (!account) return undefined;
       if (account.status !== 'active') throw new TwilioError(Errors.accountNotActive, account.sid);
-      return { accountSid: account.sid, credentialSid: key.sid };
+      const allow = policyOf(key);
+      return allow
+        ? { accountSid: account.sid, credentialSid: key.sid, allow }
+        : { accountSid: account.sid, credentialSid: key.sid };
     }
     return undefined;
   }
@@ -414,7 +425,12 @@ export class Accounts {
     return row;
   }
 
-  async createKey(accountSid: string, friendlyName: string | undefined): Promise<NewKey> {
+  /** A key; restricted to the permissions of `allow` when given (iam v1 KeyType=restricted). */
+  async createKey(
+    accountSid: string,
+    friendlyName: string | undefined,
+    allow?: readonly string[],
+  ): Promise<NewKey> {
     const now = Date.now();
     const secret = newKeySecret();
     const row: KeyRow = {
@@ -423,6 +439,7 @@ export class Accounts {
       friendly_name: friendlyName ?? '',
       secret_hash: hashSecret(secret),
       signing_secret: secret,
+      policy: allow ? JSON.stringify({ allow }) : null,
       date_created: now,
       date_updated: now,
     };
@@ -440,10 +457,17 @@ export class Accounts {
     if (!isSid(sid, 'SK')) return undefined;
     const row = await this.db
       .selectFrom('api_keys')
-      .select(['account_sid', 'signing_secret'])
+      .select(['account_sid', 'signing_secret', 'policy'])
       .where('sid', '=', sid)
       .executeTakeFirst();
+    // Restricted keys sign no AccessTokens (as on Twilio): to a token, such a key is unknown.
+    if (row?.policy) return undefined;
     return row && { accountSid: row.account_sid, secret: row.signing_secret ?? null };
+  }
+
+  /** The account a key belongs to, or undefined when there is no such key. */
+  async keyAccount(sid: string): Promise<string | undefined> {
+    return (await this.findKeyRow(sid))?.account_sid;
   }
 
   async getKey(accountSid: string, sid: string): Promise<KeyRow> {
@@ -452,23 +476,35 @@ export class Accounts {
     return row;
   }
 
+  /**
+   * Renames a key; a restricted key's policy may be replaced too (a standard key stays
+   * standard). A new policy holds on this node at once and on the others within CACHE_TTL_MS.
+   */
   async updateKey(
     accountSid: string,
     sid: string,
     friendlyName: string | undefined,
+    allow?: readonly string[],
   ): Promise<KeyRow> {
     const row = await this.getKey(accountSid, sid);
+    if (allow && !row.policy) fail('policyConstraint', 'a standard key takes no Policy');
     const next = {
       ...row,
       friendly_name: friendlyName ?? row.friendly_name,
+      policy: allow ? JSON.stringify({ allow }) : (row.policy ?? null),
       date_updated: Date.now(),
     };
     await this.db
       .updateTable('api_keys')
-      .set({ friendly_name: next.friendly_name, date_updated: next.date_updated })
+      .set({
+        friendly_name: next.friendly_name,
+        policy: next.policy,
+        date_updated: next.date_updated,
+      })
       .where('sid', '=', sid)
       .execute();
     this.keyCache.delete(sid);
+    if (allow) this.verified.clear();
     return next;
   }
 

@@ -3,6 +3,7 @@
 import { accountDirectory, apiCatalogue, offer, port, type Capability } from '../plugin/index.js';
 import { Accounts, type OwnerAccount } from './accounts.js';
 import { saveOwnerCredentials } from './owner-credentials.js';
+import { iamRoutes } from './iam-routes.js';
 import { accountRoutes } from './routes.js';
 import { migrations } from './tables.js';
 
@@ -26,7 +27,10 @@ export const accountsCapability: Capability = {
     if (owner.created) saveOwnerCredentials(ctx.config.dataDir, owner);
     const catalogue = ctx.need(apiCatalogue);
     return {
-      routes: accountRoutes(accounts, () => catalogue.subresources()),
+      routes: [
+        ...accountRoutes(accounts, () => catalogue.subresources()),
+        ...iamRoutes(accounts, () => catalogue.permissions()),
+      ],
       offers: [
         offer(accountsHandle, { accounts, owner }),
         offer(accountDirectory, {

@@ -26,6 +26,8 @@ export interface KeyRow {
    * It is kept as the account's AuthToken is: the database is the boundary.
    */
   signing_secret?: string | null;
+  /** A restricted key's policy as JSON (`{"allow": [...]}`); null for a standard key. */
+  policy?: string | null;
   date_created: number;
   date_updated: number;
 }
@@ -101,6 +103,12 @@ export const migrations: Record<string, Migration> = {
         .addColumn('secondary_auth_token', 'varchar(64)')
         .execute();
       await db.schema.alterTable('accounts').addColumn('secondary_created', 'bigint').execute();
+    },
+  },
+  // Restricted API keys (iam v1): the permissions the key is limited to.
+  accounts_0005_key_policy: {
+    async up(db) {
+      await db.schema.alterTable('api_keys').addColumn('policy', 'text').execute();
     },
   },
 };

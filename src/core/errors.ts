@@ -60,6 +60,11 @@ export const Errors = {
   internal: spec(20500, 500, 'Internal Server Error'),
   unavailable: spec(20503, 503, 'Service Unavailable'),
   accountClosed: spec(20005, 403, 'Account is closed and cannot be changed'),
+  // Restricted API keys (iam v1 Keys): a key whose policy lacks the route's permission, and
+  // policies naming permissions that do not exist, as Twilio answers them.
+  keyNotPermitted: spec(70051, 403, 'Authorization Error: the API key lacks the permission'),
+  invalidPolicy: spec(70002, 400, 'Invalid policy'),
+  policyConstraint: spec(70001, 400, 'The request has constraint violations'),
   // Tags (extension): Twilio answers a malformed parameter with 20001.
   invalidTag: spec(20001, 400, 'Invalid tag'),
   tooManyTags: spec(20001, 400, 'Too many tags'),

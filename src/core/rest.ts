@@ -51,6 +51,11 @@ export interface Principal {
   readonly accountSid: string;
   /** AccountSid for AuthToken auth, KeySid for API-key auth. */
   readonly credentialSid: string;
+  /**
+   * A restricted API key's policy (`allow` permissions, src/core/permissions.ts); absent for
+   * AuthTokens and standard keys, which reach every route of their account.
+   */
+  readonly allow?: ReadonlySet<string>;
 }
 
 /** Validated request input: typed accessors over the parameters a route declared. */

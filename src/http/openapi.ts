@@ -1,3 +1,4 @@
+import { routePermission } from '../core/permissions.js';
 import type { RestRoute } from '../core/rest.js';
 
 const TYPES: Record<string, Record<string, unknown>> = {
@@ -52,6 +53,8 @@ export function openApiDocument(
       // Who may call it: anyone (public), the platform operator only, or an account on its own
       // resources (and its subaccounts'). The isolation test reads this for every route.
       'x-switchboard-access': accessOf(route),
+      // What a restricted API key needs to call it (null: no restricted key may).
+      'x-twilio-permission': routePermission(route)?.template ?? null,
       responses: {
         [route.method === 'POST' &&
         !route.path.includes('/:Sid') &&

@@ -29,6 +29,7 @@ import { Observers, pathOf, type RequestRecorder } from './observe.js';
 import { throttleHookFor } from './throttle-hook.js';
 import { mountPath, openApiDocument } from './openapi.js';
 import { requestTags, tieToCreated } from './tags.js';
+import { allows, routePermission } from '../core/permissions.js';
 import { TAGS_PARAM } from '../core/tags.js';
 
 /** What the edge needs from the accounts capability. */
@@ -268,6 +269,7 @@ function mountRoute(
   const tagged = (route.params ?? []).includes(TAGS_PARAM);
   const requireActive = route.requireActive ?? route.method !== 'GET';
   const raw = route.rawBody === true;
+  const permission = routePermission(route);
 
   for (const prefix of prefixesOf(route)) {
     const url = prefix + route.path;
@@ -317,6 +319,13 @@ function mountRoute(
           if (!principal) throw new TwilioError(Errors.authenticate, undefined, UNAUTHENTICATED);
           if (route.operator && !auth.isOperator(principal)) {
             fail('forbidden', 'this resource is administered by the platform operator');
+          }
+          if (principal.allow) {
+            // A restricted key: this route's permission must be in its policy.
+            const needed = permission?.of(request.params as Record<string, string>);
+            if (needed === undefined || !allows(principal.allow, needed)) {
+              fail('keyNotPermitted', needed ?? 'this resource takes the AuthToken');
+            }
           }
         }
         if (!principal) return serve(request, reply, NO_PRINCIPAL, NO_ACCOUNT);

@@ -178,5 +178,7 @@ export const smsNumbers = port<SmsNumbers>('sms-numbers');
 export interface ApiCatalogue {
   /** Names of the collections under an account (Calls, Keys, …) for its subresource_uris. */
   subresources(): readonly string[];
+  /** Every permission a restricted key may be given (src/core/permissions.ts), as templates. */
+  permissions(): ReadonlySet<string>;
 }
 export const apiCatalogue = port<ApiCatalogue>('api-catalogue');
