@@ -15,11 +15,16 @@ import type { SpeechEngine } from './asr/engine.js';
 import { parseChannel } from './channel.js';
 import type { Trainer } from './model/trainer.js';
 import { runnable } from './operators/resolve.js';
-import { redact, runOperator } from './operators/run.js';
 import { run } from './asr/process.js';
-import { sentencesOfText, sentencesOfWords, type Sentence } from './sentences.js';
+import type { Sentence } from './sentences.js';
 import type { IntelligenceStore } from './store.js';
 import type { SentenceRow, TranscriptRow } from './tables.js';
+
+// The language models behind sentences and operators (wink-nlp, compromise, chrono: ~25 MB of
+// heap) load with the first transcript, not at start: a node that never analyses one does not
+// carry them, nor mark them in every major garbage collection.
+const operators = () => import('./operators/run.js');
+const sentenceSplitter = () => import('./sentences.js');
 
 export interface PipelineOptions {
   readonly store: IntelligenceStore;
@@ -152,6 +157,7 @@ export class TranscriptPipeline {
     }));
     const service = await store.service(t.account_sid, t.service_sid);
     const sids = await store.attached(t.service_sid);
+    const { redact, runOperator } = await operators();
     const redactAll = service?.auto_redaction === 1;
     let redacted = false;
     for (const operatorSid of sids) {
@@ -193,6 +199,7 @@ export class TranscriptPipeline {
 
   private async sentencesOf(t: TranscriptRow): Promise<Sentence[]> {
     const { source } = parseChannel(t.channel);
+    const { sentencesOfText, sentencesOfWords } = await sentenceSplitter();
     if (source.kind === 'text') return sentencesOfText(source.turns);
     const speech = this.o.speech;
     if (!speech)

@@ -1,7 +1,6 @@
 // Sentences from a source: a text transcript's turns split into sentences (wink-nlp's
 // sentence boundaries), or recognised words grouped into sentences by speaker and pause.
-import winkNLP from 'wink-nlp';
-import model from 'wink-eng-lite-web-model';
+import { english } from './english.js';
 import type { TextTurn } from './channel.js';
 
 export interface Sentence {
@@ -20,8 +19,6 @@ export interface Word {
   readonly confidence: number;
 }
 
-const wink = winkNLP(model);
-
 /** Speaking time a text transcript's words are given (no audio says when): 150 words a minute. */
 const MS_PER_WORD = 400;
 
@@ -29,7 +26,7 @@ export function sentencesOfText(turns: readonly TextTurn[]): Sentence[] {
   const out: Sentence[] = [];
   let at = 0;
   for (const turn of turns) {
-    const parts = wink.readDoc(turn.text).sentences().out() as string[];
+    const parts = english().readDoc(turn.text).sentences().out() as string[];
     for (const p of parts) {
       const text = p.trim();
       if (!text) continue;

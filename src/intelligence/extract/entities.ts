@@ -6,22 +6,10 @@
 // are digit patterns no model here knows.
 import * as chrono from 'chrono-node';
 import nlp from 'compromise';
-import winkNLP from 'wink-nlp';
-import model from 'wink-eng-lite-web-model';
+import { english } from '../english.js';
+import type { EntityType } from './entity-types.js';
 
-export type EntityType =
-  'money' | 'percent' | 'number' | 'date' | 'time' | 'phone' | 'email' | 'identifier';
-
-export const ENTITY_TYPES: readonly EntityType[] = [
-  'money',
-  'percent',
-  'number',
-  'date',
-  'time',
-  'phone',
-  'email',
-  'identifier',
-];
+export type { EntityType } from './entity-types.js';
 
 export interface Entity {
   readonly text: string;
@@ -34,9 +22,6 @@ export interface Entity {
   /** USD, EUR, GBP for money; percent; null for the others. */
   readonly unit: string | null;
 }
-
-const wink = winkNLP(model);
-const its = wink.its;
 
 const CURRENCIES: readonly [RegExp, string][] = [
   [/£|\bpounds?\b|\bgbp\b|\bquid\b/i, 'GBP'],
@@ -157,12 +142,13 @@ export function extractEntities(sentence: string, reference = new Date()): Entit
   each(PHONE, 'phone');
   each(SPOKEN_MONEY, 'money');
   each(SPOKEN_PERCENT, 'percent');
-  const doc = wink.readDoc(sentence);
+  const nlp = english();
+  const doc = nlp.readDoc(sentence);
   const lower = sentence.toLowerCase();
   let cursor = 0;
   doc.entities().each((e: { out(f?: unknown): string }) => {
     const value = e.out();
-    const type = WINK_TYPES[e.out(its.type)];
+    const type = WINK_TYPES[e.out(nlp.its.type)];
     const at = lower.indexOf(value.toLowerCase(), cursor);
     if (at < 0) return;
     cursor = at + value.length;

@@ -1,7 +1,7 @@
 // The operator types this platform runs and the prebuilt operators every account sees. Their
 // SIDs are derived from their names, so they are the same on every node and every restart.
 import { createHash } from 'node:crypto';
-import { ENTITY_TYPES } from '../extract/entities.js';
+import { ENTITY_TYPES } from '../extract/entity-types.js';
 
 export type OutputType =
   | 'text-classification'

@@ -1,8 +1,7 @@
 // Runs one operator over a transcript's sentences and gives its OperatorResult (Twilio's
 // fields) and, for search, the labelled sentences with their values.
 import nlpCompromise from 'compromise';
-import winkNLP from 'wink-nlp';
-import model from 'wink-eng-lite-web-model';
+import { english } from '../english.js';
 import { extractEntities, extractFor, type Entity, type EntityType } from '../extract/entities.js';
 import { NONE, type StateClassifier } from '../model/classifier.js';
 import type { OperatorType, ResultType } from './catalogue.js';
@@ -47,8 +46,6 @@ export interface OperatorOutcome {
   /** Redacted text by sentence index (pii-redaction). */
   readonly redacted?: ReadonlyMap<number, string>;
 }
-
-const wink = winkNLP(model);
 
 function base(op: RunnableOperator, type: ResultType): Record<string, unknown> {
   return {
@@ -147,9 +144,10 @@ function sentiment(op: RunnableOperator, sentences: readonly SentenceText[]): Op
   const labels: Label[] = [];
   const counts: Record<Sentiment, number> = { positive: 0, neutral: 0, negative: 0 };
   let sum = 0;
+  const nlp = english();
   for (const s of sentences) {
     // wink-nlp's lexicon score (-1 .. 1), negation and intensifiers included.
-    const score = wink.readDoc(s.text).out(wink.its.sentiment) as unknown as number;
+    const score = nlp.readDoc(s.text).out(nlp.its.sentiment) as unknown as number;
     const label = sentimentOf(score);
     counts[label]++;
     sum += score;
