@@ -4,6 +4,7 @@
 import { fail, newSid, rfc2822 } from '../core/index.js';
 import type { InboundMedia } from './carriers/carrier.js';
 import type { Kysely } from 'kysely';
+import { OLDEST_FIRST, selectPage, type KeysetPage, type PageCursor } from '../store/index.js';
 import type { MediaRow, MessagingTables } from './tables.js';
 
 export const MAX_MEDIA = 10;
@@ -90,29 +91,15 @@ export class MessageMedia {
   async list(
     accountSid: string,
     messageSid: string,
-    size: number,
-    after?: readonly (string | number)[],
-  ): Promise<MediaRow[]> {
+    cursor: PageCursor,
+  ): Promise<KeysetPage<MediaRow>> {
     await this.message(accountSid, messageSid);
-    let q = this.db
+    const q = this.db
       .selectFrom('messaging_media')
       .selectAll()
       .where('message_sid', '=', messageSid)
       .where('account_sid', '=', accountSid);
-    if (after) {
-      const [t, s] = after as [number, string];
-      q = q.where((eb) =>
-        eb.or([
-          eb('date_created', '>', t),
-          eb.and([eb('date_created', '=', t), eb('sid', '>', s)]),
-        ]),
-      );
-    }
-    return q
-      .orderBy('date_created')
-      .orderBy('sid')
-      .limit(size + 1)
-      .execute();
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   async get(accountSid: string, messageSid: string, sid: string): Promise<MediaRow> {

@@ -2,6 +2,7 @@
 // and delete. Readers flush the pending status writes first, so they see every status reported.
 import type { Kysely } from 'kysely';
 import { fail } from '../core/index.js';
+import { NEWEST_FIRST, selectPage, type KeysetPage, type PageCursor } from '../store/index.js';
 import type { MessageRow, MessageStatus, MessagingTables } from './tables.js';
 import type { MessageWrites } from './writes.js';
 
@@ -44,9 +45,8 @@ export class Messages {
   async list(
     accountSid: string,
     filters: MessageFilters,
-    size: number,
-    after?: readonly (string | number)[],
-  ): Promise<MessageRow[]> {
+    cursor: PageCursor,
+  ): Promise<KeysetPage<MessageRow>> {
     await this.writes.flush();
     let q = this.db
       .selectFrom('messaging_messages')
@@ -61,21 +61,8 @@ export class Messages {
         .where('date_created', '>=', filters.sentOn)
         .where('date_created', '<', filters.sentOn + 86_400_000);
     }
-    if (after) {
-      const [t, s] = after as [number, string];
-      q = q.where((eb) =>
-        eb.or([
-          eb('date_created', '<', t),
-          eb.and([eb('date_created', '=', t), eb('sid', '<', s)]),
-        ]),
-      );
-    }
     // Twilio lists newest first.
-    return q
-      .orderBy('date_created', 'desc')
-      .orderBy('sid', 'desc')
-      .limit(size + 1)
-      .execute();
+    return selectPage(q, cursor, NEWEST_FIRST);
   }
 
   /** Body="" redacts a message once it is no longer in flight. */

@@ -3,6 +3,7 @@
 // workers report (delivery.ts), receipts (receipts.ts), status callbacks (callbacks.ts),
 // inbound messages (inbound.ts), the Messages resource (messages.ts) and its media (media.ts).
 import type { Kysely } from 'kysely';
+import type { KeysetPage, PageCursor } from '../store/index.js';
 import { StatusCallbacks } from './callbacks.js';
 import type { Carrier } from './carriers/carrier.js';
 import { HttpCarrier, type CallbackReply } from './carriers/http/carrier.js';
@@ -178,12 +179,8 @@ export class Messaging {
   service(accountSid: string, sid: string): Promise<ServiceRow> {
     return this.services.get(accountSid, sid);
   }
-  listServices(
-    accountSid: string,
-    size: number,
-    after?: readonly (string | number)[],
-  ): Promise<ServiceRow[]> {
-    return this.services.list(accountSid, size, after);
+  listServices(accountSid: string, cursor: PageCursor): Promise<KeysetPage<ServiceRow>> {
+    return this.services.list(accountSid, cursor);
   }
   updateService(accountSid: string, sid: string, input: ServiceInput): Promise<ServiceRow> {
     return this.services.update(accountSid, sid, input);
@@ -208,10 +205,9 @@ export class Messaging {
   listMessages(
     accountSid: string,
     filters: MessageFilters,
-    size: number,
-    after?: readonly (string | number)[],
-  ): Promise<MessageRow[]> {
-    return this.messages.list(accountSid, filters, size, after);
+    cursor: PageCursor,
+  ): Promise<KeysetPage<MessageRow>> {
+    return this.messages.list(accountSid, filters, cursor);
   }
   /** Body="" redacts a message once it is no longer in flight. */
   redact(accountSid: string, sid: string): Promise<MessageRow> {
@@ -226,10 +222,9 @@ export class Messaging {
   listMedia(
     accountSid: string,
     messageSid: string,
-    size: number,
-    after?: readonly (string | number)[],
-  ): Promise<MediaRow[]> {
-    return this.mediaFiles.list(accountSid, messageSid, size, after);
+    cursor: PageCursor,
+  ): Promise<KeysetPage<MediaRow>> {
+    return this.mediaFiles.list(accountSid, messageSid, cursor);
   }
   media(accountSid: string, messageSid: string, sid: string): Promise<MediaRow> {
     return this.mediaFiles.get(accountSid, messageSid, sid);

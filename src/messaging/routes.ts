@@ -125,20 +125,6 @@ function json<T>(name: string, raw: string | undefined): T | undefined {
   }
 }
 
-function page<T extends { date_created: number; sid: string }>(req: RestRequest, rows: T[]) {
-  const more = rows.length > req.page.pageSize;
-  const items = more ? rows.slice(0, -1) : rows;
-  const last = items.at(-1);
-  return { items, next: more && last ? [last.date_created, last.sid] : undefined };
-}
-
-function after(req: RestRequest): [number, string] | undefined {
-  const a = req.page.after;
-  if (!a) return undefined;
-  if (typeof a[0] !== 'number' || typeof a[1] !== 'string') fail('invalidPageToken');
-  return [a[0], a[1]];
-}
-
 const SERVICE_PARAMS: ParamSpec[] = [
   { name: 'FriendlyName', type: 'string', max: 64 },
   { name: 'InboundRequestUrl', type: 'url' },
@@ -299,7 +285,7 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       ],
       async handler(req) {
         const i = req.input;
-        const rows = await m.listMessages(
+        const p = await m.listMessages(
           req.account.sid,
           {
             to: i.string('To'),
@@ -308,10 +294,8 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
             sentBefore: i.date('DateSent<'),
             sentAfter: i.date('DateSent>'),
           },
-          req.page.pageSize,
-          after(req),
+          req.page,
         );
-        const p = page(req, rows);
         return listPage2010(req, 'messages', p.items.map(messageJson), p.next, {
           To: i.string('To'),
           From: i.string('From'),
@@ -373,13 +357,7 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       paged: true,
       params: PAGE_PARAMS,
       async handler(req) {
-        const rows = await m.listMedia(
-          req.account.sid,
-          req.params.MessageSid ?? '',
-          req.page.pageSize,
-          after(req),
-        );
-        const p = page(req, rows);
+        const p = await m.listMedia(req.account.sid, req.params.MessageSid ?? '', req.page);
         return listPage2010(req, 'media_list', p.items.map(mediaJson), p.next);
       },
     },
@@ -428,8 +406,7 @@ export function messagingRoutes(m: Messaging): RestRoute[] {
       paged: true,
       params: PAGE_PARAMS,
       async handler(req) {
-        const rows = await m.listServices(req.account.sid, req.page.pageSize, after(req));
-        const p = page(req, rows);
+        const p = await m.listServices(req.account.sid, req.page);
         return listPageV1(
           req,
           'services',

@@ -1,6 +1,7 @@
 // Messaging Services: an account's pools of senders, with their inbound webhook, status
 // callback, sticky sender, validity period and per-sender throughput cap.
 import type { Kysely } from 'kysely';
+import { OLDEST_FIRST, selectPage, type KeysetPage, type PageCursor } from '../store/index.js';
 import { fail, newSid } from '../core/index.js';
 import type { MessagingTables, ServiceRow } from './tables.js';
 
@@ -70,29 +71,12 @@ export class Services {
     return new Map(rows.map((svc) => [svc.sid, svc]));
   }
 
-  async list(
-    accountSid: string,
-    size: number,
-    after?: readonly (string | number)[],
-  ): Promise<ServiceRow[]> {
-    let q = this.db
+  async list(accountSid: string, cursor: PageCursor): Promise<KeysetPage<ServiceRow>> {
+    const q = this.db
       .selectFrom('messaging_services')
       .selectAll()
       .where('account_sid', '=', accountSid);
-    if (after) {
-      const [t, s] = after as [number, string];
-      q = q.where((eb) =>
-        eb.or([
-          eb('date_created', '>', t),
-          eb.and([eb('date_created', '=', t), eb('sid', '>', s)]),
-        ]),
-      );
-    }
-    return q
-      .orderBy('date_created')
-      .orderBy('sid')
-      .limit(size + 1)
-      .execute();
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   async update(accountSid: string, sid: string, input: ServiceInput): Promise<ServiceRow> {
