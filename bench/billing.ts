@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { Billing, migrations, usageRecords, type UsagePlan } from '../src/billing/index.js';
+import { Billing, migrations, type UsagePlan } from '../src/billing/index.js';
 import { openStore } from '../src/store/index.js';
 
 const arg = (name: string, fallback: number) => {
@@ -101,7 +101,7 @@ try {
     `usage records, Daily, all ${USERS.length} accounts (${total} segments)`,
     1,
     () =>
-      usageRecords(deferred.kysely, {
+      deferred.usageRecords({
         accountSids: USERS,
         startDay: Date.UTC(2026, 0, 1),
         endDay: Date.UTC(2026, 0, 31),

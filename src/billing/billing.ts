@@ -2,7 +2,16 @@ import { sql, type Transaction } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { SharedCache } from '../cache/index.js';
 import { fail, newSid, type Logger } from '../core/index.js';
-import type { Kysely, Store } from '../store/index.js';
+import {
+  OLDEST_FIRST,
+  selectPage,
+  sortBy,
+  type KeysetPage,
+  type Kysely,
+  type PageCursor,
+  type Store,
+} from '../store/index.js';
+import { firstUsageDay, usageRecords, type UsageQuery, type UsageRecord } from './usage.js';
 import { msUntilPrice, rate, type UsagePlan } from './money.js';
 import type {
   BalanceRow,
@@ -69,8 +78,6 @@ export interface BillingOptions {
   readonly cache?: SharedCache;
 }
 
-type Page = { size: number; after?: readonly (string | number)[] | undefined };
-
 // Free-form but bounded: `call-start`, `redirect:acme.ivr`, `redirect-from:AP…`, `hangup`…
 // A label never fails a call: anything else is sanitised, not refused.
 function cleanReason(reason: string): string {
@@ -82,6 +89,9 @@ function cleanReason(reason: string): string {
  * Segments and money: the metering of each module's time in control of a call, and the
  * ledger that turns closed segments into debits and credits exactly once.
  */
+/** A call's segments, in the order they happened. */
+const BY_SEQ = sortBy('asc', ['seq', 'number']);
+
 export class Billing {
   private readonly db: Kysely<BillingTables>;
   private readonly logger: Logger | undefined;
@@ -331,21 +341,17 @@ export class Billing {
   }
 
   /** A call's segments in order (for the call's own account). */
-  async listSegments(userAccountSid: string, callSid: string, page: Page): Promise<SegmentRow[]> {
-    let q = this.db
+  async listSegments(
+    userAccountSid: string,
+    callSid: string,
+    cursor: PageCursor,
+  ): Promise<KeysetPage<SegmentRow>> {
+    const q = this.db
       .selectFrom('billing_segments')
       .selectAll()
       .where('call_sid', '=', callSid)
       .where('user_account_sid', '=', userAccountSid);
-    if (page.after) {
-      const [seq] = page.after;
-      if (typeof seq !== 'number') fail('invalidPageToken');
-      q = q.where('seq', '>', seq);
-    }
-    return q
-      .orderBy('seq')
-      .limit(page.size + 1)
-      .execute();
+    return selectPage(q, cursor, BY_SEQ);
   }
 
   // ---------------------------------------------------------------- accounting
@@ -466,21 +472,32 @@ export class Billing {
   async listEntries(
     accountSid: string,
     filter: { callSid?: string | undefined; currency?: string | undefined },
-    page: Page,
-  ): Promise<LedgerEntryRow[]> {
+    cursor: PageCursor,
+  ): Promise<KeysetPage<LedgerEntryRow>> {
     let q = this.db.selectFrom('ledger_entries').selectAll().where('account_sid', '=', accountSid);
     if (filter.callSid !== undefined) q = q.where('call_sid', '=', filter.callSid);
     if (filter.currency !== undefined) q = q.where('currency', '=', filter.currency);
-    if (page.after) {
-      const [created, sid] = page.after;
-      if (typeof created !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
-      q = q.where((eb) => eb(eb.refTuple('date_created', 'sid'), '>', eb.tuple(created, sid)));
-    }
-    return q
-      .orderBy('date_created')
-      .orderBy('sid')
-      .limit(page.size + 1)
-      .execute();
+    return selectPage(q, cursor, OLDEST_FIRST);
+  }
+
+  /** One ledger entry of the account, or undefined. */
+  entry(accountSid: string, sid: string): Promise<LedgerEntryRow | undefined> {
+    return this.db
+      .selectFrom('ledger_entries')
+      .selectAll()
+      .where('sid', '=', sid)
+      .where('account_sid', '=', accountSid)
+      .executeTakeFirst();
+  }
+
+  /** The usage records of the accounts over the days asked, one per category and period. */
+  usageRecords(query: UsageQuery): Promise<UsageRecord[]> {
+    return usageRecords(this.db, query);
+  }
+
+  /** The earliest day with usage for these accounts (for AllTime), or undefined. */
+  firstUsageDay(accountSids: readonly string[]): Promise<number | undefined> {
+    return firstUsageDay(this.db, accountSids);
   }
 
   // ---------------------------------------------------------------- spend limits
@@ -630,10 +647,6 @@ export class Billing {
       currency,
       msUntilLimit,
     };
-  }
-
-  get kysely(): Kysely<BillingTables> {
-    return this.db;
   }
 }
 

@@ -19,5 +19,5 @@ export {
 } from './money.js';
 export { billingRoutes, entryJson, segmentJson, type BillingRouteOptions } from './routes.js';
 export { migrations, type BillingTables, type LedgerEntryRow, type SegmentRow } from './tables.js';
-export { usageRecords, CALL_CATEGORIES, type UsageRecord, type UsageQuery } from './usage.js';
+export { CALL_CATEGORIES, type UsageRecord, type UsageQuery } from './usage.js';
 export { billingCapability, billingHandle } from './capability.js';

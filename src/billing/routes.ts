@@ -1,23 +1,10 @@
 import { fail, rfc2822 } from '../core/index.js';
-import {
-  PAGE_PARAMS,
-  listPage2010,
-  type RestRequest,
-  type RestRoute,
-  splitPage,
-} from '../core/rest.js';
+import { PAGE_PARAMS, listPage2010, type RestRoute } from '../core/rest.js';
+import { slicePage } from '../store/index.js';
 import type { Billing } from './billing.js';
 import { formatMicros, parseCurrency, parseMicros } from './money.js';
 import type { LedgerEntryRow, SegmentRow } from './tables.js';
-import {
-  dayOf,
-  firstUsageDay,
-  isoDay,
-  priceNumber,
-  usageRecords,
-  type Granularity,
-  type UsageRecord,
-} from './usage.js';
+import { dayOf, isoDay, priceNumber, type Granularity, type UsageRecord } from './usage.js';
 
 const ACCOUNT = '/2010-04-01/Accounts/:AccountSid';
 const DAY = 86_400_000;
@@ -140,7 +127,6 @@ function usageJson(accountSid: string, r: UsageRecord, now: number): Record<stri
 /** Routes of the billing capability: call segments, the ledger, spend limits, usage records. */
 export function billingRoutes(billing: Billing, options: BillingRouteOptions): RestRoute[] {
   const now = options.now ?? Date.now;
-  const page = (req: RestRequest) => ({ size: req.page.pageSize, after: req.page.after });
 
   const usageRoutes: RestRoute[] = USAGE_PERIODS.map((period) => ({
     method: 'GET',
@@ -173,26 +159,23 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
         startDay =
           startIn !== undefined
             ? dayOf(startIn)
-            : Math.min((await firstUsageDay(billing.kysely, sids)) ?? endDay, endDay);
+            : Math.min((await billing.firstUsageDay(sids)) ?? endDay, endDay);
       }
       if (endDay < startDay) fail('invalidParameter', 'EndDate is before StartDate');
       const category = req.input.string('Category');
-      const all = await usageRecords(billing.kysely, {
+      const all = await billing.usageRecords({
         accountSids: sids,
         startDay,
         endDay,
         granularity: period.granularity,
         category,
       });
-      const from = req.page.after ? Number(req.page.after[0]) : 0;
-      if (!Number.isInteger(from) || from < 0) fail('invalidPageToken');
-      const items = all.slice(from, from + req.page.pageSize);
-      const nextAt = from + req.page.pageSize;
+      const { items, next } = slicePage(all, req.page);
       return listPage2010(
         req,
         'usage_records',
         items.map((r) => usageJson(req.account.sid, r, at)),
-        nextAt < all.length ? [nextAt] : undefined,
+        next,
         {
           Category: category,
           StartDate: startIn !== undefined ? isoDay(startIn) : undefined,
@@ -212,12 +195,11 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
       paged: true,
       params: PAGE_PARAMS,
       async handler(req) {
-        const rows = await billing.listSegments(
+        const { items, next } = await billing.listSegments(
           req.account.sid,
           req.params.CallSid ?? '',
-          page(req),
+          req.page,
         );
-        const { items, next } = splitPage(req, rows, (last) => [last.seq]);
         return listPage2010(req, 'segments', items.map(segmentJson), next);
       },
     },
@@ -253,8 +235,11 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
       async handler(req) {
         const callSid = req.input.string('CallSid');
         const currency = req.input.string('Currency')?.toUpperCase();
-        const rows = await billing.listEntries(req.account.sid, { callSid, currency }, page(req));
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        const { items, next } = await billing.listEntries(
+          req.account.sid,
+          { callSid, currency },
+          req.page,
+        );
         return listPage2010(req, 'entries', items.map(entryJson), next, {
           CallSid: callSid,
           Currency: currency,
@@ -295,13 +280,7 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
       path: `${ACCOUNT}/Ledger/:Sid.json`,
       summary: 'Fetch a ledger entry (extension)',
       async handler(req) {
-        const rows = await billing.kysely
-          .selectFrom('ledger_entries')
-          .selectAll()
-          .where('sid', '=', req.params.Sid ?? '')
-          .where('account_sid', '=', req.account.sid)
-          .execute();
-        const row = rows[0];
+        const row = await billing.entry(req.account.sid, req.params.Sid ?? '');
         if (!row) return fail('notFound', `Ledger entry ${(req.params.Sid ?? '').slice(0, 40)}`);
         return { status: 200, body: entryJson(row) };
       },

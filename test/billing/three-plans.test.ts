@@ -20,7 +20,7 @@
 // module:voicemail 1 / 60 s / 0.05.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Billing, type SegmentRow } from '../../src/billing/index.js';
+import { Billing, type BillingTables, type SegmentRow } from '../../src/billing/index.js';
 import type { ModuleInfo } from '../../src/voice/index.js';
 import { request, sdkClient, startTestPlatform, type TestPlatform } from '../support/platform.js';
 
@@ -177,7 +177,8 @@ describe('three modules on three plans, checked by hand', () => {
     expect(second).toBe(0);
     expect(first).toBeLessThanOrEqual(4);
     for (const s of Object.values(segs)) expect(await billing.postSegment(s.sid)).toBe(false);
-    const count = await billing.kysely
+    const count = await t.platform.store
+      .kysely<BillingTables>()
       .selectFrom('ledger_entries')
       .select((eb) => eb.fn.countAll().as('n'))
       .where('call_sid', 'in', [CA1, CA2])
@@ -236,7 +237,8 @@ describe('three modules on three plans, checked by hand', () => {
       { currency: 'USD', balance: '0.01', spent: '0.00' },
     ]);
     // The ledger balances: every debit has its credit.
-    const sum = await billing.kysely
+    const sum = await t.platform.store
+      .kysely<BillingTables>()
       .selectFrom('ledger_entries')
       .select((eb) => eb.fn.sum<number>('amount_micros').as('total'))
       .where('call_sid', 'in', [CA1, CA2])
