@@ -5,6 +5,8 @@ import { accountDirectory, interactionLog, offer, port, type Capability } from '
 import { Billing } from './billing.js';
 import { billingRoutes } from './routes.js';
 import { segmentEvent } from './segment-event.js';
+import { triggerRoutes } from './trigger-routes.js';
+import { UsageTriggers } from './triggers.js';
 import { migrations } from './tables.js';
 
 /** The ledger and its segments, for the voice capability's meter and the composition root. */
@@ -25,17 +27,34 @@ export const billingCapability: Capability = {
       logger: ctx.logger,
     });
     await spendLimits.start();
+    const triggers = new UsageTriggers({
+      store: ctx.store,
+      accounts,
+      logger: ctx.logger.child({ component: 'usage-triggers' }),
+      ...(ctx.config.usageTriggerSweepMs ? { sweepMs: ctx.config.usageTriggerSweepMs } : {}),
+    });
     const billing = new Billing({
       store: ctx.store,
       logger: ctx.logger,
       cache: spendLimits,
-      // Each closed segment is an interaction event (kind segment, tagged module:<code>).
-      onClosed: (segment) => log.record(segmentEvent(segment)),
+      // Each closed segment is an interaction event (kind segment, tagged module:<code>), and
+      // new usage of its account, which its usage triggers look at.
+      onClosed: (segment) => {
+        log.record(segmentEvent(segment));
+        triggers.poke(segment.user_account_sid);
+      },
     });
+    triggers.start();
     return {
-      routes: billingRoutes(billing, { subaccountsOf: (sid) => accounts.subaccountsOf(sid) }),
+      routes: [
+        ...billingRoutes(billing, { subaccountsOf: (sid) => accounts.subaccountsOf(sid) }),
+        ...triggerRoutes(triggers),
+      ],
       offers: [offer(billingHandle, billing)],
-      stop: () => spendLimits.stop(),
+      stop: async () => {
+        await triggers.stop();
+        await spendLimits.stop();
+      },
     };
   },
 };

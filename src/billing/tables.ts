@@ -82,11 +82,51 @@ export interface SpendLimitRow {
   date_updated: number;
 }
 
+/** A Usage Trigger (2010 API): a threshold on one usage category of an account. */
+export interface UsageTriggerRow {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  usage_category: string;
+  /** count, usage or price: the usage record field compared. */
+  trigger_by: string;
+  /** As given: an absolute value, or `+N` (N above the value when the trigger was made). */
+  trigger_value: string;
+  /** The absolute threshold the field is compared with. */
+  threshold: number;
+  /** daily, monthly, yearly, alltime, or '' (fires once). */
+  recurring: string;
+  callback_url: string;
+  callback_method: string;
+  /** The period it last fired in (e.g. 2026-12-07 for a daily trigger), null before. */
+  fired_period: string | null;
+  date_fired: number | null;
+  date_created: number;
+  date_updated: number;
+}
+
+/**
+ * One firing of a trigger in one period: the primary key makes it once per period whatever
+ * the nodes evaluating at once, and the row is the outbox of its callback (delivered_at).
+ */
+export interface TriggerFiringRow {
+  trigger_sid: string;
+  period: string;
+  account_sid: string;
+  current_value: number;
+  fired_at: number;
+  delivered_at: number | null;
+  attempts: number;
+  next_attempt_at: number;
+}
+
 export interface BillingTables {
   billing_segments: SegmentRow;
   ledger_entries: LedgerEntryRow;
   ledger_balances: BalanceRow;
   spend_limits: SpendLimitRow;
+  usage_triggers: UsageTriggerRow;
+  usage_trigger_firings: TriggerFiringRow;
 }
 
 export const migrations: Record<string, Migration> = {
@@ -201,6 +241,49 @@ export const migrations: Record<string, Migration> = {
   billing_0003_spend_limit_handoff: {
     async up(db) {
       await db.schema.alterTable('spend_limits').addColumn('handoff_module', 'text').execute();
+    },
+  },
+  billing_0004_usage_triggers: {
+    async up(db) {
+      await db.schema
+        .createTable('usage_triggers')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('account_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('usage_category', 'text', (c) => c.notNull())
+        .addColumn('trigger_by', 'varchar(8)', (c) => c.notNull())
+        .addColumn('trigger_value', 'text', (c) => c.notNull())
+        .addColumn('threshold', 'double precision', (c) => c.notNull())
+        .addColumn('recurring', 'varchar(8)', (c) => c.notNull())
+        .addColumn('callback_url', 'text', (c) => c.notNull())
+        .addColumn('callback_method', 'varchar(4)', (c) => c.notNull())
+        .addColumn('fired_period', 'varchar(16)')
+        .addColumn('date_fired', 'bigint')
+        .addColumn('date_created', 'bigint', (c) => c.notNull())
+        .addColumn('date_updated', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('usage_triggers_account')
+        .on('usage_triggers')
+        .columns(['account_sid', 'date_created', 'sid'])
+        .execute();
+      await db.schema
+        .createTable('usage_trigger_firings')
+        .addColumn('trigger_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('period', 'varchar(16)', (c) => c.notNull())
+        .addColumn('account_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('current_value', 'double precision', (c) => c.notNull())
+        .addColumn('fired_at', 'bigint', (c) => c.notNull())
+        .addColumn('delivered_at', 'bigint')
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('usage_trigger_firings_pk', ['trigger_sid', 'period'])
+        .execute();
+      await db.schema
+        .createIndex('usage_trigger_firings_due')
+        .on('usage_trigger_firings')
+        .columns(['delivered_at', 'next_attempt_at'])
+        .execute();
     },
   },
 };

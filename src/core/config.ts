@@ -159,6 +159,12 @@ export const CONFIG_KEYS = {
     default: '30',
     doc: 'Days the interaction event log and its tag index keep an event (0 keeps them forever); tracker measurements are kept.',
   },
+  usageTriggerSweepMs: {
+    env: 'SWITCHBOARD_USAGE_TRIGGER_SWEEP_MS',
+    kind: 'int',
+    default: '10000',
+    doc: "How often, in ms, every usage trigger is evaluated, besides when an account's call segment closes on this node (catches subaccounts' usage and other nodes' calls).",
+  },
   sipPort: {
     env: 'SWITCHBOARD_SIP_PORT',
     kind: 'int',
