@@ -10,7 +10,8 @@ import {
   parseBasic,
   sameSecret,
 } from './credentials.js';
-import type { AccountRow, AccountTables, KeyRow } from './tables.js';
+import type { Secrets } from './secrets.js';
+import type { AccountRecord, AccountRow, AccountTables, KeyRow } from './tables.js';
 
 export interface NewKey {
   readonly row: KeyRow;
@@ -72,7 +73,11 @@ export class Accounts {
   /** Set by ensureOwner at start. */
   private operatorSid: string | undefined;
 
-  constructor(store: Store) {
+  /** `secrets` seals tokens and key secrets as they are written and opens them as read. */
+  constructor(
+    store: Store,
+    private readonly secrets: Secrets,
+  ) {
     this.db = store.kysely<AccountTables>();
   }
 
@@ -109,7 +114,7 @@ export class Accounts {
       row = await this.find(recorded);
     } else {
       // Installations from before the role was recorded: their first main account.
-      row = await this.db
+      const first = await this.db
         .selectFrom('accounts')
         .selectAll()
         .where('parent_sid', 'is', null)
@@ -117,6 +122,7 @@ export class Accounts {
         .orderBy('sid')
         .limit(1)
         .executeTakeFirst();
+      row = first && this.secrets.openAccount(first);
     }
     if (!row) {
       row = await this.insertAccount(null, 'Operator account', preset.sid, preset.authToken);
@@ -156,10 +162,16 @@ export class Accounts {
 
   /** Makes (or replaces) the account's secondary AuthToken, valid beside the primary one. */
   async createSecondaryToken(sid: string): Promise<AccountRow> {
+    const row = await this.reread(sid);
     const now = Date.now();
+    // Both tokens sealed again together: a row names one key.
+    const sealed = this.secrets.sealAccount(sid, {
+      auth_token: row.auth_token,
+      secondary_auth_token: newAuthToken(),
+    });
     await this.db
       .updateTable('accounts')
-      .set({ secondary_auth_token: newAuthToken(), secondary_created: now, date_updated: now })
+      .set({ ...sealed, secondary_created: now, date_updated: now })
       .where('sid', '=', sid)
       .execute();
     return this.reread(sid);
@@ -182,19 +194,26 @@ export class Accounts {
    * webhooks are signed with the new one from now on.
    */
   async promoteSecondaryToken(sid: string): Promise<AccountRow> {
-    const row = await this.reread(sid);
-    const secondary = row.secondary_auth_token;
-    if (!secondary) fail('notFound', `secondary AuthToken of ${sid}`);
+    this.accountCache.delete(sid);
+    const record = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('sid', '=', sid)
+      .executeTakeFirst();
+    if (!record) fail('notFound', `Account ${sid}`);
+    const secondary = this.secrets.openAccount(record).secondary_auth_token;
+    if (!secondary || !record.secondary_auth_token) {
+      fail('notFound', `secondary AuthToken of ${sid}`);
+    }
     await this.db
       .updateTable('accounts')
       .set({
-        auth_token: secondary,
-        secondary_auth_token: null,
+        ...this.secrets.sealAccount(sid, { auth_token: secondary, secondary_auth_token: null }),
         secondary_created: null,
         date_updated: Date.now(),
       })
       .where('sid', '=', sid)
-      .where('secondary_auth_token', '=', secondary)
+      .where('secondary_auth_token', '=', record.secondary_auth_token)
       .execute();
     return this.reread(sid);
   }
@@ -243,7 +262,14 @@ export class Accounts {
       date_created: now,
       date_updated: now,
     };
-    await this.db.insertInto('accounts').values(row).execute();
+    const sealed = this.secrets.sealAccount(row.sid, {
+      auth_token: row.auth_token,
+      secondary_auth_token: null,
+    });
+    await this.db
+      .insertInto('accounts')
+      .values({ ...row, auth_token: sealed.auth_token, seal_key_id: sealed.seal_key_id })
+      .execute();
     return row;
   }
 
@@ -256,8 +282,10 @@ export class Accounts {
       .selectAll()
       .where('sid', '=', sid)
       .executeTakeFirst()
-      .then((row) => {
-        if (row) this.accountCache.set(sid, row);
+      .then((record) => {
+        if (!record) return undefined;
+        const row = this.secrets.openAccount(record);
+        this.accountCache.set(sid, row);
         return row;
       });
   }
@@ -404,11 +432,12 @@ export class Accounts {
       if (typeof created !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
       q = q.where((eb) => eb(eb.refTuple('date_created', 'sid'), '>', eb.tuple(created, sid)));
     }
-    return q
+    const records = await q
       .orderBy('date_created')
       .orderBy('sid')
       .limit(page.size + 1)
       .execute();
+    return records.map((r) => this.secrets.openAccount(r));
   }
 
   // ---------------------------------------------------------------- API keys
@@ -433,13 +462,14 @@ export class Accounts {
   ): Promise<NewKey> {
     const now = Date.now();
     const secret = newKeySecret();
+    const sid = newSid('SK');
     const row: KeyRow = {
-      sid: newSid('SK'),
+      sid,
       account_sid: accountSid,
       friendly_name: friendlyName ?? '',
       secret_hash: hashSecret(secret),
-      signing_secret: secret,
       policy: allow ? JSON.stringify({ allow }) : null,
+      ...this.secrets.sealKeySecret(sid, secret),
       date_created: now,
       date_updated: now,
     };
@@ -457,12 +487,17 @@ export class Accounts {
     if (!isSid(sid, 'SK')) return undefined;
     const row = await this.db
       .selectFrom('api_keys')
-      .select(['account_sid', 'signing_secret', 'policy'])
+      .select(['account_sid', 'signing_secret', 'seal_key_id', 'policy'])
       .where('sid', '=', sid)
       .executeTakeFirst();
     // Restricted keys sign no AccessTokens (as on Twilio): to a token, such a key is unknown.
     if (row?.policy) return undefined;
-    return row && { accountSid: row.account_sid, secret: row.signing_secret ?? null };
+    return (
+      row && {
+        accountSid: row.account_sid,
+        secret: this.secrets.openKeySecret(sid, row.signing_secret, row.seal_key_id),
+      }
+    );
   }
 
   /** The account a key belongs to, or undefined when there is no such key. */
@@ -543,11 +578,12 @@ export class Accounts {
 
   /** All accounts, for the operator's CLI. */
   async listAll(): Promise<AccountRow[]> {
-    return this.db
+    const records = await this.db
       .selectFrom('accounts')
       .selectAll()
       .orderBy('date_created')
       .orderBy('sid')
       .execute();
+    return records.map((r: AccountRecord) => this.secrets.openAccount(r));
   }
 }

@@ -4,6 +4,7 @@ import { accountDirectory, apiCatalogue, offer, port, type Capability } from '..
 import { Accounts, type OwnerAccount } from './accounts.js';
 import { saveOwnerCredentials } from './owner-credentials.js';
 import { iamRoutes } from './iam-routes.js';
+import { openSecrets } from './secrets.js';
 import { accountRoutes } from './routes.js';
 import { migrations } from './tables.js';
 
@@ -19,7 +20,14 @@ export const accountsCapability: Capability = {
   migrations,
   needs: [apiCatalogue],
   async start(ctx) {
-    const accounts = new Accounts(ctx.store);
+    const { secrets, resealed } = await openSecrets(ctx.store.kysely(), ctx.config);
+    if (resealed) {
+      ctx.logger.info(
+        { resealed, key: secrets.keyring.currentId },
+        'secrets sealed under the current key',
+      );
+    }
+    const accounts = new Accounts(ctx.store, secrets);
     const owner = await accounts.ensureOwner({
       sid: ctx.config.accountSid,
       authToken: ctx.config.authToken,

@@ -1,3 +1,4 @@
+import { PostgresAdapter, type Kysely } from 'kysely';
 import type { Migration } from '../store/index.js';
 import type { AccountStatus } from '../core/rest.js';
 
@@ -14,6 +15,14 @@ export interface AccountRow {
   date_updated: number;
 }
 
+/**
+ * An account as stored: its tokens sealed under the key `seal_key_id` names (sealing.ts), or in
+ * the clear when it is null (rows from before sealing, sealed at the next start).
+ */
+export interface AccountRecord extends AccountRow {
+  seal_key_id?: string | null;
+}
+
 export interface KeyRow {
   sid: string;
   account_sid: string;
@@ -23,11 +32,12 @@ export interface KeyRow {
   /**
    * The secret itself, for verifying the HMAC of AccessTokens signed with it (HS256 needs the
    * key, not a hash of it; Twilio holds it too). Null for keys made before tokens were served.
-   * It is kept as the account's AuthToken is: the database is the boundary.
+   * Sealed, as the account's AuthTokens are, under the key `seal_key_id` names.
    */
   signing_secret?: string | null;
   /** A restricted key's policy as JSON (`{"allow": [...]}`); null for a standard key. */
   policy?: string | null;
+  seal_key_id?: string | null;
   date_created: number;
   date_updated: number;
 }
@@ -39,7 +49,7 @@ export interface RoleRow {
 }
 
 export interface AccountTables {
-  accounts: AccountRow;
+  accounts: AccountRecord;
   api_keys: KeyRow;
   platform_roles: RoleRow;
 }
@@ -111,4 +121,23 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('api_keys').addColumn('policy', 'text').execute();
     },
   },
+  // Tokens and key secrets sealed under a key kept outside the database (sealing.ts): each row
+  // names its key. A sealed token is longer than the 64 characters the columns allowed.
+  accounts_0006_sealed_secrets: {
+    async up(db) {
+      await db.schema.alterTable('accounts').addColumn('seal_key_id', 'varchar(16)').execute();
+      await db.schema.alterTable('api_keys').addColumn('seal_key_id', 'varchar(16)').execute();
+      if (isPostgres(db)) {
+        for (const column of ['auth_token', 'secondary_auth_token']) {
+          await db.schema
+            .alterTable('accounts')
+            .alterColumn(column, (c) => c.setDataType('text'))
+            .execute();
+        }
+      }
+    },
+  },
 };
+
+// SQLite does not enforce a varchar's length (nor can it alter a column's type).
+const isPostgres = (db: Kysely<unknown>) => db.getExecutor().adapter instanceof PostgresAdapter;

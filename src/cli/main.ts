@@ -1,7 +1,7 @@
 // `switchboard` — the operator's command line. `serve` runs the platform; the other commands
 // work on the configured database directly (no running server needed).
 import { Command, Option } from 'commander';
-import { Accounts } from '../accounts/index.js';
+import { Accounts, openSecrets, type AccountTables } from '../accounts/index.js';
 import { CONFIG_KEYS, ConfigError, loadConfig, type Config } from '../core/index.js';
 import {
   MIGRATIONS,
@@ -10,6 +10,7 @@ import {
   readOwnerCredentials,
   startPlatform,
 } from '../platform.js';
+import { secretsCommands } from './secrets.js';
 
 function configTable(): string {
   const rows = Object.values(CONFIG_KEYS).map(
@@ -26,7 +27,8 @@ async function withAccounts<T>(
   const store = await openConfiguredStore(config);
   try {
     await store.migrate(MIGRATIONS);
-    return await run(new Accounts(store));
+    const { secrets } = await openSecrets(store.kysely<AccountTables>(), config);
+    return await run(new Accounts(store, secrets));
   } finally {
     await store.close();
   }
@@ -228,6 +230,7 @@ export function buildCli(): Command {
       });
     });
 
+  secretsCommands(program);
   return program;
 }
 

@@ -72,6 +72,19 @@ export const CONFIG_KEYS = {
     default: undefined,
     doc: 'Preset AuthToken of the operator account created on first start.',
   },
+  // Secrets at rest (docs/security.md, "Secrets"): AuthTokens and API key signing secrets.
+  sealingKey: {
+    env: 'SWITCHBOARD_SEALING_KEY',
+    kind: 'string',
+    default: undefined,
+    doc: 'Key that seals AuthTokens and API key signing secrets in the database (32+ characters, e.g. `openssl rand -base64 32`); unset: a key is made on first start in <data dir>/sealing-keys.json (mode 0600). Set the same value on every node.',
+  },
+  sealingPreviousKeys: {
+    env: 'SWITCHBOARD_SEALING_PREVIOUS_KEYS',
+    kind: 'list',
+    default: undefined,
+    doc: 'Further sealing keys that still open rows (during a rotation), comma-separated; rows under them are sealed again under SWITCHBOARD_SEALING_KEY at start.',
+  },
   bodyLimit: {
     env: 'SWITCHBOARD_BODY_LIMIT',
     kind: 'int',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import twilio from 'twilio';
 import { loadConfig, type Config } from '../../src/core/index.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
-import { testSchema } from './schema.js';
+import { testSchema, testSealingKey } from './schema.js';
 
 export interface TestPlatform {
   platform: Platform;
@@ -45,6 +45,8 @@ export async function startTestPlatform(overrides: Overrides = {}): Promise<Test
   const schema = process.env.DATABASE_URL ? testSchema('sbt') : undefined;
   const accountSid = 'AC' + randomBytes(16).toString('hex');
   const authToken = randomBytes(16).toString('hex');
+  const given = overrides.databaseSchema;
+  const shared = typeof given === 'string' ? given : schema;
   const config = loadConfig(
     { ...process.env, SWITCHBOARD_CONFIG: undefined },
     {
@@ -61,9 +63,12 @@ export async function startTestPlatform(overrides: Overrides = {}): Promise<Test
       throttle: false,
       redisPrefix: `sbt:${randomBytes(4).toString('hex')}:`,
       ...(schema ? { databaseSchema: schema } : {}),
+      // Nodes sharing a PostgreSQL schema share its sealing key (SQLite nodes make a key file).
+      ...(shared ? { sealingKey: testSealingKey(shared) } : {}),
       ...overrides,
     },
   );
+
   return launch(config, dataDir, schema);
 }
 

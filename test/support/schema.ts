@@ -7,3 +7,11 @@ export function testSchema(prefix: 'sbt' | 'sbq' | 'sbc' | 'sbcli' | 'sbtest'): 
   const run = process.env.SWITCHBOARD_TEST_RUN ?? '00000000';
   return `${prefix}_${run}${randomBytes(5).toString('hex')}`;
 }
+
+/**
+ * The sealing key of the nodes that share a throwaway schema: each node has a data directory
+ * of its own, so the key file made there on first start would differ from node to node.
+ */
+export function testSealingKey(schema: string): string {
+  return `test-sealing-key-of-schema-${schema}`.padEnd(32, '-');
+}

@@ -10,12 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Kysely } from '../../src/store/index.js';
 import { freePort } from '../sip/sipp.js';
-import { testSchema } from './schema.js';
+import { testSchema, testSealingKey } from './schema.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
 export interface Served {
   readonly url: string;
+  /** Its data directory (the SQLite database, the sealing key file). */
+  readonly dataDir: string;
   /** Its PostgreSQL schema (DATABASE_URL set), for another node sharing its database. */
   readonly schema: string | undefined;
   readonly sipPort: number;
@@ -63,6 +65,7 @@ export async function serveSwitchboard(options: ServeOptions): Promise<Served> {
   };
   return {
     url,
+    dataDir,
     schema,
     sipPort,
     accountSid,
@@ -74,6 +77,10 @@ export async function serveSwitchboard(options: ServeOptions): Promise<Served> {
         ...(options.redisPrefix === undefined
           ? {}
           : { SWITCHBOARD_REDIS_PREFIX: options.redisPrefix }),
+        // Nodes sharing its schema share its sealing key (each has a data directory of its own).
+        ...(options.redisPrefix !== undefined && schema
+          ? { SWITCHBOARD_SEALING_KEY: testSealingKey(schema) }
+          : {}),
         ...options.env,
         PORT: String(httpPort),
         HOST: '127.0.0.1',
