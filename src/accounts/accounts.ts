@@ -228,15 +228,13 @@ export class Accounts {
   }
 
   /**
-   * Whether a request comes from the operator with its AuthToken: providers, nodes and
-   * platform-wide settings are theirs alone (not a tenant's, a subaccount's or an API key's).
+   * Whether a request comes from the operator: its AuthToken, or an API key of the operator
+   * account (an operator automates as any customer does, with keys rather than its AuthToken;
+   * a restricted key is further held to its policy). Providers, nodes and platform-wide
+   * settings are theirs alone (not a tenant's nor a subaccount's, nor their keys').
    */
   isOperator(principal: Principal): boolean {
-    return (
-      this.operatorSid !== undefined &&
-      principal.accountSid === this.operatorSid &&
-      principal.credentialSid === principal.accountSid
-    );
+    return this.operatorSid !== undefined && principal.accountSid === this.operatorSid;
   }
 
   async createAccount(

@@ -2,7 +2,8 @@
 // at run time, so a route added later (by any capability) is covered without touching this file.
 // Each operation says who may call it in `x-switchboard-access`:
 //   public   — no credentials (carrier callbacks): not attacked here;
-//   operator — providers, routing and other platform-wide settings: only the operator's AuthToken;
+//   operator — providers, routing and other platform-wide settings: only the operator's AuthToken
+//   and API keys;
 //   account  — an account's own resources (and its subaccounts'): nobody else's credentials.
 // Two tenants (top-level accounts other than the operator) are made; the victim tenant owns one
 // real resource of every kind the fixtures below know how to create. For every route:
@@ -10,7 +11,8 @@
 //     resources (the victim's AccountSid in the path, or the victim's resource SIDs under their
 //     own AccountSid, or on a v1 path without an AccountSid);
 //   - a list under the attacker's own account never shows one of the victim's SIDs;
-//   - a tenant, a subaccount and an API key (even the operator's) get 403 on operator routes.
+//   - a tenant, a subaccount and their API keys get 403 on operator routes; the operator's own
+//     API keys pass, as its AuthToken does.
 // A path parameter whose collection has no fixture gets a well-formed SID that names nothing,
 // so a new route is still attacked; fixtures only make the attack sharper.
 import { randomBytes } from 'node:crypto';
@@ -182,12 +184,17 @@ describe('every route in /openapi.json keeps tenants apart', () => {
     const refused: string[] = [];
     for (const op of operations.filter((o) => o.access === 'operator')) {
       const { url } = fill(op.path, victim.accountSid);
-      for (const who of [victim, attacker, victimSub, attackerKey, operatorKey]) {
+      for (const who of [victim, attacker, victimSub, attackerKey]) {
         const res = await call(who, op, url);
         if (res.status !== 403) refused.push(`${who.name} ${op.method} ${url} → ${res.status}`);
       }
-      const res = await call(operator, op, url);
-      expect([401, 403], `operator ${op.method} ${url}: ${res.text}`).not.toContain(res.status);
+      // The operator's AuthToken and the operator's API keys carry the operator role.
+      for (const who of [operator, operatorKey]) {
+        const res = await call(who, op, url);
+        expect([401, 403], `${who.name} ${op.method} ${url}: ${res.text}`).not.toContain(
+          res.status,
+        );
+      }
     }
     expect(refused).toEqual([]);
   }, 120_000);
