@@ -188,7 +188,11 @@ export async function startPlatform(
           },
           // <Dial><Client> also rings the Voice SDK devices presence knows, on any node.
           presence: () => presence,
+          // Calls the devices of this node place enter here, vouched for by their gateway.
+          clientCalls: (ticket) => devices.redeem(ticket),
         });
+        const voiceHost = config.sipHost === '0.0.0.0' ? '127.0.0.1' : config.sipHost;
+        devices.setVoiceTarget(`sip:application@${voiceHost}:${t.sip.transport.port}`);
         telephony = t;
         return {
           dialer: t.dialer,

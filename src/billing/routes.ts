@@ -132,7 +132,7 @@ export function billingRoutes(billing: Billing, options: BillingRouteOptions): R
     method: 'GET',
     domain: 'api',
     path: `${ACCOUNT}/Usage/Records${period.name ? `/${period.name}` : ''}.json`,
-    summary: `Usage records${period.name ? ` (${period.name})` : ''}: calls, calls-inbound, calls-outbound and module:<ModuleCode>`,
+    summary: `Usage records${period.name ? ` (${period.name})` : ''}: calls, calls-inbound, calls-outbound, calls-client and module:<ModuleCode>`,
     paged: true,
     params: [
       { name: 'Category', type: 'string', max: 160 },

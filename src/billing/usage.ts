@@ -1,7 +1,8 @@
 // Usage Records: Twilio's aggregation of what an account used, computed from the closed
 // segments (one SQL aggregate per family, grouped by UTC day; months and years are rolled up
 // from days here). Twilio categories `calls`, `calls-inbound`, `calls-outbound` count calls and
-// their minutes (each call rounded up to the minute, as Twilio bills); the extension category
+// their minutes (each call rounded up to the minute, as Twilio bills), and `calls-client` the
+// calls Voice SDK devices place (segments metered as `inbound-client`); the extension category
 // `module:<ModuleCode>` counts a module's invocations and billed seconds under its plan.
 import { sql } from 'kysely';
 import type { Kysely } from '../store/index.js';
@@ -39,7 +40,14 @@ const DESCRIPTIONS: Record<string, string> = {
   calls: 'Voice Minutes',
   'calls-inbound': 'Inbound Voice Minutes',
   'calls-outbound': 'Outbound Voice Minutes',
+  'calls-client': 'Client Calls',
 };
+
+/** The call category of a metered direction (a segment's). */
+function subCategory(direction: string): string {
+  if (direction === 'inbound-client') return 'calls-client';
+  return direction === 'inbound' ? 'calls-inbound' : 'calls-outbound';
+}
 
 export function dayOf(ms: number): number {
   return Math.floor(ms / DAY) * DAY;
@@ -143,7 +151,7 @@ export async function usageRecords(
         ...unit,
         description: DESCRIPTIONS.calls ?? '',
       });
-      const sub = r.direction === 'inbound' ? 'calls-inbound' : 'calls-outbound';
+      const sub = subCategory(r.direction);
       add(day, sub, r.currency, calls, minutes, price, {
         ...unit,
         description: DESCRIPTIONS[sub] ?? '',
@@ -189,8 +197,11 @@ export async function usageRecords(
 
   // Whole-range lists always show the call categories, as Twilio lists every category.
   if (q.granularity === 'all') {
-    for (const category of CALL_CATEGORIES) {
-      if (q.category !== undefined && q.category !== category) continue;
+    // calls-client is listed (at zero) when asked for by name only.
+    const listed: string[] = [...CALL_CATEGORIES, 'calls-client'];
+    for (const category of listed) {
+      if (q.category === undefined ? category === 'calls-client' : q.category !== category)
+        continue;
       if ([...out.values()].some((a) => a.category === category)) continue;
       add(q.startDay, category, 'USD', 0, 0, 0, {
         description: DESCRIPTIONS[category] ?? '',

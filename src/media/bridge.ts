@@ -1,8 +1,10 @@
 // Connects two legs: each sends, every tick, the frame the other received in that tick.
 // Audio passes through linear PCM, so legs on PCMU and PCMA are transcoded by the tables.
+// DTMF one leg receives (RFC 4733 or SIP INFO) is sent on to the other as RFC 4733, as a
+// bridged call carries keypresses through; a peer without telephone-event does not get it.
 
 import type { MediaSession } from './rtp-session.js';
-import type { AudioSource } from './types.js';
+import type { AudioSource, DtmfEvent } from './types.js';
 
 export interface Bridge {
   readonly a: MediaSession;
@@ -26,12 +28,21 @@ export function bridge(a: MediaSession, b: MediaSession): Bridge {
   const toB = listenTo(a);
   a.setLink(toA);
   b.setLink(toB);
+  const relay = (to: MediaSession) => (e: DtmfEvent) => {
+    if (e.digit.length === 1 && !to.isClosed) to.sendDtmf(e.digit).catch(() => undefined);
+  };
+  const fromA = relay(b);
+  const fromB = relay(a);
+  a.on('dtmf', fromA);
+  b.on('dtmf', fromB);
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
     a.setLink(undefined);
     b.setLink(undefined);
+    a.off('dtmf', fromA);
+    b.off('dtmf', fromB);
     a.off('closed', stop);
     b.off('closed', stop);
   };

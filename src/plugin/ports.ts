@@ -125,12 +125,45 @@ export interface DeviceCall {
   onEnd(listener: (how: 'canceled' | 'hangup') => void): void;
 }
 
+/** A call a device places (SDK `device.connect`): the token's outgoing application runs it. */
+export interface PlacedCallRequest {
+  readonly deviceId: string;
+  readonly accountSid: string;
+  readonly identity: string;
+  /** The AccessToken's `outgoing.application_sid`. */
+  readonly applicationSid: string;
+  /** The SDK's `device.connect({params})` with the token's `outgoing.params` over them. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The browser's SDP offer. */
+  readonly offer: string;
+  /** The call is ringing; `sdp` is our WebRTC answer (media may flow from now: early media). */
+  ringing(sdp: string): void;
+  /** The application answered the call. */
+  answered(): void;
+  /**
+   * The call ended on the platform's side (or never started): `error` carries the SDK's
+   * signalling code (31001 application not found, 31486 busy, 31603 declined, 31005 …).
+   */
+  ended(error?: { readonly code: number; readonly message: string }): void;
+}
+
+/** The device's side of a placed call. */
+export interface PlacedCall {
+  readonly callSid: string;
+  /** The device hung up (or went away). */
+  hangup(): void;
+  /** DTMF the device sent by signalling (when it negotiated no telephone-event). */
+  digits(digits: string): void;
+}
+
 /** The edge that terminates browser media for presence (offered by the platform). */
 export interface DeviceGateway {
   /** The address a device of this node is called at (`ClientDevice.address`). */
   addressOf(deviceId: string): string;
   /** Hands each call for a device of this node to `handler`. */
   onCall(handler: (call: DeviceCall) => void): void;
+  /** Places a call from a device of this node to its application (runs on this node). */
+  place(request: PlacedCallRequest): PlacedCall;
 }
 export const deviceGateway = port<DeviceGateway>('device-gateway');
 

@@ -6,7 +6,7 @@
 // hands frames in and this writes frames out, so tests and the bench drive it directly too.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../core/index.js';
-import type { DeviceCall, DeviceGateway } from '../plugin/index.js';
+import type { DeviceCall, DeviceGateway, PlacedCall } from '../plugin/index.js';
 import {
   TokenRefusal,
   verifyAccessToken,
@@ -22,6 +22,8 @@ export const HEARTBEAT_MS = 10_000;
 const MAX_CALLS = 4;
 /** Protocol errors tolerated on one connection before it is closed. */
 const MAX_ERRORS = 20;
+/** The largest `twilio.params` of an invite taken (device.connect's params, URL-encoded). */
+const MAX_PARAMS_CHARS = 8192;
 
 /** What the edge gives a session: one WebSocket. */
 export interface SignalSocket {
@@ -40,11 +42,18 @@ export interface SessionDeps {
 
 type Frame = { type?: unknown; payload?: unknown };
 
+/** A call of this device: one it was invited to (in), or one it placed (out). */
+type CallEntry =
+  | { readonly kind: 'in'; readonly call: DeviceCall; answered: boolean }
+  | { readonly kind: 'out'; readonly call: PlacedCall; answered: boolean; readonly temp: string };
+
 export class SignalSession {
   readonly deviceId = 'DV' + randomBytes(16).toString('hex');
   private token: VerifiedToken | undefined;
   private registered = false;
-  private readonly calls = new Map<string, { call: DeviceCall; answered: boolean }>();
+  private readonly calls = new Map<string, CallEntry>();
+  /** The SDK's temporary ids (TJS…) of the calls it placed, until it learns their CA SID. */
+  private readonly temps = new Map<string, string>();
   private errors = 0;
   private closed = false;
   private registeredAt = 0;
@@ -198,9 +207,9 @@ export class SignalSession {
   ring(call: DeviceCall): void {
     if (!this.registered || this.closed) return call.reject('gone');
     if (this.calls.size >= MAX_CALLS) return call.reject('busy');
-    this.calls.set(call.callSid, { call, answered: false });
+    this.calls.set(call.callSid, { kind: 'in', call, answered: false });
     call.onEnd((how) => {
-      if (!this.calls.delete(call.callSid)) return;
+      if (!this.forget(call.callSid)) return;
       this.send(how === 'canceled' ? 'cancel' : 'hangup', { callsid: call.callSid });
       this.publish();
     });
@@ -219,13 +228,15 @@ export class SignalSession {
   }
 
   private callOf(payload: Record<string, unknown>) {
-    const sid = typeof payload.callsid === 'string' ? payload.callsid : '';
+    const given = typeof payload.callsid === 'string' ? payload.callsid : '';
+    const sid = this.temps.get(given) ?? given;
     return { sid, entry: this.calls.get(sid) };
   }
 
   private async answer(payload: Record<string, unknown>): Promise<void> {
     const { sid, entry } = this.callOf(payload);
-    if (!entry) return this.error(31404, 'Not Found: no such call', sid || undefined);
+    if (!entry || entry.kind !== 'in')
+      return this.error(31404, 'Not Found: no such call', sid || undefined);
     if (typeof payload.sdp !== 'string' || entry.answered)
       return this.error(31400, 'Bad Request: answer carries an sdp, once', sid);
     entry.answered = true;
@@ -246,10 +257,16 @@ export class SignalSession {
   private end(payload: Record<string, unknown>, how: 'reject' | 'hangup'): void {
     const { sid, entry } = this.callOf(payload);
     if (!entry) return; // already over: hangups cross on the wire
-    this.calls.delete(sid);
-    if (entry.answered) entry.call.hangup();
+    this.forget(sid);
+    if (entry.kind === 'out' || entry.answered) entry.call.hangup();
     else entry.call.reject(how === 'reject' ? 'declined' : 'gone');
     this.publish();
+  }
+
+  private forget(sid: string): boolean {
+    const entry = this.calls.get(sid);
+    if (entry?.kind === 'out') this.temps.delete(entry.temp);
+    return this.calls.delete(sid);
   }
 
   private dtmf(payload: Record<string, unknown>): void {
@@ -260,22 +277,58 @@ export class SignalSession {
     entry.call.digits(digits.replace(/w/gi, ''));
   }
 
+  /**
+   * device.connect({params}): the token's outgoing application runs the call. The SDK hears
+   * `ringing` with the CA SID and our SDP (media starts while the webhook is fetched), then
+   * `answer` once the application answered, or `hangup` with the reason as its error.
+   */
   private invite(payload: Record<string, unknown>): void {
-    const sid = typeof payload.callsid === 'string' ? payload.callsid.slice(0, 64) : '';
-    if (!this.token) return this.error(31204, 'Invalid Access Token: listen first (20101)', sid);
-    if (!this.token.voice.outgoingApplicationSid)
-      return this.send('hangup', {
-        callsid: sid,
-        error: {
-          code: 31204,
-          message: 'Invalid Access Token grants: no outgoing application (20106)',
-        },
-      });
-    // Outgoing calls from the SDK are not served yet: the SDK shows a clear failure.
-    this.send('hangup', {
-      callsid: sid,
-      error: { code: 31005, message: 'Connection error: outgoing calls are not served yet' },
+    const temp = typeof payload.callsid === 'string' ? payload.callsid.slice(0, 64) : '';
+    const token = this.token;
+    if (!token) return this.error(31204, 'Invalid Access Token: listen first (20101)', temp);
+    const refuse = (code: number, message: string) =>
+      this.send('hangup', { callsid: temp, error: { code, message } });
+    const app = token.voice.outgoingApplicationSid;
+    if (!app) return refuse(31204, 'Invalid Access Token grants: no outgoing application (20106)');
+    if (typeof payload.sdp !== 'string' || temp === '' || this.temps.has(temp))
+      return this.error(31400, 'Bad Request: an invite carries a callsid and an sdp', temp);
+    const gateway = this.deps.gateway;
+    if (!gateway) return refuse(31005, 'Connection error: this node takes no calls (SIP is off)');
+    if (this.calls.size >= MAX_CALLS) return refuse(31486, 'Busy Here: too many calls at once');
+    const twilio = payload.twilio as { params?: unknown } | undefined;
+    const raw = typeof twilio?.params === 'string' ? twilio.params : '';
+    if (raw.length > MAX_PARAMS_CHARS)
+      return refuse(31400, `Bad Request: params over ${MAX_PARAMS_CHARS} characters`);
+    // The token's params are the application's own: the page cannot override them.
+    const params = {
+      ...Object.fromEntries(new URLSearchParams(raw)),
+      ...token.voice.outgoingParams,
+    };
+    let sid = '';
+    const placed = gateway.place({
+      deviceId: this.deviceId,
+      accountSid: token.accountSid,
+      identity: token.identity,
+      applicationSid: app,
+      params,
+      offer: payload.sdp,
+      ringing: (sdp) => this.send('ringing', { callsid: sid, sdp }),
+      answered: () => {
+        const entry = this.calls.get(sid);
+        if (!entry) return;
+        entry.answered = true;
+        this.send('answer', { callsid: sid });
+        this.publish();
+      },
+      ended: (error) => {
+        if (!this.forget(sid)) return;
+        this.send('hangup', { callsid: sid, ...(error ? { error } : {}) });
+        this.publish();
+      },
     });
+    sid = placed.callSid;
+    this.calls.set(sid, { kind: 'out', call: placed, answered: false, temp });
+    this.temps.set(temp, sid);
   }
 
   /** The socket closed: the device is gone, its calls end. */
@@ -283,10 +336,11 @@ export class SignalSession {
     if (this.closed && !this.registered && this.calls.size === 0) return this.deps.onClose(this);
     this.closed = true;
     this.unregister();
-    for (const { call, answered } of this.calls.values())
-      if (answered) call.hangup();
-      else call.reject('gone');
+    for (const entry of this.calls.values())
+      if (entry.kind === 'out' || entry.answered) entry.call.hangup();
+      else entry.call.reject('gone');
     this.calls.clear();
+    this.temps.clear();
     this.deps.onClose(this);
   }
 }

@@ -14,7 +14,7 @@ import {
 } from '../sip/index.js';
 import type { Dialer, DialOutcome, InboundRoute, VoiceEngine } from '../voice/index.js';
 import type { ClientPresence } from '../plugin/index.js';
-import { deviceHeaders } from '../webrtc/index.js';
+import { CLIENT_CALL_HEADER, deviceHeaders, type ClientCallTicket } from '../webrtc/index.js';
 import { SipCallChannel } from './channel.js';
 
 /** The dialled identity of an INVITE: the user part of the To URI (a number), else the URI. */
@@ -38,6 +38,15 @@ export interface DomainCall {
 }
 
 export type DomainCalls = (host: string) => Promise<DomainCall | undefined>;
+
+/** Redeems the ticket of a call a Voice SDK device placed (the device gateway's, once). */
+export type ClientCalls = (ticket: string) => ClientCallTicket | undefined;
+
+function header(call: IncomingCall, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(call.xHeaders)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
 
 function sipAddress(uri: SipUri): string {
   return `sip:${uri.user ? decodeURIComponent(uri.user) + '@' : ''}${uri.host.toLowerCase()}`;
@@ -82,11 +91,40 @@ export function acceptInboundCalls(
   firstMedia?: (ms: number) => void,
   /** INVITEs to a SIP Domain run its VoiceUrl (after digest for the lists mapped for calls). */
   domainCalls?: DomainCalls,
+  /** INVITEs from this node's device gateway: calls its Voice SDK devices place. */
+  clientCalls?: ClientCalls,
 ): void {
+  /** A call a Voice SDK device placed: its ticket says who, the token's application runs it. */
+  const placedByDevice = async (call: IncomingCall, ticket: string): Promise<void> => {
+    const placed = clientCalls?.(ticket);
+    if (!placed) {
+      call.reject(403, 'Forbidden (unknown client call ticket)');
+      return;
+    }
+    let session;
+    try {
+      session = await media.createSession();
+    } catch (err) {
+      logger.error({ err }, 'no RTP port for a client call');
+      call.reject(503, 'Service Unavailable');
+      return;
+    }
+    const channel = new SipCallChannel(call, session, media);
+    const handled = await voice.handleClientCall(channel, {
+      ...placed,
+      sipCallId: call.request.callId,
+    });
+    if (!handled) {
+      call.reject(404, 'Not Found (no such application)');
+      session.close();
+    }
+  };
   sip.on('invite', (call) => {
     const invited = performance.now();
     void (async () => {
       call.trying();
+      const ticket = header(call, CLIENT_CALL_HEADER);
+      if (ticket !== undefined) return placedByDevice(call, ticket);
       let to = dialled(call);
       let from = caller(call);
       let route: InboundRoute | undefined;

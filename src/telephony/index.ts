@@ -16,6 +16,7 @@ import {
   acceptInboundCalls,
   SipDialer,
   type ClientAors,
+  type ClientCalls,
   type DomainCalls,
   type PresenceLookup,
 } from './gateway.js';
@@ -25,6 +26,7 @@ export {
   SipDialer,
   acceptInboundCalls,
   type ClientAors,
+  type ClientCalls,
   type DomainCall,
   type DomainCalls,
   type PresenceLookup,
@@ -39,6 +41,8 @@ export interface TelephonyOptions {
   domainCalls?: DomainCalls;
   /** Voice SDK devices of `client:` targets (the presence capability's port, once started). */
   presence?: PresenceLookup;
+  /** Calls this node's Voice SDK devices place, vouched for by the device gateway. */
+  clientCalls?: ClientCalls;
 }
 
 export interface Telephony {
@@ -107,6 +111,7 @@ export async function startTelephony(
           for (const listener of firstMedia) listener(ms);
         },
         options.domainCalls,
+        options.clientCalls,
       ),
     onFirstMedia(listener) {
       firstMedia.add(listener);

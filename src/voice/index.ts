@@ -3,6 +3,7 @@ export {
   VoiceEngine,
   type VoiceEngineOptions,
   type InboundInvite,
+  type ClientCallInvite,
   type OutboundRequest,
 } from './engine/engine.js';
 export type {

@@ -14,6 +14,17 @@ export const TELEPHONE_EVENT = 101;
 /** Bound on waiting for our own candidates: loopback and host addresses take milliseconds. */
 const GATHER_TIMEOUT_MS = 3000;
 
+/** The offer's audio section: its mid, whether it has PCMU, its telephone-event/8000 type. */
+function audioOf(sdp: string): { mid: string; eventPt: number | undefined } | undefined {
+  const section = sdp.split(/\r?\nm=/).find((s) => s.startsWith('audio '));
+  if (!section) return undefined;
+  const formats = (section.split(/\r?\n/)[0] ?? '').split(' ').slice(3);
+  if (!formats.includes(String(PCMU))) return undefined;
+  const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1] ?? '0';
+  const event = /\r?\na=rtpmap:(\d+) telephone-event\/8000/i.exec(section)?.[1];
+  return { mid, eventPt: event === undefined ? undefined : Number(event) };
+}
+
 export interface BrowserLegOptions {
   /** Where ICE binds (the SIP/RTP bind address). */
   readonly bindAddress: string;
@@ -30,16 +41,20 @@ export class BrowserLeg {
   readonly counts = { fromBrowser: 0, toBrowser: 0 };
   readonly connected: Promise<boolean>;
 
-  private constructor(options: BrowserLegOptions) {
+  /** The payload type of RFC 4733 events on the browser's side (its offer's, when it offered). */
+  readonly eventPt: number;
+
+  private constructor(options: BrowserLegOptions, mid = '0', eventPt = TELEPHONE_EVENT) {
+    this.eventPt = eventPt;
     this.pc = new PC('switchboard', {
       iceServers: [],
       bindAddress: options.bindAddress === '0.0.0.0' ? undefined : options.bindAddress,
       portRangeBegin: options.portRange[0],
       portRangeEnd: options.portRange[1],
     });
-    const audio = new Audio('0', 'SendRecv');
+    const audio = new Audio(mid, 'SendRecv');
     audio.addAudioCodec(PCMU, 'PCMU/8000');
-    audio.addAudioCodec(TELEPHONE_EVENT, 'telephone-event/8000');
+    audio.addAudioCodec(eventPt, 'telephone-event/8000');
     audio.addSSRC(this.ssrc, 'switchboard', 'switchboard', 'audio');
     this.track = this.pc.addTrack(audio);
     this.track.onMessage((msg) => {
@@ -60,23 +75,50 @@ export class BrowserLeg {
   /** A leg that offers: for a call to the browser (the server's SDP goes in `invite`). */
   static async offer(options: BrowserLegOptions): Promise<{ leg: BrowserLeg; sdp: string }> {
     const leg = new BrowserLeg(options);
+    const sdp = await leg.describe(() => leg.pc.setLocalDescription('offer'));
+    return { leg, sdp };
+  }
+
+  /**
+   * A leg that answers the browser's offer: for a call the browser places (SDK `invite`). The
+   * answer keeps the offer's audio mid and its telephone-event/8000 payload type, and offers
+   * PCMU only, so the browser sends PCMU. Undefined when the offer has no PCMU audio.
+   */
+  static async answer(
+    options: BrowserLegOptions,
+    offer: string,
+  ): Promise<{ leg: BrowserLeg; sdp: string } | undefined> {
+    const audio = audioOf(offer);
+    if (!audio) return undefined;
+    const leg = new BrowserLeg(options, audio.mid, audio.eventPt ?? TELEPHONE_EVENT);
+    try {
+      const sdp = await leg.describe(() => leg.pc.setRemoteDescription(offer, 'offer'));
+      return { leg, sdp };
+    } catch (err) {
+      leg.close();
+      throw err;
+    }
+  }
+
+  /** Runs `start` and waits (bounded) for our candidates: the SDK does not trickle. */
+  private async describe(start: () => void): Promise<string> {
     const gathered = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-      leg.pc.onGatheringStateChange((s) => {
+      this.pc.onGatheringStateChange((s) => {
         if (s === 'complete') {
           clearTimeout(timer);
           resolve();
         }
       });
     });
-    leg.pc.setLocalDescription('offer');
+    start();
     await gathered;
-    const sdp = leg.pc.localDescription()?.sdp;
+    const sdp = this.pc.localDescription()?.sdp;
     if (!sdp) {
-      leg.close();
+      this.close();
       throw new Error('no local description');
     }
-    return { leg, sdp };
+    return sdp;
   }
 
   /** The browser's answer (SDK `answer`). Throws on an SDP libdatachannel refuses. */

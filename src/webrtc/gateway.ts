@@ -4,10 +4,13 @@
 // the same way as one held by B. An INVITE becomes a DeviceCall for presence, which sends the
 // SDK its `invite` with our WebRTC offer; the browser's answer turns into the 200 OK, with
 // the relay's RTP address. Only the nodes should reach this port (docs/presence.md).
+// A call a device places goes the other way (placed-call.ts): an INVITE from here to this
+// node's voice SIP port, vouched for by a one-time ticket the voice edge redeems.
 import { ConfigError, type Logger } from '../core/index.js';
-import type { DeviceCall, DeviceGateway } from '../plugin/index.js';
+import type { DeviceCall, DeviceGateway, PlacedCallRequest } from '../plugin/index.js';
 import { createSipEngine, type IncomingCall, type SipEngine } from '../sip/index.js';
 import { BrowserLeg } from './browser-leg.js';
+import { placeCall, Tickets, type ClientCallTicket } from './placed-call.js';
 import { RtpRelay } from './rtp-relay.js';
 
 export interface DeviceGatewayOptions {
@@ -24,6 +27,13 @@ export interface DeviceGatewayOptions {
 
 export interface StartedDeviceGateway extends DeviceGateway {
   readonly port: number;
+  /** Where this node's voice engine takes INVITEs (set once telephony started). */
+  setVoiceTarget(uri: string): void;
+  /**
+   * The voice edge redeems the ticket of an INVITE carrying X-Switchboard-Client-Call: the
+   * call a device of this node placed, once (undefined for an unknown or used ticket).
+   */
+  redeem(ticket: string): ClientCallTicket | undefined;
   close(): Promise<void>;
 }
 
@@ -146,13 +156,29 @@ export async function startDeviceGateway(o: DeviceGatewayOptions): Promise<Start
     });
   });
 
+  const tickets = new Tickets();
+  let voiceTarget: string | undefined;
   return {
     port,
     addressOf: (deviceId) => `sip:${deviceId}@${o.advertised}:${port}`,
     onCall(h) {
       handler = h;
     },
+    place: (request: PlacedCallRequest) =>
+      placeCall(request, {
+        sip,
+        tickets,
+        voiceTarget: () => voiceTarget,
+        media: { bindAddress: o.host, portRange: range },
+        advertised: o.advertised,
+        logger: o.logger,
+      }),
+    setVoiceTarget(uri) {
+      voiceTarget = uri;
+    },
+    redeem: (ticket) => tickets.redeem(ticket),
     async close() {
+      tickets.clear();
       await sip.close();
     },
   };

@@ -1,5 +1,7 @@
 // The WebRTC edge: browser media terminated on the server and joined to the RTP engine, and
-// the device gateway through which calls reach Voice SDK devices (docs/presence.md).
+// the device gateway through which calls reach Voice SDK devices and devices place calls
+// (docs/presence.md).
 export { startDeviceGateway, deviceHeaders, type StartedDeviceGateway } from './gateway.js';
+export { CLIENT_CALL_HEADER, type ClientCallTicket } from './placed-call.js';
 export { BrowserLeg } from './browser-leg.js';
 export { RtpRelay } from './rtp-relay.js';

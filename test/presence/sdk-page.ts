@@ -104,6 +104,17 @@ const page = (origin: string) => `<!doctype html><html><head>
       call.on('disconnect', () => window.log.push({ event: 'disconnect' }));
       call.on('cancel', () => window.log.push({ event: 'cancel' }));
     });
+    // Calls the page places: device.connect({params}), every event logged.
+    window.placeCall = async (params) => {
+      const call = await device.connect({ params });
+      window.calls.push(call);
+      call.on('ringing', (early) => window.log.push({ event: 'ringing', early, params: call.parameters }));
+      call.on('accept', () => window.log.push({ event: 'accept', params: call.parameters }));
+      call.on('disconnect', () => window.log.push({ event: 'disconnect' }));
+      // With the SDK's default (enableImprovedSignalingErrorPrecision off) a precise gateway
+      // code arrives as ConnectionError 31005 carrying the gateway's error as originalError.
+      call.on('error', (e) => window.log.push({ event: 'call-error', code: e.code, message: e.message, original: e.originalError && e.originalError.code }));
+    };
     // Not awaited: with a refused token the SDK reports an error event and may never settle.
     device.register().catch((e) => window.log.push({ event: 'register-failed', code: e.code }));
   };
@@ -175,6 +186,8 @@ export interface LogEntry {
   message?: string;
   params?: Record<string, string>;
   custom?: Record<string, string>;
+  /** A call error's originalError.code (the gateway's precise code). */
+  original?: number;
 }
 
 export async function pageLog(page: Page): Promise<LogEntry[]> {
@@ -201,6 +214,22 @@ export interface TonePhone {
   level(frequency: number, from: number, to: number): number;
 }
 
+/** The page's Device places a call (device.connect) with these params. */
+export async function placeCall(page: Page, params: Record<string, string>): Promise<void> {
+  await page.evaluate(
+    (p) =>
+      (globalThis as unknown as { placeCall(p: Record<string, string>): Promise<void> }).placeCall(
+        p,
+      ),
+    params,
+  );
+}
+
+/** Waits for the page's log to hold `event` (the first such entry). */
+export function pageEvent(page: Page, event: string, ms = 15_000): Promise<LogEntry> {
+  return until(event, async () => (await pageLog(page)).find((e) => e.event === event), ms);
+}
+
 /**
  * Accepts the page's first incoming call and checks the audio both ways by the media itself:
  * the phone's tone is the loudest frequency the browser hears (WebAudio FFT), the browser's
@@ -215,6 +244,18 @@ export async function answerAndTalk(
   await page.evaluate(() =>
     (globalThis as unknown as { calls: { accept(): void }[] }).calls[0]!.accept(),
   );
+  return talk(page, phone, tones);
+}
+
+/**
+ * Checks the audio of the page's first call both ways by the media itself (see answerAndTalk);
+ * the call is already connected. Returns the browser's RTP counts.
+ */
+export async function talk(
+  page: Page,
+  phone: TonePhone,
+  tones: { micHz: number; phoneHz: number },
+): Promise<{ received: number; sent: number; codecs: string[] }> {
   await until('the remote stream', () =>
     page.evaluate(() => {
       const w = globalThis as unknown as { calls: unknown[]; listen(c: unknown): boolean };

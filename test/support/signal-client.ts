@@ -17,6 +17,8 @@ export function voiceToken(options: {
   identity: string;
   incomingAllow?: boolean;
   outgoingApplicationSid?: string;
+  /** The grant's outgoing.params (sent to the application with the SDK's own). */
+  outgoingParams?: Record<string, string>;
   ttl?: number;
   algorithm?: 'HS256' | 'HS384' | 'HS512';
 }): string {
@@ -32,6 +34,7 @@ export function voiceToken(options: {
       ...(options.outgoingApplicationSid
         ? { outgoingApplicationSid: options.outgoingApplicationSid }
         : {}),
+      ...(options.outgoingParams ? { outgoingApplicationParams: options.outgoingParams } : {}),
     }),
   );
   return token.toJwt();

@@ -65,6 +65,19 @@ export interface InboundInvite {
   readonly route?: InboundRoute;
 }
 
+/** A call a Voice SDK device placed (`device.connect`), vouched for by the WebRTC edge. */
+export interface ClientCallInvite {
+  /** The SID the device was told (`ringing`). */
+  readonly callSid: string;
+  readonly accountSid: string;
+  readonly identity: string;
+  /** The AccessToken's outgoing application (a module). */
+  readonly applicationSid: string;
+  /** device.connect's params (and the token's): sent to the application's webhook. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly sipCallId?: string | undefined;
+}
+
 export interface OutboundRequest {
   readonly accountSid: string;
   readonly to: string;
@@ -451,11 +464,53 @@ export class VoiceEngine {
     if (await this.options.queues.acceptLeg(invite.to, channel)) return true;
     const route = invite.route ?? (await this.options.directory.findInboundRoute(invite.to));
     if (!route) return false;
+    return this.runInbound(channel, invite, route);
+  }
+
+  /**
+   * A call a Voice SDK device placed: runs the token's application (its VoiceUrl gets
+   * From=client:<identity>, ApplicationSid and the device's params, To among them). Returns
+   * false when the account cannot use that application (the edge answers 404: the SDK's
+   * 31001). Metered as a Client call (usage category calls-client).
+   */
+  async handleClientCall(channel: CallChannel, invite: ClientCallInvite): Promise<boolean> {
+    const app = await this.options.directory.moduleBySid(invite.accountSid, invite.applicationSid);
+    if (!app) return false;
+    const route: InboundRoute = {
+      accountSid: invite.accountSid,
+      numberSid: null,
+      moduleSid: app.moduleSid,
+      url: app.url,
+      method: app.method,
+      fallbackUrl: app.fallbackUrl,
+      fallbackMethod: app.fallbackMethod,
+      statusCallback: app.statusCallback,
+      statusCallbackMethod: app.statusCallbackMethod,
+    };
+    const from = `client:${invite.identity}`;
+    return this.runInbound(
+      channel,
+      { from, to: invite.params.To ?? '', sipCallId: invite.sipCallId, sipHeaders: {} },
+      route,
+      {
+        callSid: invite.callSid,
+        meteredAs: 'inbound-client',
+        params: { ...invite.params, ApplicationSid: invite.applicationSid, From: from },
+      },
+    );
+  }
+
+  private async runInbound(
+    channel: CallChannel,
+    invite: InboundInvite,
+    route: InboundRoute,
+    client?: { callSid: string; meteredAs: string; params: Record<string, string> },
+  ): Promise<boolean> {
     const authToken = await this.options.directory.authToken(route.accountSid);
     if (!authToken) return false;
     const now = Date.now();
     const row: CallRow = {
-      sid: newSid('CA'),
+      sid: client?.callSid ?? newSid('CA'),
       account_sid: route.accountSid,
       parent_call_sid: null,
       direction: 'inbound',
@@ -499,6 +554,10 @@ export class VoiceEngine {
       callbacks,
       invite.sipHeaders,
     );
+    if (client) {
+      session.meteredAs = client.meteredAs;
+      session.extraParams = client.params;
+    }
     this.track(session);
     this.deps().event(row, { status: 'ringing', from: row.from, to: row.to });
     await session.runInbound(inserted);

@@ -94,6 +94,10 @@ export class CallSession {
   /** Calls create/update TimeLimit (seconds from the answer); Twilio's default is 4 hours. */
   timeLimitS: number | undefined;
   private timeLimit: NodeJS.Timeout | undefined;
+  /** The direction its segments are metered under when not the call's (inbound-client). */
+  meteredAs: string | undefined;
+  /** Webhook parameters of this call beyond Twilio's own (a device's connect params). */
+  extraParams: Readonly<Record<string, string>> = {};
   private callRecording: CallRecording | undefined;
   /**
    * Every recording of the whole call or of a <Dial> started on this call, in start order:
@@ -140,7 +144,8 @@ export class CallSession {
     if (r.caller_name) p.CallerName = r.caller_name;
     if (r.parent_call_sid) p.ParentCallSid = r.parent_call_sid;
     for (const [k, v] of Object.entries(this.sipHeaders)) p[`SipHeader_${k}`] = v;
-    return p;
+    // A device's params first: Twilio's own fields (CallSid, CallStatus…) are not overridden.
+    return { ...this.extraParams, ...p };
   }
 
   /** This call's recordings' status callbacks (through the durable outbox). */
@@ -166,7 +171,7 @@ export class CallSession {
     return {
       callSid: this.row.sid,
       accountSid: this.row.account_sid,
-      direction: this.row.direction,
+      direction: this.meteredAs ?? this.row.direction,
     };
   }
 
