@@ -23,11 +23,10 @@ module.exports = {
       name: 'no-cycles',
       severity: 'error',
       comment: 'Import cycles (type-only ones too) show tangled ownership.',
-      // TEMPORARY (issue 12, the voice split): the voice engine's cycles with conferences and
-      // calls/recording-routes (routes take the whole VoiceEngine) and with queues (queue
-      // verbs outside engine/verbs/) are known and exempt until voice is split along its
-      // seams; any other cycle fails.
-      from: { pathNot: '^src/voice/(engine|conferences|queues|calls/recording-routes)' },
+      // TEMPORARY (issue 12, the voice split): the voice engine's cycle with conferences and
+      // recordings (their routes take the whole VoiceEngine) is known and exempt until the
+      // routes get a narrow control port; any other cycle fails.
+      from: { pathNot: '^src/voice/(engine|conferences|recordings/routes)' },
       to: { circular: true },
     },
     {

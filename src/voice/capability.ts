@@ -19,7 +19,7 @@ import { CallbackOutbox } from './callbacks/outbox.js';
 import { migrations as callbackMigrations } from './callbacks/tables.js';
 import { CallStore } from './calls/call-store.js';
 import { notificationRoutes } from './calls/notification-routes.js';
-import { recordingRoutes } from './calls/recording-routes.js';
+import { recordingRoutes } from './recordings/routes.js';
 import { callRoutes } from './calls/routes.js';
 import { migrations as callMigrations } from './calls/tables.js';
 import {
@@ -28,7 +28,7 @@ import {
   conferenceRoutes,
   migrations as conferenceMigrations,
 } from './conferences/index.js';
-import { noTelephonyDialer } from './engine/no-telephony.js';
+import { noTelephonyDialer } from './ports/no-telephony.js';
 import { VoiceEngine } from './engine/engine.js';
 import { Modules, applicationRoutes, migrations as moduleMigrations } from './modules/index.js';
 import { Numbers, numberRoutes, migrations as numberMigrations } from './numbers/index.js';

@@ -13,19 +13,19 @@ export type {
   HangupCause,
   Dialer,
   DialOutcome,
-} from './engine/channel.js';
+} from './ports/channel.js';
 export type {
   VoiceDirectory,
   SegmentMeter,
   InboundRoute,
   ModuleTarget,
   ModuleResolution,
-} from './engine/ports.js';
+} from './ports/directory.js';
 export { CallStore } from './calls/call-store.js';
 export { CallbackOutbox, type OutboxItem } from './callbacks/outbox.js';
 export { migrations as callbackMigrations } from './callbacks/tables.js';
 export { callRoutes, type CallPrices } from './calls/routes.js';
-export { recordingRoutes } from './calls/recording-routes.js';
+export { recordingRoutes } from './recordings/routes.js';
 export { notificationRoutes } from './calls/notification-routes.js';
 export { migrations as callMigrations } from './calls/tables.js';
 export { parseTwiml, TwimlError } from './twiml/parse.js';
@@ -75,5 +75,5 @@ export {
 // ---- end modules/numbers block ----
 // ---- the capability, its handle and the telephony port it reads ----
 export { voiceCapability, voiceHandle, type VoiceHandle } from './capability.js';
-export { noTelephonyDialer } from './engine/no-telephony.js';
+export { noTelephonyDialer } from './ports/no-telephony.js';
 export { telephonyStarter, type TelephonyStarter, type VoiceTelephony } from './telephony-port.js';

@@ -9,7 +9,7 @@ import type {
   SegmentMeter,
   SpendState,
   VoiceDirectory,
-} from './engine/ports.js';
+} from './ports/directory.js';
 import { canUseModule, dispatch, type ModuleInfo, type Modules } from './modules/index.js';
 import type { Numbers } from './numbers/index.js';
 

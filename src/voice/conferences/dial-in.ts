@@ -3,7 +3,7 @@
 import { TwilioError, Errors } from '../../core/index.js';
 import type { ParamSpec, RestRequest } from '../../core/rest.js';
 import type { OutboundRequest } from '../engine/engine.js';
-import type { StatusEvent } from '../engine/status-callbacks.js';
+import type { StatusEvent } from '../callbacks/status-callbacks.js';
 import type { ConferenceRow, ParticipantRow } from './tables.js';
 
 const METHODS = ['GET', 'POST'] as const;

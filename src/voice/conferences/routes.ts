@@ -19,8 +19,8 @@ import {
   listRecordings,
   recordingJson,
   type RecordingScope,
-} from '../calls/recording-routes.js';
-import { dateParams, echoFilters, whereDates } from '../list-filters.js';
+} from '../recordings/routes.js';
+import { dateParams, echoFilters, whereDates } from '../shared/list-filters.js';
 import { keysetPage } from '../../store/index.js';
 import type { ConferenceRow, ParticipantRow } from './tables.js';
 import { dialInTwiml, participantCreateParams } from './dial-in.js';

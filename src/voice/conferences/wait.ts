@@ -3,8 +3,8 @@
 // played in a loop, silence (an empty URL), or the default: a short tone every few seconds,
 // standing in for Twilio's hold music (which Switchboard does not ship).
 import type { Logger } from '../../core/index.js';
-import type { CallChannel, ChannelPlayback } from '../engine/channel.js';
-import { fetchTwiml } from '../engine/webhooks.js';
+import type { CallChannel, ChannelPlayback } from '../ports/channel.js';
+import { fetchTwiml } from '../twiml/fetch.js';
 import type { HttpMethod, Prompt } from '../twiml/verbs.js';
 
 const AUDIO_FILE = /\.(wav|mp3|ogg|aiff?|gsm|ulaw|alaw)(\?.*)?$/i;

@@ -9,7 +9,7 @@ import { newSid, type ErrorName, type Logger } from '../../core/index.js';
 import type { CallStore } from '../calls/call-store.js';
 import type { CallRow } from '../calls/tables.js';
 import type { HttpMethod } from '../twiml/verbs.js';
-import type { CallChannel, ChannelRecording } from './channel.js';
+import type { CallChannel, ChannelRecording } from '../ports/channel.js';
 
 export type RecordingEvent = 'in-progress' | 'completed' | 'absent';
 export type RecordingTrack = 'inbound' | 'outbound' | 'both';

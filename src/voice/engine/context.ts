@@ -7,7 +7,7 @@ import type {
   StartRecordingVerb,
   Verb,
 } from '../twiml/verbs.js';
-import type { CallChannel } from './channel.js';
+import type { CallChannel } from '../ports/channel.js';
 
 /** Where control goes after a verb. */
 export type Next =

@@ -6,15 +6,15 @@ import type { CallStore } from '../calls/call-store.js';
 import type { CallRow } from '../calls/tables.js';
 import type { HttpMethod } from '../twiml/verbs.js';
 import type { QueueService } from '../queues/index.js';
-import type { CallChannel, Dialer, DialOutcome } from './channel.js';
-import type { InboundRoute, SegmentMeter, VoiceDirectory } from './ports.js';
+import type { CallChannel, Dialer, DialOutcome } from '../ports/channel.js';
+import type { InboundRoute, SegmentMeter, VoiceDirectory } from '../ports/directory.js';
 import type { Conferences } from '../conferences/index.js';
 import type { CallRecordingOptions, RecordingCommand, RecordingReply } from './call-recording.js';
 import { CallSession, type CallSpendLimit, type CallUpdate, type Start } from './session.js';
 export type { CallUpdate } from './session.js';
 import { callParams } from './call-params.js';
 import type { CallbackOutbox } from '../callbacks/outbox.js';
-import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
+import { StatusCallbacks, type StatusEvent } from '../callbacks/status-callbacks.js';
 
 export interface VoiceEngineOptions {
   readonly calls: CallStore;

@@ -1,7 +1,8 @@
 import type { Verb } from '../twiml/verbs.js';
 import { resolveUrl, type Next, type VerbContext } from './context.js';
-import { dialQueue, enqueue } from '../queues/index.js';
 import { dial } from './verbs/dial.js';
+import { dialQueue } from './verbs/dial-queue.js';
+import { enqueue } from './verbs/enqueue.js';
 import { gather } from './verbs/gather.js';
 import { runPrompt } from './verbs/prompts.js';
 import { record } from './verbs/record.js';

@@ -5,10 +5,10 @@ import { newSid, type Logger } from '../../core/index.js';
 import type { CallStore } from '../calls/call-store.js';
 import type { CallRow } from '../calls/tables.js';
 import type { DialNoun, DialVerb, LegOptions } from '../twiml/verbs.js';
-import type { CallChannel, DialOutcome, Dialer } from './channel.js';
+import type { CallChannel, DialOutcome, Dialer } from '../ports/channel.js';
 import { callParams } from './call-params.js';
 import type { CallbackOutbox } from '../callbacks/outbox.js';
-import { StatusCallbacks, type StatusEvent } from './status-callbacks.js';
+import { StatusCallbacks, type StatusEvent } from '../callbacks/status-callbacks.js';
 
 export interface RingAllDeps {
   readonly calls: CallStore;

@@ -7,7 +7,7 @@ import type { ConferenceNoun, DialVerb, HttpMethod, Verb } from '../twiml/verbs.
 import type { Conferences } from '../conferences/index.js';
 import { RecordingCallbacks } from '../callbacks/recording-callbacks.js';
 import type { QueueService } from '../queues/index.js';
-import type { CallChannel, Dialer } from './channel.js';
+import type { CallChannel, Dialer } from '../ports/channel.js';
 import type { DialResult, Next, VerbContext } from './context.js';
 import { runDocument } from './interpreter.js';
 import { callParams } from './call-params.js';
@@ -19,10 +19,10 @@ import {
   type RecordingCommand,
   type RecordingReply,
 } from './call-recording.js';
-import type { ModuleTarget, SegmentMeter, VoiceDirectory } from './ports.js';
+import type { ModuleTarget, SegmentMeter, VoiceDirectory } from '../ports/directory.js';
 import type { CallbackOutbox } from '../callbacks/outbox.js';
-import type { StatusCallbacks } from './status-callbacks.js';
-import { fetchTwiml, type TwimlSource } from './webhooks.js';
+import type { StatusCallbacks } from '../callbacks/status-callbacks.js';
+import { fetchTwiml, type TwimlSource } from '../twiml/fetch.js';
 
 export interface SessionDeps {
   readonly calls: CallStore;

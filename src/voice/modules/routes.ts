@@ -9,7 +9,7 @@ import {
   type RestRoute,
   splitPage,
 } from '../../core/rest.js';
-import { itemRoutes } from '../account-routes.js';
+import { itemRoutes } from '../shared/account-routes.js';
 import {
   SMS_WEBHOOK_PARAMS,
   VOICE_WEBHOOK_PARAMS,
@@ -18,7 +18,7 @@ import {
   readVoiceWebhook,
   smsWebhookJson,
   voiceWebhookJson,
-} from '../webhook-fields.js';
+} from '../shared/webhook-fields.js';
 import { type ApplicationInput, type Modules, validateModuleCode } from './modules.js';
 import type { ApplicationRow, Visibility } from './tables.js';
 import { TAGS_PARAM } from '../../core/tags.js';

@@ -7,8 +7,8 @@ import {
   type RestRequest,
   type RestRoute,
 } from '../../core/rest.js';
-import { echoFilters } from '../list-filters.js';
-import { itemRoutes } from '../account-routes.js';
+import { echoFilters } from '../shared/list-filters.js';
+import { itemRoutes } from '../shared/account-routes.js';
 import {
   SMS_WEBHOOK_PARAMS,
   VOICE_WEBHOOK_PARAMS,
@@ -17,7 +17,7 @@ import {
   readVoiceWebhook,
   smsWebhookJson,
   voiceWebhookJson,
-} from '../webhook-fields.js';
+} from '../shared/webhook-fields.js';
 import type { NumberInput, Numbers } from './numbers.js';
 import type { NumberRow } from './tables.js';
 

@@ -4,7 +4,7 @@ import {
   addVoiceWebhookColumns,
   type SmsWebhookFields,
   type VoiceWebhookFields,
-} from '../webhook-fields.js';
+} from '../shared/webhook-fields.js';
 
 /**
  * An IncomingPhoneNumber (PN…): an E.164 number, a SIP address (`sip:support@example.com`)

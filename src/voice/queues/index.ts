@@ -1,13 +1,8 @@
-// Call queues: <Enqueue>, <Leave>, <Dial><Queue>, and the Queues / Members resources.
-export {
-  QueueService,
-  type AgentLeg,
-  type DequeueOutcome,
-  type DequeueRequest,
-  type Dequeuer,
-} from './service.js';
+// Call queues: membership (shared by every node), the waiting members of this node, the bridge
+// to a member on another node, and the Queues / Members resources. The verbs (<Enqueue>,
+// <Dial><Queue>) run in the engine, with the others (src/voice/engine/verbs).
+export { QueueService } from './service.js';
+export type { AgentLeg, DequeueOutcome, DequeueRequest, Dequeuer } from './member.js';
 export { QueueStore, DEFAULT_MAX_SIZE, MAX_MAX_SIZE } from './queue-store.js';
-export { enqueue } from './enqueue.js';
-export { dialQueue } from './dial-queue.js';
 export { queueRoutes } from './routes.js';
-export { migrations } from './tables.js';
+export { migrations, type MemberRow, type QueueRow } from './tables.js';

@@ -12,9 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../core/index.js';
 import type { SharedState } from '../../state/index.js';
-import type { CallChannel, Dialer } from '../engine/channel.js';
+import type { CallChannel, Dialer } from '../ports/channel.js';
 import type { HttpMethod } from '../twiml/verbs.js';
-import type { DequeueOutcome, MemberHandle } from './service.js';
+import type { DequeueOutcome, MemberHandle } from './member.js';
 import type { MemberRow } from './tables.js';
 
 const CHANNEL = 'voice:queues';

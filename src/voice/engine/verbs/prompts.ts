@@ -1,4 +1,4 @@
-import type { ChannelPlayback } from '../channel.js';
+import type { ChannelPlayback } from '../../ports/channel.js';
 import { until, type PromptContext } from '../context.js';
 import type { Prompt } from '../../twiml/verbs.js';
 

@@ -2,7 +2,7 @@
 // them, and their echo in the paging URIs: a next_page_uri must carry every filter of the
 // first request, or page two lists something else.
 import { sql, type SelectQueryBuilder, type SqlBool } from 'kysely';
-import type { Input, ParamSpec } from '../core/rest.js';
+import type { Input, ParamSpec } from '../../core/rest.js';
 
 const DAY = 86_400_000;
 

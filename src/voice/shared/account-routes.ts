@@ -1,6 +1,6 @@
 // The item routes of an account-owned resource (Applications, IncomingPhoneNumbers): fetch,
 // update and delete `…/{Sid}.json`, with Twilio's statuses (200, 200, 204).
-import type { ParamSpec, RestRequest, RestRoute } from '../core/rest.js';
+import type { ParamSpec, RestRequest, RestRoute } from '../../core/rest.js';
 
 export interface ItemRoutes<Row> {
   /** `/2010-04-01/Accounts/:AccountSid/<Resource>/:Sid.json` */

@@ -2,8 +2,8 @@
 // share: a table keyed by SID with the owning account beside it, read one row at a time for
 // its owner only, and listed oldest first (Twilio's order for these two lists).
 import { sql, type SelectQueryBuilder, type SqlBool } from 'kysely';
-import { fail, isSid, type SidPrefix } from '../core/index.js';
-import { keysetPage, type Kysely, type KeysetPage } from '../store/index.js';
+import { fail, isSid, type SidPrefix } from '../../core/index.js';
+import { keysetPage, type Kysely, type KeysetPage } from '../../store/index.js';
 
 export interface OwnedRow {
   readonly sid: string;

@@ -2,8 +2,8 @@
 // voice and messaging URLs): their columns, their form parameters, how a request sets them,
 // and how the JSON shows them. One definition, so the two resources cannot drift apart.
 import type { CreateTableBuilder } from 'kysely';
-import { Errors, TwilioError, isSid } from '../core/index.js';
-import type { Input, ParamSpec } from '../core/rest.js';
+import { Errors, TwilioError, isSid } from '../../core/index.js';
+import type { Input, ParamSpec } from '../../core/rest.js';
 
 export type HttpMethod = 'GET' | 'POST';
 export const METHODS = ['GET', 'POST'] as const;

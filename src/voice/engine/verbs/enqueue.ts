@@ -2,12 +2,11 @@
 // <Dial><Queue> takes it (bridged), the API dequeues it (redirected), the waitUrl says
 // <Leave> (leave) or <Hangup>, or the caller hangs up (hangup). Then the action URL is
 // requested with QueueResult, QueueSid and QueueTime, as on Twilio.
-import { resolveUrl, type Next, type VerbContext } from '../engine/context.js';
-import { gather } from '../engine/verbs/gather.js';
-import { runPrompt } from '../engine/verbs/prompts.js';
-import type { EnqueueVerb, Verb } from '../twiml/verbs.js';
-import type { DequeueOutcome, DequeueRequest } from './service.js';
-import type { MemberRow, QueueRow } from './tables.js';
+import { resolveUrl, type Next, type VerbContext } from '../context.js';
+import { gather } from './gather.js';
+import { runPrompt } from './prompts.js';
+import type { EnqueueVerb, Verb } from '../../twiml/verbs.js';
+import type { DequeueOutcome, DequeueRequest, MemberRow, QueueRow } from '../../queues/index.js';
 
 type QueueResult = 'bridged' | 'queue-full' | 'redirected' | 'leave' | 'hangup';
 

@@ -1,10 +1,9 @@
 // <Dial><Queue>: takes the front member of a queue and bridges it to this call. An empty queue
 // is watched until someone joins or the Dial timeout passes; a queue that does not exist is
 // an error status to the action, as on Twilio.
-import { resolveUrl, type Next, type VerbContext } from '../engine/context.js';
-import type { DialQueueVerb } from '../twiml/verbs.js';
-import type { DequeueOutcome } from './service.js';
-import type { MemberRow, QueueRow } from './tables.js';
+import { resolveUrl, type Next, type VerbContext } from '../context.js';
+import type { DialQueueVerb } from '../../twiml/verbs.js';
+import type { DequeueOutcome, MemberRow, QueueRow } from '../../queues/index.js';
 
 /** How often an empty queue is looked at again (members may join on any node). */
 const POLL_MS = 250;

@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/index.js';
 import { callWebhook, type WebhookMethod } from '../../webhook/index.js';
-import { parseTwiml, TwimlError } from '../twiml/parse.js';
-import type { Verb } from '../twiml/verbs.js';
+import { parseTwiml, TwimlError } from './parse.js';
+import type { Verb } from './verbs.js';
 
 export interface TwimlSource {
   readonly url: string;

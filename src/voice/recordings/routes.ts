@@ -15,12 +15,12 @@ import {
   type RestRoute,
 } from '../../core/rest.js';
 import { keysetPage } from '../../store/index.js';
-import { dateParams, echoFilters, whereDates } from '../list-filters.js';
+import { dateParams, echoFilters, whereDates } from '../shared/list-filters.js';
 import type { VoiceEngine } from '../engine/engine.js';
 import type { RecordingReply } from '../engine/call-recording.js';
-import type { CallStore } from './call-store.js';
-import { recordingOptions, recordingParamSpecs } from './recording-params.js';
-import type { RecordingRow } from './tables.js';
+import type { CallStore } from '../calls/call-store.js';
+import { recordingOptions, recordingParamSpecs } from './params.js';
+import type { RecordingRow } from '../calls/tables.js';
 
 const ACCOUNT = '/2010-04-01/Accounts/:AccountSid';
 

@@ -1,5 +1,5 @@
 import type { WebhookMethod } from '../../webhook/index.js';
-import type { CallbackOutbox } from '../callbacks/outbox.js';
+import type { CallbackOutbox } from './outbox.js';
 
 export type StatusEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
 

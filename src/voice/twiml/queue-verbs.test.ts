@@ -1,7 +1,7 @@
 // The queue verbs as the official SDK's VoiceResponse writes them.
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { parseTwiml, TwimlError } from '../twiml/parse.js';
+import { parseTwiml, TwimlError } from './parse.js';
 
 const { VoiceResponse } = twilio.twiml;
 
