@@ -107,6 +107,8 @@ export function coverageRoutes(d: CoverageRouteDeps): RestRoute[] {
       mean_rsrp: v.meanRsrp === null ? null : Number(v.meanRsrp.toFixed(1)),
       poor_probability: v.poorProbability === null ? null : Number(v.poorProbability.toFixed(3)),
       degraded_share: Number(v.degradedShare.toFixed(3)),
+      // The crowd history's passes through the cell (the predictor's "what came next").
+      crowd_passes: service.history.passCount(network, cell),
     };
   };
   const thresholdParam = { name: 'Threshold', type: 'number', min: -156, max: -31 } as const;

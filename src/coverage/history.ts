@@ -42,6 +42,38 @@ export class PathHistory {
     speed: number,
     rsrp: number,
   ): void {
+    this.addPoint(device, network, t, cell, sectorOf(heading, speed), speed, rsrp);
+  }
+
+  /**
+   * Appends a sample read from the shared history (another node's, or the store's at start):
+   * one no later than the device's last is a duplicate or came late, and is left out, so that
+   * reading the same points twice changes nothing. False when left out.
+   */
+  addShared(
+    device: string,
+    network: string,
+    t: number,
+    cell: string,
+    sector: number,
+    speed: number,
+    rsrp: number,
+  ): boolean {
+    const last = this.byDevice.get(device);
+    if (last && last.network === network && t <= (last.t.at(-1) ?? -Infinity)) return false;
+    this.addPoint(device, network, t, cell, sector, speed, rsrp);
+    return true;
+  }
+
+  private addPoint(
+    device: string,
+    network: string,
+    t: number,
+    cell: string,
+    sector: number,
+    speed: number,
+    rsrp: number,
+  ): void {
     let track = this.byDevice.get(device);
     const lastT = track?.t.at(-1);
     if (
@@ -66,7 +98,6 @@ export class PathHistory {
       this.byDevice.set(device, track);
     }
     const i = track.t.length;
-    const sector = sectorOf(heading, speed);
     track.t.push(t);
     track.rsrp.push(rsrp);
     track.speed.push(speed);
@@ -82,6 +113,13 @@ export class PathHistory {
   /** Passes through a cell in a heading sector: [trackId, index, trackId, index, …]. */
   passes(network: string, cell: string, sector: number): readonly number[] {
     return this.index.get(`${network}|${cell}|${sector}`) ?? [];
+  }
+
+  /** Passes through a cell in any heading sector (or none: still devices). */
+  passCount(network: string, cell: string): number {
+    let n = 0;
+    for (let s = -1; s < SECTORS; s++) n += this.passes(network, cell, s).length / 2;
+    return n;
   }
 
   track(id: number): Track {

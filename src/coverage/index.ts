@@ -43,7 +43,7 @@ export const coverage: Capability = {
       logger: ctx.logger,
     });
     await callbacks.start();
-    const service = new CoverageService(ctx.store, ctx.logger);
+    const service = new CoverageService(ctx.store, ctx.logger, ctx.nodeId);
     await service.load();
     service.start();
     const pump = new DeliveryPump({

@@ -6,11 +6,12 @@ import { sql } from 'kysely';
 import type { Logger } from '../core/index.js';
 import type { Kysely, Store } from '../store/index.js';
 import { bearingDeg, distanceM } from './geo.js';
-import { PathHistory } from './history.js';
+import { PathHistory, sectorOf } from './history.js';
 import type { ProviderSample } from './import.js';
 import { BINS, CoverageMap, type CellStats, type Source } from './map.js';
 import { Predictor } from './predictor.js';
 import { isDegraded, type QualityReport } from './reports.js';
+import { SharedHistory } from './shared-history.js';
 import type { CellRow, CoverageTables } from './tables.js';
 
 const FLUSH_MS = 2000;
@@ -23,16 +24,33 @@ export class CoverageService {
   private timer: NodeJS.Timeout | undefined;
   private loadedUpTo = 0;
   private flushing: Promise<void> | undefined;
+  private readonly shared: SharedHistory;
+  private historyLoaded = false;
 
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    nodeId: string,
   ) {
     this.db = store.kysely<CoverageTables>();
+    this.shared = new SharedHistory(store, nodeId, this.history, logger);
   }
 
-  /** Loads the cells written since the last look (all of them the first time). */
+  /**
+   * Loads the cells written since the last look (all of them the first time), and the crowd
+   * history's samples: the recent ones the first time, then those written since.
+   */
   async load(): Promise<number> {
+    if (this.historyLoaded) await this.shared.loadNew();
+    else {
+      const n = await this.shared.loadRecent();
+      this.historyLoaded = true;
+      if (n) this.logger.info({ samples: n }, 'crowd history loaded');
+    }
+    return this.loadCells();
+  }
+
+  private async loadCells(): Promise<number> {
     const since = this.loadedUpTo;
     const rows = await this.db
       .selectFrom('coverage_cells')
@@ -83,8 +101,22 @@ export class CoverageService {
       const speed = dt > 0 && dt < 30 ? moved / dt : 0;
       this.lastBySim.set(r.sim, { t: r.t, lat: r.lat, lng: r.lng, heading });
       if (this.lastBySim.size > 1_000_000) this.lastBySim.clear();
-      this.history.add(r.sim, r.network, r.t, cell, heading, speed, r.rsrp);
+      this.keep(r.sim, r.network, r.t, cell, heading, speed, r.rsrp);
     }
+  }
+
+  private keep(
+    sim: string,
+    network: string,
+    t: number,
+    cell: string,
+    heading: number,
+    speed: number,
+    rsrp: number,
+  ): void {
+    // Into the history once written and read back, as every node's samples (shared-history.ts).
+    const sector = sectorOf(heading, speed);
+    this.shared.record({ device: sim, network, t, cell, sector, speed, rsrp });
   }
 
   /** Adds a device's position sample to the path history (for the crowd's prediction). */
@@ -97,7 +129,7 @@ export class CoverageService {
     speed: number,
     rsrp: number,
   ): void {
-    this.history.add(sim, network, t, cell, heading, speed, rsrp);
+    this.keep(sim, network, t, cell, heading, speed, rsrp);
   }
 
   importSamples(network: string, samples: readonly ProviderSample[], at: number): void {
@@ -113,6 +145,7 @@ export class CoverageService {
   }
 
   private async writeDirty(): Promise<void> {
+    await this.shared.flush();
     if (this.map.dirty.size === 0) return;
     const keys = [...this.map.dirty];
     this.map.dirty.clear();

@@ -106,6 +106,22 @@ export interface CellRow {
   bins: string | null;
 }
 
+/** One sample of a device's path, for the crowd history every node rebuilds (history.ts). */
+export interface TrackPointRow {
+  device: string;
+  network: string;
+  t: number;
+  cell: string;
+  /** Heading sector (history.ts SECTORS), -1 when still or unknown. */
+  sector: number;
+  speed: number;
+  rsrp: number;
+  /** The node that took the report: a node skips its own points when it reads others'. */
+  node_id: string;
+  /** When it was written (the writer's clock): what a reader asks for since its last look. */
+  written_at: number;
+}
+
 export interface FleetRulesRow {
   fleet_sid: string;
   account_sid: string;
@@ -124,6 +140,7 @@ export interface CoverageTables {
   supersim_usage: UsageRow;
   coverage_cells: CellRow;
   coverage_fleet_rules: FleetRulesRow;
+  coverage_track_points: TrackPointRow;
 }
 
 export const migrations: Record<string, Migration> = {
@@ -279,6 +296,33 @@ export const migrations: Record<string, Migration> = {
       await db.schema
         .alterTable('supersim_commands')
         .addColumn('callbacks_sent', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
+  coverage_0005_track_points: {
+    async up(db) {
+      await db.schema
+        .createTable('coverage_track_points')
+        .addColumn('device', 'varchar(64)', (c) => c.notNull())
+        .addColumn('network', 'varchar(34)', (c) => c.notNull())
+        .addColumn('t', 'bigint', (c) => c.notNull())
+        .addColumn('cell', 'varchar(16)', (c) => c.notNull())
+        .addColumn('sector', 'integer', (c) => c.notNull())
+        .addColumn('speed', 'double precision', (c) => c.notNull())
+        .addColumn('rsrp', 'double precision', (c) => c.notNull())
+        .addColumn('node_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('written_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('coverage_track_points_pk', ['device', 't'])
+        .execute();
+      await db.schema
+        .createIndex('coverage_track_points_written')
+        .on('coverage_track_points')
+        .column('written_at')
+        .execute();
+      await db.schema
+        .createIndex('coverage_track_points_t')
+        .on('coverage_track_points')
+        .column('t')
         .execute();
     },
   },
