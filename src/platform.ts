@@ -32,7 +32,7 @@ import { openStore, type Migration, type Store } from './store/index.js';
 import { parseTrunks, startTelephony, type DomainCall, type Telephony } from './telephony/index.js';
 import { throttleHandle } from './throttle/index.js';
 import { addressPolicyOf, setAddressPolicy } from './webhook/index.js';
-import { startDeviceGateway } from './webrtc/index.js';
+import { gatewaySecret, startDeviceGateway } from './webrtc/index.js';
 import {
   telephonyStarter,
   voiceHandle,
@@ -167,7 +167,9 @@ export async function startPlatform(
     let telephony: Telephony | undefined;
     if (config.sipEnabled) {
       // Where calls reach this node's Voice SDK devices (browser media, docs/presence.md).
+      const secret = await gatewaySecret(config.deviceSecret, state);
       const devices = await startDeviceGateway({
+        secret,
         host: config.sipHost,
         advertised:
           config.sipPublicAddress ?? (config.sipHost === '0.0.0.0' ? '127.0.0.1' : config.sipHost),
@@ -190,6 +192,7 @@ export async function startPlatform(
           presence: () => presence,
           // Calls the devices of this node place enter here, vouched for by their gateway.
           clientCalls: (ticket) => devices.redeem(ticket),
+          deviceHeaders: (address, callSid, params) => devices.headersFor(address, callSid, params),
         });
         const voiceHost = config.sipHost === '0.0.0.0' ? '127.0.0.1' : config.sipHost;
         devices.setVoiceTarget(`sip:application@${voiceHost}:${t.sip.transport.port}`);

@@ -264,11 +264,17 @@ export const CONFIG_KEYS = {
     default: undefined,
     doc: 'PEM private key file matching SWITCHBOARD_TLS_CERT.',
   },
+  deviceSecret: {
+    env: 'SWITCHBOARD_DEVICE_SECRET',
+    kind: 'string',
+    default: undefined,
+    doc: 'Secret (16+ characters) with which the nodes sign the INVITEs that ring Voice SDK devices; the same on every node. Unset: one node makes a random one and the others read it from the shared state (Redis), or a random one per process on a single node.',
+  },
   deviceSipPort: {
     env: 'SWITCHBOARD_DEVICE_SIP_PORT',
     kind: 'int',
     default: '0',
-    doc: "SIP port of this node's device gateway, where any node's calls reach the Voice SDK devices connected here (0 = any free port; firewall it to the nodes).",
+    doc: "SIP port of this node's device gateway, where any node's calls reach the Voice SDK devices connected here (0 = any free port); it takes only INVITEs signed with SWITCHBOARD_DEVICE_SECRET (403 otherwise).",
   },
   webrtcPorts: {
     env: 'SWITCHBOARD_WEBRTC_PORTS',

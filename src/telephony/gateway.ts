@@ -14,7 +14,7 @@ import {
 } from '../sip/index.js';
 import type { Dialer, DialOutcome, InboundRoute, VoiceEngine } from '../voice/index.js';
 import type { ClientPresence } from '../plugin/index.js';
-import { CLIENT_CALL_HEADER, deviceHeaders, type ClientCallTicket } from '../webrtc/index.js';
+import { CLIENT_CALL_HEADER, type ClientCallTicket } from '../webrtc/index.js';
 import { SipCallChannel } from './channel.js';
 
 /** The dialled identity of an INVITE: the user part of the To URI (a number), else the URI. */
@@ -191,6 +191,13 @@ export type ClientAors = (accountSid: string, identity: string) => Promise<strin
 /** Where `client:` targets are looked up besides SIP Domain registrations: presence. */
 export type PresenceLookup = () => ClientPresence | undefined;
 
+/** The signed SIP headers that ring the device at `address` (its gateway checks them). */
+export type DeviceHeaders = (
+  address: string,
+  callSid: string,
+  params: Readonly<Record<string, string>>,
+) => Record<string, string>;
+
 type Reach = {
   target: string | readonly Trunk[];
   destination?: { address: string; port: number; transport?: 'udp' | 'tcp' };
@@ -205,6 +212,7 @@ export class SipDialer implements Dialer {
     private readonly trunks: readonly Trunk[],
     private readonly clientAors?: ClientAors,
     private readonly presence?: PresenceLookup,
+    private readonly deviceHeaders?: DeviceHeaders,
   ) {}
 
   /**
@@ -229,12 +237,13 @@ export class SipDialer implements Dialer {
   private async clientReaches(request: Parameters<Dialer['dial']>[0], identity: string) {
     const reaches: Reach[] = [];
     const accountSid = request.accountSid;
-    if (accountSid !== undefined)
+    const sign = this.deviceHeaders;
+    if (accountSid !== undefined && sign)
       for (const d of this.presence?.()?.devices(accountSid, identity) ?? [])
         if (d.status === 'available' && d.address)
           reaches.push({
             target: d.address,
-            headers: deviceHeaders(request.callSid ?? '', request.clientParams ?? {}),
+            headers: sign(d.address, request.callSid ?? '', request.clientParams ?? {}),
           });
     const binding = await this.clientBinding(accountSid, identity);
     if (binding)

@@ -17,6 +17,7 @@ import {
   SipDialer,
   type ClientAors,
   type ClientCalls,
+  type DeviceHeaders,
   type DomainCalls,
   type PresenceLookup,
 } from './gateway.js';
@@ -27,6 +28,7 @@ export {
   acceptInboundCalls,
   type ClientAors,
   type ClientCalls,
+  type DeviceHeaders,
   type DomainCall,
   type DomainCalls,
   type PresenceLookup,
@@ -43,6 +45,8 @@ export interface TelephonyOptions {
   presence?: PresenceLookup;
   /** Calls this node's Voice SDK devices place, vouched for by the device gateway. */
   clientCalls?: ClientCalls;
+  /** Signs the INVITEs that ring Voice SDK devices (any node's device gateway checks them). */
+  deviceHeaders?: DeviceHeaders;
 }
 
 export interface Telephony {
@@ -99,7 +103,14 @@ export async function startTelephony(
   return {
     sip,
     media,
-    dialer: new SipDialer(sip, media, trunks, options.clientAors, options.presence),
+    dialer: new SipDialer(
+      sip,
+      media,
+      trunks,
+      options.clientAors,
+      options.presence,
+      options.deviceHeaders,
+    ),
     conferenceAudio: conferenceAudio(media),
     accept: (voice) =>
       acceptInboundCalls(

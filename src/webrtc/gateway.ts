@@ -10,6 +10,12 @@ import { ConfigError, type Logger } from '../core/index.js';
 import type { DeviceCall, DeviceGateway, PlacedCallRequest } from '../plugin/index.js';
 import { createSipEngine, type IncomingCall, type SipEngine } from '../sip/index.js';
 import { BrowserLeg } from './browser-leg.js';
+import {
+  DEVICE_AUTH_HEADER,
+  signDeviceCall,
+  verifyDeviceCall,
+  type GatewaySecret,
+} from './gateway-auth.js';
 import { placeCall, Tickets, type ClientCallTicket } from './placed-call.js';
 import { RtpRelay } from './rtp-relay.js';
 
@@ -22,11 +28,22 @@ export interface DeviceGatewayOptions {
   readonly port: number;
   /** UDP ports of browser media (ICE/DTLS/SRTP), "min-max" (config webrtcPorts). */
   readonly portRange: string;
+  /** What the nodes sign their INVITEs to devices with (gateway-auth.ts). */
+  readonly secret: GatewaySecret;
   readonly logger: Logger;
 }
 
 export interface StartedDeviceGateway extends DeviceGateway {
   readonly port: number;
+  /**
+   * The SIP headers a node's dialer adds to reach the device at `address`: the call's SID,
+   * its <Parameter>s, and the signature the device's gateway checks.
+   */
+  headersFor(
+    address: string,
+    callSid: string,
+    params: Readonly<Record<string, string>>,
+  ): Record<string, string>;
   /** Where this node's voice engine takes INVITEs (set once telephony started). */
   setVoiceTarget(uri: string): void;
   /**
@@ -40,16 +57,7 @@ export interface StartedDeviceGateway extends DeviceGateway {
 const X_CALL_SID = 'X-Switchboard-Call-Sid';
 const X_PARAMS = 'X-Switchboard-Client-Params';
 
-/** The SIP headers a dialer adds to reach a device: the call's SID and <Parameter>s. */
-export function deviceHeaders(
-  callSid: string,
-  params: Readonly<Record<string, string>>,
-): Record<string, string> {
-  const out: Record<string, string> = { [X_CALL_SID]: callSid };
-  const encoded = new URLSearchParams(params).toString();
-  if (encoded) out[X_PARAMS] = encoded;
-  return out;
-}
+const deviceOf = (uri: string): string => /^sips?:([^@;]+)@/i.exec(uri)?.[1] ?? '';
 
 function header(call: IncomingCall, name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -84,7 +92,15 @@ export async function startDeviceGateway(o: DeviceGatewayOptions): Promise<Start
   sip.on('invite', (call) => {
     void (async () => {
       call.trying();
-      const deviceId = call.request.uri.match(/^sips?:([^@;]+)@/i)?.[1] ?? '';
+      const deviceId = deviceOf(call.request.uri);
+      const callSid = header(call, X_CALL_SID) ?? '';
+      // Only the nodes ring devices: an INVITE without their signature is refused.
+      if (
+        !verifyDeviceCall(o.secret.current(), deviceId, callSid, header(call, DEVICE_AUTH_HEADER))
+      ) {
+        call.reject(403, 'Forbidden');
+        return;
+      }
       if (!handler || !/^DV[0-9a-f]{32}$/.test(deviceId)) {
         call.reject(404, 'Not Found');
         return;
@@ -115,7 +131,7 @@ export async function startDeviceGateway(o: DeviceGatewayOptions): Promise<Start
       const params = new URLSearchParams(header(call, X_PARAMS) ?? '');
       const device: DeviceCall = {
         deviceId,
-        callSid: header(call, X_CALL_SID) ?? `CA${deviceId.slice(2)}`,
+        callSid,
         from: user(call, 'from'),
         to: user(call, 'to'),
         params: Object.fromEntries(params),
@@ -161,6 +177,15 @@ export async function startDeviceGateway(o: DeviceGatewayOptions): Promise<Start
   return {
     port,
     addressOf: (deviceId) => `sip:${deviceId}@${o.advertised}:${port}`,
+    headersFor(address, callSid, params) {
+      const out: Record<string, string> = {
+        [X_CALL_SID]: callSid,
+        [DEVICE_AUTH_HEADER]: signDeviceCall(o.secret.current(), deviceOf(address), callSid),
+      };
+      const encoded = new URLSearchParams(params).toString();
+      if (encoded) out[X_PARAMS] = encoded;
+      return out;
+    },
     onCall(h) {
       handler = h;
     },
@@ -179,6 +204,7 @@ export async function startDeviceGateway(o: DeviceGatewayOptions): Promise<Start
     redeem: (ticket) => tickets.redeem(ticket),
     async close() {
       tickets.clear();
+      o.secret.close();
       await sip.close();
     },
   };
