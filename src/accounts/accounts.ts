@@ -1,7 +1,14 @@
 import { LRUCache } from 'lru-cache';
 import { Errors, TwilioError, fail, isSid, newSid } from '../core/index.js';
 import type { AccountContext, AccountStatus, Principal } from '../core/rest.js';
-import type { Kysely, Store } from '../store/index.js';
+import {
+  OLDEST_FIRST,
+  selectPage,
+  type KeysetPage,
+  type Kysely,
+  type PageCursor,
+  type Store,
+} from '../store/index.js';
 import {
   hashSecret,
   matchesHash,
@@ -414,8 +421,8 @@ export class Accounts {
   async list(
     principal: Principal,
     filter: { friendlyName?: string | undefined; status?: AccountStatus | undefined },
-    page: { size: number; after?: readonly (string | number)[] | undefined },
-  ): Promise<AccountRow[]> {
+    cursor: PageCursor,
+  ): Promise<KeysetPage<AccountRow>> {
     let q = this.db
       .selectFrom('accounts')
       .selectAll()
@@ -424,18 +431,8 @@ export class Accounts {
       );
     if (filter.friendlyName !== undefined) q = q.where('friendly_name', '=', filter.friendlyName);
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-    const after = page.after;
-    if (after) {
-      const [created, sid] = after;
-      if (typeof created !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
-      q = q.where((eb) => eb(eb.refTuple('date_created', 'sid'), '>', eb.tuple(created, sid)));
-    }
-    const records = await q
-      .orderBy('date_created')
-      .orderBy('sid')
-      .limit(page.size + 1)
-      .execute();
-    return records.map((r) => this.secrets.openAccount(r));
+    const page = await selectPage(q, cursor, OLDEST_FIRST);
+    return { ...page, items: page.items.map((r) => this.secrets.openAccount(r)) };
   }
 
   // ---------------------------------------------------------------- API keys
@@ -548,21 +545,9 @@ export class Accounts {
     this.verified.clear();
   }
 
-  async listKeys(
-    accountSid: string,
-    page: { size: number; after?: readonly (string | number)[] | undefined },
-  ): Promise<KeyRow[]> {
-    let q = this.db.selectFrom('api_keys').selectAll().where('account_sid', '=', accountSid);
-    if (page.after) {
-      const [created, sid] = page.after;
-      if (typeof created !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
-      q = q.where((eb) => eb(eb.refTuple('date_created', 'sid'), '>', eb.tuple(created, sid)));
-    }
-    return q
-      .orderBy('date_created')
-      .orderBy('sid')
-      .limit(page.size + 1)
-      .execute();
+  async listKeys(accountSid: string, cursor: PageCursor): Promise<KeysetPage<KeyRow>> {
+    const q = this.db.selectFrom('api_keys').selectAll().where('account_sid', '=', accountSid);
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   async subaccountsOf(sid: string): Promise<string[]> {

@@ -3,13 +3,7 @@
 // permission it names; the HTTP edge enforces it on every route (src/core/permissions.ts).
 import { fail, isSid, rfc2822 } from '../core/index.js';
 import { isKnownPermission } from '../core/permissions.js';
-import {
-  PAGE_PARAMS,
-  listPageV1,
-  splitPage,
-  type RestRequest,
-  type RestRoute,
-} from '../core/rest.js';
+import { PAGE_PARAMS, listPageV1, type RestRequest, type RestRoute } from '../core/rest.js';
 import { policyOf, type Accounts } from './accounts.js';
 import type { KeyRow } from './tables.js';
 
@@ -111,11 +105,7 @@ export function iamRoutes(accounts: Accounts, known: () => ReadonlySet<string>):
       async handler(req) {
         requireAuthToken(req);
         const account = await accounts.resolve(req.principal, req.input.string('AccountSid') ?? '');
-        const rows = await accounts.listKeys(account.sid, {
-          size: req.page.pageSize,
-          after: req.page.after,
-        });
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        const { items, next } = await accounts.listKeys(account.sid, req.page);
         return listPageV1(
           req,
           'keys',

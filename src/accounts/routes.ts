@@ -5,7 +5,6 @@ import {
   type RestReply,
   type RestRequest,
   type RestRoute,
-  splitPage,
 } from '../core/rest.js';
 import type { Accounts } from './accounts.js';
 import type { AccountRow, KeyRow } from './tables.js';
@@ -79,7 +78,6 @@ export function accountRoutes(
     shown.set(row, { names, json });
     return json;
   };
-  const page = (req: RestRequest) => ({ size: req.page.pageSize, after: req.page.after });
   const shown200 = (row: AccountRow | undefined, req: RestRequest): RestReply => {
     if (!row) return fail('notFound', `Account ${req.account.sid}`);
     return { status: 200, body: show(row) };
@@ -100,8 +98,11 @@ export function accountRoutes(
       async handler(req) {
         const friendlyName = req.input.string('FriendlyName');
         const status = req.input.string('Status') as AccountRow['status'] | undefined;
-        const rows = await accounts.list(req.principal, { friendlyName, status }, page(req));
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        const { items, next } = await accounts.list(
+          req.principal,
+          { friendlyName, status },
+          req.page,
+        );
         return listPage2010(req, 'accounts', items.map(show), next, {
           FriendlyName: friendlyName,
           Status: status,
@@ -165,8 +166,7 @@ export function accountRoutes(
       params: PAGE_PARAMS,
       async handler(req) {
         requireAuthToken(req);
-        const rows = await accounts.listKeys(req.account.sid, page(req));
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.sid]);
+        const { items, next } = await accounts.listKeys(req.account.sid, req.page);
         return listPage2010(req, 'keys', items.map(keyJson), next);
       },
     },

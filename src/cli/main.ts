@@ -207,9 +207,9 @@ export function buildCli(): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { account?: string; json?: boolean }) => {
       await withAccounts(config(), async (a) => {
-        const rows = await a.listKeys(ownerOf(opts), { size: 10_000 });
+        const { items } = await a.listKeys(ownerOf(opts), { pageSize: 10_000, after: undefined });
         print(
-          rows.map((r) => ({
+          items.map((r) => ({
             sid: r.sid,
             friendly_name: r.friendly_name,
             created: new Date(r.date_created).toISOString(),

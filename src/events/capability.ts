@@ -4,7 +4,7 @@ import { Gauge } from 'prom-client';
 import { interactionLog, offer, port, type Capability } from '../plugin/index.js';
 import { EventLog } from './event-log.js';
 import { eventRoutes } from './routes.js';
-import { migrations, type EventTables } from './tables.js';
+import { migrations } from './tables.js';
 
 /** The log itself, for the composition root: the HTTP edge records every request into it. */
 export const eventLogHandle = port<EventLog>('event-log');
@@ -26,7 +26,7 @@ export const eventsCapability: Capability = {
       },
     });
     return {
-      routes: eventRoutes(ctx.store.kysely<EventTables>(), events),
+      routes: eventRoutes(events),
       offers: [offer(interactionLog, events), offer(eventLogHandle, events)],
       stop: () => events.close(),
     };

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../core/index.js';
 import { newTimeOrderedSid } from '../core/index.js';
-import type { Statement, Store } from '../store/index.js';
-import type { Kysely } from '../store/index.js';
+import type { KeysetPage, Kysely, PageCursor, Statement, Store } from '../store/index.js';
+import { listEvents, type EventFilter } from './event-list.js';
 import type { EventKind, EventRow, EventTables, EventTagRow, InteractionRow } from './tables.js';
 
 export interface InteractionEvent {
@@ -218,6 +218,16 @@ export class EventLog {
 
   get pending(): number {
     return this.buffer.length;
+  }
+
+  /** The account's events, newest first; what was recorded before the call is included. */
+  async list(
+    accountSid: string,
+    filter: EventFilter,
+    cursor: PageCursor,
+  ): Promise<KeysetPage<EventRow>> {
+    await this.flush();
+    return listEvents(this.db, accountSid, filter, cursor);
   }
 
   /** Writes everything recorded so far. */

@@ -1,9 +1,7 @@
-import { fail, rfc2822 } from '../core/index.js';
-import { PAGE_PARAMS, listPage2010, type RestRoute, splitPage } from '../core/rest.js';
+import { rfc2822 } from '../core/index.js';
+import { PAGE_PARAMS, listPage2010, type RestRoute } from '../core/rest.js';
 import type { EventLog } from './event-log.js';
 import type { EventRow } from './tables.js';
-import type { EventTables } from './tables.js';
-import type { Kysely } from '../store/index.js';
 
 const KINDS = [
   'api-request',
@@ -36,7 +34,7 @@ function eventJson(row: EventRow): Record<string, unknown> {
 }
 
 /** Switchboard extension: the account's interaction log, newest first. */
-export function eventRoutes(db: Kysely<EventTables>, log: EventLog): RestRoute[] {
+export function eventRoutes(log: EventLog): RestRoute[] {
   return [
     {
       method: 'GET',
@@ -52,35 +50,16 @@ export function eventRoutes(db: Kysely<EventTables>, log: EventLog): RestRoute[]
         ...PAGE_PARAMS,
       ],
       async handler(req) {
-        // What was recorded before this request is readable by it.
-        await log.flush();
         const kind = req.input.string('Kind') as EventRow['kind'] | undefined;
         const subject = req.input.string('SubjectSid');
         const tag = req.input.string('Tag');
         const interaction = req.input.string('InteractionSid');
-        let q = db.selectFrom('events').selectAll().where('account_sid', '=', req.account.sid);
-        if (kind) q = q.where('kind', '=', kind);
-        if (subject) q = q.where('subject_sid', '=', subject);
-        if (tag)
-          q = q.where('sid', 'in', (eb) =>
-            eb
-              .selectFrom('event_tags')
-              .select('event_sid')
-              .where('account_sid', '=', req.account.sid)
-              .where('tag', '=', tag),
-          );
-        if (interaction) q = q.where('interaction_sid', '=', interaction);
-        if (req.page.after) {
-          const [at, sid] = req.page.after;
-          if (typeof at !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
-          q = q.where((eb) => eb(eb.refTuple('occurred_at', 'sid'), '<', eb.tuple(at, sid)));
-        }
-        const rows = await q
-          .orderBy('occurred_at', 'desc')
-          .orderBy('sid', 'desc')
-          .limit(req.page.pageSize + 1)
-          .execute();
-        const { items, next } = splitPage(req, rows, (last) => [last.occurred_at, last.sid]);
+        // What was recorded before this request is readable by it (the log flushes first).
+        const { items, next } = await log.list(
+          req.account.sid,
+          { kind, subjectSid: subject, tag, interactionSid: interaction },
+          req.page,
+        );
         return listPage2010(req, 'events', items.map(eventJson), next, {
           Kind: kind,
           SubjectSid: subject,
