@@ -7,6 +7,7 @@ import { billingRoutes } from './routes.js';
 import { segmentEvent } from './segment-event.js';
 import { triggerRoutes } from './trigger-routes.js';
 import { UsageTriggers } from './triggers.js';
+import { WebhookOutbox } from '../webhook/index.js';
 import { migrations } from './tables.js';
 
 /** The ledger and its segments, for the voice capability's meter and the composition root. */
@@ -27,9 +28,15 @@ export const billingCapability: Capability = {
       logger: ctx.logger,
     });
     await spendLimits.start();
+    const outbox = new WebhookOutbox({
+      store: ctx.store,
+      authToken: (sid) => accounts.authToken(sid),
+      logger: ctx.logger.child({ component: 'webhook-outbox' }),
+    });
     const triggers = new UsageTriggers({
       store: ctx.store,
       accounts,
+      outbox,
       logger: ctx.logger.child({ component: 'usage-triggers' }),
       ...(ctx.config.usageTriggerSweepMs ? { sweepMs: ctx.config.usageTriggerSweepMs } : {}),
     });
@@ -45,6 +52,7 @@ export const billingCapability: Capability = {
       },
     });
     triggers.start();
+    outbox.start();
     return {
       routes: [
         ...billingRoutes(billing, { subaccountsOf: (sid) => accounts.subaccountsOf(sid) }),
@@ -53,6 +61,7 @@ export const billingCapability: Capability = {
       offers: [offer(billingHandle, billing)],
       stop: async () => {
         await triggers.stop();
+        await outbox.stop();
         await spendLimits.stop();
       },
     };

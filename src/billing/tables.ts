@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Migration } from '../store/index.js';
+import { outboxMigrations } from '../webhook/index.js';
 
 export type SegmentStatus = 'open' | 'closed';
 
@@ -105,28 +106,12 @@ export interface UsageTriggerRow {
   date_updated: number;
 }
 
-/**
- * One firing of a trigger in one period: the primary key makes it once per period whatever
- * the nodes evaluating at once, and the row is the outbox of its callback (delivered_at).
- */
-export interface TriggerFiringRow {
-  trigger_sid: string;
-  period: string;
-  account_sid: string;
-  current_value: number;
-  fired_at: number;
-  delivered_at: number | null;
-  attempts: number;
-  next_attempt_at: number;
-}
-
 export interface BillingTables {
   billing_segments: SegmentRow;
   ledger_entries: LedgerEntryRow;
   ledger_balances: BalanceRow;
   spend_limits: SpendLimitRow;
   usage_triggers: UsageTriggerRow;
-  usage_trigger_firings: TriggerFiringRow;
 }
 
 export const migrations: Record<string, Migration> = {
@@ -286,4 +271,11 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Firings moved to the webhook outbox (src/webhook/outbox.ts), shared with tracker triggers.
+  billing_0005_usage_trigger_firings_to_outbox: {
+    async up(db) {
+      await db.schema.dropTable('usage_trigger_firings').ifExists().execute();
+    },
+  },
+  ...outboxMigrations,
 };

@@ -3,16 +3,17 @@
 // (daily, monthly, yearly in UTC; alltime and non-recurring once ever). Evaluated when a call
 // segment of the account closes (the usage it adds is what crosses), and by a sweep every few
 // seconds for what no segment of this node announced (a subaccount's usage, another node's
-// calls, a restart). Firing is a row keyed by (trigger, period) inserted once whatever the nodes
-// evaluating at once; that row is also the callback's outbox, retried with back-off until
-// answered, so a crash between firing and calling back loses nothing.
+// calls, a restart). Firing is the callback's entry in the webhook outbox under the key
+// (trigger, period), added once whatever the nodes evaluating at once, in the transaction that
+// sets the trigger's date_fired; the outbox retries it with back-off until answered, so a crash
+// between firing and calling back loses nothing.
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../core/index.js';
 import { fail, newSid, rfc2822 } from '../core/index.js';
 import type { Kysely, Store } from '../store/index.js';
-import { callWebhook, type WebhookMethod } from '../webhook/index.js';
+import type { OutboxTables, WebhookMethod, WebhookOutbox } from '../webhook/index.js';
 import { microsToNumber } from './money.js';
-import type { BillingTables, TriggerFiringRow, UsageTriggerRow } from './tables.js';
+import type { BillingTables, UsageTriggerRow } from './tables.js';
 import { CALL_CATEGORIES, dayOf, firstUsageDay, usageRecords } from './usage.js';
 
 export const RECURRING = ['daily', 'monthly', 'yearly', 'alltime'] as const;
@@ -39,18 +40,9 @@ export interface UsageTriggerOptions {
   readonly logger: Logger;
   /** How often every trigger is evaluated, ms (default 10 s). */
   readonly sweepMs?: number;
-  /** How often undelivered callbacks are looked for, ms (default 1 s). */
-  readonly pollMs?: number;
-  readonly firstRetryMs?: number;
-  readonly maxRetryMs?: number;
-  /** Bound on one callback attempt, ms. */
-  readonly timeoutMs?: number;
+  /** Where the callbacks go out from. */
+  readonly outbox: WebhookOutbox;
 }
-
-/** A firing being delivered is leased this long to one node. */
-const LEASE_MS = 30_000;
-/** Callbacks still failing this long after firing are given up on. */
-const GIVE_UP_MS = 24 * 3600_000;
 
 /** A category Switchboard's usage records have: the call categories or a module's. */
 export function knownCategory(category: string): boolean {
@@ -81,29 +73,17 @@ export function periodOf(recurring: string, now: number): { key: string; startDa
 
 export class UsageTriggers {
   private readonly db: Kysely<BillingTables>;
-  private readonly o: Required<
-    Pick<UsageTriggerOptions, 'sweepMs' | 'pollMs' | 'firstRetryMs' | 'maxRetryMs' | 'timeoutMs'>
-  > &
-    UsageTriggerOptions;
+  private readonly o: Required<Pick<UsageTriggerOptions, 'sweepMs'>> & UsageTriggerOptions;
   private timers: NodeJS.Timeout[] = [];
   private readonly pending = new Set<string>();
   private evaluating: Promise<void> | undefined;
-  private delivering: Promise<void> | undefined;
-  private deliverAgain = false;
   private stopped = false;
   /** Accounts known to have no trigger: a segment of theirs costs no query (cleared on create). */
   private readonly none = new LRUCache<string, true>({ max: 100_000, ttl: 10_000 });
 
   constructor(options: UsageTriggerOptions) {
     this.db = options.store.kysely<BillingTables>();
-    this.o = {
-      sweepMs: 10_000,
-      pollMs: 1000,
-      firstRetryMs: 1000,
-      maxRetryMs: 60_000,
-      timeoutMs: 10_000,
-      ...options,
-    };
+    this.o = { sweepMs: 10_000, ...options };
   }
 
   start(): void {
@@ -113,14 +93,12 @@ export class UsageTriggers {
       this.timers.push(t);
     };
     every(this.o.sweepMs, () => void this.sweep());
-    every(this.o.pollMs, () => this.deliverSoon());
-    this.deliverSoon();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    await Promise.allSettled([this.evaluating, this.delivering]);
+    await Promise.allSettled([this.evaluating]);
   }
 
   // ---------------------------------------------------------------- resources
@@ -234,7 +212,6 @@ export class UsageTriggers {
   async remove(accountSid: string, sid: string): Promise<void> {
     await this.get(accountSid, sid);
     await this.db.deleteFrom('usage_triggers').where('sid', '=', sid).execute();
-    await this.db.deleteFrom('usage_trigger_firings').where('trigger_sid', '=', sid).execute();
   }
 
   /** The trigger's field (count, usage or price) over its current period, all currencies. */
@@ -307,33 +284,29 @@ export class UsageTriggers {
       if (value < row.threshold) continue;
       fired = (await this.fire(row, key, value, now)) || fired;
     }
-    if (fired) this.deliverSoon();
+    if (fired) this.o.outbox.kick();
   }
 
-  /** Records the firing once for the period (whoever inserts first); true when this did. */
+  /** Adds the period's callback once (whoever adds it first); true when this call did. */
   private async fire(
     row: UsageTriggerRow,
     period: string,
     value: number,
     now: number,
   ): Promise<boolean> {
-    const firing: TriggerFiringRow = {
-      trigger_sid: row.sid,
-      period,
-      account_sid: row.account_sid,
-      current_value: value,
-      fired_at: now,
-      delivered_at: null,
-      attempts: 0,
-      next_attempt_at: now,
-    };
     return this.db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('usage_trigger_firings')
-        .values(firing)
-        .onConflict((oc) => oc.columns(['trigger_sid', 'period']).doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      const added = await this.o.outbox.add(
+        trx as unknown as Kysely<OutboxTables>,
+        {
+          key: `usage-trigger:${row.sid}:${period}`,
+          accountSid: row.account_sid,
+          url: row.callback_url,
+          method: row.callback_method as WebhookMethod,
+          params: callbackParams(row, period, value, now),
+        },
+        now,
+      );
+      if (!added) return false;
       await trx
         .updateTable('usage_triggers')
         .set({ fired_period: period, date_fired: now })
@@ -342,104 +315,26 @@ export class UsageTriggers {
       return true;
     });
   }
-
-  // ---------------------------------------------------------------- callbacks
-
-  private deliverSoon(): void {
-    if (this.stopped) return;
-    if (this.delivering) {
-      this.deliverAgain = true;
-      return;
-    }
-    this.delivering = this.deliverDue()
-      .catch((err: unknown) => this.o.logger.warn({ err }, 'usage trigger callbacks failed'))
-      .finally(() => {
-        this.delivering = undefined;
-        if (this.deliverAgain) {
-          this.deliverAgain = false;
-          setImmediate(() => this.deliverSoon());
-        }
-      });
-  }
-
-  private async deliverDue(): Promise<void> {
-    const now = Date.now();
-    const due = await this.db
-      .selectFrom('usage_trigger_firings')
-      .selectAll()
-      .where('delivered_at', 'is', null)
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .limit(32)
-      .execute();
-    await Promise.all(due.map((f) => this.deliver(f, now)));
-  }
-
-  private async deliver(firing: TriggerFiringRow, now: number): Promise<void> {
-    // Leased to this node: another node sees it again only if this one died mid-way.
-    const leased = await this.db
-      .updateTable('usage_trigger_firings')
-      .set({ next_attempt_at: now + LEASE_MS, attempts: firing.attempts + 1 })
-      .where('trigger_sid', '=', firing.trigger_sid)
-      .where('period', '=', firing.period)
-      .where('next_attempt_at', '=', firing.next_attempt_at)
-      .where('delivered_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(leased.numUpdatedRows) === 0) return;
-    const key = { trigger_sid: firing.trigger_sid, period: firing.period };
-    const done = async () => {
-      await this.db
-        .updateTable('usage_trigger_firings')
-        .set({ delivered_at: Date.now() })
-        .where('trigger_sid', '=', key.trigger_sid)
-        .where('period', '=', key.period)
-        .execute();
-    };
-    const trigger = await this.db
-      .selectFrom('usage_triggers')
-      .selectAll()
-      .where('sid', '=', firing.trigger_sid)
-      .executeTakeFirst();
-    const token = trigger && (await this.o.accounts.authToken(trigger.account_sid));
-    // Deleted, or its account gone: nobody is left to tell.
-    if (!trigger || !token) return done();
-    const res = await callWebhook({
-      url: trigger.callback_url,
-      method: trigger.callback_method as WebhookMethod,
-      params: callbackParams(trigger, firing),
-      authToken: token,
-      timeoutMs: this.o.timeoutMs,
-      attempts: 1,
-    });
-    // A 4xx other than 429 is the receiver's answer: not retried, as Twilio does.
-    if (res.ok && res.status < 500 && res.status !== 429) return done();
-    if (now - firing.fired_at >= GIVE_UP_MS) {
-      this.o.logger.warn({ trigger: trigger.sid }, 'usage trigger callback given up on');
-      return done();
-    }
-    const delay = Math.min(this.o.firstRetryMs * 2 ** firing.attempts, this.o.maxRetryMs);
-    await this.db
-      .updateTable('usage_trigger_firings')
-      .set({ next_attempt_at: Date.now() + delay })
-      .where('trigger_sid', '=', key.trigger_sid)
-      .where('period', '=', key.period)
-      .execute();
-  }
 }
 
 /** Twilio's usage trigger callback parameters. */
-export function callbackParams(t: UsageTriggerRow, f: TriggerFiringRow): Record<string, string> {
+export function callbackParams(
+  t: UsageTriggerRow,
+  period: string,
+  value: number,
+  firedAt: number,
+): Record<string, string> {
   return {
     AccountSid: t.account_sid,
     UsageTriggerSid: t.sid,
-    DateFired: rfc2822(f.fired_at) ?? '',
+    DateFired: rfc2822(firedAt) ?? '',
     Recurring: t.recurring,
     UsageCategory: t.usage_category,
     TriggerBy: t.trigger_by,
     TriggerValue: String(t.threshold),
-    CurrentValue: String(f.current_value),
+    CurrentValue: String(value),
     UsageRecordUri: usageRecordUri(t),
-    IdempotencyToken: `${t.sid}-${f.period}`,
+    IdempotencyToken: `${t.sid}-${period}`,
   };
 }
 

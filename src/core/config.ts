@@ -176,7 +176,7 @@ export const CONFIG_KEYS = {
     env: 'SWITCHBOARD_USAGE_TRIGGER_SWEEP_MS',
     kind: 'int',
     default: '10000',
-    doc: "How often, in ms, every usage trigger is evaluated, besides when an account's call segment closes on this node (catches subaccounts' usage and other nodes' calls).",
+    doc: "How often, in ms, every usage trigger and tracker trigger is evaluated, besides when this node closes an account's call segment or commits a tracker's events (catches subaccounts' usage and other nodes' work).",
   },
   sipPort: {
     env: 'SWITCHBOARD_SIP_PORT',

@@ -37,8 +37,9 @@ export type SidPrefix =
   | 'GX'
   | 'LY'
   | 'EY'
-  // Trackers (tracking, an extension).
-  | 'TK';
+  // Trackers and their triggers (tracking, an extension).
+  | 'TK'
+  | 'TT';
 
 const SID_BODY = /^[0-9a-f]{32}$/;
 

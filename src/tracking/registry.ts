@@ -28,6 +28,15 @@ export class TrackerRegistry {
     this.timer.unref();
   }
 
+  /** A tracker by its SID (of any account), as this node knows it. */
+  bySid(sid: string): Tracker | undefined {
+    for (const list of this.byAccount.values()) {
+      const t = list.find((x) => x.sid === sid);
+      if (t) return t;
+    }
+    return undefined;
+  }
+
   of(accountSid: string): readonly Tracker[] {
     return this.byAccount.get(accountSid) ?? [];
   }

@@ -1,4 +1,5 @@
 import type { Migration } from '../store/index.js';
+import { outboxMigrations } from '../webhook/index.js';
 
 /** A tracker: which events it follows (tags, match, kinds) and what it measures. JSON lists. */
 export interface TrackerRow {
@@ -59,8 +60,26 @@ export interface FollowedRow {
   bucket_start: number;
 }
 
+/** A threshold on one of a tracker's figures over a period: crossing it calls back, once. */
+export interface TrackerTriggerRow {
+  sid: string;
+  tracker_sid: string;
+  account_sid: string;
+  /** count, events, or a measure (its sum). */
+  field: string;
+  threshold: number;
+  /** minute, hour, day (UTC) or alltime. */
+  period: string;
+  callback_url: string;
+  callback_method: string;
+  fired_period: string | null;
+  date_fired: number | null;
+  date_created: number;
+}
+
 export interface TrackingTables {
   trackers: TrackerRow;
+  tracker_triggers: TrackerTriggerRow;
   tracker_buckets: BucketRow;
   tracker_bins: BinRow;
   tracker_interactions: FollowedRow;
@@ -69,6 +88,30 @@ export interface TrackingTables {
 const MEASURE_COLUMNS = ['duration', 'price', 'segments', 'message_segments'] as const;
 
 export const migrations: Record<string, Migration> = {
+  ...outboxMigrations,
+  tracking_0002_tracker_triggers: {
+    async up(db) {
+      await db.schema
+        .createTable('tracker_triggers')
+        .addColumn('sid', 'varchar(34)', (c) => c.primaryKey())
+        .addColumn('tracker_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('account_sid', 'varchar(34)', (c) => c.notNull())
+        .addColumn('field', 'varchar(32)', (c) => c.notNull())
+        .addColumn('threshold', 'double precision', (c) => c.notNull())
+        .addColumn('period', 'varchar(8)', (c) => c.notNull())
+        .addColumn('callback_url', 'text', (c) => c.notNull())
+        .addColumn('callback_method', 'varchar(4)', (c) => c.notNull())
+        .addColumn('fired_period', 'varchar(24)')
+        .addColumn('date_fired', 'bigint')
+        .addColumn('date_created', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('tracker_triggers_tracker')
+        .on('tracker_triggers')
+        .columns(['tracker_sid', 'date_created', 'sid'])
+        .execute();
+    },
+  },
   tracking_0001_trackers: {
     async up(db) {
       await db.schema

@@ -17,3 +17,10 @@ export {
 } from './client.js';
 export { WebhookSender } from './sender.js';
 export type { WebhookFailure } from './ordered.js';
+export {
+  WebhookOutbox,
+  outboxMigrations,
+  type OutboxEntry,
+  type OutboxOptions,
+  type OutboxTables,
+} from './outbox.js';
