@@ -9,7 +9,7 @@ import type { Receipts } from './receipts.js';
 import { appendRoute, decisionEvent } from './route-log.js';
 import { decide } from './router.js';
 import type { MessagingTables } from './tables.js';
-import type { WorkerHooks } from './worker.js';
+import type { PriorStatus, WorkerHooks } from './worker.js';
 import type { MessageWrites } from './writes.js';
 
 export interface DeliveryDeps {
@@ -32,16 +32,37 @@ export class Delivery implements WorkerHooks {
     return this.d.writes.sending(sids, providerSid);
   }
 
-  async statusOf(
-    sids: readonly string[],
-  ): Promise<Map<string, { status: string; provider: string | null }>> {
+  async statusOf(sids: readonly string[]): Promise<Map<string, PriorStatus>> {
     await this.d.writes.flush();
     const rows = await this.d.db
       .selectFrom('messaging_messages')
-      .select(['sid', 'status', 'provider_sid'])
+      .select(['sid', 'status', 'provider_sid', 'in_doubt_since', 'in_doubt_resends'])
       .where('sid', 'in', [...sids])
       .execute();
-    return new Map(rows.map((r) => [r.sid, { status: r.status, provider: r.provider_sid }]));
+    return new Map(
+      rows.map((r) => [
+        r.sid,
+        {
+          status: r.status,
+          provider: r.provider_sid,
+          inDoubtSince: r.in_doubt_since ?? null,
+          resends: r.in_doubt_resends ?? 0,
+        },
+      ]),
+    );
+  }
+
+  async inDoubt(job: SmsJob, note: string): Promise<void> {
+    const now = Date.now();
+    await this.d.writes.opNow([
+      this.d.db
+        .updateTable('messaging_messages')
+        .set({ in_doubt_since: now, date_updated: now })
+        .where('sid', '=', job.sid)
+        .where('in_doubt_since', 'is', null)
+        .compile(),
+      appendRoute(this.d.db, job.sid, { at: now, event: 'in-doubt', detail: note }),
+    ]);
   }
 
   sent(job: SmsJob, providerSid: string, carrierIds: readonly string[]): void {
@@ -62,12 +83,29 @@ export class Delivery implements WorkerHooks {
     this.d.callbacks.send(job, target.cb, target.service, 'failed', code);
   }
 
+  async resend(job: SmsJob, note: string): Promise<void> {
+    const now = Date.now();
+    await this.d.writes.opNow([
+      this.d.db
+        .updateTable('messaging_messages')
+        .set((eb) => ({
+          status: 'queued',
+          in_doubt_since: null,
+          in_doubt_resends: eb(eb.fn.coalesce('in_doubt_resends', eb.lit(0)), '+', 1),
+          date_updated: now,
+        }))
+        .where('sid', '=', job.sid)
+        .compile(),
+      appendRoute(this.d.db, job.sid, { at: now, event: 'retry', detail: note }),
+    ]);
+  }
+
   async requeue(job: SmsJob, note: string): Promise<void> {
     const now = Date.now();
     await this.d.writes.opNow([
       this.d.db
         .updateTable('messaging_messages')
-        .set({ status: 'queued', date_updated: now })
+        .set({ status: 'queued', in_doubt_since: null, date_updated: now })
         .where('sid', '=', job.sid)
         .compile(),
       appendRoute(this.d.db, job.sid, { at: now, event: 'retry', detail: note }),

@@ -8,6 +8,7 @@ import type { Carrier } from './carriers/carrier.js';
 import { HttpCarrier, checkHttpSettings, type HttpSettings } from './carriers/http/carrier.js';
 import { SmppClient, type SmppSettings } from './carriers/smpp/client.js';
 import { checkIdFormat } from './carriers/smpp/message-id.js';
+import { checkInDoubtSettings } from './in-doubt.js';
 import type { SmsJob } from './job.js';
 import type { MessagingOptions } from './options.js';
 import { DEFAULT_WEIGHTS, priceFor, type Candidate, type RouteWeights } from './router.js';
@@ -294,6 +295,8 @@ export class Providers {
 }
 
 function validateSettings(kind: 'smpp' | 'http', settings: Record<string, unknown> | undefined) {
+  const doubt = checkInDoubtSettings(settings ?? {});
+  if (doubt) fail('invalidParameter', doubt);
   if (kind === 'http') {
     const why = checkHttpSettings(settings ?? {});
     if (why) fail('invalidParameter', why);

@@ -7,6 +7,7 @@ import type { Logger } from '../core/index.js';
 import type { StatusCallbacks } from './callbacks.js';
 import { receiptOutcome, type Receipt } from './carriers/smpp/status.js';
 import type { SmsJob } from './job.js';
+import { matchInDoubt } from './in-doubt.js';
 import type { Providers } from './providers.js';
 import { DELIVERY_ERRORS, type RouteEvent } from './route-log.js';
 import type { MessagingTables } from './tables.js';
@@ -179,10 +180,7 @@ export class Receipts {
       .where('messaging_parts.provider_sid', '=', providerSid)
       .where('messaging_parts.carrier_id', 'in', [...keysOf(r)])
       .executeTakeFirst();
-    if (!part) {
-      this.d.logger.warn({ provider: providerSid, id: r.id }, 'receipt for an unknown message');
-      return stored();
-    }
+    if (!part) return this.inDoubt(providerSid, r, stored);
     const out = receiptOutcome(r);
     if (out.status === 'sent') return stored();
     this.finish(part.sid, providerSid, r, out.status, out.errorCode, stored);
@@ -201,6 +199,57 @@ export class Receipts {
       job,
       part.status_callback,
       part.messaging_service_sid,
+      out.status,
+      out.errorCode,
+    );
+  }
+
+  /**
+   * A receipt naming an id no message has: the answer to a submit that was never recorded (a
+   * crash between submit_sm and its response). Matched to the message in doubt it belongs to
+   * (in-doubt.ts), which takes the id and the receipt's outcome.
+   */
+  private async inDoubt(providerSid: string, r: Receipt, stored: () => void): Promise<void> {
+    const m = await matchInDoubt(this.d.db, providerSid, r);
+    if (!m) {
+      this.d.logger.warn({ provider: providerSid, id: r.id }, 'receipt for an unknown message');
+      return stored();
+    }
+    const now = Date.now();
+    const event: RouteEvent = {
+      at: now,
+      event: 'sent',
+      provider: this.d.providers.nameOf(providerSid),
+      detail: `carrier id ${r.id}, learnt from its receipt (the submit's answer was never recorded)`,
+    };
+    this.d.writes.op([
+      this.d.db
+        .updateTable('messaging_messages')
+        .set({ in_doubt_since: null })
+        .where('sid', '=', m.sid)
+        .compile(),
+    ]);
+    this.d.writes.sent({ sid: m.sid, at: now, route: routeTail(event) }, [
+      { provider_sid: providerSid, carrier_id: r.id, message_sid: m.sid, status: 'sent' },
+    ]);
+    const out = receiptOutcome(r);
+    if (out.status === 'sent') return stored();
+    this.finish(m.sid, providerSid, r, out.status, out.errorCode, stored);
+    const job: SmsJob = {
+      sid: m.sid,
+      acct: m.account_sid,
+      from: m.from_addr,
+      to: m.to_addr,
+      body: '',
+      seg: m.num_segments,
+      exp: 0,
+      created: 0,
+      tried: [],
+    };
+    this.d.callbacks.send(
+      job,
+      m.status_callback,
+      m.messaging_service_sid,
       out.status,
       out.errorCode,
     );

@@ -16,6 +16,7 @@ export interface RouteEvent {
     | 'sending'
     | 'sent'
     | 'retry'
+    | 'in-doubt'
     | 'failed'
     | 'receipt';
   readonly provider?: string;

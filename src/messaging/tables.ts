@@ -122,7 +122,16 @@ export interface SettingRow {
 
 export interface MessagingTables {
   /** send_at: when a scheduled message is due (ms), until it is handed to its queue. */
-  messaging_messages: MessageRow & { send_at?: number | null };
+  /**
+   * in_doubt_since: when the message was found `sending` with no answer from the carrier
+   * recorded (a crash, a lost connection): it waits for a receipt, then is sent again or failed.
+   */
+  messaging_messages: MessageRow & {
+    send_at?: number | null;
+    in_doubt_since?: number | null;
+    /** How many times it was sent again after being in doubt (at most once). */
+    in_doubt_resends?: number | null;
+  };
   messaging_parts: PartRow;
   messaging_providers: ProviderRow;
   messaging_services: ServiceRow;
@@ -285,6 +294,18 @@ export const migrations: Record<string, Migration> = {
         .on('messaging_messages')
         .column('send_at')
         .where(sql.ref('send_at'), 'is not', null)
+        .execute();
+    },
+  },
+  messaging_0007_in_doubt: {
+    async up(db) {
+      await db.schema
+        .alterTable('messaging_messages')
+        .addColumn('in_doubt_since', 'bigint')
+        .execute();
+      await db.schema
+        .alterTable('messaging_messages')
+        .addColumn('in_doubt_resends', 'integer')
         .execute();
     },
   },

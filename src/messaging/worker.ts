@@ -17,21 +17,30 @@ import { ESME, SubmitError } from './carriers/smpp/status.js';
 import type { Admission, SenderCaps } from './sender-cap.js';
 import { SlidingStats } from './stats.js';
 import type { ProviderRow } from './tables.js';
+import { inDoubtPolicy, type InDoubtPolicy } from './in-doubt.js';
 import type { SmsJob } from './job.js';
+
+const waitNote = (p: InDoubtPolicy) =>
+  `in doubt: waiting ${p.graceMs} ms for a receipt, then ${p.action === 'resend' ? 'sending it again' : 'failing it'}`;
 
 /** What the worker reports back to the messaging service. */
 export interface WorkerHooks {
   /** Marks the messages `sending` on this provider before any submit (durably). */
   sending(sids: readonly string[], providerSid: string): Promise<void>;
   /** Status of messages claimed again after a previous claim (crash recovery). */
-  statusOf(
-    sids: readonly string[],
-  ): Promise<Map<string, { status: string; provider: string | null }>>;
+  statusOf(sids: readonly string[]): Promise<Map<string, PriorStatus>>;
+  /**
+   * Marks a message in doubt (its submit's answer never recorded, in-doubt.ts): it stays
+   * `sending`, waiting for a receipt to settle it.
+   */
+  inDoubt(job: SmsJob, note: string): Promise<void>;
+  /** Back to `queued` to be sent again after a doubt (counted: it happens once at most). */
+  resend(job: SmsJob, note: string): Promise<void>;
   /** Makes every status reported so far durable (false: it failed); acks wait for it. */
   settle(): Promise<boolean>;
   sent(job: SmsJob, providerSid: string, carrierIds: readonly string[]): void;
   failed(job: SmsJob, code: number, message: string, note: string): void;
-  /** Back to `queued` before the job is released for a retry. */
+  /** Back to `queued` (and no longer in doubt) before the job is released for a retry. */
   requeue(job: SmsJob, note: string): Promise<void>;
   /** Moves the job to another provider's queue; false when there is none. */
   reroute(job: SmsJob, fromProvider: string, reason: string): Promise<boolean>;
@@ -40,6 +49,15 @@ export interface WorkerHooks {
    * reported so far (the message's among them).
    */
   ack(queue: InStore<unknown>, id: string): void;
+}
+
+export interface PriorStatus {
+  readonly status: string;
+  readonly provider: string | null;
+  /** Set once the message was found in doubt (in-doubt.ts). */
+  readonly inDoubtSince: number | null;
+  /** Times it was sent again after a doubt. */
+  readonly resends: number;
 }
 
 const HALF_OPEN_AFTER_MS = 2000;
@@ -245,9 +263,7 @@ export class ProviderWorker {
     const now = Date.now();
     const live: QueueJob<SmsJob>[] = [];
     const again = jobs.filter((j) => j.attempts > 1).map((j) => j.data.sid);
-    const prior = again.length
-      ? await this.hooks.statusOf(again)
-      : new Map<string, { status: string; provider: string | null }>();
+    const prior = again.length ? await this.hooks.statusOf(again) : new Map<string, PriorStatus>();
     for (const job of jobs) {
       const p = prior.get(job.data.sid);
       if (this.sending.has(job.data.sid)) {
@@ -255,14 +271,8 @@ export class ProviderWorker {
         continue;
       } else if (p && p.status === 'sending') {
         // Claimed before by a process that stopped between "sending" and the SMSC's answer:
-        // the SMSC may or may not have it. Sending again could duplicate it, so say so instead.
-        this.hooks.failed(
-          job.data,
-          30008,
-          'Unknown error',
-          `outcome unknown: the platform stopped while the submit to ${p.provider ?? this.row.name} was outstanding; not resent to avoid a duplicate`,
-        );
-        this.ack(job.id);
+        // the SMSC may or may not have it. Wait for its receipt, then send again or fail.
+        if (await this.settleInDoubt(job, p, now)) live.push(job);
       } else if (p && p.status !== 'queued' && p.status !== 'accepted') {
         this.ack(job.id); // already finished; the ack was lost
       } else if (now > job.data.exp) {
@@ -300,6 +310,53 @@ export class ProviderWorker {
           this.poke();
         });
     }
+  }
+
+  /**
+   * A message claimed again while `sending`: in doubt. The first time, it is marked and waits
+   * the provider's grace period for a receipt (receipts.ts matches one to it); after that, with
+   * no receipt, it is failed (30008) or sent again (true) as the provider says, and its log
+   * says which.
+   */
+  private async settleInDoubt(job: QueueJob<SmsJob>, p: PriorStatus, now: number) {
+    const policy = inDoubtPolicy(this.row.settings);
+    const back = async (delayMs: number) => {
+      // The provider tokens taken at claim time were not used.
+      this.bucket.take(-job.data.seg);
+      this.depth++;
+      await this.queue.release([job.id], delayMs);
+    };
+    if (p.inDoubtSince === null) {
+      await this.hooks.inDoubt(
+        job.data,
+        `the platform stopped while the submit to ${p.provider === this.row.sid ? this.row.name : (p.provider ?? this.row.name)} was outstanding; ${waitNote(policy)}`,
+      );
+      await back(policy.graceMs);
+      return false;
+    }
+    const waited = now - p.inDoubtSince;
+    if (waited < policy.graceMs) {
+      await back(policy.graceMs - waited);
+      return false;
+    }
+    if (policy.action === 'fail' || p.resends > 0) {
+      // Sent again once already with no answer either: the carrier is not taking it.
+      this.hooks.failed(
+        job.data,
+        30008,
+        'Unknown error',
+        p.resends > 0
+          ? `outcome unknown: no receipt within ${policy.graceMs} ms of an unanswered submit, after it was sent again once; not sent a third time`
+          : `outcome unknown: no receipt within ${policy.graceMs} ms of an unanswered submit; not resent to avoid a duplicate`,
+      );
+      this.ack(job.id);
+      return false;
+    }
+    await this.hooks.resend(
+      job.data,
+      `sent again: no receipt within ${policy.graceMs} ms of an unanswered submit; if the carrier had it, the recipient gets it twice`,
+    );
+    return true;
   }
 
   /** Jobs whose sender has no free slot soon go back to the queue, or fail (30001). */
@@ -349,13 +406,10 @@ export class ProviderWorker {
         return;
       }
       if (e instanceof SubmitError && e.kind === 'unknown') {
-        this.hooks.failed(
-          d,
-          30008,
-          'Unknown error',
-          `outcome unknown on ${this.row.name}: ${e.message}; not resent to avoid a duplicate`,
-        );
-        this.ack(job.id);
+        // The SMSC may have it (the answer was lost with the connection, or is late): in doubt.
+        const policy = inDoubtPolicy(this.row.settings);
+        await this.hooks.inDoubt(d, `${this.row.name}: ${e.message}; ${waitNote(policy)}`);
+        await this.queue.release([job.id], policy.graceMs);
         return;
       }
       // Transient (throttled, queue full, not bound) or circuit open: back off and retry later,

@@ -83,6 +83,9 @@ describe('crash while draining', () => {
       throughput: 5,
       binds: 1,
       window: 5,
+      // Submits in flight at the kill: in doubt, then failed rather than sent again (this test
+      // holds that nothing reaches the SMSC twice; test/messaging/in-doubt.test.ts the resend).
+      settings: { inDoubt: 'fail', inDoubtGraceMs: 2000 },
     });
     await waitFor(() => smsc!.boundSessions() === 1, 15_000, 'bind');
     const n = 60;

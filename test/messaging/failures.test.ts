@@ -328,20 +328,25 @@ describe('Messages when providers misbehave', () => {
     expect(s.submits).toHaveLength(12);
   });
 
-  it('marks a submit whose answer never comes failed (30008, outcome unknown) without resending', async () => {
+  it('holds a submit whose answer never comes in doubt, then fails it (30008) without resending when the provider says so', async () => {
     const s = await smsc({ silent: true });
     await createProvider(t, {
       name: 'mute',
       port: s.port,
       prices: { '357': 0.01 },
       throughput: 10,
+      settings: { inDoubt: 'fail', inDoubtGraceMs: 500 },
     });
     await waitFor(() => s.boundSessions() === 2, 10_000, 'binds');
     const sid = String((await send('+357910000001', 'into the void')).json.sid);
     await waitFor(async () => (await fetchMsg(sid)).status === 'sending', 5000, 'sending');
     const m = await settled(sid, 20_000);
     expect(m).toMatchObject({ status: 'failed', error_code: 30008 });
-    expect(m.routing.at(-1)!.detail).toMatch(/outcome unknown on mute: .*not resent/);
+    const doubt = m.routing.find((r) => r.event === 'in-doubt');
+    expect(doubt?.detail).toMatch(/^mute: no submit_sm_resp.*in doubt: waiting 500 ms/);
+    expect(m.routing.at(-1)!.detail).toMatch(
+      /outcome unknown: no receipt within 500 ms.*not resent/,
+    );
     // Still one submit_sm at the SMSC a while later: it was not sent again.
     await new Promise((r) => setTimeout(r, 1000));
     expect(s.maxOutstanding).toBe(1);

@@ -73,7 +73,8 @@ beforeAll(async () => {
     prices: { '44': 0.01 },
     throughput: 50,
     maxWaitMs: 1000,
-    settings: { mms: true },
+    // A submit with no answer: in doubt briefly, then failed (the default sends it again).
+    settings: { mms: true, inDoubt: 'fail', inDoubtGraceMs: 300 },
   });
   httpSid = String(p.sid);
   carrier.callbackUrl = String(p.callback_url);
@@ -179,9 +180,11 @@ describe('HTTP providers', () => {
       const l = await done(lost.sid);
       expect(l.status).toBe('failed');
       expect(l.errorCode).toBe(30008);
-      expect((await routing(lost.sid)).at(-1)!.detail).toMatch(
-        /outcome unknown.*no HTTP response within 1500 ms/,
+      const log = await routing(lost.sid);
+      expect(log.find((e) => e.event === 'in-doubt')?.detail).toMatch(
+        /no HTTP response within 1500 ms.*in doubt: waiting 300 ms/,
       );
+      expect(log.at(-1)!.detail).toMatch(/outcome unknown: no receipt within 300 ms.*not resent/);
     } finally {
       carrier.behaviour.silent = false;
     }

@@ -70,6 +70,8 @@ export async function createProvider(
     maxQueue?: number;
     binds?: number;
     window?: number;
+    /** More Settings (e.g. inDoubt, inDoubtGraceMs). */
+    settings?: Record<string, unknown>;
   },
 ): Promise<Record<string, unknown>> {
   const form = new URLSearchParams({
@@ -85,6 +87,7 @@ export async function createProvider(
       reconnectMinMs: 100,
       reconnectMaxMs: 500,
       responseTimeoutMs: 3000,
+      ...p.settings,
     }),
     Prices: JSON.stringify(p.prices),
     Throughput: String(p.throughput),

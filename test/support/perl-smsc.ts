@@ -15,6 +15,8 @@ export interface PerlSmsc {
   readonly port: number;
   /** Accepted submits: the id as answered, destination and text. */
   readonly submits: { id: string; to: string; text: string }[];
+  /** Submits read and lost (--drop): never accepted, never answered. */
+  readonly drops: { to: string; text: string }[];
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export async function startPerlSmsc(args: string[] = []): Promise<PerlSmsc> {
     detached: true,
   });
   const submits: PerlSmsc['submits'] = [];
+  const drops: PerlSmsc['drops'] = [];
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('perl SMSC did not start')), 10_000);
@@ -38,11 +41,14 @@ export async function startPerlSmsc(args: string[] = []): Promise<PerlSmsc> {
       }
       const s = /^SUBMIT (\S+) (\S+) (.*)$/.exec(line);
       if (s) submits.push({ id: s[1]!, to: s[2]!, text: s[3]! });
+      const d = /^DROP (\S+) (.*)$/.exec(line);
+      if (d) drops.push({ to: d[1]!, text: d[2]! });
     });
   });
   return {
     port,
     submits,
+    drops,
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

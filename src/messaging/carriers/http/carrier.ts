@@ -141,8 +141,14 @@ export class HttpCarrier extends EventEmitter<CarrierEvents> implements Carrier 
     if (res.status >= 200 && res.status < 300) {
       const id = messageIdOf(text);
       if (!id) {
-        // The carrier took it but did not say under which id: receipts cannot be matched.
-        throw new SubmitError('unknown', 0, `HTTP ${res.status} without message_id`, 30008);
+        // The carrier took it but did not say under which id: receipts cannot be matched, and
+        // sending it again would surely duplicate it (not in doubt: failed at once).
+        throw new SubmitError(
+          'permanent',
+          0,
+          `HTTP ${res.status} without message_id; not resent, the carrier has it`,
+          30008,
+        );
       }
       return [id];
     }

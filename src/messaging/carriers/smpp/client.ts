@@ -468,7 +468,8 @@ export class SmppClient extends EventEmitter<CarrierEvents> implements Carrier {
       }
       if (this.listenerCount('receipt') === 0) return false;
       const keys = receiptKeys(receipt.id, this.settings.messageIds);
-      this.emit('receipt', { ...receipt, id: keys[0]!, keys }, answer);
+      const to = withPlus(d.sourceAddr, d.sourceTon);
+      this.emit('receipt', { ...receipt, id: keys[0]!, keys, to }, answer);
       return true;
     }
     const mo: InboundSms = {

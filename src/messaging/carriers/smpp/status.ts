@@ -80,6 +80,13 @@ export interface Receipt {
   readonly stat: ReceiptStat;
   readonly err: string;
   readonly doneAt?: number;
+  /**
+   * The handset the message went to (the receipt's source address) and the first characters of
+   * its text (the receipt's `text:` field, usually 20): what matches a receipt to a message
+   * whose submit_sm_resp was never recorded (in doubt after a crash).
+   */
+  readonly to?: string;
+  readonly text?: string;
 }
 
 const STATE_BY_TLV: Record<number, ReceiptStat> = {
@@ -121,6 +128,8 @@ const FIELD = {
   err: /(?:^|\s)err:(\S*)/i,
 };
 const DONE_DATE = /done date:(\d{10,12})/i;
+/** `text:` runs to the end of the receipt (it is the message's own text, spaces and all). */
+const TEXT = /(?:^|\s)text:(.*)$/is;
 
 /**
  * Parses a delivery receipt: the de-facto text format of SMPP 3.4 Appendix B
@@ -145,7 +154,14 @@ export function parseReceipt(
     );
     doneAt = Date.UTC(2000 + yy!, mo! - 1, dd, hh, mi, ss);
   }
-  return { id, stat, err: field('err') ?? '000', ...(doneAt ? { doneAt } : {}) };
+  const shown = TEXT.exec(text)?.[1];
+  return {
+    id,
+    stat,
+    err: field('err') ?? '000',
+    ...(doneAt ? { doneAt } : {}),
+    ...(shown ? { text: shown } : {}),
+  };
 }
 
 /**
