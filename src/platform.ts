@@ -29,7 +29,13 @@ import {
 } from './plugin/index.js';
 import { openState, type SharedState } from './state/index.js';
 import { openStore, type Migration, type Store } from './store/index.js';
-import { parseTrunks, startTelephony, type DomainCall, type Telephony } from './telephony/index.js';
+import {
+  announcePhones,
+  parseTrunks,
+  startTelephony,
+  type DomainCall,
+  type Telephony,
+} from './telephony/index.js';
 import { throttleHandle } from './throttle/index.js';
 import { addressPolicyOf, setAddressPolicy } from './webhook/index.js';
 import { gatewaySecret, startDeviceGateway } from './webrtc/index.js';
@@ -194,6 +200,8 @@ export async function startPlatform(
           clientCalls: (ticket) => devices.redeem(ticket),
           deviceHeaders: (address, callSid, params) => devices.headersFor(address, callSid, params),
         });
+        // Phones registered to SIP Domains are listed by presence with the Voice SDK devices.
+        if (presence) announcePhones(t.sip, presence);
         const voiceHost = config.sipHost === '0.0.0.0' ? '127.0.0.1' : config.sipHost;
         devices.setVoiceTarget(`sip:application@${voiceHost}:${t.sip.transport.port}`);
         telephony = t;

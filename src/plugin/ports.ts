@@ -96,10 +96,25 @@ export interface ClientDevice {
   readonly lastSeen: number;
 }
 
+/** A SIP phone registered to one of an account's SIP Domains (its registrar binding). */
+export interface RegisteredPhone {
+  readonly id: string;
+  readonly accountSid: string;
+  /** The user part of its address of record (sip:alice@office.example.com → alice). */
+  readonly identity: string;
+  /** Its Contact. */
+  readonly address: string;
+  readonly registeredAt: number;
+}
+
 /** Presence: where an account's Client identity is reachable now (offered by presence). */
 export interface ClientPresence {
   /** Reachable devices of `identity`, most recently registered first, at most `limit`. */
   devices(accountSid: string, identity: string, limit?: number): readonly ClientDevice[];
+  /** A SIP phone registered (or refreshed its registration) with this node's registrar. */
+  phoneRegistered(phone: RegisteredPhone): void;
+  /** Its registration expired or was removed. */
+  phoneGone(id: string): void;
 }
 export const clientPresence = port<ClientPresence>('client-presence');
 

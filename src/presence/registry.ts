@@ -4,7 +4,7 @@
 // every BEAT_MS carrying the last number, so a node that missed a delta asks for a snapshot.
 // A node whose beats stop (crashed, cut off) loses its devices everywhere after STALE_MS:
 // lookups read this node's merged copy, never the network, so a call finds a device at once.
-import type { ClientDevice, ClientPresence, SharedStateLike } from './types.js';
+import type { ClientDevice, ClientPresence, RegisteredPhone, SharedStateLike } from './types.js';
 
 export const BEAT_MS = 1000;
 /** A node silent this long is taken for dead and its devices dropped (documented: ~3 s). */
@@ -94,6 +94,21 @@ export class PresenceRegistry implements ClientPresence {
     this.own.devices.delete(id);
     void this.send({ t: 'down', node: this.nodeId, v: ++this.version, id });
     for (const l of this.listeners) l({ device, change: 'offline' });
+  }
+
+  /** Phones are listed as devices of kind sip (their calls are not tracked: available). */
+  phoneRegistered(phone: RegisteredPhone): void {
+    this.put({
+      ...phone,
+      kind: 'sip',
+      status: 'available',
+      node: this.nodeId,
+      lastSeen: Date.now(),
+    });
+  }
+
+  phoneGone(id: string): void {
+    this.remove(id);
   }
 
   local(id: string): ClientDevice | undefined {

@@ -240,7 +240,8 @@ export class SipDialer implements Dialer {
     const sign = this.deviceHeaders;
     if (accountSid !== undefined && sign)
       for (const d of this.presence?.()?.devices(accountSid, identity) ?? [])
-        if (d.status === 'available' && d.address)
+        // Phones (kind sip) are in presence too, but are reached through the registrar below.
+        if (d.kind === 'sdk' && d.status === 'available' && d.address)
           reaches.push({
             target: d.address,
             headers: sign(d.address, request.callSid ?? '', request.clientParams ?? {}),

@@ -156,3 +156,4 @@ function nonceSecret(config: Config, logger: Logger): string | Buffer {
 }
 
 export { parseTrunks } from './trunks.js';
+export { announcePhones } from './phones.js';

@@ -146,6 +146,26 @@ describe.skipIf(!RUN)('SIP Domains: registration and <Dial><Client>', () => {
     const [binding] = registrar.lookup('sip:alice@office-a.example.com');
     expect(binding).toMatchObject({ username: 'alice', owner: fx.t.accountSid });
     expect(binding!.source.port).toBe(alice.sipPort);
+    // Presence lists the phone among alice's devices (kind sip), with the Kind filter.
+    const presence = async (path: string) => {
+      const res = await fetch(`${fx.t.url}/presence/v1/${path}`, {
+        headers: {
+          authorization:
+            'Basic ' + Buffer.from(`${fx.t.accountSid}:${fx.t.authToken}`).toString('base64'),
+        },
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const listed = await presence('Clients/alice');
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject({
+      identity: 'alice',
+      status: 'available',
+      devices: [{ kind: 'sip', status: 'available' }],
+    });
+    const sips = (await presence('Clients?Kind=sip')).body.clients as { identity: string }[];
+    expect(sips.map((c) => c.identity)).toEqual(['alice']);
+    expect((await presence('Clients?Kind=sdk')).body.clients).toEqual([]);
 
     // A wrong password is challenged again and never registers; alice's own credentials do
     // not register another user's address (403).
