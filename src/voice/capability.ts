@@ -15,21 +15,22 @@ import {
   smsNumbers,
   type Capability,
 } from '../plugin/index.js';
-import { CallbackOutbox } from './callbacks/outbox.js';
-import { migrations as callbackMigrations } from './callbacks/tables.js';
-import { CallStore } from './calls/call-store.js';
-import { notificationRoutes } from './calls/notification-routes.js';
-import { recordingRoutes } from './recordings/routes.js';
-import { callRoutes } from './calls/routes.js';
-import { migrations as callMigrations } from './calls/tables.js';
+import { CallbackOutbox, migrations as callbackMigrations } from './callbacks/index.js';
+import {
+  CallStore,
+  notificationRoutes,
+  callRoutes,
+  migrations as callMigrations,
+} from './calls/index.js';
+import { RecordingStore, recordingRoutes } from './recordings/index.js';
 import {
   ConferenceStore,
   Conferences,
   conferenceRoutes,
   migrations as conferenceMigrations,
 } from './conferences/index.js';
-import { noTelephonyDialer } from './ports/no-telephony.js';
-import { VoiceEngine } from './engine/engine.js';
+import { noTelephonyDialer } from './ports/index.js';
+import { VoiceEngine } from './engine/index.js';
 import { Modules, applicationRoutes, migrations as moduleMigrations } from './modules/index.js';
 import { Numbers, numberRoutes, migrations as numberMigrations } from './numbers/index.js';
 import {
@@ -127,6 +128,7 @@ export const voiceCapability: Capability = {
       const meter = segmentMeter(billing, modules, logger, Math.min(5000, staleMs / 6));
       stops.push(() => meter.stop());
       const calls = new CallStore(store, nodeId);
+      const recordings = new RecordingStore(store);
       const directory = voiceDirectory(accounts, modules, numbers, logger);
       const callQueues = new QueueStore(store);
       // With one node, members left by a previous run belong to calls that run no more.
@@ -174,6 +176,7 @@ export const voiceCapability: Capability = {
       const voice = new VoiceEngine({
         outbox,
         nodeId,
+        recordings,
         queues: new QueueService(
           callQueues,
           nodeId,
@@ -228,9 +231,10 @@ export const voiceCapability: Capability = {
       return {
         routes: [
           ...callRoutes(calls, voice, directory, (sids) => billing.callPrices(sids)),
-          ...recordingRoutes(calls, voice),
+          // The routes reach live calls only through the engine's narrow ports.
+          ...recordingRoutes(recordings, calls, voice),
           ...notificationRoutes(calls),
-          ...conferenceRoutes(conferences, voice, calls),
+          ...conferenceRoutes(conferences, voice, recordings),
           ...queueRoutes(callQueues, {
             redirectCall: (callSid, url, method) =>
               voice.control({ callSid, action: 'redirect', url, method }),
@@ -245,7 +249,7 @@ export const voiceCapability: Capability = {
           // Its recordings' audio, for the capabilities that analyse calls.
           offer(callRecordings, {
             find: async (accountSid: string, sid: string) => {
-              const r = await calls.getRecording(accountSid, sid);
+              const r = await recordings.get(accountSid, sid);
               return (
                 r && {
                   sid: r.sid,

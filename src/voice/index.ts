@@ -4,8 +4,8 @@ export {
   type VoiceEngineOptions,
   type InboundInvite,
   type ClientCallInvite,
-  type OutboundRequest,
-} from './engine/engine.js';
+} from './engine/index.js';
+export type { OutboundRequest } from './calls/index.js';
 export type {
   CallChannel,
   ChannelPlayback,
@@ -13,22 +13,26 @@ export type {
   HangupCause,
   Dialer,
   DialOutcome,
-} from './ports/channel.js';
-export type {
   VoiceDirectory,
   SegmentMeter,
   InboundRoute,
   ModuleTarget,
   ModuleResolution,
-} from './ports/directory.js';
-export { CallStore } from './calls/call-store.js';
-export { CallbackOutbox, type OutboxItem } from './callbacks/outbox.js';
-export { migrations as callbackMigrations } from './callbacks/tables.js';
-export { callRoutes, type CallPrices } from './calls/routes.js';
-export { recordingRoutes } from './recordings/routes.js';
-export { notificationRoutes } from './calls/notification-routes.js';
-export { migrations as callMigrations } from './calls/tables.js';
-export { parseTwiml, TwimlError } from './twiml/parse.js';
+} from './ports/index.js';
+export {
+  CallStore,
+  callRoutes,
+  notificationRoutes,
+  migrations as callMigrations,
+  type CallPrices,
+} from './calls/index.js';
+export {
+  CallbackOutbox,
+  migrations as callbackMigrations,
+  type OutboxItem,
+} from './callbacks/index.js';
+export { recordingRoutes } from './recordings/index.js';
+export { parseTwiml, TwimlError } from './twiml/index.js';
 export { voiceDirectory, segmentMeter } from './wiring.js';
 // ---- conferences (<Dial><Conference>, Conferences and Participants resources) ----
 export {
@@ -75,5 +79,5 @@ export {
 // ---- end modules/numbers block ----
 // ---- the capability, its handle and the telephony port it reads ----
 export { voiceCapability, voiceHandle, type VoiceHandle } from './capability.js';
-export { noTelephonyDialer } from './ports/no-telephony.js';
+export { noTelephonyDialer } from './ports/index.js';
 export { telephonyStarter, type TelephonyStarter, type VoiceTelephony } from './telephony-port.js';

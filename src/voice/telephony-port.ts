@@ -3,8 +3,8 @@
 // (the registrar and <Dial><Client> read them) once they are open.
 import { port, type ClientPresence } from '../plugin/index.js';
 import type { ConferenceAudio } from './conferences/index.js';
-import type { Dialer } from './ports/channel.js';
-import type { VoiceEngine } from './engine/engine.js';
+import type { Dialer } from './ports/index.js';
+import type { VoiceEngine } from './engine/index.js';
 import type { SipDomains } from './sip-domains/index.js';
 
 export interface VoiceTelephony {

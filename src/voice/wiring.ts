@@ -9,7 +9,7 @@ import type {
   SegmentMeter,
   SpendState,
   VoiceDirectory,
-} from './ports/directory.js';
+} from './ports/index.js';
 import { canUseModule, dispatch, type ModuleInfo, type Modules } from './modules/index.js';
 import type { Numbers } from './numbers/index.js';
 

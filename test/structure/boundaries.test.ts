@@ -45,7 +45,8 @@ const CLEAN = {
   'src/core/index.ts': 'export const core = 1;\n',
   'src/http/index.ts':
     "import { billing } from '../billing/index.js';\nexport const http = billing;\n",
-  'src/voice/index.ts': "export { engine } from './engine/engine.js';\n",
+  'src/voice/index.ts': "export { engine } from './engine/index.js';\n",
+  'src/voice/engine/index.ts': "export { engine } from './engine.js';\n",
   'src/voice/engine/engine.ts':
     "import { core } from '../../core/index.js';\nexport const engine = core;\n",
   'src/billing/index.ts':
@@ -60,7 +61,7 @@ describe('the boundary check (dependency-cruiser, .dependency-cruiser.cjs)', () 
     expect(r.ok).toBe(true);
   }, 60_000);
 
-  it('fails a deep import into another capability, an edge imported by a capability, and a type-only cycle', async () => {
+  it('fails a deep import into another capability, an edge imported by a capability, a type-only cycle, and a deep import between parts of voice', async () => {
     dir = tree({
       ...CLEAN,
       // Deep: messaging reaches into voice's engine instead of voice/index.ts.
@@ -72,6 +73,9 @@ describe('the boundary check (dependency-cruiser, .dependency-cruiser.cjs)', () 
       // A cycle made only of type imports.
       'src/billing/a.ts': "import type { B } from './b.js';\nexport type A = { b?: B };\n",
       'src/billing/b.ts': "import type { A } from './a.js';\nexport type B = { a?: A };\n",
+      // Inside voice, one part reaching into another's files instead of its index.ts.
+      'src/voice/calls/routes.ts':
+        "import { engine } from '../engine/engine.js';\nexport const routes = engine;\n",
     });
     const r = await cruise(dir);
     expect(r.ok).toBe(false);
@@ -80,5 +84,8 @@ describe('the boundary check (dependency-cruiser, .dependency-cruiser.cjs)', () 
       /capabilities-below-edges: src\/billing\/ledger\/post\.ts → src\/http/,
     );
     expect(r.output).toMatch(/no-cycles: src\/billing\/(a|b)\.ts/);
+    expect(r.output).toMatch(
+      /parts-through-index: src\/voice\/calls\/routes\.ts → src\/voice\/engine\/engine/,
+    );
   }, 60_000);
 });

@@ -1,8 +1,8 @@
 import { newSid } from '../../core/index.js';
 import type { Kysely, Store } from '../../store/index.js';
-import type { CallRow, CallTables, NotificationRow, RecordingRow } from './tables.js';
+import type { CallRow, CallTables, NotificationRow } from './tables.js';
 
-/** Durable records of calls, their notifications (errors) and recordings. */
+/** Durable records of calls and their notifications (errors). */
 export class CallStore {
   readonly db: Kysely<CallTables>;
 
@@ -80,34 +80,6 @@ export class CallStore {
       date_created: Date.now(),
     };
     await this.db.insertInto('call_notifications').values(row).execute();
-  }
-
-  async insertRecording(row: RecordingRow): Promise<void> {
-    await this.db.insertInto('recordings').values(row).execute();
-  }
-
-  async updateRecording(
-    sid: string,
-    changes: Partial<Pick<RecordingRow, 'status' | 'duration_ms'>>,
-  ): Promise<void> {
-    await this.db
-      .updateTable('recordings')
-      .set({ ...changes, date_updated: Date.now() })
-      .where('sid', '=', sid)
-      .execute();
-  }
-
-  async getRecording(accountSid: string, sid: string): Promise<RecordingRow | undefined> {
-    return this.db
-      .selectFrom('recordings')
-      .selectAll()
-      .where('sid', '=', sid)
-      .where('account_sid', '=', accountSid)
-      .executeTakeFirst();
-  }
-
-  async deleteRecording(sid: string): Promise<void> {
-    await this.db.deleteFrom('recordings').where('sid', '=', sid).execute();
   }
 
   /**

@@ -11,7 +11,7 @@ import {
   type RestRoute,
 } from '../../core/rest.js';
 import { keysetPage } from '../../store/index.js';
-import { dateParams, echoFilters, whereDates } from '../shared/list-filters.js';
+import { dateParams, echoFilters, whereDates } from '../shared/index.js';
 import type { CallStore } from './call-store.js';
 import type { NotificationRow } from './tables.js';
 

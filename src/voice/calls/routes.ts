@@ -9,15 +9,13 @@ import {
 } from '../../core/rest.js';
 import { keysetPage } from '../../store/index.js';
 import { formatMicros, parseMicros } from '../../billing/index.js';
-import type { VoiceEngine } from '../engine/engine.js';
-import type { CallSpendLimit } from '../engine/session.js';
-import { recordingOptions, recordingParamSpecs } from '../recordings/params.js';
+import { recordingOptions, recordingParamSpecs } from '../recordings/index.js';
 import { validateModuleCode } from '../modules/index.js';
-import type { VoiceDirectory } from '../ports/directory.js';
-import type { StatusEvent } from '../callbacks/status-callbacks.js';
-import type { CallUpdate } from '../engine/session.js';
-import { dateParams, echoFilters, whereDates } from '../shared/list-filters.js';
+import type { VoiceDirectory } from '../ports/index.js';
+import type { StatusEvent } from '../callbacks/index.js';
+import { dateParams, echoFilters, whereDates } from '../shared/index.js';
 import type { CallStore } from './call-store.js';
+import type { CallSpendLimit, CallUpdate, LiveCalls, OutboundCalls } from './control.js';
 import { FINAL_STATUSES, type CallRow } from './tables.js';
 import { TAGS_PARAM } from '../../core/tags.js';
 
@@ -168,10 +166,14 @@ function callJson(row: CallRow, price: Price = UNPRICED): Record<string, unknown
   };
 }
 
+/**
+ * The Calls routes: `calls` holds the records, `control` places and commands calls (the engine,
+ * through its narrow port), `directory` resolves an ApplicationSid and the From's number.
+ */
 export function callRoutes(
   calls: CallStore,
-  engine: VoiceEngine,
-  directory: VoiceDirectory,
+  control: OutboundCalls & LiveCalls,
+  directory: Pick<VoiceDirectory, 'moduleBySid' | 'numberSid'>,
   prices: CallPrices,
 ): RestRoute[] {
   const getCall = async (req: RestRequest): Promise<CallRow> => {
@@ -268,7 +270,7 @@ export function callRoutes(
           moduleSid = target.moduleSid;
         }
         const from = input.string('From') ?? '';
-        const row = await engine.createOutbound(
+        const row = await control.createOutbound(
           {
             accountSid: req.account.sid,
             to,
@@ -382,7 +384,7 @@ export function callRoutes(
             : undefined,
           timeLimitS: i.int('TimeLimit'),
         };
-        await engine.control({ callSid: row.sid, action: 'update', update });
+        await control.control({ callSid: row.sid, action: 'update', update });
         req.tag('voice:call-update');
         return {
           status: 200,

@@ -62,30 +62,13 @@ export interface NotificationRow {
   date_created: number;
 }
 
-export interface RecordingRow {
-  sid: string;
-  account_sid: string;
-  call_sid: string;
-  /** Twilio's: in-progress, paused (through the API), completed, or absent (no sound). */
-  status: 'in-progress' | 'paused' | 'completed' | 'absent' | 'failed';
-  duration_ms: number;
-  channels: number;
-  /** Which audio of its call it holds (inbound, outbound, both); null: not a call recording. */
-  track?: string | null;
-  path: string;
-  source: string;
-  /** Set on a conference's recording (the column comes with the conferences' tables). */
-  conference_sid?: string | null;
-  date_created: number;
-  date_updated: number;
-}
-
 export interface CallTables {
   calls: CallRow;
   call_notifications: NotificationRow;
-  recordings: RecordingRow;
 }
 
+// These migrations also create the `recordings` table and add its `track` column: applied
+// history, kept as written; the rows and their queries belong to src/voice/recordings.
 export const migrations: Record<string, Migration> = {
   voice_0004_call_node: {
     async up(db) {

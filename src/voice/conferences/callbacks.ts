@@ -1,6 +1,6 @@
 import { rfc2822 } from '../../core/index.js';
 import type { WebhookMethod } from '../../webhook/index.js';
-import type { CallbackOutbox } from '../callbacks/outbox.js';
+import type { CallbackOutbox } from '../callbacks/index.js';
 
 /** Twilio's StatusCallbackEvent values for conferences, by the TwiML event that selects them. */
 export type ConferenceEvent =

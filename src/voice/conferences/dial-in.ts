@@ -2,8 +2,8 @@
 // dialled-in participant runs exactly the path of one who called in.
 import { TwilioError, Errors } from '../../core/index.js';
 import type { ParamSpec, RestRequest } from '../../core/rest.js';
-import type { OutboundRequest } from '../engine/engine.js';
-import type { StatusEvent } from '../callbacks/status-callbacks.js';
+import type { OutboundRequest } from '../calls/index.js';
+import type { StatusEvent } from '../callbacks/index.js';
 import type { ConferenceRow, ParticipantRow } from './tables.js';
 
 const METHODS = ['GET', 'POST'] as const;

@@ -1,6 +1,6 @@
 // What a conference needs from the rest of the platform: an audio room (the telephony edge
 // builds it on the media mixer) and the call leg that joins (the call session provides it).
-import type { CallChannel, ChannelRecording } from '../ports/channel.js';
+import type { CallChannel, ChannelRecording } from '../ports/index.js';
 
 /** One conference's audio: every member hears the sum of the others. */
 export interface AudioRoom {

@@ -2,9 +2,8 @@
 // (init → in-progress → completed, by Twilio's rules) and its status callbacks.
 import { join } from 'node:path';
 import { newSid, rfc2822, type Logger } from '../../core/index.js';
-import type { CallbackOutbox } from '../callbacks/outbox.js';
-import { RecordingCallbacks } from '../callbacks/recording-callbacks.js';
-import type { ConferenceNoun } from '../twiml/verbs.js';
+import { type CallbackOutbox, RecordingCallbacks } from '../callbacks/index.js';
+import type { ConferenceNoun } from '../twiml/index.js';
 import { ConferenceCallbacks, type ConferenceEvent } from './callbacks.js';
 import type { AudioRoom, ConferenceLeg, ConferenceOutcome } from './ports.js';
 import type { ConferenceStore } from './store.js';

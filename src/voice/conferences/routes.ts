@@ -10,17 +10,17 @@ import {
   splitPage,
   afterTimeAndSid,
 } from '../../core/rest.js';
-import type { VoiceEngine } from '../engine/engine.js';
 import type { Conferences } from './conferences.js';
-import type { CallStore } from '../calls/call-store.js';
+import type { OutboundCalls } from '../calls/index.js';
 import {
   deleteRecording,
   findRecording,
   listRecordings,
   recordingJson,
   type RecordingScope,
-} from '../recordings/routes.js';
-import { dateParams, echoFilters, whereDates } from '../shared/list-filters.js';
+  type RecordingStore,
+} from '../recordings/index.js';
+import { dateParams, echoFilters, whereDates } from '../shared/index.js';
 import { keysetPage } from '../../store/index.js';
 import type { ConferenceRow, ParticipantRow } from './tables.js';
 import { dialInTwiml, participantCreateParams } from './dial-in.js';
@@ -81,10 +81,14 @@ const CONFERENCE_LIST_PARAMS: readonly ParamSpec[] = [
 
 const LIVE: readonly ParticipantRow['status'][] = ['queued', 'connecting', 'ringing', 'connected'];
 
+/**
+ * The Conferences, Participants and conference Recordings routes; `outbound` places the call
+ * of a dialled-in participant (the engine, through its narrow port).
+ */
 export function conferenceRoutes(
   conferences: Conferences,
-  engine: VoiceEngine,
-  calls: CallStore,
+  outbound: OutboundCalls,
+  recordings: RecordingStore,
 ): RestRoute[] {
   const { store } = conferences;
   const recordingsOf = async (req: RestRequest): Promise<RecordingScope> => ({
@@ -220,7 +224,7 @@ export function conferenceRoutes(
         if (conference.status === 'completed')
           throw new TwilioError(Errors.conferenceNotLive, `${conference.sid} has ended`);
         const { request, row } = dialInTwiml(req, conference);
-        const call = await engine.createOutbound(request, req.account.authToken);
+        const call = await outbound.createOutbound(request, req.account.authToken);
         const participant: ParticipantRow = { ...row, call_sid: call.sid };
         await store.insertParticipant(participant);
         conferences.watchDialIn(conference.sid, req.account.sid, call.sid);
@@ -328,7 +332,7 @@ export function conferenceRoutes(
       paged: true,
       params: [...dateParams('DateCreated'), ...PAGE_PARAMS],
       async handler(req) {
-        return listRecordings(calls, req, await recordingsOf(req));
+        return listRecordings(recordings, req, await recordingsOf(req));
       },
     },
     {
@@ -338,7 +342,10 @@ export function conferenceRoutes(
       summary: 'Fetch a conference recording',
       async handler(req) {
         const scope = await recordingsOf(req);
-        return { status: 200, body: recordingJson(await findRecording(calls, req, scope), scope) };
+        return {
+          status: 200,
+          body: recordingJson(await findRecording(recordings, req, scope), scope),
+        };
       },
     },
     {
@@ -347,7 +354,10 @@ export function conferenceRoutes(
       path: `${CONFERENCES}/:ConferenceSid/Recordings/:Sid.json`,
       summary: 'Delete a conference recording and its audio',
       async handler(req) {
-        return deleteRecording(calls, await findRecording(calls, req, await recordingsOf(req)));
+        return deleteRecording(
+          recordings,
+          await findRecording(recordings, req, await recordingsOf(req)),
+        );
       },
     },
   ];

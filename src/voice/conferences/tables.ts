@@ -1,5 +1,6 @@
 import type { Migration } from '../../store/index.js';
-import type { CallRow, RecordingRow } from '../calls/tables.js';
+import type { CallRow } from '../calls/index.js';
+import type { RecordingRow } from '../recordings/index.js';
 
 export type ConferenceStatus = 'init' | 'in-progress' | 'completed';
 

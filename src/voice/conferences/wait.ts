@@ -3,9 +3,8 @@
 // played in a loop, silence (an empty URL), or the default: a short tone every few seconds,
 // standing in for Twilio's hold music (which Switchboard does not ship).
 import type { Logger } from '../../core/index.js';
-import type { CallChannel, ChannelPlayback } from '../ports/channel.js';
-import { fetchTwiml } from '../twiml/fetch.js';
-import type { HttpMethod, Prompt } from '../twiml/verbs.js';
+import type { CallChannel, ChannelPlayback } from '../ports/index.js';
+import { fetchTwiml, type HttpMethod, type Prompt } from '../twiml/index.js';
 
 const AUDIO_FILE = /\.(wav|mp3|ogg|aiff?|gsm|ulaw|alaw)(\?.*)?$/i;
 const DEFAULT_GAP_MS = 4600;

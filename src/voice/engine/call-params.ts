@@ -1,4 +1,4 @@
-import type { CallRow } from '../calls/tables.js';
+import type { CallRow } from '../calls/index.js';
 
 /**
  * The status-callback parameters of a call at this moment (Twilio's set: CallSid,

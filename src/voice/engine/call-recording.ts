@@ -5,47 +5,19 @@
 // (`absent` when it holds no sound), and the recordingStatusCallback events asked for
 // (in-progress, completed, absent).
 import { join } from 'node:path';
-import { newSid, type ErrorName, type Logger } from '../../core/index.js';
-import type { CallStore } from '../calls/call-store.js';
-import type { CallRow } from '../calls/tables.js';
-import type { HttpMethod } from '../twiml/verbs.js';
-import type { CallChannel, ChannelRecording } from '../ports/channel.js';
-
-export type RecordingEvent = 'in-progress' | 'completed' | 'absent';
-export type RecordingTrack = 'inbound' | 'outbound' | 'both';
-
-export interface CallRecordingOptions {
-  /** Twilio's RecordingSource: OutboundAPI, DialVerb… */
-  readonly source: string;
-  readonly track: RecordingTrack;
-  readonly statusCallback: string | undefined;
-  readonly statusCallbackMethod: HttpMethod;
-  readonly statusCallbackEvents: readonly RecordingEvent[];
-  /** Longest recording, seconds (Twilio: the call's own limit, 4 h by default). */
-  readonly maxLengthS?: number;
-  /** Cut the silence before and after the sound when it stops (trim-silence). */
-  readonly trim?: boolean;
-  /** 2: the caller on the left channel, what the call plays to the caller on the right. */
-  readonly channels?: 1 | 2;
-}
-
-/** A Call Recordings API request, carried to the node that holds the call. */
-export type RecordingCommand =
-  | { readonly op: 'start'; readonly options: CallRecordingOptions }
-  | {
-      readonly op: 'update';
-      /** A recording SID, or `Twilio.CURRENT`. */
-      readonly sid: string;
-      readonly status: 'paused' | 'in-progress' | 'stopped';
-      readonly pauseBehavior: 'skip' | 'silence';
-    };
-
-export type RecordingReply =
-  | { readonly ok: true; readonly sid: string }
-  | { readonly ok: false; readonly error: ErrorName; readonly detail: string };
+import { newSid, type Logger } from '../../core/index.js';
+import type { CallRow } from '../calls/index.js';
+import type { HttpMethod } from '../twiml/index.js';
+import type { CallChannel, ChannelRecording } from '../ports/index.js';
+import type {
+  CallRecordingOptions,
+  RecordingEvent,
+  RecordingStore,
+  RecordingTrack,
+} from '../recordings/index.js';
 
 export interface CallRecordingDeps {
-  readonly calls: CallStore;
+  readonly recordings: RecordingStore;
   readonly logger: Logger;
   readonly recordingsDir: string;
   readonly publicUrl: () => string;
@@ -97,7 +69,7 @@ export class CallRecording {
       trim: options.trim,
       channels: this.channels,
     });
-    this.writes = deps.calls.insertRecording({
+    this.writes = deps.recordings.insert({
       sid: this.sid,
       account_sid: call.account_sid,
       call_sid: call.sid,
@@ -148,7 +120,7 @@ export class CallRecording {
   }
 
   private setStatus(status: 'paused' | 'in-progress'): Promise<void> {
-    const write = this.writes.then(() => this.deps.calls.updateRecording(this.sid, { status }));
+    const write = this.writes.then(() => this.deps.recordings.update(this.sid, { status }));
     this.writes = write.catch(() => undefined);
     return write;
   }
@@ -184,7 +156,7 @@ export class CallRecording {
       const result = await this.recording.stop();
       await this.writes;
       const durationS = Math.round(result.durationMs / 1000);
-      await this.deps.calls.updateRecording(this.sid, {
+      await this.deps.recordings.update(this.sid, {
         status: result.durationMs > 0 ? 'completed' : 'absent',
         duration_ms: Math.round(result.durationMs),
       });

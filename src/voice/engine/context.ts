@@ -6,8 +6,8 @@ import type {
   HttpMethod,
   StartRecordingVerb,
   Verb,
-} from '../twiml/verbs.js';
-import type { CallChannel } from '../ports/channel.js';
+} from '../twiml/index.js';
+import type { CallChannel } from '../ports/index.js';
 
 /** Where control goes after a verb. */
 export type Next =

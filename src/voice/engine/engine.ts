@@ -2,22 +2,38 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { newSid, type Logger } from '../../core/index.js';
 import type { SharedState } from '../../state/index.js';
-import type { CallStore } from '../calls/call-store.js';
-import type { CallRow } from '../calls/tables.js';
-import type { HttpMethod } from '../twiml/verbs.js';
+import type {
+  CallCommand,
+  CallRow,
+  CallStore,
+  CallUpdate,
+  LiveCalls,
+  OutboundCalls,
+  OutboundRequest,
+} from '../calls/index.js';
 import type { QueueService } from '../queues/index.js';
-import type { CallChannel, Dialer, DialOutcome } from '../ports/channel.js';
-import type { InboundRoute, SegmentMeter, VoiceDirectory } from '../ports/directory.js';
+import type {
+  CallChannel,
+  Dialer,
+  DialOutcome,
+  InboundRoute,
+  SegmentMeter,
+  VoiceDirectory,
+} from '../ports/index.js';
 import type { Conferences } from '../conferences/index.js';
-import type { CallRecordingOptions, RecordingCommand, RecordingReply } from './call-recording.js';
-import { CallSession, type CallSpendLimit, type CallUpdate, type Start } from './session.js';
-export type { CallUpdate } from './session.js';
+import type {
+  CallRecordingControl,
+  RecordingCommand,
+  RecordingReply,
+  RecordingStore,
+} from '../recordings/index.js';
+import { CallSession, type Start } from './session.js';
 import { callParams } from './call-params.js';
-import type { CallbackOutbox } from '../callbacks/outbox.js';
-import { StatusCallbacks, type StatusEvent } from '../callbacks/status-callbacks.js';
+import { type CallbackOutbox, StatusCallbacks, type StatusEvent } from '../callbacks/index.js';
 
 export interface VoiceEngineOptions {
   readonly calls: CallStore;
+  readonly recordings: RecordingStore;
   readonly directory: VoiceDirectory;
   readonly meter: SegmentMeter;
   readonly dialer: Dialer;
@@ -78,38 +94,9 @@ export interface ClientCallInvite {
   readonly sipCallId?: string | undefined;
 }
 
-export interface OutboundRequest {
-  readonly accountSid: string;
-  readonly to: string;
-  readonly from: string;
-  readonly url: string | undefined;
-  readonly twiml: string | undefined;
-  readonly method: HttpMethod;
-  readonly moduleSid: string | null;
-  readonly fallbackUrl: string | null;
-  readonly fallbackMethod: HttpMethod;
-  readonly statusCallback: string | null;
-  readonly statusCallbackMethod: HttpMethod;
-  readonly statusCallbackEvents: readonly StatusEvent[];
-  readonly timeoutS: number;
-  /** Extension: the call's own spend limit and the module it is handed to on reaching it. */
-  readonly spendLimit?: CallSpendLimit | undefined;
-  /** Record=true: the whole call is recorded from the answer. */
-  readonly record?: CallRecordingOptions | undefined;
-  /** The caller ID presented to the called party (CallerId; default From). */
-  readonly callerId?: string | undefined;
-  /** SipAuthUsername/SipAuthPassword: digest credentials for a sip: To. */
-  readonly credentials?: { readonly username: string; readonly password: string } | undefined;
-  /** SendDigits: DTMF sent once the call is answered (`w` waits half a second). */
-  readonly sendDigits?: string | undefined;
-  /** TimeLimit: the longest the call may last once answered, seconds (Twilio: 4 h). */
-  readonly timeLimitS?: number | undefined;
-  /** The account's IncomingPhoneNumber the call is placed from (its From), if any. */
-  readonly phoneNumberSid?: string | undefined;
-}
-
+/** What goes over the bus to the node holding a call: a call command, or a recording one. */
 type ControlMessage =
-  | { readonly callSid: string; readonly action: 'hangup' }
+  | CallCommand
   | {
       readonly callSid: string;
       readonly action: 'recording';
@@ -117,15 +104,7 @@ type ControlMessage =
       /** The asking node's reply channel, and the request it answers. */
       readonly replyTo: string;
       readonly requestId: string;
-    }
-  | {
-      readonly callSid: string;
-      readonly action: 'redirect';
-      readonly url: string;
-      readonly method: HttpMethod;
-    }
-  | { readonly callSid: string; readonly action: 'twiml'; readonly twiml: string }
-  | { readonly callSid: string; readonly action: 'update'; readonly update: CallUpdate };
+    };
 
 /** An API call still being dialled: no session yet, but cancellable and redirectable. */
 interface Dialling {
@@ -150,7 +129,7 @@ interface ReplyMessage {
  * Takes inbound calls, places API calls, and keeps the live sessions of this node. Live-call
  * commands from the API reach the node holding the call through the shared-state bus.
  */
-export class VoiceEngine {
+export class VoiceEngine implements OutboundCalls, LiveCalls, CallRecordingControl {
   private readonly sessions = new Map<string, CallSession>();
   private readonly dialling = new Map<string, Dialling>();
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -405,7 +384,7 @@ export class VoiceEngine {
   }
 
   /** Sends a command to whichever node holds the call. */
-  async control(message: Exclude<ControlMessage, { action: 'recording' }>): Promise<void> {
+  async control(message: CallCommand): Promise<void> {
     const local = this.sessions.get(message.callSid) ?? this.dialling.get(message.callSid);
     if (local) {
       this.onControl(JSON.stringify(message));
@@ -418,6 +397,7 @@ export class VoiceEngine {
     const o = this.options;
     return {
       calls: o.calls,
+      recordings: o.recordings,
       outbox: o.outbox,
       directory: o.directory,
       meter: o.meter,

@@ -1,4 +1,4 @@
-import type { Verb } from '../twiml/verbs.js';
+import type { Verb } from '../twiml/index.js';
 import { resolveUrl, type Next, type VerbContext } from './context.js';
 import { dial } from './verbs/dial.js';
 import { dialQueue } from './verbs/dial-queue.js';

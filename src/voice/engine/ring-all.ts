@@ -2,13 +2,11 @@
 // The first leg to answer wins; every other leg is cancelled (a SIP CANCEL, 487 on their
 // side), and a leg that answers a moment after the winner is hung up (BYE).
 import { newSid, type Logger } from '../../core/index.js';
-import type { CallStore } from '../calls/call-store.js';
-import type { CallRow } from '../calls/tables.js';
-import type { DialNoun, DialVerb, LegOptions } from '../twiml/verbs.js';
-import type { CallChannel, DialOutcome, Dialer } from '../ports/channel.js';
+import type { CallStore, CallRow } from '../calls/index.js';
+import type { DialNoun, DialVerb, LegOptions } from '../twiml/index.js';
+import type { CallChannel, DialOutcome, Dialer } from '../ports/index.js';
 import { callParams } from './call-params.js';
-import type { CallbackOutbox } from '../callbacks/outbox.js';
-import { StatusCallbacks, type StatusEvent } from '../callbacks/status-callbacks.js';
+import { type CallbackOutbox, StatusCallbacks, type StatusEvent } from '../callbacks/index.js';
 
 export interface RingAllDeps {
   readonly calls: CallStore;

@@ -1,31 +1,53 @@
 import { join } from 'node:path';
 import { Errors, newSid, type ErrorName, type Logger } from '../../core/index.js';
-import type { CallStore } from '../calls/call-store.js';
-import { FINAL_STATUSES, type CallRow, type CallStatus } from '../calls/tables.js';
-import { parseTwiml, TwimlError } from '../twiml/parse.js';
-import type { ConferenceNoun, DialVerb, HttpMethod, Verb } from '../twiml/verbs.js';
+import {
+  FINAL_STATUSES,
+  type CallRow,
+  type CallSpendLimit,
+  type CallStatus,
+  type CallStore,
+  type CallUpdate,
+} from '../calls/index.js';
+import {
+  parseTwiml,
+  TwimlError,
+  type ConferenceNoun,
+  type DialVerb,
+  type HttpMethod,
+  type Verb,
+  fetchTwiml,
+  type TwimlSource,
+} from '../twiml/index.js';
 import type { Conferences } from '../conferences/index.js';
-import { RecordingCallbacks } from '../callbacks/recording-callbacks.js';
+import {
+  RecordingCallbacks,
+  type CallbackOutbox,
+  type StatusCallbacks,
+} from '../callbacks/index.js';
 import type { QueueService } from '../queues/index.js';
-import type { CallChannel, Dialer } from '../ports/channel.js';
+import type {
+  CallChannel,
+  Dialer,
+  ModuleTarget,
+  SegmentMeter,
+  VoiceDirectory,
+} from '../ports/index.js';
 import type { DialResult, Next, VerbContext } from './context.js';
 import { runDocument } from './interpreter.js';
 import { callParams } from './call-params.js';
 import { ringAll } from './ring-all.js';
 import { whisper, type WhisperContext } from './whisper.js';
-import {
-  CallRecording,
-  type CallRecordingOptions,
-  type RecordingCommand,
-  type RecordingReply,
-} from './call-recording.js';
-import type { ModuleTarget, SegmentMeter, VoiceDirectory } from '../ports/directory.js';
-import type { CallbackOutbox } from '../callbacks/outbox.js';
-import type { StatusCallbacks } from '../callbacks/status-callbacks.js';
-import { fetchTwiml, type TwimlSource } from '../twiml/fetch.js';
+import type {
+  CallRecordingOptions,
+  RecordingCommand,
+  RecordingReply,
+  RecordingStore,
+} from '../recordings/index.js';
+import { CallRecording } from './call-recording.js';
 
 export interface SessionDeps {
   readonly calls: CallStore;
+  readonly recordings: RecordingStore;
   /** Where status callbacks (the call's and its legs') are stored and delivered from. */
   readonly outbox: CallbackOutbox;
   readonly directory: VoiceDirectory;
@@ -54,23 +76,6 @@ export type Start = { readonly kind: 'fetch' } | { readonly kind: 'twiml'; reado
 const SPEND_CHECK_MS = 1000;
 /** Twilio's default TimeLimit of a call: four hours. */
 const DEFAULT_TIME_LIMIT_S = 14_400;
-
-/** A call's own spend limit and hand-off module (extension parameters of Calls create). */
-export interface CallSpendLimit {
-  readonly limitMicros?: number | undefined;
-  readonly handoffModule?: string | undefined;
-}
-
-/** Calls update: what changes on a live call (every field optional, applied together). */
-export interface CallUpdate {
-  /** completed ends the call in any state; canceled only one not answered yet. */
-  readonly status?: 'completed' | 'canceled' | undefined;
-  readonly redirect?:
-    { readonly url: string; readonly method: HttpMethod } | { readonly twiml: string } | undefined;
-  readonly fallback?: { readonly url: string; readonly method: HttpMethod } | undefined;
-  readonly statusCallback?: { readonly url: string; readonly method: HttpMethod } | undefined;
-  readonly timeLimitS?: number | undefined;
-}
 
 /** What the control loop does next when a verb is interrupted (API redirect, spend limit). */
 type Pending = Next | { kind: 'twiml'; twiml: string } | { kind: 'handoff'; code: string };
@@ -611,7 +616,7 @@ export class CallSession {
   private startRecording(options: CallRecordingOptions): CallRecording {
     const recording = new CallRecording(
       {
-        calls: this.deps.calls,
+        recordings: this.deps.recordings,
         logger: this.deps.logger,
         recordingsDir: this.deps.recordingsDir,
         publicUrl: this.deps.publicUrl,
@@ -727,7 +732,7 @@ export class CallSession {
   ): Promise<{ sid: string; url: string }> {
     const sid = /(RE[0-9a-f]{32})\.wav$/.exec(path)?.[1] ?? newSid('RE');
     const now = Date.now();
-    await this.deps.calls.insertRecording({
+    await this.deps.recordings.insert({
       sid,
       account_sid: this.row.account_sid,
       call_sid: this.row.sid,

@@ -5,7 +5,7 @@
 import { resolveUrl, type PromptContext } from './context.js';
 import { gather } from './verbs/gather.js';
 import { runPrompt } from './verbs/prompts.js';
-import type { HttpMethod, Verb } from '../twiml/verbs.js';
+import type { HttpMethod, Verb } from '../twiml/index.js';
 
 export interface WhisperContext extends PromptContext {
   /** Fetches a document for the called party (signed with its call's parameters). */

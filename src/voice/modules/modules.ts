@@ -3,8 +3,12 @@ import type { AccountStatus } from '../../core/rest.js';
 import type { UsagePlan } from '../../billing/index.js';
 import type { SharedCache } from '../../cache/index.js';
 import type { Kysely, KeysetPage, Store } from '../../store/index.js';
-import { AccountTable, type Page } from '../shared/account-table.js';
-import { smsWebhookDefaults, voiceWebhookDefaults } from '../shared/webhook-fields.js';
+import {
+  AccountTable,
+  type Page,
+  smsWebhookDefaults,
+  voiceWebhookDefaults,
+} from '../shared/index.js';
 import type { ApplicationRow, HttpMethod, ModuleTables, Visibility } from './tables.js';
 
 /** A module as the call engine sees it. */

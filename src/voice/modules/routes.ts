@@ -9,8 +9,8 @@ import {
   type RestRoute,
   splitPage,
 } from '../../core/rest.js';
-import { itemRoutes } from '../shared/account-routes.js';
 import {
+  itemRoutes,
   SMS_WEBHOOK_PARAMS,
   VOICE_WEBHOOK_PARAMS,
   optionalUrl,
@@ -18,7 +18,7 @@ import {
   readVoiceWebhook,
   smsWebhookJson,
   voiceWebhookJson,
-} from '../shared/webhook-fields.js';
+} from '../shared/index.js';
 import { type ApplicationInput, type Modules, validateModuleCode } from './modules.js';
 import type { ApplicationRow, Visibility } from './tables.js';
 import { TAGS_PARAM } from '../../core/tags.js';

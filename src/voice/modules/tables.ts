@@ -4,10 +4,10 @@ import {
   addVoiceWebhookColumns,
   type SmsWebhookFields,
   type VoiceWebhookFields,
-} from '../shared/webhook-fields.js';
+} from '../shared/index.js';
 
 export type Visibility = 'private' | 'shared' | 'public';
-export type { HttpMethod } from '../shared/webhook-fields.js';
+export type { HttpMethod } from '../shared/index.js';
 
 /**
  * An Application (AP…) is a module: Twilio's fields plus the extension fields ModuleCode,

@@ -1,8 +1,12 @@
 import { Errors, TwilioError, newSid } from '../../core/index.js';
 import type { SharedCache } from '../../cache/index.js';
 import type { Kysely, KeysetPage, Store } from '../../store/index.js';
-import { AccountTable, type Page } from '../shared/account-table.js';
-import { smsWebhookDefaults, voiceWebhookDefaults } from '../shared/webhook-fields.js';
+import {
+  AccountTable,
+  type Page,
+  smsWebhookDefaults,
+  voiceWebhookDefaults,
+} from '../shared/index.js';
 import { isVisibleTo, type HttpMethod, type ModuleInfo, type Modules } from '../modules/index.js';
 import { parseAddress, routeKeys } from './address.js';
 import type { NumberRow, NumberTables } from './tables.js';

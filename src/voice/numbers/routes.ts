@@ -7,9 +7,9 @@ import {
   type RestRequest,
   type RestRoute,
 } from '../../core/rest.js';
-import { echoFilters } from '../shared/list-filters.js';
-import { itemRoutes } from '../shared/account-routes.js';
 import {
+  echoFilters,
+  itemRoutes,
   SMS_WEBHOOK_PARAMS,
   VOICE_WEBHOOK_PARAMS,
   optionalApplicationSid,
@@ -17,7 +17,7 @@ import {
   readVoiceWebhook,
   smsWebhookJson,
   voiceWebhookJson,
-} from '../shared/webhook-fields.js';
+} from '../shared/index.js';
 import type { NumberInput, Numbers } from './numbers.js';
 import type { NumberRow } from './tables.js';
 

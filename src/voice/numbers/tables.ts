@@ -4,7 +4,7 @@ import {
   addVoiceWebhookColumns,
   type SmsWebhookFields,
   type VoiceWebhookFields,
-} from '../shared/webhook-fields.js';
+} from '../shared/index.js';
 
 /**
  * An IncomingPhoneNumber (PN…): an E.164 number, a SIP address (`sip:support@example.com`)

@@ -1,7 +1,7 @@
 // What a dequeuing call and a waiting member hand each other, on one node or across two
 // (service.ts runs the first, remote.ts the second; both speak this vocabulary).
-import type { CallChannel } from '../ports/channel.js';
-import type { HttpMethod } from '../twiml/verbs.js';
+import type { CallChannel } from '../ports/index.js';
+import type { HttpMethod } from '../twiml/index.js';
 
 /** The dequeuing call's audio as the member's node sees it. */
 export interface AgentLeg {

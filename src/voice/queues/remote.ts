@@ -12,8 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../core/index.js';
 import type { SharedState } from '../../state/index.js';
-import type { CallChannel, Dialer } from '../ports/channel.js';
-import type { HttpMethod } from '../twiml/verbs.js';
+import type { CallChannel, Dialer } from '../ports/index.js';
+import type { HttpMethod } from '../twiml/index.js';
 import type { DequeueOutcome, MemberHandle } from './member.js';
 import type { MemberRow } from './tables.js';
 

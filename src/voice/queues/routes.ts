@@ -8,7 +8,7 @@ import {
   type RestRoute,
 } from '../../core/rest.js';
 import { keysetPage } from '../../store/index.js';
-import type { HttpMethod } from '../twiml/verbs.js';
+import type { HttpMethod } from '../twiml/index.js';
 import { DEFAULT_MAX_SIZE, MAX_MAX_SIZE, MAX_NAME_LENGTH, type QueueStore } from './queue-store.js';
 import type { MemberRow, QueueRow } from './tables.js';
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/index.js';
-import type { CallChannel } from '../ports/channel.js';
+import type { CallChannel } from '../ports/index.js';
 import type { QueueStore } from './queue-store.js';
 import { RemoteQueues, type RemoteOptions } from './remote.js';
 import type { MemberRow, QueueRow } from './tables.js';

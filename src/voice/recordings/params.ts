@@ -2,11 +2,7 @@
 // channels, track, trimming and the recording status callback.
 import { Errors, TwilioError } from '../../core/index.js';
 import type { ParamSpec, RestRequest } from '../../core/rest.js';
-import type {
-  CallRecordingOptions,
-  RecordingEvent,
-  RecordingTrack,
-} from '../engine/call-recording.js';
+import type { CallRecordingOptions, RecordingEvent, RecordingTrack } from './control.js';
 
 const METHODS = ['GET', 'POST'] as const;
 const EVENTS: readonly RecordingEvent[] = ['in-progress', 'completed', 'absent'];

@@ -15,12 +15,11 @@ import {
   type RestRoute,
 } from '../../core/rest.js';
 import { keysetPage } from '../../store/index.js';
-import { dateParams, echoFilters, whereDates } from '../shared/list-filters.js';
-import type { VoiceEngine } from '../engine/engine.js';
-import type { RecordingReply } from '../engine/call-recording.js';
-import type { CallStore } from '../calls/call-store.js';
+import { dateParams, echoFilters, whereDates } from '../shared/index.js';
+import type { CallRecordingControl, RecordedCalls, RecordingReply } from './control.js';
 import { recordingOptions, recordingParamSpecs } from './params.js';
-import type { RecordingRow } from '../calls/tables.js';
+import type { RecordingStore } from './store.js';
+import type { RecordingRow } from './tables.js';
 
 const ACCOUNT = '/2010-04-01/Accounts/:AccountSid';
 
@@ -82,12 +81,15 @@ const ACCOUNT_LIST_PARAMS: readonly ParamSpec[] = [
 
 /** The recordings of one collection, newest first, with Twilio's filters and paging. */
 export async function listRecordings(
-  calls: CallStore,
+  recordings: RecordingStore,
   req: RestRequest,
   scope: RecordingScope,
 ): Promise<RestReply> {
   const i = req.input;
-  let q = calls.db.selectFrom('recordings').selectAll().where('account_sid', '=', req.account.sid);
+  let q = recordings.db
+    .selectFrom('recordings')
+    .selectAll()
+    .where('account_sid', '=', req.account.sid);
   const callSid = scope.kind === 'call' ? scope.callSid : i.string('CallSid');
   const conferenceSid =
     scope.kind === 'conference' ? scope.conferenceSid : i.string('ConferenceSid');
@@ -107,12 +109,12 @@ export async function listRecordings(
 
 /** A recording of the collection (404 when it is another call's, conference's or account's). */
 export async function findRecording(
-  calls: CallStore,
+  recordings: RecordingStore,
   req: RestRequest,
   scope: RecordingScope,
 ): Promise<RecordingRow> {
   const sid = req.params.Sid ?? '';
-  const row = await calls.getRecording(req.account.sid, sid);
+  const row = await recordings.get(req.account.sid, sid);
   const inScope =
     row !== undefined &&
     (scope.kind === 'account' ||
@@ -123,15 +125,26 @@ export async function findRecording(
 }
 
 /** Deletes a finished recording: its row and its audio. A recording in progress stays. */
-export async function deleteRecording(calls: CallStore, row: RecordingRow): Promise<RestReply> {
+export async function deleteRecording(
+  recordings: RecordingStore,
+  row: RecordingRow,
+): Promise<RestReply> {
   if (row.status === 'in-progress' || row.status === 'paused')
     throw new TwilioError(Errors.conflict, `Recording ${row.sid} is in progress`);
-  await calls.deleteRecording(row.sid);
+  await recordings.delete(row.sid);
   await rm(row.path, { force: true });
   return { status: 204, body: undefined };
 }
 
-export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRoute[] {
+/**
+ * The Recordings routes: `recordings` holds the rows, `calls` finds the call a request names,
+ * `control` runs a command on the live call (on whichever node holds it).
+ */
+export function recordingRoutes(
+  recordings: RecordingStore,
+  calls: RecordedCalls,
+  control: CallRecordingControl,
+): RestRoute[] {
   const account: RecordingScope = { kind: 'account' };
   const ofCall = (req: RestRequest): RecordingScope => ({
     kind: 'call',
@@ -147,7 +160,7 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
   /** A live call's recording as the node holding the call left it. */
   const answered = async (req: RestRequest, reply: RecordingReply): Promise<RecordingRow> => {
     if (!reply.ok) fail(reply.error, reply.detail);
-    const row = await calls.getRecording(req.account.sid, reply.sid);
+    const row = await recordings.get(req.account.sid, reply.sid);
     if (!row) fail('notFound', `Recording ${reply.sid}`);
     return row;
   };
@@ -164,7 +177,10 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
         if (call.status !== 'in-progress')
           fail('callNotInProgress', `Call ${call.sid} is ${call.status}: it cannot be recorded`);
         const options = recordingOptions(req.input, 'StartCallRecordingAPI', 'do-not-trim');
-        const row = await answered(req, await engine.recording(call.sid, { op: 'start', options }));
+        const row = await answered(
+          req,
+          await control.recording(call.sid, { op: 'start', options }),
+        );
         req.tag('voice:recording-start');
         return { status: 201, body: recordingJson(row, ofCall(req)) };
       },
@@ -189,7 +205,7 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
         if (call.status !== 'in-progress')
           fail('callNotInProgress', `Call ${call.sid} is ${call.status}: its recordings are over`);
         const status = req.input.string('Status') as 'paused' | 'in-progress' | 'stopped';
-        const reply = await engine.recording(call.sid, {
+        const reply = await control.recording(call.sid, {
           op: 'update',
           sid,
           status,
@@ -210,7 +226,7 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
       summary: 'List recordings, newest first',
       paged: true,
       params: ACCOUNT_LIST_PARAMS,
-      handler: (req) => listRecordings(calls, req, account),
+      handler: (req) => listRecordings(recordings, req, account),
     },
     {
       method: 'GET',
@@ -219,7 +235,7 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
       summary: 'Fetch a recording',
       params: [{ name: 'IncludeSoftDeleted', type: 'bool' }],
       async handler(req) {
-        return { status: 200, body: recordingJson(await findRecording(calls, req, account)) };
+        return { status: 200, body: recordingJson(await findRecording(recordings, req, account)) };
       },
     },
     {
@@ -228,7 +244,7 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
       path: `${ACCOUNT}/Recordings/:Sid.json`,
       summary: 'Delete a recording and its audio',
       async handler(req) {
-        return deleteRecording(calls, await findRecording(calls, req, account));
+        return deleteRecording(recordings, await findRecording(recordings, req, account));
       },
     },
     {
@@ -237,7 +253,7 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
       path: `${ACCOUNT}/Recordings/:Sid.wav`,
       summary: "Download a recording's audio (WAV, 8 kHz mono)",
       async handler(req) {
-        const row = await findRecording(calls, req, account);
+        const row = await findRecording(recordings, req, account);
         const exists = await stat(row.path).then(
           () => true,
           () => false,
@@ -255,7 +271,7 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
       params: LIST_PARAMS,
       async handler(req) {
         await callExists(req);
-        return listRecordings(calls, req, ofCall(req));
+        return listRecordings(recordings, req, ofCall(req));
       },
     },
     {
@@ -265,7 +281,10 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
       summary: 'Fetch a recording of a call',
       async handler(req) {
         const scope = ofCall(req);
-        return { status: 200, body: recordingJson(await findRecording(calls, req, scope), scope) };
+        return {
+          status: 200,
+          body: recordingJson(await findRecording(recordings, req, scope), scope),
+        };
       },
     },
     {
@@ -274,7 +293,7 @@ export function recordingRoutes(calls: CallStore, engine: VoiceEngine): RestRout
       path: `${ACCOUNT}/Calls/:CallSid/Recordings/:Sid.json`,
       summary: 'Delete a recording of a call',
       async handler(req) {
-        return deleteRecording(calls, await findRecording(calls, req, ofCall(req)));
+        return deleteRecording(recordings, await findRecording(recordings, req, ofCall(req)));
       },
     },
   ];

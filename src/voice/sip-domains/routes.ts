@@ -11,7 +11,7 @@ import {
   type RestRequest,
   type RestRoute,
 } from '../../core/rest.js';
-import { METHODS, optionalUrl } from '../shared/webhook-fields.js';
+import { METHODS, optionalUrl } from '../shared/index.js';
 import type { DomainInput, SipDomains } from './sip-domains.js';
 import type {
   CredentialListMappingRow,

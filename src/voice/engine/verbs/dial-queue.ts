@@ -2,7 +2,7 @@
 // is watched until someone joins or the Dial timeout passes; a queue that does not exist is
 // an error status to the action, as on Twilio.
 import { resolveUrl, type Next, type VerbContext } from '../context.js';
-import type { DialQueueVerb } from '../../twiml/verbs.js';
+import type { DialQueueVerb } from '../../twiml/index.js';
 import type { DequeueOutcome, MemberRow, QueueRow } from '../../queues/index.js';
 
 /** How often an empty queue is looked at again (members may join on any node). */

@@ -1,5 +1,5 @@
 import { resolveUrl, type Next, type VerbContext } from '../context.js';
-import type { DialVerb } from '../../twiml/verbs.js';
+import type { DialVerb } from '../../twiml/index.js';
 
 /** <Dial>: places the outgoing leg, bridges it, and reports DialCallStatus to the action. */
 export async function dial(ctx: VerbContext, verb: DialVerb): Promise<Next | undefined> {

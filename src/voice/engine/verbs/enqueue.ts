@@ -5,7 +5,7 @@
 import { resolveUrl, type Next, type VerbContext } from '../context.js';
 import { gather } from './gather.js';
 import { runPrompt } from './prompts.js';
-import type { EnqueueVerb, Verb } from '../../twiml/verbs.js';
+import type { EnqueueVerb, Verb } from '../../twiml/index.js';
 import type { DequeueOutcome, DequeueRequest, MemberRow, QueueRow } from '../../queues/index.js';
 
 type QueueResult = 'bridged' | 'queue-full' | 'redirected' | 'leave' | 'hangup';

@@ -1,5 +1,5 @@
 import { resolveUrl, type Next, type PromptContext } from '../context.js';
-import type { GatherVerb } from '../../twiml/verbs.js';
+import type { GatherVerb } from '../../twiml/index.js';
 import { runPrompt } from './prompts.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { ChannelPlayback } from '../../ports/channel.js';
+import type { ChannelPlayback } from '../../ports/index.js';
 import { until, type PromptContext } from '../context.js';
-import type { Prompt } from '../../twiml/verbs.js';
+import type { Prompt } from '../../twiml/index.js';
 
 /**
  * Plays one Say/Play/Pause; resolves when done, stopped, or the call moved on. A prompt that

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { resolveUrl, until, type Next, type VerbContext } from '../context.js';
-import type { RecordVerb } from '../../twiml/verbs.js';
+import type { RecordVerb } from '../../twiml/index.js';
 
 /**
  * <Record>: beep, record the caller until a finish key, `timeout` seconds of silence,
