@@ -71,6 +71,8 @@ export interface BillingOptions {
   readonly autoAccount?: boolean;
   /** Told of each segment this process closes (the platform records it in the event log). */
   readonly onClosed?: (segment: SegmentRow) => void;
+  /** Told of the ledger entries this process posted, once committed (also logged as events). */
+  readonly onPosted?: (entries: readonly LedgerEntryRow[]) => void;
   /**
    * Where accounts' spend limits are kept between changes: the policy and every live call's
    * spend check read them, and an account without one (most) then costs no query at all.
@@ -97,6 +99,7 @@ export class Billing {
   private readonly logger: Logger | undefined;
   private readonly autoAccount: boolean;
   private readonly onClosed: ((segment: SegmentRow) => void) | undefined;
+  private readonly onPosted: ((entries: readonly LedgerEntryRow[]) => void) | undefined;
   private readonly cache: SharedCache | undefined;
   // Segments this process opened and has not closed (one per live call it runs), and the last
   // sequence number per call: they spare a read on each open and close. A call runs on one
@@ -109,6 +112,7 @@ export class Billing {
     this.logger = options.logger;
     this.autoAccount = options.autoAccount ?? true;
     this.onClosed = options.onClosed;
+    this.onPosted = options.onPosted;
     this.cache = options.cache;
   }
 
@@ -223,10 +227,10 @@ export class Billing {
         const posted = await this.db.transaction().execute(async (trx) => {
           const res = await close(trx, closed.date_updated);
           if (Number(res.numUpdatedRows) === 0) return false;
-          await this.post(trx, closed, closed.date_updated);
-          return true;
+          return this.post(trx, closed, closed.date_updated);
         });
         if (!posted) return (await this.getSegment(sid)) ?? row;
+        this.announcePosted(posted);
         return this.announce({ ...closed, accounted_ms: closed.date_updated });
       } catch (err) {
         this.logger?.error({ err, segment: sid }, 'posting segment failed; closing it unposted');
@@ -363,7 +367,7 @@ export class Billing {
    * whether this call posted it.
    */
   async postSegment(sid: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    const posted = await this.db.transaction().execute(async (trx) => {
       const now = Date.now();
       const claim = await trx
         .updateTable('billing_segments')
@@ -378,17 +382,32 @@ export class Billing {
         .selectAll()
         .where('sid', '=', sid)
         .executeTakeFirstOrThrow();
-      await this.post(trx, seg, now);
-      return true;
+      return this.post(trx, seg, now);
     });
+    if (!posted) return false;
+    this.announcePosted(posted);
+    return true;
+  }
+
+  private announcePosted(entries: readonly LedgerEntryRow[]): void {
+    if (entries.length === 0) return;
+    try {
+      this.onPosted?.(entries);
+    } catch (err) {
+      this.logger?.error({ err }, 'ledger listener failed');
+    }
   }
 
   /**
    * The ledger entries of a claimed, closed segment and the balances they move, inside the
    * caller's transaction: both entries in one statement (unique keys), both balances in one.
    */
-  private async post(trx: Transaction<BillingTables>, seg: SegmentRow, now: number): Promise<void> {
-    if (seg.price_micros === 0) return;
+  private async post(
+    trx: Transaction<BillingTables>,
+    seg: SegmentRow,
+    now: number,
+  ): Promise<LedgerEntryRow[]> {
+    if (seg.price_micros === 0) return [];
     const what = seg.module_code ?? seg.module_sid ?? 'call';
     const entry = (kind: 'debit' | 'credit'): LedgerEntryRow => ({
       sid: newSid('LE'),
@@ -408,12 +427,13 @@ export class Billing {
           : `Module ${what} used by ${seg.user_account_sid} on call ${seg.call_sid}`,
       date_created: now,
     });
+    const entries = [entry('debit'), entry('credit')];
     const ins = await trx
       .insertInto('ledger_entries')
-      .values([entry('debit'), entry('credit')])
+      .values(entries)
       .onConflict((oc) => oc.column('entry_key').doNothing())
       .executeTakeFirst();
-    if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) return;
+    if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) return [];
     const balance = (account: string, amount: number, spent: number): BalanceRow => ({
       account_sid: account,
       currency: seg.currency,
@@ -440,6 +460,7 @@ export class Billing {
         }),
       )
       .execute();
+    return entries;
   }
 
   /** Posts every closed segment not yet posted; safe to run any number of times, anywhere. */

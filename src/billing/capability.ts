@@ -4,7 +4,7 @@ import { SharedCache } from '../cache/index.js';
 import { accountDirectory, interactionLog, offer, port, type Capability } from '../plugin/index.js';
 import { Billing } from './billing.js';
 import { billingRoutes } from './routes.js';
-import { segmentEvent } from './segment-event.js';
+import { ledgerEvent, segmentEvent } from './segment-event.js';
 import { triggerRoutes } from './trigger-routes.js';
 import { UsageTriggers } from './triggers.js';
 import { WebhookOutbox } from '../webhook/index.js';
@@ -46,6 +46,10 @@ export const billingCapability: Capability = {
       cache: spendLimits,
       // Each closed segment is an interaction event (kind segment, tagged module:<code>), and
       // new usage of its account, which its usage triggers look at.
+      // Each posted ledger entry is an event too (kind ledger): the debit carries the call's tags.
+      onPosted: (entries) => {
+        for (const e of entries) log.record(ledgerEvent(e));
+      },
       onClosed: (segment) => {
         log.record(segmentEvent(segment));
         triggers.poke(segment.user_account_sid);

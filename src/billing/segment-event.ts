@@ -1,6 +1,6 @@
 import type { InteractionEvent } from '../events/index.js';
 import { formatMicros } from './money.js';
-import type { SegmentRow } from './tables.js';
+import type { LedgerEntryRow, SegmentRow } from './tables.js';
 
 /**
  * A closed segment as an interaction event (kind `segment`) of the account that used the
@@ -28,6 +28,34 @@ export function segmentEvent(s: SegmentRow): InteractionEvent {
       billable_units: s.billable_units,
       price: formatMicros(s.price_micros),
       price_unit: s.currency,
+    },
+  };
+}
+
+/**
+ * A posted ledger entry as an interaction event (kind `ledger`). The debit is the user's: it
+ * is part of the call's interaction and carries the call's tags (and `module:<code>`). The
+ * credit is the publisher's own event, outside the user's interaction, so that a publisher
+ * never sees its users' tags.
+ */
+export function ledgerEvent(e: LedgerEntryRow): InteractionEvent {
+  const debit = e.kind === 'debit';
+  return {
+    accountSid: e.account_sid,
+    kind: 'ledger',
+    subjectSid: e.sid,
+    ...(debit ? { interactionSid: e.call_sid } : {}),
+    occurredAt: e.date_created,
+    tags: e.module_code ? [`module:${e.module_code}`] : [],
+    data: {
+      entry_kind: e.kind,
+      // Not `price`: the segment event already carries it, and a tracker measuring price over
+      // every kind would count the charge twice.
+      amount: formatMicros(e.amount_micros),
+      currency: e.currency,
+      segment_sid: e.segment_sid,
+      module_code: e.module_code,
+      ...(debit ? { call_sid: e.call_sid } : {}),
     },
   };
 }
