@@ -14,9 +14,14 @@ import {
 } from '../../encoding.js';
 import {
   DELIVER_SM,
+  ESME_RINVCMDID,
+  ESME_RINVCMDLEN,
+  GENERIC_NACK,
+  PduBodyError,
   PduReader,
   SUBMIT_SM_RESP,
   decodeDeliverSm,
+  encodeGenericNack,
   decodeSubmitSmResp,
   encodeDeliverSmResp,
   encodeSubmitSm,
@@ -65,7 +70,15 @@ interface Outstanding {
   readonly reject: (e: SubmitError) => void;
 }
 
-const GENERIC_NACK = 0x80000000;
+/** Every command id SMPP 3.4 defines (§5.1.2.1), requests and responses. */
+const KNOWN = new Set(
+  [
+    0x00000001, 0x00000002, 0x00000003, 0x00000004, 0x00000005, 0x00000006, 0x00000007, 0x00000008,
+    0x00000009, 0x0000000b, 0x00000015, 0x00000021, 0x00000102, 0x00000103,
+  ]
+    .flatMap((id) => [id, (id | 0x80000000) >>> 0])
+    .concat(0x80000000),
+);
 
 /** A generic_nack answering one of our submits: its status is the reason. */
 function nackOf(frame: Buffer): { status: number; sequence: number; messageId: string } {
@@ -136,6 +149,11 @@ class Bind {
       try {
         frames = reader.push(chunk);
       } catch (e) {
+        // A length outside the protocol's: the stream cannot be cut into PDUs any more. Say so
+        // (generic_nack, ESME_RINVCMDLEN) and bind again on a fresh connection.
+        const sequence = chunk.length >= 16 ? chunk.readUInt32BE(12) : 0;
+        // Written at once, not batched: the connection is closed right after.
+        session.socket.write(encodeGenericNack(sequence, ESME_RINVCMDLEN));
         this.lost(session, (e as Error).message);
         return;
       }
@@ -180,7 +198,18 @@ class Bind {
       } else o.reject(classifyStatus(resp.status));
       this.client.bindChanged();
     } else if (id === DELIVER_SM) {
-      const d = decodeDeliverSm(frame);
+      let d: DeliverSm;
+      try {
+        d = decodeDeliverSm(frame);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        // A deliver_sm whose body cannot be read is answered with its error (SMPP 3.4 §2.9: a
+        // request's own response carries body errors), and the bind goes on serving.
+        const status = e instanceof PduBodyError ? e.status : ESME_RINVCMDLEN;
+        this.client.log(`undecodable deliver_sm answered 0x${status.toString(16)}: ${e.message}`);
+        this.write(session, encodeDeliverSmResp(frame.readUInt32BE(12), status));
+        return;
+      }
       // A receipt is answered once the platform has recorded it, so that an SMSC keeps (and
       // re-sends) receipts a crashed platform never stored; MO messages are answered at once.
       let answered = false;
@@ -190,9 +219,25 @@ class Bind {
         this.write(session, encodeDeliverSmResp(d.sequence));
       };
       if (!this.client.delivered(d, answer)) answer();
+    } else if (!KNOWN.has(id)) {
+      // A command id SMPP 3.4 does not define: a request gets generic_nack ESME_RINVCMDID
+      // (§2.9); an unknown response answers nothing of ours and is dropped.
+      if ((id & GENERIC_NACK) === 0) {
+        this.write(session, encodeGenericNack(frame.readUInt32BE(12), ESME_RINVCMDID));
+      }
+      this.client.log(`unknown command id 0x${id.toString(16).padStart(8, '0')} from the SMSC`);
     } else {
       // What the package's own reader would do with it.
-      const pdu = new smpp.PDU(frame);
+      let pdu: PDU;
+      try {
+        pdu = new smpp.PDU(frame);
+      } catch (e) {
+        if ((id & GENERIC_NACK) === 0) {
+          this.write(session, encodeGenericNack(frame.readUInt32BE(12), ESME_RINVCMDLEN));
+        }
+        this.client.log(`undecodable PDU 0x${id.toString(16)}: ${(e as Error).message}`);
+        return;
+      }
       session.emit('pdu', pdu);
       session.emit(pdu.command, pdu);
       const callbacks = session._callbacks;

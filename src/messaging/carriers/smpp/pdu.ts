@@ -9,6 +9,22 @@ export const SUBMIT_SM = 0x00000004;
 export const SUBMIT_SM_RESP = 0x80000004;
 export const DELIVER_SM = 0x00000005;
 export const DELIVER_SM_RESP = 0x80000005;
+export const GENERIC_NACK = 0x80000000;
+
+/** Statuses the platform answers an SMSC's undecodable PDUs with (SMPP 3.4 §5.1.3). */
+export const ESME_RINVCMDLEN = 0x00000002;
+export const ESME_RINVCMDID = 0x00000003;
+export const ESME_RINVTLVSTREAM = 0x000000c0;
+
+/** A PDU whose body cannot be read: `status` is what its answer says. */
+export class PduBodyError extends RangeError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Largest PDU accepted from an SMSC (the package's limit). */
 export const MAX_PDU = 16_384;
@@ -118,6 +134,13 @@ export function encodeSubmitSm(sequence: number, s: SubmitSm): Buffer {
 }
 
 /** deliver_sm_resp (its message_id is unused and empty, §4.6.2). */
+/** generic_nack: a PDU whose header cannot be served (unknown command id, bad length). */
+export function encodeGenericNack(sequence: number, status: number): Buffer {
+  const b = Buffer.allocUnsafe(16);
+  header(b, 16, GENERIC_NACK, status, sequence);
+  return b;
+}
+
 export function encodeDeliverSmResp(sequence: number, status = 0): Buffer {
   const b = Buffer.allocUnsafe(17);
   header(b, 17, DELIVER_SM_RESP, status, sequence);
@@ -169,6 +192,16 @@ export function decodeSubmitSmResp(b: Buffer): SubmitSmResp {
 
 export function decodeDeliverSm(b: Buffer): DeliverSm {
   const f = new Fields(b);
+  try {
+    return readDeliverSm(b, f);
+  } catch (e) {
+    if (e instanceof PduBodyError || !(e instanceof RangeError)) throw e;
+    // The mandatory fields run past the PDU's end: its command_length does not hold them.
+    throw new PduBodyError(`deliver_sm: ${e.message}`, ESME_RINVCMDLEN);
+  }
+}
+
+function readDeliverSm(b: Buffer, f: Fields): DeliverSm {
   f.cstring(); // service_type
   const sourceTon = f.int8();
   f.int8(); // source_addr_npi
@@ -191,9 +224,16 @@ export function decodeDeliverSm(b: Buffer): DeliverSm {
   let ref: number | undefined;
   let total: number | undefined;
   let seq: number | undefined;
-  while (f.left >= 4) {
+  while (f.left > 0) {
+    if (f.left < 4) throw new PduBodyError('deliver_sm: a TLV cut short', ESME_RINVTLVSTREAM);
     const tag = (f.int8() << 8) | f.int8();
     const len = (f.int8() << 8) | f.int8();
+    if (len > f.left) {
+      throw new PduBodyError(
+        `deliver_sm: TLV 0x${tag.toString(16)} claims ${len} octets, ${f.left} left`,
+        ESME_RINVTLVSTREAM,
+      );
+    }
     const v = f.octets(len);
     if (tag === TLV_RECEIPTED_MESSAGE_ID) {
       const end = v.indexOf(0);
