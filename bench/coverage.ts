@@ -7,13 +7,8 @@
 import { datasetPresent, drivingTraces, type NamedTrace } from './coverage-data.js';
 import { PathHistory } from '../src/coverage/history.js';
 import { CoverageMap } from '../src/coverage/map.js';
-import type { TraceSample } from '../src/coverage/trace.js';
-import {
-  Predictor,
-  TREND_S,
-  type MotionInput,
-  type Prediction,
-} from '../src/coverage/predictor.js';
+import { counts, evaluateTrace, f1, mean } from '../src/coverage/evaluate.js';
+import { Predictor } from '../src/coverage/predictor.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,94 +55,15 @@ function build(except: NamedTrace | undefined): { map: CoverageMap; history: Pat
   return { map, history };
 }
 
-interface Counts {
-  tp: number;
-  fp: number;
-  fn: number;
-  tn: number;
-  leads: number[];
-}
-const counts = (): Counts => ({ tp: 0, fp: 0, fn: 0, tn: 0, leads: [] });
-const f1 = (c: Counts) => (2 * c.tp) / (2 * c.tp + c.fp + c.fn);
-
-/** The device's RSRP change over the last TREND_S seconds, as it would know it. */
-function trend(s: readonly TraceSample[], i: number): number | null {
-  const a = s[i - TREND_S];
-  const b = s[i]!;
-  if (!a || a.rsrp === null || b.rsrp === null || b.t - a.t > (TREND_S + 2) * 1000) return null;
-  return b.rsrp - a.rsrp;
-}
-
-/** Evaluates one held-out trace; `route` gives the true future path as the planned route. */
-function evaluate(tr: NamedTrace, predictor: Predictor, route: boolean, c: Counts): void {
-  const s = tr.samples;
-  let alertStart: number | null = null;
-  for (let i = 4; i < s.length; i++) {
-    const now = s[i]!;
-    const window = s.slice(i - 4, i + 1);
-    const eligible =
-      now.t - s[i - 4]!.t <= 5000 && window.every((x) => x.rsrp !== null && x.rsrp > threshold);
-    if (!eligible) {
-      alertStart = null;
-      continue;
-    }
-    let entry: number | null = null;
-    let seenTo = now.t;
-    for (let j = i + 1; j < s.length && s[j]!.t <= now.t + horizon * 1000; j++) {
-      seenTo = s[j]!.t;
-      if (s[j]!.rsrp !== null && s[j]!.rsrp! <= threshold) {
-        entry = s[j]!.t;
-        break;
-      }
-    }
-    if (entry === null && seenTo < now.t + (horizon - 2) * 1000) continue; // censored at the end
-    const m: MotionInput = {
-      device: tr.name,
-      network: NET,
-      t: now.t,
-      lat: now.lat,
-      lng: now.lng,
-      speed: now.speed,
-      heading: now.heading,
-      rsrp: now.rsrp,
-      rsrpChange: trend(s, i),
-      route: route
-        ? s
-            .slice(i + 1, i + 1 + horizon * 4)
-            .filter((_, k) => k % 3 === 2)
-            .map((x) => ({ lat: x.lat, lng: x.lng, t: x.t }))
-        : undefined,
-    };
-    const p: Prediction = predictor.predict(m, { threshold, horizonS: horizon });
-    if (p.poorAhead) alertStart ??= now.t;
-    else alertStart = null;
-    if (p.poorAhead && entry !== null) {
-      c.tp++;
-      // A true alert's lead: from the start of the alert run to the entry it foresaw.
-      if (
-        s[i + 1] === undefined ||
-        s[i + 1]!.rsrp === null ||
-        s[i + 1]!.rsrp! <= threshold ||
-        i + 1 === s.length - 1
-      )
-        c.leads.push((entry - alertStart!) / 1000);
-      else if (entry - now.t <= 1000) c.leads.push((entry - alertStart!) / 1000);
-    } else if (p.poorAhead) c.fp++;
-    else if (entry !== null) c.fn++;
-    else c.tn++;
-  }
-}
-
 const t0 = Date.now();
 const plain = counts();
 const routed = counts();
 for (const tr of traces) {
   const { map, history } = build(tr);
   const predictor = new Predictor(map, history);
-  evaluate(tr, predictor, false, plain);
-  evaluate(tr, predictor, true, routed);
+  evaluateTrace(tr, predictor, { threshold, horizon, route: false, network: NET }, plain);
+  evaluateTrace(tr, predictor, { threshold, horizon, route: true, network: NET }, routed);
 }
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 console.log(`threshold dBm: ${threshold}`);
 console.log(`horizon s: ${horizon}`);
 console.log(`driving traces: ${traces.length}`);

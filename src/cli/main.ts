@@ -10,6 +10,7 @@ import {
   readOwnerCredentials,
   startPlatform,
 } from '../platform.js';
+import { coverageCommands } from './coverage.js';
 import { secretsCommands } from './secrets.js';
 
 function configTable(): string {
@@ -231,6 +232,7 @@ export function buildCli(): Command {
     });
 
   secretsCommands(program);
+  coverageCommands(program);
   return program;
 }
 

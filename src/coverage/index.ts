@@ -20,6 +20,14 @@ import { migrations } from './tables.js';
 
 export type { PacketCore, DataSession, RedirectOutcome } from './packet-core.js';
 export { parseTrace, type TraceSample } from './trace.js';
+export {
+  importCoverageFile,
+  ImportError,
+  type FileImportResult,
+  type ImportProblem,
+  type ImportProgress,
+} from './file-import.js';
+export { replayTrace, type ReplayFigures } from './replay.js';
 
 export const coverage: Capability = {
   name: 'coverage',

@@ -115,6 +115,25 @@ export class CoverageMap {
     return this.nets.get(network)?.get(source)?.get(cell);
   }
 
+  /** Adds another state of a cell (an import's) to this one's, both decayed to the later time. */
+  merge(network: string, source: Source, cell: string, other: CellStats): void {
+    const mine = this.stats(network, source, cell);
+    if (!mine) {
+      this.load(network, source, cell, { ...other, bins: Float64Array.from(other.bins) });
+    } else {
+      const o = { ...other, bins: Float64Array.from(other.bins) };
+      const t = Math.max(mine.t, o.t);
+      this.decay(mine, t);
+      this.decay(o, t);
+      for (let i = 0; i < BINS; i++) mine.bins[i]! += o.bins[i]!;
+      mine.weight += o.weight;
+      mine.rsrpSum += o.rsrpSum;
+      mine.degradedWeight += o.degradedWeight;
+      mine.samples += o.samples;
+    }
+    this.dirty.add(`${network}|${source}|${cell}`);
+  }
+
   /** Replaces a cell's state (loading from the store). */
   load(network: string, source: Source, cell: string, s: CellStats): void {
     this.cells(network, source).set(cell, s);

@@ -214,7 +214,7 @@ export function statsRow(
   };
 }
 
-function rowStats(r: CellRow): CellStats {
+export function rowStats(r: CellRow): CellStats {
   const bins = new Float64Array(BINS);
   const parsed = r.bins ? (JSON.parse(r.bins) as number[]) : [];
   parsed.forEach((v, i) => {
