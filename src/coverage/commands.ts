@@ -3,7 +3,9 @@
 import { fail } from '../core/errors.js';
 import { newTimeOrderedSid } from '../core/sid.js';
 import {
-  keysetPage,
+  NEWEST_FIRST,
+  selectPage,
+  type PageCursor,
   type KeysetPage,
   type Kysely,
   type Statement,
@@ -75,8 +77,7 @@ export class CommandStore {
     accountSid: string,
     kind: CommandKind,
     filter: CommandFilter,
-    size: number,
-    after: readonly [number, string] | undefined,
+    cursor: PageCursor,
   ): Promise<KeysetPage<CommandRow>> {
     let q = this.db
       .selectFrom('supersim_commands')
@@ -86,7 +87,7 @@ export class CommandStore {
     if (filter.sim) q = q.where('sim_sid', '=', filter.sim);
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.direction) q = q.where('direction', '=', filter.direction);
-    return keysetPage(q, 'newest-first', size, after);
+    return selectPage(q, cursor, NEWEST_FIRST);
   }
 
   /** A SIM's queued commands in the order the data session would take them when FIFO. */

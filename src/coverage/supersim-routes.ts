@@ -2,15 +2,10 @@
 // Networks, Fleets, Sims (+ BillingPeriods, IpAddresses), SmsCommands, IpCommands and
 // UsageRecords, with the spec's field names and v1 paging.
 import { fail } from '../core/errors.js';
-import {
-  afterTimeAndSid,
-  listPageV1,
-  PAGE_PARAMS,
-  type ParamSpec,
-  type RestRoute,
-} from '../core/rest.js';
+import { listPageV1, PAGE_PARAMS, type ParamSpec, type RestRoute } from '../core/rest.js';
 import type { CommandStore } from './commands.js';
 import type { PacketCore } from './packet-core.js';
+import { slicePage } from '../store/index.js';
 import { isPriority, type RulesStore } from './rules.js';
 import {
   fleetJson,
@@ -84,8 +79,7 @@ export function superSimRoutes(d: SuperSimDeps): RestRoute[] {
         const p = await sims.networks(
           req.account.sid,
           { isoCountry: req.input.string('IsoCountry') },
-          req.page.pageSize,
-          afterTimeAndSid(req),
+          req.page,
         );
         const mcc = req.input.string('Mcc');
         const mnc = req.input.string('Mnc');
@@ -140,7 +134,7 @@ export function superSimRoutes(d: SuperSimDeps): RestRoute[] {
       paged: true,
       params: PAGE_PARAMS,
       async handler(req) {
-        const p = await sims.profiles(req.account.sid, req.page.pageSize, afterTimeAndSid(req));
+        const p = await sims.profiles(req.account.sid, req.page);
         return listPageV1(
           req,
           'network_access_profiles',
@@ -185,12 +179,7 @@ export function superSimRoutes(d: SuperSimDeps): RestRoute[] {
           req.account.sid,
           req.params.NetworkAccessProfileSid ?? '',
         );
-        const p = await sims.profileNetworks(
-          req.account.sid,
-          profile.sid,
-          req.page.pageSize,
-          afterTimeAndSid(req),
-        );
+        const p = await sims.profileNetworks(req.account.sid, profile.sid, req.page);
         return listPageV1(
           req,
           'networks',
@@ -266,8 +255,7 @@ export function superSimRoutes(d: SuperSimDeps): RestRoute[] {
         const p = await sims.fleets(
           req.account.sid,
           req.input.string('NetworkAccessProfile'),
-          req.page.pageSize,
-          afterTimeAndSid(req),
+          req.page,
         );
         return listPageV1(
           req,
@@ -341,8 +329,7 @@ export function superSimRoutes(d: SuperSimDeps): RestRoute[] {
             fleet: req.input.string('Fleet'),
             iccid: req.input.string('Iccid'),
           },
-          req.page.pageSize,
-          afterTimeAndSid(req),
+          req.page,
         );
         return listPageV1(
           req,
@@ -400,7 +387,8 @@ export function superSimRoutes(d: SuperSimDeps): RestRoute[] {
       async handler(req) {
         const sim = await sims.sim(req.account.sid, req.params.SimSid ?? '');
         const items = billingPeriods(sim, Date.now());
-        return listPageV1(req, 'billing_periods', items.slice(0, req.page.pageSize), undefined);
+        const page = slicePage(items, req.page);
+        return listPageV1(req, 'billing_periods', page.items, page.next);
       },
     }),
     r({
@@ -466,8 +454,7 @@ export function superSimRoutes(d: SuperSimDeps): RestRoute[] {
           req.account.sid,
           'sms',
           { sim, status: req.input.string('Status'), direction: req.input.string('Direction') },
-          req.page.pageSize,
-          afterTimeAndSid(req),
+          req.page,
         );
         return listPageV1(
           req,
@@ -546,8 +533,7 @@ export function superSimRoutes(d: SuperSimDeps): RestRoute[] {
           req.account.sid,
           'ip',
           { sim, status: req.input.string('Status'), direction: req.input.string('Direction') },
-          req.page.pageSize,
-          afterTimeAndSid(req),
+          req.page,
         );
         const iccids = new Map<string, string>();
         for (const c of p.items)

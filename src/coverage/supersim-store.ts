@@ -2,7 +2,14 @@
 // Commands have their own store (commands.ts). Every read is scoped to the account.
 import { fail } from '../core/errors.js';
 import { isSid, newSid } from '../core/sid.js';
-import { keysetPage, type KeysetPage, type Kysely, type Store } from '../store/index.js';
+import {
+  OLDEST_FIRST,
+  selectPage,
+  type PageCursor,
+  type KeysetPage,
+  type Kysely,
+  type Store,
+} from '../store/index.js';
 import type { CoverageTables, FleetRow, NetworkRow, ProfileRow, SimRow } from './tables.js';
 
 export interface NetworkInput {
@@ -31,8 +38,6 @@ export interface SimUpdate {
   readonly callbackUrl?: string | undefined;
   readonly callbackMethod?: string | undefined;
 }
-
-type After = readonly [number, string] | undefined;
 
 /** A SQLite or PostgreSQL unique-constraint violation. */
 function isUniqueViolation(err: unknown): boolean {
@@ -74,15 +79,14 @@ export class SuperSimStore {
   async networks(
     accountSid: string,
     filter: { isoCountry?: string | undefined },
-    size: number,
-    after: After,
+    cursor: PageCursor,
   ): Promise<KeysetPage<NetworkRow>> {
     let q = this.db
       .selectFrom('supersim_networks')
       .selectAll()
       .where('account_sid', '=', accountSid);
     if (filter.isoCountry) q = q.where('iso_country', '=', filter.isoCountry);
-    return keysetPage(q, 'oldest-first', size, after);
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   // ---------------------------------------------------------------- network access profiles
@@ -142,19 +146,18 @@ export class SuperSimStore {
     return this.profile(accountSid, row.sid);
   }
 
-  async profiles(accountSid: string, size: number, after: After): Promise<KeysetPage<ProfileRow>> {
+  async profiles(accountSid: string, cursor: PageCursor): Promise<KeysetPage<ProfileRow>> {
     const q = this.db
       .selectFrom('supersim_profiles')
       .selectAll()
       .where('account_sid', '=', accountSid);
-    return keysetPage(q, 'oldest-first', size, after);
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   async profileNetworks(
     accountSid: string,
     profileSid: string,
-    size: number,
-    after: After,
+    cursor: PageCursor,
   ): Promise<KeysetPage<NetworkRow>> {
     const profile = await this.profile(accountSid, profileSid);
     const q = this.db
@@ -167,7 +170,7 @@ export class SuperSimStore {
           .select('network_sid')
           .where('profile_sid', '=', profile.sid),
       );
-    return keysetPage(q, 'oldest-first', size, after);
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   /** The SIDs of a profile's networks, for the steering decisions. */
@@ -297,13 +300,12 @@ export class SuperSimStore {
   async fleets(
     accountSid: string,
     profile: string | undefined,
-    size: number,
-    after: After,
+    cursor: PageCursor,
   ): Promise<KeysetPage<FleetRow>> {
     let q = this.db.selectFrom('supersim_fleets').selectAll().where('account_sid', '=', accountSid);
     if (profile !== undefined)
       q = q.where('network_access_profile_sid', '=', (await this.profile(accountSid, profile)).sid);
-    return keysetPage(q, 'oldest-first', size, after);
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   // ---------------------------------------------------------------- SIMs
@@ -373,15 +375,14 @@ export class SuperSimStore {
   async sims(
     accountSid: string,
     filter: { status?: string | undefined; fleet?: string | undefined; iccid?: string | undefined },
-    size: number,
-    after: After,
+    cursor: PageCursor,
   ): Promise<KeysetPage<SimRow>> {
     let q = this.db.selectFrom('supersim_sims').selectAll().where('account_sid', '=', accountSid);
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.iccid) q = q.where('iccid', '=', filter.iccid);
     if (filter.fleet)
       q = q.where('fleet_sid', '=', (await this.fleet(accountSid, filter.fleet)).sid);
-    return keysetPage(q, 'oldest-first', size, after);
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   /** Active SIMs of a fleet's profile networks, by SIM: the steering's view of a SIM. */

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { iso8601 } from '../core/dates.js';
 import { fail } from '../core/errors.js';
 import { listPageV1, type ParamSpec, type RestReply, type RestRequest } from '../core/rest.js';
+import { slicePage } from '../store/index.js';
 import type { CommandStore } from './commands.js';
 import type { SuperSimStore } from './supersim-store.js';
 import type { SimRow } from './tables.js';
@@ -102,5 +103,6 @@ export async function usageRecordsReply(
       data_total_billed: 0,
       billed_unit: 'USD',
     }));
-  return listPageV1(req, 'usage_records', records.slice(0, req.page.pageSize), undefined);
+  const page = slicePage(records, req.page);
+  return listPageV1(req, 'usage_records', page.items, page.next);
 }

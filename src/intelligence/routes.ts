@@ -5,7 +5,6 @@ import { Ajv } from 'ajv';
 import { Errors, TwilioError, fail, isSid, newSid } from '../core/index.js';
 import {
   PAGE_PARAMS,
-  afterTimeAndSid,
   listPageV1,
   type ParamSpec,
   type RestReply,
@@ -13,6 +12,7 @@ import {
   type RestRoute,
 } from '../core/rest.js';
 import type { CallRecordings } from '../plugin/index.js';
+import { slicePage } from '../store/index.js';
 import { parseChannel } from './channel.js';
 import { parseSequence, parseStates, searchTranscripts } from './search.js';
 import {
@@ -68,10 +68,7 @@ const bool = (v: boolean | undefined, dflt: boolean) => ((v ?? dflt) ? 1 : 0);
 
 /** One page of a list held in memory (the catalogue), by Page and PageSize. */
 function staticPage<T>(req: RestRequest, key: string, items: readonly T[]) {
-  const { page, pageSize } = req.page;
-  const start = req.page.after ? Number(req.page.after[0]) : page * pageSize;
-  const slice = items.slice(start, start + pageSize);
-  const next = start + pageSize < items.length ? [start + pageSize] : undefined;
+  const { items: slice, next } = slicePage(items, req.page);
   return listPageV1(req, key, slice, next);
 }
 
@@ -157,7 +154,7 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
       .catch((err: unknown) => d.onTrainFailed(row.sid, err));
   };
   const allOperators = async (req: RestRequest) => {
-    const custom = await store.operators(req.account.sid, 1000, undefined);
+    const custom = await store.operators(req.account.sid, { pageSize: 1000, after: undefined });
     return [
       ...PREBUILT_OPERATORS.map((p) => prebuiltOperatorJson(p, req.baseUrl, 'Operators')),
       ...custom.items.map((r) => customOperatorJson(r, req.baseUrl, 'Operators')),
@@ -212,7 +209,7 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
       paged: true,
       params: PAGE_PARAMS,
       async handler(req) {
-        const page = await store.services(req.account.sid, req.page.pageSize, afterTimeAndSid(req));
+        const page = await store.services(req.account.sid, req.page);
         const items = [];
         for (const r of page.items)
           items.push(serviceJson(r, await store.attached(r.sid), req.baseUrl));
@@ -435,11 +432,7 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
         { name: 'LanguageCode', type: 'string', max: 16 },
       ],
       async handler(req) {
-        const page = await store.operators(
-          req.account.sid,
-          req.page.pageSize,
-          afterTimeAndSid(req),
-        );
+        const page = await store.operators(req.account.sid, req.page);
         return listPageV1(
           req,
           'operators',
@@ -582,8 +575,7 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
         const page = await store.transcripts(
           req.account.sid,
           { sids, serviceSid: i.string('ServiceSid') },
-          req.page.pageSize,
-          afterTimeAndSid(req),
+          req.page,
         );
         return keepFilters(
           listPageV1(
@@ -683,8 +675,7 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
             startBefore: i.date('BeforeStartTime'),
             startAfter: i.date('AfterStartTime'),
           },
-          req.page.pageSize,
-          afterTimeAndSid(req),
+          req.page,
         );
         return keepFilters(
           listPageV1(
@@ -757,18 +748,14 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
       ],
       async handler(req) {
         const t = await transcriptOf(req, req.params.TranscriptSid ?? '');
-        const after = req.page.after ? Number(req.page.after[0]) : -1;
-        if (!Number.isInteger(after)) fail('invalidPageToken');
-        const rows = await store.sentences(t.sid, req.page.pageSize, after);
-        const more = rows.length > req.page.pageSize;
-        const items = rows.slice(0, req.page.pageSize);
+        const { items, next } = await store.sentences(t.sid, req.page);
         const redacted = req.input.bool('Redacted') ?? true;
         const words = req.input.bool('WordTimestamps') ?? false;
         return listPageV1(
           req,
           'sentences',
           items.map((r) => sentenceJson(r, redacted, words)),
-          more ? [items.at(-1)!.sentence_index] : undefined,
+          next,
         );
       },
     },

@@ -1,7 +1,15 @@
 // Every query of Conversational Intelligence, on both dialects. Routes and the transcript
 // processor ask this store; none of them writes SQL.
 import { sql, type Kysely } from 'kysely';
-import { keysetPage, type KeysetPage, type Store } from '../store/index.js';
+import {
+  NEWEST_FIRST,
+  OLDEST_FIRST,
+  selectPage,
+  sortBy,
+  type PageCursor,
+  type KeysetPage,
+  type Store,
+} from '../store/index.js';
 import type {
   AttachmentRow,
   IntelligenceTables,
@@ -13,6 +21,8 @@ import type {
   TranscriptRow,
   TranscriptStatus,
 } from './tables.js';
+
+const SPEAKING_ORDER = sortBy('asc', ['sentence_index', 'number']);
 
 export interface TranscriptFilters {
   readonly serviceSid?: string | undefined;
@@ -49,12 +59,12 @@ export class IntelligenceStore {
       .executeTakeFirst();
   }
 
-  services(accountSid: string, size: number, after: [number, string] | undefined) {
+  services(accountSid: string, cursor: PageCursor) {
     const q = this.db
       .selectFrom('intelligence_services')
       .selectAll()
       .where('account_sid', '=', accountSid);
-    return keysetPage(q, 'oldest-first', size, after);
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   async updateService(sid: string, changes: Partial<ServiceRow>): Promise<void> {
@@ -85,12 +95,12 @@ export class IntelligenceStore {
       .executeTakeFirst();
   }
 
-  operators(accountSid: string, size: number, after: [number, string] | undefined) {
+  operators(accountSid: string, cursor: PageCursor) {
     const q = this.db
       .selectFrom('intelligence_operators')
       .selectAll()
       .where('account_sid', '=', accountSid);
-    return keysetPage(q, 'oldest-first', size, after);
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   /** Stores an update when the version is still `version`; false when another won. */
@@ -176,8 +186,7 @@ export class IntelligenceStore {
   transcripts(
     accountSid: string,
     f: TranscriptFilters,
-    size: number,
-    after: [number, string] | undefined,
+    cursor: PageCursor,
   ): Promise<KeysetPage<TranscriptRow>> {
     let q = this.db
       .selectFrom('intelligence_transcripts')
@@ -195,7 +204,7 @@ export class IntelligenceStore {
       if (f.sids.length === 0) return Promise.resolve({ items: [], next: undefined });
       q = q.where('sid', 'in', f.sids);
     }
-    return keysetPage(q, 'newest-first', size, after);
+    return selectPage(q, cursor, NEWEST_FIRST);
   }
 
   /** Moves a transcript from one status to another; false when it was not in `from`. */
@@ -278,15 +287,13 @@ export class IntelligenceStore {
     }
   }
 
-  sentences(transcriptSid: string, size: number, afterIndex: number): Promise<SentenceRow[]> {
-    return this.db
+  /** A transcript's sentences in speaking order. */
+  sentences(transcriptSid: string, cursor: PageCursor): Promise<KeysetPage<SentenceRow>> {
+    const q = this.db
       .selectFrom('intelligence_sentences')
       .selectAll()
-      .where('transcript_sid', '=', transcriptSid)
-      .where('sentence_index', '>', afterIndex)
-      .orderBy('sentence_index')
-      .limit(size + 1)
-      .execute();
+      .where('transcript_sid', '=', transcriptSid);
+    return selectPage(q, cursor, SPEAKING_ORDER);
   }
 
   async clearAnalysis(transcriptSid: string): Promise<void> {

@@ -1,11 +1,18 @@
 // Switchboard extension (domain `presence`): who is online and on which devices. Lists are
 // paged as Twilio's v1 lists are (PageSize, PageToken, meta), ordered by identity.
 import { fail, rfc2822 } from '../core/index.js';
-import { PAGE_PARAMS, listPageV1, splitPage, type RestRoute } from '../core/rest.js';
+import { PAGE_PARAMS, listPageV1, type RestRoute } from '../core/rest.js';
+import { slicePage, sortBy } from '../store/index.js';
 import type { ClientDevice } from '../plugin/index.js';
 import type { PresenceRegistry } from './registry.js';
 
 const STATUSES = ['available', 'busy'] as const;
+
+/** Clients are listed by identity; the PageToken carries the last one listed. */
+const BY_IDENTITY = {
+  sort: sortBy('asc', ['identity', 'string']),
+  of: (c: Record<string, unknown>) => [c.identity as string],
+};
 
 function deviceJson(d: ClientDevice): Record<string, unknown> {
   return {
@@ -65,17 +72,12 @@ export function presenceRoutes(registry: PresenceRegistry): RestRoute[] {
         const status = req.input.string('Status');
         const kind = req.input.string('Kind');
         const prefix = req.input.string('IdentityPrefix') ?? '';
-        const after = req.page.after?.[0];
-        if (req.page.after && typeof after !== 'string') fail('invalidPageToken');
         const list = [...online(registry, req.principal.accountSid).values()]
           .map((c) => ({ ...c, devices: c.devices.filter((d) => !kind || d.kind === kind) }))
           .filter((c) => c.devices.length > 0 && c.identity.startsWith(prefix))
           .map((c) => identityJson(req.principal.accountSid, req.baseUrl, c))
-          .filter((c) => !status || c.status === status)
-          .filter((c) => after === undefined || (c.identity as string) > after)
-          .sort((a, b) => ((a.identity as string) < (b.identity as string) ? -1 : 1))
-          .slice(0, req.page.pageSize + 1);
-        const { items, next } = splitPage(req, list, (c) => [c.identity as string]);
+          .filter((c) => !status || c.status === status);
+        const { items, next } = slicePage(list, req.page, BY_IDENTITY);
         return Promise.resolve(listPageV1(req, 'clients', items, next));
       },
     },

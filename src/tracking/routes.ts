@@ -3,9 +3,7 @@
 import { fail, iso8601 } from '../core/index.js';
 import {
   PAGE_PARAMS,
-  afterTimeAndSid,
   listPageV1,
-  splitPage,
   type ParamSpec,
   type RestRequest,
   type RestRoute,
@@ -123,12 +121,7 @@ export function trackerRoutes(
       paged: true,
       params: PAGE_PARAMS,
       async handler(req) {
-        const rows = await trackers.list(
-          req.account.sid,
-          req.page.pageSize + 1,
-          afterTimeAndSid(req),
-        );
-        const page = splitPage(req, rows, (last) => [Number(last.date_created), last.sid]);
+        const page = await trackers.list(req.account.sid, req.page);
         return listPageV1(
           req,
           'trackers',

@@ -1,7 +1,13 @@
 // The trackers' rows: create, read, list (keyset by creation time), update, delete (with the
 // figures counted for them).
 import { newSid } from '../core/index.js';
-import type { Kysely } from '../store/index.js';
+import {
+  OLDEST_FIRST,
+  selectPage,
+  type KeysetPage,
+  type Kysely,
+  type PageCursor,
+} from '../store/index.js';
 import type { TrackerRow, TrackingTables } from './tables.js';
 import type { BucketSize, Measure } from './trackers.js';
 
@@ -44,17 +50,9 @@ export class TrackerStore {
       .executeTakeFirst();
   }
 
-  async list(
-    accountSid: string,
-    limit: number,
-    after: [number, string] | undefined,
-  ): Promise<TrackerRow[]> {
-    let q = this.db.selectFrom('trackers').selectAll().where('account_sid', '=', accountSid);
-    if (after)
-      q = q.where((eb) =>
-        eb(eb.refTuple('date_created', 'sid'), '>', eb.tuple(after[0], after[1])),
-      );
-    return q.orderBy('date_created').orderBy('sid').limit(limit).execute();
+  async list(accountSid: string, cursor: PageCursor): Promise<KeysetPage<TrackerRow>> {
+    const q = this.db.selectFrom('trackers').selectAll().where('account_sid', '=', accountSid);
+    return selectPage(q, cursor, OLDEST_FIRST);
   }
 
   async update(
