@@ -49,6 +49,25 @@ const created = await fetch(
   },
 );
 if (!created.ok) throw new Error(`number: ${created.status} ${await created.text()}`);
+// The application calls the simulated SDK clients place run (bench/presence-media.ts).
+const app = await fetch(
+  `${platform.url}/2010-04-01/Accounts/${platform.owner.sid}/Applications.json`,
+  {
+    method: 'POST',
+    headers: {
+      authorization:
+        'Basic ' +
+        Buffer.from(`${platform.owner.sid}:${platform.owner.authToken}`).toString('base64'),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      FriendlyName: 'bench media',
+      VoiceUrl: `${new URL(webhook).origin}/media`,
+    }).toString(),
+  },
+);
+if (!app.ok) throw new Error(`application: ${app.status} ${await app.text()}`);
+const appSid = ((await app.json()) as { sid: string }).sid;
 let cpuFrom = process.cpuUsage();
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'report') return;
@@ -70,6 +89,7 @@ console.log(
     keySid: key.row.sid,
     secret: key.secret,
     number,
+    appSid,
   }),
 );
 const stop = async () => {
