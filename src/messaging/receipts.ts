@@ -104,7 +104,13 @@ export class Receipts {
       setTimeout(() => {
         if (this.early.get(`${providerSid}|${keysOf(r)[0]}`) === e) {
           this.forgetEarly(e);
-          void this.fromStore(providerSid, r, stored);
+          // Unacknowledged, the carrier sends the receipt again (after a restart, say).
+          this.fromStore(providerSid, r, stored).catch((err: unknown) =>
+            this.d.logger.error(
+              { err, provider: providerSid, id: r.id },
+              'receipt not recorded; the carrier will resend it',
+            ),
+          );
         }
       }, 2000).unref();
       return;
