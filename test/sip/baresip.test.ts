@@ -2,24 +2,18 @@
 // baresip dials the engine and sends a known sweep from a WAV file; the engine answers with a
 // media session, plays its own tone and records what arrives. Both directions are checked by
 // energy and by correlation with what was sent.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMediaEngine, readWav, toMono16, type MediaSession } from '../../src/media/index.js';
 import { answerWithMedia, createSipEngine } from '../../src/sip/index.js';
-import { freePort } from './sipp.js';
-
-const BARESIP = '/usr/bin/baresip';
-const MODULES = '/usr/lib/baresip/modules';
+import { until } from '../support/until.js';
+import { haveBaresip, startBaresip, type Baresip } from './baresip.js';
 
 function haveTools(): boolean {
-  const ok =
-    existsSync(BARESIP) &&
-    existsSync(join(MODULES, 'ctrl_tcp.so')) &&
-    spawnSync('sox', ['--version']).status === 0;
+  const ok = haveBaresip();
   if (!ok && process.env.CI !== 'true')
     console.warn(
       '\n*** baresip (baresip-core) or sox missing: skipping the baresip audio test ***\n',
@@ -28,53 +22,11 @@ function haveTools(): boolean {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
-let child: ChildProcess | undefined;
+let baresip: Baresip | undefined;
 afterAll(() => {
-  child?.kill('SIGTERM'); // through `timeout` to baresip
+  baresip?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** One ctrl_tcp command (netstring-framed JSON), bounded by a timeout. */
-function command(port: number, cmd: string, params = ''): Promise<{ ok: boolean; data?: string }> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`baresip ${cmd}: no reply`));
-    }, 5000);
-    let buf = '';
-    s.on('connect', () => {
-      const json = JSON.stringify({ command: cmd, params, token: 't' });
-      s.write(`${Buffer.byteLength(json)}:${json},`);
-    });
-    s.on('data', (d) => {
-      buf += d.toString();
-      // Netstrings: events may come before our response.
-      for (;;) {
-        const colon = buf.indexOf(':');
-        if (colon <= 0) return;
-        const len = Number(buf.slice(0, colon));
-        if (buf.length < colon + 1 + len + 1) return;
-        const msg = JSON.parse(buf.slice(colon + 1, colon + 1 + len)) as {
-          ok: boolean;
-          data?: string;
-          response?: boolean;
-        };
-        buf = buf.slice(colon + 1 + len + 1);
-        if (msg.response === true) {
-          clearTimeout(timer);
-          s.end();
-          resolve(msg);
-          return;
-        }
-      }
-    });
-    s.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-}
 
 function rms(x: Int16Array): number {
   let s = 0;
@@ -107,14 +59,6 @@ function bestCorrelation(hay: Int16Array, probe: Int16Array): number {
     if (c > best) best = c;
   }
   return best;
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.skipIf(!haveTools())('SIP + media against baresip', () => {
@@ -166,39 +110,7 @@ describe.skipIf(!haveTools())('SIP + media against baresip', () => {
     });
     const sip = await createSipEngine({ host: '127.0.0.1', port: 0 });
     try {
-      const sipPort = await freePort();
-      const ctrlPort = await freePort();
-      writeFileSync(
-        join(dir, 'config'),
-        [
-          'poll_method poll',
-          `sip_listen 127.0.0.1:${sipPort}`,
-          'net_interface 127.0.0.1',
-          'audio_player aubridge,nil',
-          'audio_alert aubridge,nil',
-          `audio_source aufile,${source}`,
-          `module_path ${MODULES}`,
-          'module g711.so',
-          'module aufile.so',
-          'module aubridge.so',
-          'module sndfile.so',
-          'module account.so',
-          'module menu.so',
-          'module ctrl_tcp.so',
-          `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
-          `snd_path ${dir}`,
-          '',
-        ].join('\n'),
-      );
-      writeFileSync(join(dir, 'accounts'), '<sip:baresip@127.0.0.1>;regint=0\n');
-      writeFileSync(join(dir, 'contacts'), '');
-      child = spawn('timeout', ['-k', '2', '40', BARESIP, '-f', dir, '-t', '40'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let log = '';
-      child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-      await until(() => log.includes('baresip is ready'), 10_000, `baresip start (${log})`);
+      baresip = await startBaresip('<sip:baresip@127.0.0.1>;regint=0', source, 40);
 
       const tonePrompt = await media.prompts.load(tone);
       let session: MediaSession | undefined;
@@ -214,9 +126,9 @@ describe.skipIf(!haveTools())('SIP + media against baresip', () => {
         });
       });
 
-      const dial = await command(ctrlPort, 'dial', `sip:engine@127.0.0.1:${sip.port}`);
+      const dial = await baresip.command('dial', `sip:engine@127.0.0.1:${sip.port}`);
       expect(dial.ok, JSON.stringify(dial)).toBe(true);
-      await until(() => recordingPath !== undefined, 20_000, 'the call to play and record');
+      await until('the call to play and record', () => recordingPath !== undefined, 20_000);
       expect(session?.negotiated?.codec).toMatch(/PCM[UA]/);
 
       // What baresip sent, as the engine received it.
@@ -228,16 +140,17 @@ describe.skipIf(!haveTools())('SIP + media against baresip', () => {
       expect(corrIn).toBeGreaterThan(0.8);
 
       // What the engine sent, as baresip decoded it (sndfile dumps per call).
+      const dumps = baresip.dir;
       await until(
-        () => readdirSync(dir).some((f) => f.startsWith('dump-') && f.endsWith('-dec.wav')),
-        5000,
         'baresip dump',
+        () => readdirSync(dumps).some((f) => f.startsWith('dump-') && f.endsWith('-dec.wav')),
+        5000,
       );
       await new Promise((r) => setTimeout(r, 500));
-      const decName = readdirSync(dir).find(
+      const decName = readdirSync(dumps).find(
         (f) => f.startsWith('dump-') && f.endsWith('-dec.wav'),
       ) as string;
-      const heard = toMono16(readWav(readFileSync(join(dir, decName))));
+      const heard = toMono16(readWav(readFileSync(join(dumps, decName))));
       const played = toMono16(readWav(readFileSync(tone)));
       expect(rms(heard)).toBeGreaterThan(rms(played) * 0.3);
       const corrOut = windowsCorrelation(heard, played);

@@ -1,5 +1,5 @@
 // Runs a baresip user agent for a test and drives it over its ctrl_tcp JSON port
-// (netstring-framed commands; see baresip.test.ts for the original audio test).
+// (netstring-framed commands). The one baresip launcher of the tests.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
