@@ -4,13 +4,12 @@
 import { fail, rfc2822 } from '../../core/index.js';
 import {
   PAGE_PARAMS,
-  afterTimeAndSid,
   listPage2010,
   type ParamSpec,
   type RestRequest,
   type RestRoute,
 } from '../../core/rest.js';
-import { keysetPage } from '../../store/index.js';
+import { NEWEST_FIRST, selectPage } from '../../store/index.js';
 import { dateParams, echoFilters, whereDates } from '../shared/index.js';
 import type { CallStore } from './call-store.js';
 import type { NotificationRow } from './tables.js';
@@ -55,7 +54,7 @@ export function notificationRoutes(calls: CallStore): RestRoute[] {
     const log = i.string('Log');
     if (log !== undefined) q = q.where('log', '=', Number(log));
     q = whereDates(q, 'date_created', i, 'MessageDate');
-    const page = await keysetPage(q, 'newest-first', req.page.pageSize, afterTimeAndSid(req));
+    const page = await selectPage(q, req.page, NEWEST_FIRST);
     const items = page.items.map((r) => notificationJson(r));
     return listPage2010(req, 'notifications', items, page.next, echoFilters(i, LIST_PARAMS));
   };

@@ -5,9 +5,8 @@ import {
   type ParamSpec,
   type RestRequest,
   type RestRoute,
-  afterTimeAndSid,
 } from '../../core/rest.js';
-import { keysetPage } from '../../store/index.js';
+import { NEWEST_FIRST, selectPage } from '../../store/index.js';
 import { formatMicros, parseMicros } from '../../billing/index.js';
 import { recordingOptions, recordingParamSpecs } from '../recordings/index.js';
 import { validateModuleCode } from '../modules/index.js';
@@ -323,7 +322,7 @@ export function callRoutes(
         if (parent) q = q.where('parent_call_sid', '=', parent);
         q = whereDates(q, 'start_time', i, 'StartTime');
         q = whereDates(q, 'end_time', i, 'EndTime');
-        const page = await keysetPage(q, 'newest-first', req.page.pageSize, afterTimeAndSid(req));
+        const page = await selectPage(q, req.page, NEWEST_FIRST);
         const filters = echoFilters(i, LIST_PARAMS);
         const priced = await pricesOf(prices, page.items);
         const items = page.items.map((r) => callJson(r, priced.get(r.sid)));

@@ -7,8 +7,6 @@ import {
   type ParamSpec,
   type RestRequest,
   type RestRoute,
-  splitPage,
-  afterTimeAndSid,
 } from '../../core/rest.js';
 import type { Conferences } from './conferences.js';
 import type { OutboundCalls } from '../calls/index.js';
@@ -21,7 +19,7 @@ import {
   type RecordingStore,
 } from '../recordings/index.js';
 import { dateParams, echoFilters, whereDates } from '../shared/index.js';
-import { keysetPage } from '../../store/index.js';
+import { NEWEST_FIRST, selectPage, sortBy } from '../../store/index.js';
 import type { ConferenceRow, ParticipantRow } from './tables.js';
 import { dialInTwiml, participantCreateParams } from './dial-in.js';
 import { TAGS_PARAM } from '../../core/tags.js';
@@ -79,6 +77,9 @@ const CONFERENCE_LIST_PARAMS: readonly ParamSpec[] = [
   ...PAGE_PARAMS,
 ];
 
+/** Participants: in the order they joined, the call SID breaking ties. */
+const BY_JOIN = sortBy('asc', ['date_created', 'number'], ['call_sid', 'string']);
+
 const LIVE: readonly ParticipantRow['status'][] = ['queued', 'connecting', 'ringing', 'connected'];
 
 /**
@@ -128,7 +129,7 @@ export function conferenceRoutes(
         if (status) q = q.where('status', '=', status);
         q = whereDates(q, 'date_created', i, 'DateCreated');
         q = whereDates(q, 'date_updated', i, 'DateUpdated');
-        const page = await keysetPage(q, 'newest-first', req.page.pageSize, afterTimeAndSid(req));
+        const page = await selectPage(q, req.page, NEWEST_FIRST);
         const filters = echoFilters(i, CONFERENCE_LIST_PARAMS);
         return listPage2010(req, 'conferences', page.items.map(conferenceJson), page.next, filters);
       },
@@ -196,17 +197,7 @@ export function conferenceRoutes(
         if (hold !== undefined) q = q.where('hold', '=', hold ? 1 : 0);
         // Nobody coaches here, so Coaching=true matches no participant.
         if (i.bool('Coaching') === true) q = q.where('call_sid', '=', '');
-        const after = afterTimeAndSid(req);
-        if (after)
-          q = q.where((eb) =>
-            eb(eb.refTuple('date_created', 'call_sid'), '>', eb.tuple(after[0], after[1])),
-          );
-        const rows = await q
-          .orderBy('date_created')
-          .orderBy('call_sid')
-          .limit(req.page.pageSize + 1)
-          .execute();
-        const { items, next } = splitPage(req, rows, (last) => [last.date_created, last.call_sid]);
+        const { items, next } = await selectPage(q, req.page, BY_JOIN);
         return listPage2010(req, 'participants', items.map(participantJson), next, {
           Muted: muted === undefined ? undefined : String(muted),
           Hold: hold === undefined ? undefined : String(hold),

@@ -1,13 +1,12 @@
 import { Errors, TwilioError, fail, rfc2822 } from '../../core/index.js';
 import {
   PAGE_PARAMS,
-  afterTimeAndSid,
   listPage2010,
   splitPage,
   type RestRequest,
   type RestRoute,
 } from '../../core/rest.js';
-import { keysetPage } from '../../store/index.js';
+import { NEWEST_FIRST, selectPage } from '../../store/index.js';
 import type { HttpMethod } from '../twiml/index.js';
 import { DEFAULT_MAX_SIZE, MAX_MAX_SIZE, MAX_NAME_LENGTH, type QueueStore } from './queue-store.js';
 import type { MemberRow, QueueRow } from './tables.js';
@@ -110,7 +109,7 @@ export function queueRoutes(store: QueueStore, deps: QueueRouteDeps): RestRoute[
           .selectFrom('call_queues')
           .selectAll()
           .where('account_sid', '=', req.account.sid);
-        const page = await keysetPage(q, 'newest-first', req.page.pageSize, afterTimeAndSid(req));
+        const page = await selectPage(q, req.page, NEWEST_FIRST);
         const body = await Promise.all(page.items.map((r) => queueJson(store, r)));
         return listPage2010(req, 'queues', body, page.next);
       },

@@ -7,14 +7,13 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { Errors, TwilioError, fail, rfc2822 } from '../../core/index.js';
 import {
   PAGE_PARAMS,
-  afterTimeAndSid,
   listPage2010,
   type ParamSpec,
   type RestReply,
   type RestRequest,
   type RestRoute,
 } from '../../core/rest.js';
-import { keysetPage } from '../../store/index.js';
+import { NEWEST_FIRST, selectPage } from '../../store/index.js';
 import { dateParams, echoFilters, whereDates } from '../shared/index.js';
 import type { CallRecordingControl, RecordedCalls, RecordingReply } from './control.js';
 import { recordingOptions, recordingParamSpecs } from './params.js';
@@ -96,7 +95,7 @@ export async function listRecordings(
   if (callSid) q = q.where('call_sid', '=', callSid);
   if (conferenceSid) q = q.where('conference_sid', '=', conferenceSid);
   q = whereDates(q, 'date_created', i, 'DateCreated');
-  const page = await keysetPage(q, 'newest-first', req.page.pageSize, afterTimeAndSid(req));
+  const page = await selectPage(q, req.page, NEWEST_FIRST);
   const filters = echoFilters(i, scope.kind === 'account' ? ACCOUNT_LIST_PARAMS : LIST_PARAMS);
   return listPage2010(
     req,

@@ -3,7 +3,7 @@
 // its owner only, and listed oldest first (Twilio's order for these two lists).
 import { sql, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { fail, isSid, type SidPrefix } from '../../core/index.js';
-import { keysetPage, type Kysely, type KeysetPage } from '../../store/index.js';
+import { selectPage, type Kysely, type KeysetPage } from '../../store/index.js';
 
 export interface OwnedRow {
   readonly sid: string;
@@ -47,12 +47,6 @@ export class AccountTable<T extends string, Row extends OwnedRow> {
     page: Page,
     filter: (q: Query<T, Row>) => Query<T, Row> = (q) => q,
   ): Promise<KeysetPage<Row>> {
-    let after: [number, string] | undefined;
-    if (page.after) {
-      const [created, sid] = page.after;
-      if (typeof created !== 'number' || typeof sid !== 'string') fail('invalidPageToken');
-      after = [created, sid];
-    }
-    return keysetPage(filter(this.owned(accountSid)), 'oldest-first', page.size, after);
+    return selectPage(filter(this.owned(accountSid)), { pageSize: page.size, after: page.after });
   }
 }
