@@ -4,19 +4,12 @@ import type { InboundSms } from '../../src/messaging/carriers/carrier.js';
 import { SmppClient, type SmppSettings } from '../../src/messaging/carriers/smpp/client.js';
 import { SubmitError, type Receipt } from '../../src/messaging/carriers/smpp/status.js';
 import { TestSmsc } from '../support/smsc.js';
+import { until } from '../support/until.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function waitFor(check: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function setup(
   smscOpts: ConstructorParameters<typeof TestSmsc>[0] = {},
@@ -41,7 +34,7 @@ async function setup(
   client.on('inbound', (m) => inbound.push(m));
   client.start();
   cleanups.push(() => client.stop());
-  await waitFor(() => client.state().bound === client.state().binds, 5000, 'binds');
+  await until('binds', () => client.state().bound === client.state().binds, 5000);
   return { smsc, client, receipts, inbound, port };
 }
 
@@ -59,7 +52,7 @@ describe('SMPP client', () => {
     expect(smsc.submits.map((s) => s.text).sort()).toEqual(
       Array.from({ length: 40 }, (_, i) => `hello ${i} @£€`).sort(),
     );
-    await waitFor(() => receipts.length === 40, 5000, 'receipts');
+    await until('receipts', () => receipts.length === 40, 5000);
     expect(receipts.every((r) => r.stat === 'DELIVRD')).toBe(true);
     expect(new Set(receipts.map((r) => r.id))).toEqual(new Set(ids.flat()));
     // Traffic went over more than one bind.
@@ -113,7 +106,7 @@ describe('SMPP client', () => {
   it('reconnects with backoff after the SMSC goes away and comes back', async () => {
     const { smsc, client, port } = await setup({}, { binds: 2 });
     await smsc.close();
-    await waitFor(() => !client.isUp(), 5000, 'binds lost');
+    await until('binds lost', () => !client.isUp(), 5000);
     expect(client.state().backingOff).toBe(true);
     const down = await client
       .submit({ from: '+1', to: '+2', body: 'x', ref: 1 })
@@ -122,7 +115,7 @@ describe('SMPP client', () => {
     const again = new TestSmsc();
     await again.start(port);
     cleanups.push(() => again.close());
-    await waitFor(() => client.state().bound === 2, 10_000, 'rebind');
+    await until('rebind', () => client.state().bound === 2, 10_000);
     await client.submit({ from: '+1', to: '+2', body: 'back', ref: 2 });
     expect(again.submits[0]!.text).toBe('back');
   });
@@ -131,7 +124,7 @@ describe('SMPP client', () => {
     const { smsc, inbound } = await setup();
     smsc.sendMo('+447700900123', '+15550001', 'STOP please');
     smsc.sendMo('+447700900123', '+15550001', 'Привет');
-    await waitFor(() => inbound.length === 2, 5000, 'MO');
+    await until('MO', () => inbound.length === 2, 5000);
     expect(inbound).toEqual([
       { from: '+447700900123', to: '+15550001', body: 'STOP please' },
       { from: '+447700900123', to: '+15550001', body: 'Привет' },
@@ -139,7 +132,7 @@ describe('SMPP client', () => {
     // A concatenated MO (UDH), parts out of order: one message once all have come.
     smsc.sendMo('+447700900124', '+15550001', 'world', { ref: 7, total: 2, seq: 2 });
     smsc.sendMo('+447700900124', '+15550001', 'hello ', { ref: 7, total: 2, seq: 1 });
-    await waitFor(() => inbound.length === 3, 5000, 'concatenated MO');
+    await until('concatenated MO', () => inbound.length === 3, 5000);
     expect(inbound[2]).toEqual({ from: '+447700900124', to: '+15550001', body: 'hello world' });
   });
 });
