@@ -8,7 +8,7 @@
 // two-channel call of --call-minutes transcribed, against its duration.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractFor } from '../src/intelligence/extract/entities.js';
 import { numberOf } from '../src/intelligence/extract/entities.js';
@@ -19,6 +19,7 @@ import {
   type LabelledText,
 } from '../src/intelligence/model/classifier.js';
 import { featureCounts, vectorize } from '../src/intelligence/model/features.js';
+import { spokenWords } from '../src/intelligence/asr/lm.js';
 import { PocketSphinx } from '../src/intelligence/asr/pocketsphinx.js';
 import { sentencesOfWords } from '../src/intelligence/sentences.js';
 
@@ -297,13 +298,9 @@ function inferenceSpeed(model: StateClassifier, sentences: readonly LabelledText
 
 // ---------------------------------------------------------------- speech
 
+/** Words as said: "$1,500" is "one thousand five hundred dollars" in speech and in the reference. */
 function wordsOf(s: string): string[] {
-  return (
-    s
-      .toLowerCase()
-      .replace(/\$([\d,.]+)/g, '$1 dollars')
-      .match(/[a-z']+|\d+/g) ?? []
-  );
+  return spokenWords(s);
 }
 
 function editDistance(a: readonly string[], b: readonly string[]): number {
@@ -328,7 +325,12 @@ function speak(text: string, voice: string, out: string, dir: string): void {
   execFileSync('sox', [ulaw, '-e', 'signed-integer', '-b', '16', out]);
 }
 
-async function speech(model: StateClassifier, test: SgdSentence[]) {
+const load = () =>
+  `load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`;
+
+async function speech(model: StateClassifier, test: SgdSentence[], phrases: string[]) {
   const engine = new PocketSphinx();
   const missing = await engine.unavailable();
   if (missing || !existsSync('/usr/bin/espeak-ng')) {
@@ -346,43 +348,52 @@ async function speech(model: StateClassifier, test: SgdSentence[]) {
       ),
     );
     const voices = ['en-us', 'en-gb'];
-    let errors = 0;
-    let words = 0;
-    const gold: string[] = [];
-    const written: string[] = [];
-    const heard: string[] = [];
+    const wavs: string[] = [];
     let audioMs = 0;
-    let asrMs = 0;
     for (const [i, e] of picked.entries()) {
       const wav = join(dir, `s${i}.wav`);
       speak(e.text, voices[i % voices.length]!, wav, dir);
       audioMs += Number(execFileSync('soxi', ['-D', wav]).toString()) * 1000;
-      const t0 = performance.now();
-      const recognised = (await engine.recognize(wav, 1)).map((w) => w.word).join(' ');
-      asrMs += performance.now() - t0;
-      const ref = wordsOf(e.text);
-      errors += editDistance(ref, wordsOf(recognised));
-      words += ref.length;
-      gold.push(e.label);
-      written.push(model.predict(e.text).label);
-      heard.push(model.predict(recognised).label);
+      wavs.push(wav);
     }
+    const gold = picked.map((e) => e.label);
+    const written = picked.map((e) => model.predict(e.text).label);
     const labels = [...SGD_STATES, NONE];
     console.log(
-      `speech: ${picked.length} SGD test turns spoken by espeak-ng (en-us, en-gb) through G.711 mu-law 8 kHz, recognised by pocketsphinx en-us`,
+      `speech: ${picked.length} SGD test turns spoken by espeak-ng (en-us, en-gb) through G.711 mu-law 8 kHz, recognised by pocketsphinx en-us; operator macro-F1 on the written turns ${f3(macroF1(gold, written, labels))}`,
     );
-    console.log(
-      `  word error rate: ${f3(errors / words)} (${errors}/${words}); recognition ${f3(asrMs / audioMs)} x real time (with decoder start-up per sentence)`,
-    );
-    console.log(
-      `  operator macro-F1 on these turns: written text ${f3(macroF1(gold, written, labels))}, recognised text ${f3(macroF1(gold, heard, labels))}`,
-    );
+    // The general English model, then the domain model the platform builds from the
+    // Service's operator (here: the SGD operator's training turns, shard 032).
+    for (const [name, context] of [
+      ['general language model', undefined],
+      ['domain language model from the operator examples', { phrases }],
+    ] as const) {
+      let errors = 0;
+      let words = 0;
+      let asrMs = 0;
+      const heard: string[] = [];
+      for (const [i, e] of picked.entries()) {
+        const t0 = performance.now();
+        const recognised = (await engine.recognize(wavs[i]!, 1, context))
+          .map((w) => w.word)
+          .join(' ');
+        asrMs += performance.now() - t0;
+        const ref = wordsOf(e.text);
+        errors += editDistance(ref, wordsOf(recognised));
+        words += ref.length;
+        heard.push(model.predict(recognised).label);
+        if (flag('verbose')) console.log(`    ${e.text}\n      -> ${recognised}`);
+      }
+      console.log(
+        `  ${name}: word error rate ${f3(errors / words)} (${errors}/${words}); operator macro-F1 on the recognised text ${f3(macroF1(gold, heard, labels))}; recognition ${f3(asrMs / audioMs)} x real time, one sentence at a time (${load()})`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function longCall(test: SgdSentence[], minutes: number) {
+async function longCall(test: SgdSentence[], minutes: number, phrases: string[]) {
   const engine = new PocketSphinx();
   if (await engine.unavailable()) return;
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-call-'));
@@ -426,12 +437,15 @@ async function longCall(test: SgdSentence[], minutes: number) {
     const duration = Number(execFileSync('soxi', ['-D', call]).toString());
     const t0 = performance.now();
     const perChannel = await Promise.all(
-      [1, 2].map(async (c) => ({ channel: c, words: await engine.recognize(call, c) })),
+      [1, 2].map(async (c) => ({
+        channel: c,
+        words: await engine.recognize(call, c, { phrases }),
+      })),
     );
     const sentences = sentencesOfWords(perChannel);
     const took = (performance.now() - t0) / 1000;
     console.log(
-      `two-channel call of ${(duration / 60).toFixed(1)} min (${i} turns): transcribed in ${took.toFixed(1)} s = ${f3(took / duration)} x its duration (channels side by side), ${sentences.length} sentences   target <= 0.5`,
+      `two-channel call of ${(duration / 60).toFixed(1)} min (${i} turns): transcribed in ${took.toFixed(1)} s = ${f3(took / duration)} x its duration (channels side by side, domain language model), ${sentences.length} sentences   target <= 0.5 (${load()})`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -455,6 +469,7 @@ if (!onlyAsr) {
   inferenceSpeed(sgdModel, sgdTest);
 }
 if (!flag('skip-asr')) {
-  await speech(sgdModel, sgdTest);
-  await longCall(sgdTest, arg('call-minutes', 10));
+  const phrases = sgdTrain.map((e) => e.text);
+  await speech(sgdModel, sgdTest, phrases);
+  await longCall(sgdTest, arg('call-minutes', 10), phrases);
 }

@@ -27,6 +27,7 @@ command -v sox >/dev/null || need+=(sox libsox-fmt-all)
 # Speech recognition for Conversational Intelligence (src/intelligence/asr).
 command -v pocketsphinx_continuous >/dev/null || need+=(pocketsphinx)
 [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || need+=(pocketsphinx-en-us)
+command -v sphinx_lm_convert >/dev/null || need+=(sphinxbase-utils)
 # The Voice SDK browser tests (test/presence) drive Debian's Chromium with playwright-core.
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # An SMSC on another SMPP implementation than npm smpp, for the interoperability tests.

@@ -14,7 +14,7 @@ import { callWebhook } from '../webhook/index.js';
 import type { SpeechEngine } from './asr/engine.js';
 import { parseChannel } from './channel.js';
 import type { Trainer } from './model/trainer.js';
-import { runnable } from './operators/resolve.js';
+import { runnable, servicePhrases } from './operators/resolve.js';
 import { run } from './asr/process.js';
 import type { Sentence } from './sentences.js';
 import type { IntelligenceStore } from './store.js';
@@ -229,8 +229,9 @@ export class TranscriptPipeline {
       }
       // The channels are recognised side by side (one decoder process each).
       const numbers = Array.from({ length: Math.max(1, Math.min(channels, 2)) }, (_, i) => i + 1);
+      const context = { phrases: await servicePhrases(this.o.store, t.account_sid, t.service_sid) };
       const perChannel = await Promise.all(
-        numbers.map(async (c) => ({ channel: c, words: await speech.recognize(path, c) })),
+        numbers.map(async (c) => ({ channel: c, words: await speech.recognize(path, c, context) })),
       );
       return sentencesOfWords(perChannel);
     } finally {

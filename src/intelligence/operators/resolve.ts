@@ -6,7 +6,7 @@ import type { Trainer } from '../model/trainer.js';
 import type { IntelligenceStore } from '../store.js';
 import type { OperatorRow } from '../tables.js';
 import { operatorType, prebuiltOperator } from './catalogue.js';
-import type { RunnableOperator, UtteranceStateConfig } from './run.js';
+import type { PhraseConfig, RunnableOperator, UtteranceStateConfig } from './run.js';
 
 export function examplesOf(config: UtteranceStateConfig): LabelledText[] {
   return [
@@ -40,4 +40,36 @@ export async function runnable(
     examplesOf(config as UtteranceStateConfig),
   );
   return { sid, name: row.friendly_name, type, config, classifier };
+}
+
+/**
+ * What the speakers of a Service's calls are expected to say, from its operators: the
+ * examples of utterance-state operators and the phrases of phrase-matching ones (prebuilt
+ * included). The recogniser builds its domain language model from these.
+ */
+export async function servicePhrases(
+  store: IntelligenceStore,
+  accountSid: string,
+  serviceSid: string,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const sid of await store.attached(serviceSid)) {
+    const p = prebuiltOperator(sid);
+    let config: unknown = p?.config;
+    if (!p) {
+      const row = await store.operator(accountSid, sid);
+      if (!row) continue;
+      try {
+        config = JSON.parse(row.config) as unknown;
+      } catch {
+        continue;
+      }
+    }
+    const c = config as Partial<UtteranceStateConfig & PhraseConfig> | null;
+    if (!c || typeof c !== 'object') continue;
+    if (Array.isArray(c.states))
+      out.push(...examplesOf(c as UtteranceStateConfig).map((e) => e.text));
+    if (Array.isArray(c.phrases)) out.push(...c.phrases.filter((x) => typeof x === 'string'));
+  }
+  return out;
 }
