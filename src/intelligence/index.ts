@@ -1,10 +1,12 @@
 // Conversational Intelligence (issue 15, docs/intelligence.md): transcripts from text, call
 // recordings or media URLs; per-account operators that label each sentence with a state and
 // extract its value; prebuilt operators; search. Twilio's Intelligence v2 API.
+import { resolve } from 'node:path';
 import type { Capability } from '../plugin/index.js';
 import { accountDirectory, callRecordings } from '../plugin/index.js';
 import type { SpeechEngine } from './asr/engine.js';
 import { PocketSphinx } from './asr/pocketsphinx.js';
+import { autoTranscriber } from './auto.js';
 import { WhisperCpp } from './asr/whisper.js';
 import { Trainer } from './model/trainer.js';
 import { TranscriptPipeline } from './pipeline.js';
@@ -33,6 +35,7 @@ export const intelligence: Capability = {
     const trainer = new Trainer();
     const logger = ctx.logger;
     const c = ctx.config;
+    const mediaDir = resolve(c.dataDir, 'intelligence-media');
     const pipeline = new TranscriptPipeline({
       store,
       trainer,
@@ -43,19 +46,26 @@ export const intelligence: Capability = {
       accounts: ctx.need(accountDirectory),
       staleMs: 5 * 60_000,
       maxMediaBytes: 200 * 1024 * 1024,
+      mediaDir,
     });
     pipeline.start(30_000);
+    const recordings = ctx.want(callRecordings);
+    const unsubscribe = recordings?.onCompleted(
+      autoTranscriber(store, pipeline, recordings, logger),
+    );
     const routes = intelligenceRoutes({
       store,
       pipeline,
       trainer,
-      recordings: ctx.want(callRecordings),
+      recordings,
       apiUrl: () => ctx.urls.public,
+      mediaDir,
       onTrainFailed: (sid, err) => logger.error({ err, operator: sid }, 'operator training failed'),
     });
     return {
       routes,
       async stop() {
+        unsubscribe?.();
         await pipeline.stop();
         await trainer.close();
       },

@@ -16,7 +16,8 @@ import { parseChannel } from './channel.js';
 import type { Trainer } from './model/trainer.js';
 import { runnable, servicePhrases } from './operators/resolve.js';
 import { run } from './asr/process.js';
-import type { Sentence } from './sentences.js';
+import { silencedRanges, writeSilenced } from './media-redaction.js';
+import type { Sentence, Word } from './sentences.js';
 import type { IntelligenceStore } from './store.js';
 import type { SentenceRow, TranscriptRow } from './tables.js';
 
@@ -38,6 +39,13 @@ export interface PipelineOptions {
   readonly staleMs: number;
   /** Largest media file fetched from a media URL. */
   readonly maxMediaBytes: number;
+  /** Where redacted copies of transcripts' media are kept (`<transcript sid>.wav`). */
+  readonly mediaDir: string;
+}
+
+/** The redacted media of a transcript, when its Service redacts media. */
+export function redactedMediaPath(mediaDir: string, transcriptSid: string): string {
+  return join(mediaDir, `${transcriptSid}.wav`);
 }
 
 /** A failure whose message is the reason the transcript shows. */
@@ -129,6 +137,7 @@ export class TranscriptPipeline {
       const duration = Math.ceil((sentences.at(-1)?.endMs ?? 0) / 1000);
       await store.storeSentences(t, rows, duration);
       await this.analyse(t, rows);
+      await this.redactMedia(t);
       await store.moveStatus(sid, ['in-progress'], 'completed', { error: null });
       this.done.inc({ status: 'completed' });
       await this.notify(t, 'completed');
@@ -158,7 +167,7 @@ export class TranscriptPipeline {
     const service = await store.service(t.account_sid, t.service_sid);
     const sids = await store.attached(t.service_sid);
     const { redact, runOperator } = await operators();
-    const redactAll = service?.auto_redaction === 1;
+    const redactAll = service?.auto_redaction === 1 || service?.media_redaction === 1;
     let redacted = false;
     for (const operatorSid of sids) {
       const op = await runnable(store, trainer, t.account_sid, operatorSid);
@@ -194,6 +203,40 @@ export class TranscriptPipeline {
         if (r !== s.text) map.set(s.index, r);
       }
       await store.redactSentences(t.sid, map);
+    }
+  }
+
+  /** With the Service's media_redaction: a copy of the audio with the redacted words silenced. */
+  private async redactMedia(t: TranscriptRow): Promise<void> {
+    const service = await this.o.store.service(t.account_sid, t.service_sid);
+    if (service?.media_redaction !== 1 || (!t.source_sid && !t.media_url)) return;
+    const rows = await this.o.store.sentences(t.sid, 1_000_000, -1);
+    const ranges = silencedRanges(
+      rows.map((r) => ({
+        channel: r.media_channel,
+        text: r.text,
+        redactedText: r.redacted_text,
+        words: r.words ? (JSON.parse(r.words) as Word[]) : null,
+      })),
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'sb-redact-'));
+    try {
+      let src: string;
+      if (t.source_sid) {
+        const rec = await this.o.recordings?.find(t.account_sid, t.source_sid);
+        if (!rec) throw new TranscriptFailure(`recording ${t.source_sid} was not found`);
+        src = rec.path;
+      } else {
+        src = join(dir, 'media');
+        await this.download(t.media_url!, src);
+      }
+      await writeSilenced(src, redactedMediaPath(this.o.mediaDir, t.sid), ranges);
+      this.o.logger.info(
+        { transcript: t.sid, ranges: ranges.length },
+        'media redacted: PII stretches silenced',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 

@@ -1,6 +1,7 @@
 // The REST routes of Conversational Intelligence v2 (client.intelligence.v2.*): Services,
 // Operators (prebuilt and custom), OperatorTypes, operator attachments, Transcripts and their
 // Sentences, Media and OperatorResults.
+import { readFile, rm, stat } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import { Errors, TwilioError, fail, isSid, newSid } from '../core/index.js';
 import {
@@ -13,6 +14,7 @@ import {
 } from '../core/rest.js';
 import type { CallRecordings } from '../plugin/index.js';
 import { slicePage } from '../store/index.js';
+import { queuedTranscript } from './auto.js';
 import { parseChannel } from './channel.js';
 import { parseSequence, parseStates, searchTranscripts } from './search.js';
 import {
@@ -34,7 +36,7 @@ import {
 } from './operators/catalogue.js';
 import { examplesOf, modelKey } from './operators/resolve.js';
 import type { UtteranceStateConfig } from './operators/run.js';
-import type { TranscriptPipeline } from './pipeline.js';
+import { redactedMediaPath, type TranscriptPipeline } from './pipeline.js';
 import type { IntelligenceStore } from './store.js';
 import type { OperatorRow, ServiceRow } from './tables.js';
 
@@ -45,6 +47,8 @@ export interface RouteDeps {
   readonly recordings: CallRecordings | undefined;
   /** Public base URL of the API (the recordings' media URLs). */
   readonly apiUrl: () => string;
+  /** Where the pipeline keeps redacted media. */
+  readonly mediaDir: string;
   readonly onTrainFailed: (sid: string, err: unknown) => void;
 }
 
@@ -614,26 +618,12 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
             fail('recordingNotReady', `Recording ${rec.sid} is ${rec.status}: it holds no audio`);
           mediaStart ??= rec.dateCreated;
         }
-        const now = Date.now();
-        const row = {
-          sid: newSid('GT'),
-          account_sid: req.account.sid,
-          service_sid: service.sid,
-          status: 'queued' as const,
-          channel: JSON.stringify(channel),
-          language_code: service.language_code,
+        const row = queuedTranscript(service, channel, {
           customer_key: req.input.string('CustomerKey') ?? null,
           media_start_time: mediaStart,
-          duration: null,
           source_sid: source.kind === 'recording' ? source.recordingSid : null,
           media_url: source.kind === 'media' ? source.url : null,
-          error: null,
-          redaction: service.auto_redaction,
-          data_logging: service.data_logging,
-          text: null,
-          date_created: now,
-          date_updated: now,
-        };
+        });
         await store.insertTranscript(row);
         d.pipeline.submit(row.sid);
         req.tag('intelligence:transcript');
@@ -708,7 +698,21 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
       async handler(req) {
         const row = await transcriptOf(req, req.params.Sid ?? '');
         await store.deleteTranscript(row.sid);
+        await rm(redactedMediaPath(d.mediaDir, row.sid), { force: true });
         return { status: 204, body: undefined };
+      },
+    },
+    {
+      method: 'GET',
+      domain: D,
+      path: '/v2/Transcripts/:Sid/Media.wav',
+      summary:
+        "A transcript's redacted audio (Switchboard): the media with the words PII redaction took out silenced on the speaker's channel (16-bit WAV)",
+      async handler(req) {
+        const row = await transcriptOf(req, req.params.Sid ?? '');
+        const path = redactedMediaPath(d.mediaDir, row.sid);
+        if (!(await exists(path))) fail('notFound', `redacted media of transcript ${row.sid}`);
+        return { status: 200, body: await readFile(path), contentType: 'audio/x-wav' };
       },
     },
     {
@@ -719,9 +723,15 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
       params: [{ name: 'Redacted', type: 'bool' }],
       async handler(req) {
         const row = await transcriptOf(req, req.params.Sid ?? '');
-        const media = row.source_sid
-          ? `${d.apiUrl()}/2010-04-01/Accounts/${row.account_sid}/Recordings/${row.source_sid}.wav`
-          : row.media_url;
+        // Redacted by default when the Service redacts media (Twilio's `Redacted`).
+        const redacted =
+          req.input.bool('Redacted') !== false &&
+          (await exists(redactedMediaPath(d.mediaDir, row.sid)));
+        const media = redacted
+          ? `${req.baseUrl}/v2/Transcripts/${row.sid}/Media.wav`
+          : row.source_sid
+            ? `${d.apiUrl()}/2010-04-01/Accounts/${row.account_sid}/Recordings/${row.source_sid}.wav`
+            : row.media_url;
         return {
           status: 200,
           body: {
@@ -793,3 +803,9 @@ export function intelligenceRoutes(d: RouteDeps): RestRoute[] {
     },
   ];
 }
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );

@@ -175,6 +175,26 @@ export class IntelligenceStore {
       .executeTakeFirst();
   }
 
+  /** The account's Services that transcribe every recording of its calls. */
+  autoTranscribeServices(accountSid: string): Promise<ServiceRow[]> {
+    return this.db
+      .selectFrom('intelligence_services')
+      .selectAll()
+      .where('account_sid', '=', accountSid)
+      .where('auto_transcribe', '=', 1)
+      .execute();
+  }
+
+  /** A transcript the Service already made from the recording, if any. */
+  transcriptOfSource(serviceSid: string, sourceSid: string): Promise<{ sid: string } | undefined> {
+    return this.db
+      .selectFrom('intelligence_transcripts')
+      .select('sid')
+      .where('service_sid', '=', serviceSid)
+      .where('source_sid', '=', sourceSid)
+      .executeTakeFirst();
+  }
+
   transcriptBySid(sid: string): Promise<TranscriptRow | undefined> {
     return this.db
       .selectFrom('intelligence_transcripts')

@@ -200,6 +200,11 @@ export interface RecordingAudio {
 /** Call recordings, read by the capabilities analysing them (offered by voice). */
 export interface CallRecordings {
   find(accountSid: string, recordingSid: string): Promise<RecordingAudio | undefined>;
+  /**
+   * Calls `listener` on this node each time one of its calls' recordings is stored as
+   * completed (its audio final); returns the unsubscribe.
+   */
+  onCompleted(listener: (accountSid: string, recordingSid: string) => void): () => void;
 }
 export const callRecordings = port<CallRecordings>('call-recordings');
 /** Where an inbound message to a number outside every Messaging Service goes. */

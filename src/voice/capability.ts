@@ -263,6 +263,8 @@ export const voiceCapability: Capability = {
                 }
               );
             },
+            onCompleted: (listener) =>
+              recordings.onCompleted((sid, accountSid) => listener(accountSid, sid)),
           }),
         ],
         stop,

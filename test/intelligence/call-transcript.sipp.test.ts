@@ -1,7 +1,8 @@
 // End to end: a call recorded on two channels — our <Say> on one side, a sipp callee playing
-// its prompt (g711a.pcap) on the other — becomes a transcript through the SDK (source_sid),
-// recognised by pocketsphinx channel by channel, analysed by the Service's operators, and
-// found by search. A recording still in progress is refused. Needs sipp, pocketsphinx and sox:
+// its prompt (g711a.pcap) on the other — becomes a transcript by itself (the Service's
+// AutoTranscribe) once the recording completes, recognised by pocketsphinx channel by
+// channel, analysed by the Service's operators, and found by search. A recording still in
+// progress is refused when a transcript of it is asked for through the SDK (source_sid). Needs sipp, pocketsphinx and sox:
 // skipped loudly without them, failing under CI.
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +25,14 @@ const fx = useVoicePlatform(TOOLS);
 describe.skipIf(!TOOLS)('a recorded call becomes a transcript', () => {
   it('transcribes both channels, runs the operators, and search finds it', async () => {
     const v2 = fx.t.client.intelligence.v2;
-    const service = await v2.services.create({ uniqueName: 'calls' });
+    const service = await v2.services.create({
+      uniqueName: 'calls',
+      autoTranscribe: true,
+      autoRedaction: true,
+      mediaRedaction: true,
+    });
+    // A Service without auto-transcribe makes nothing by itself.
+    const manual = await v2.services.create({ uniqueName: 'manual' });
     const prebuilt = await v2.prebuiltOperators.list();
     const disclosure = prebuilt.find((p) => p.friendlyName === 'Recording Disclosure')!.sid;
     await v2.operatorAttachment(service.sid, disclosure).create();
@@ -64,10 +72,14 @@ describe.skipIf(!TOOLS)('a recorded call becomes a transcript', () => {
     });
     expect(rec.channels).toBe(2);
 
-    const transcript = await v2.transcripts.create({
-      serviceSid: service.sid,
-      channel: { media_properties: { source_sid: rec.sid } },
+    // Auto-transcribe made the transcript when the recording completed: one, however often
+    // the recording is looked at.
+    const transcript = await until('the auto-transcribed transcript', async () => {
+      const list = await v2.transcripts.list({ sourceSid: rec.sid });
+      return list[0];
     });
+    expect(transcript.serviceSid).toBe(service.sid);
+    expect(transcript.channel).toEqual({ media_properties: { source_sid: rec.sid } });
     const done = await until(
       'the transcript',
       async () => {
@@ -92,13 +104,36 @@ describe.skipIf(!TOOLS)('a recorded call becomes a transcript', () => {
     const said = sentences.map((s) => s.transcript).join(' ');
     expect(said.split(' ').length).toBeGreaterThanOrEqual(2);
 
+    const all = await v2.transcripts.list({ sourceSid: rec.sid });
+    expect(all.map((x) => x.sid)).toEqual([transcript.sid]);
+    expect((await v2.transcripts.list({ serviceSid: manual.sid })).length).toBe(0);
+
+    // The Service redacts media: the Media resource points at the redacted copy (16-bit WAV of
+    // the call's two channels), the recording itself with Redacted=false.
+    const media = await v2.transcripts(transcript.sid).media().fetch();
+    expect(media.mediaUrl).toMatch(new RegExp(`/Transcripts/${transcript.sid}/Media\\.wav$`));
+    const audio = await fetch(media.mediaUrl, {
+      headers: {
+        authorization:
+          'Basic ' + Buffer.from(`${fx.t.accountSid}:${fx.t.authToken}`).toString('base64'),
+      },
+    });
+    expect(audio.status).toBe(200);
+    const bytes = Buffer.from(await audio.arrayBuffer());
+    expect(bytes.toString('ascii', 0, 4)).toBe('RIFF');
+    expect(bytes.readUInt16LE(22)).toBe(2);
+    const original = await v2.transcripts(transcript.sid).media().fetch({ redacted: false });
+    expect(original.mediaUrl).toMatch(new RegExp(`/Recordings/${rec.sid}\\.wav$`));
+
     const result = await v2.transcripts(transcript.sid).operatorResults(disclosure).fetch();
     expect(result.operatorType).toBe('extract');
 
+    // The longest word recognised: a short one may be a stop word full-text search drops.
+    const longest = said.split(' ').sort((a, b) => b.length - a.length)[0]!;
     const found = await request(
       fx.t,
       'GET',
-      `/intelligence/v2/Search/Transcripts?Text=${encodeURIComponent(said.split(' ')[0]!)}`,
+      `/intelligence/v2/Search/Transcripts?Text=${encodeURIComponent(longest)}`,
     );
     expect((found.json.transcripts as { sid: string }[]).map((x) => x.sid)).toContain(
       transcript.sid,

@@ -4,6 +4,8 @@ import type { RecordingRow, RecordingTables } from './tables.js';
 /** Durable records of recordings: a call's, a <Record>'s, a <Dial>'s or a conference's. */
 export class RecordingStore {
   readonly db: Kysely<RecordingTables>;
+  /** Told of each recording stored as completed (the call-recordings port's onCompleted). */
+  private readonly completedListeners = new Set<(sid: string, accountSid: string) => void>();
 
   constructor(store: Store) {
     this.db = store.kysely<RecordingTables>();
@@ -11,6 +13,7 @@ export class RecordingStore {
 
   async insert(row: RecordingRow): Promise<void> {
     await this.db.insertInto('recordings').values(row).execute();
+    if (row.status === 'completed') this.completed(row.sid, row.account_sid);
   }
 
   async update(
@@ -22,6 +25,23 @@ export class RecordingStore {
       .set({ ...changes, date_updated: Date.now() })
       .where('sid', '=', sid)
       .execute();
+    if (changes.status !== 'completed' || this.completedListeners.size === 0) return;
+    const done = await this.db
+      .selectFrom('recordings')
+      .select('account_sid')
+      .where('sid', '=', sid)
+      .executeTakeFirst();
+    if (done) this.completed(sid, done.account_sid);
+  }
+
+  /** Calls `listener` after each recording is stored as completed; returns the unsubscribe. */
+  onCompleted(listener: (sid: string, accountSid: string) => void): () => void {
+    this.completedListeners.add(listener);
+    return () => this.completedListeners.delete(listener);
+  }
+
+  private completed(sid: string, accountSid: string): void {
+    for (const l of this.completedListeners) l(sid, accountSid);
   }
 
   async get(accountSid: string, sid: string): Promise<RecordingRow | undefined> {
