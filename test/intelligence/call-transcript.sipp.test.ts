@@ -128,15 +128,20 @@ describe.skipIf(!TOOLS)('a recorded call becomes a transcript', () => {
     const result = await v2.transcripts(transcript.sid).operatorResults(disclosure).fetch();
     expect(result.operatorType).toBe('extract');
 
-    // The longest word recognised: a short one may be a stop word full-text search drops.
-    const longest = said.split(' ').sort((a, b) => b.length - a.length)[0]!;
-    const found = await request(
-      fx.t,
-      'GET',
-      `/intelligence/v2/Search/Transcripts?Text=${encodeURIComponent(longest)}`,
-    );
-    expect((found.json.transcripts as { sid: string }[]).map((x) => x.sid)).toContain(
-      transcript.sid,
-    );
+    // Search by the recognised words, longest first: a short one may be a stop word that
+    // full-text search drops (PostgreSQL's english configuration), so the first three are tried.
+    const candidates = [...new Set(said.split(' ').filter((w) => /^[a-z]+$/.test(w)))]
+      .sort((a, b) => b.length - a.length)
+      .slice(0, 3);
+    const hits: string[] = [];
+    for (const word of candidates) {
+      const found = await request(
+        fx.t,
+        'GET',
+        `/intelligence/v2/Search/Transcripts?Text=${encodeURIComponent(word)}`,
+      );
+      hits.push(...(found.json.transcripts as { sid: string }[]).map((x) => x.sid));
+    }
+    expect(hits, said).toContain(transcript.sid);
   }, 300_000);
 });
