@@ -210,7 +210,7 @@ export class TranscriptPipeline {
   private async redactMedia(t: TranscriptRow): Promise<void> {
     const service = await this.o.store.service(t.account_sid, t.service_sid);
     if (service?.media_redaction !== 1 || (!t.source_sid && !t.media_url)) return;
-    const rows = await this.o.store.sentences(t.sid, 1_000_000, -1);
+    const rows = await this.o.store.allSentences(t.sid);
     const ranges = silencedRanges(
       rows.map((r) => ({
         channel: r.media_channel,

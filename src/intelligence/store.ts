@@ -308,6 +308,16 @@ export class IntelligenceStore {
   }
 
   /** A transcript's sentences in speaking order. */
+  /** Every sentence of a transcript, in speaking order (audio redaction reads them all). */
+  allSentences(transcriptSid: string): Promise<SentenceRow[]> {
+    return this.db
+      .selectFrom('intelligence_sentences')
+      .selectAll()
+      .where('transcript_sid', '=', transcriptSid)
+      .orderBy('sentence_index')
+      .execute();
+  }
+
   sentences(transcriptSid: string, cursor: PageCursor): Promise<KeysetPage<SentenceRow>> {
     const q = this.db
       .selectFrom('intelligence_sentences')
