@@ -10,8 +10,26 @@ import { UsageTriggers } from './triggers.js';
 import { WebhookOutbox } from '../webhook/index.js';
 import { migrations } from './tables.js';
 
-/** The ledger and its segments, for the voice capability's meter and the composition root. */
+/** The whole ledger, for the composition root (the platform's handle to tests and tools). */
 export const billingHandle = port<Billing>('billing');
+
+/**
+ * What the voice capability meters calls with: segments opened, beaten and closed, spend
+ * limits, the accounting sweep and the prices its Calls resources show. Nothing else of Billing.
+ */
+export type CallMetering = Pick<
+  Billing,
+  | 'openSegment'
+  | 'touch'
+  | 'closeSegment'
+  | 'recoverOpenSegments'
+  | 'runAccounting'
+  | 'spendLimit'
+  | 'checkSpend'
+  | 'accountSpendReached'
+  | 'callPrices'
+>;
+export const callMetering = port<CallMetering>('call-metering');
 
 export const billingCapability: Capability = {
   name: 'billing',
@@ -62,7 +80,7 @@ export const billingCapability: Capability = {
         ...billingRoutes(billing, { subaccountsOf: (sid) => accounts.subaccountsOf(sid) }),
         ...triggerRoutes(triggers),
       ],
-      offers: [offer(billingHandle, billing)],
+      offers: [offer(billingHandle, billing), offer(callMetering, billing)],
       stop: async () => {
         await triggers.stop();
         await outbox.stop();

@@ -20,4 +20,4 @@ export {
 export { billingRoutes, entryJson, segmentJson, type BillingRouteOptions } from './routes.js';
 export { migrations, type BillingTables, type LedgerEntryRow, type SegmentRow } from './tables.js';
 export { CALL_CATEGORIES, type UsageRecord, type UsageQuery } from './usage.js';
-export { billingCapability, billingHandle } from './capability.js';
+export { billingCapability, billingHandle, callMetering, type CallMetering } from './capability.js';

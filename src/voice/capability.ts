@@ -4,7 +4,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { Histogram } from 'prom-client';
 import { SharedCache } from '../cache/index.js';
-import { billingHandle, type SegmentRow } from '../billing/index.js';
+import { callMetering, type SegmentRow } from '../billing/index.js';
 import {
   accountDirectory,
   callRecordings,
@@ -67,11 +67,11 @@ export const voiceCapability: Capability = {
     ...conferenceMigrations,
     ...sipDomainMigrations,
   },
-  needs: [accountDirectory, billingHandle, interactionLog],
+  needs: [accountDirectory, callMetering, interactionLog],
   async start(ctx) {
     const { config, logger, store, state, nodeId } = ctx;
     const accounts = ctx.need(accountDirectory);
-    const billing = ctx.need(billingHandle);
+    const billing = ctx.need(callMetering);
     const log = ctx.need(interactionLog);
     const stops: (() => Promise<void> | void)[] = [];
     const stop = async () => {

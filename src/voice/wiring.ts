@@ -1,6 +1,6 @@
 // Adapters that give the call engine what it asks for (ports.ts) from the modules, numbers,
 // accounts and billing capabilities.
-import { FREE_PLAN, type Billing } from '../billing/index.js';
+import { FREE_PLAN, type CallMetering } from '../billing/index.js';
 import { isTwilioError, type Logger } from '../core/index.js';
 import type { AccountDirectory } from '../plugin/index.js';
 import type {
@@ -113,7 +113,10 @@ const NO_LIMIT: SpendState = {
  * loses at most that much metered time: on restart they close at their last known time.
  */
 export function segmentMeter(
-  billing: Billing,
+  billing: Pick<
+    CallMetering,
+    'openSegment' | 'touch' | 'closeSegment' | 'spendLimit' | 'checkSpend'
+  >,
   modules: Modules,
   logger: Logger,
   heartbeatMs = 5000,
