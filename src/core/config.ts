@@ -239,6 +239,12 @@ export const CONFIG_KEYS = {
     default: undefined,
     doc: 'Key that encrypts SIP credential passwords at rest (any string, 16+ chars; when unset a key is generated and kept in the database).',
   },
+  sipCredentialPreviousKeys: {
+    env: 'SWITCHBOARD_SIP_CREDENTIAL_PREVIOUS_KEYS',
+    kind: 'list',
+    default: undefined,
+    doc: 'Earlier SIP credential keys that still open passwords (during a rotation), comma-separated; passwords under them, or under the key kept in the database, are sealed again under SWITCHBOARD_SIP_CREDENTIAL_KEY at start.',
+  },
   // Presence (issue 13, docs/presence.md): the TLS listener and the Voice SDK's devices.
   tlsEnabled: {
     env: 'SWITCHBOARD_TLS',

@@ -108,6 +108,7 @@ export const voiceCapability: Capability = {
         store,
         logger.child({ component: 'sip-domains' }),
         config.sipCredentialKey,
+        config.sipCredentialPreviousKeys,
       );
       await sipDomains.start();
       const startTelephony = ctx.want(telephonyStarter);

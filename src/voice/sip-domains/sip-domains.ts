@@ -73,11 +73,14 @@ function afterKey(page: Page): [number, string] | undefined {
 export class SipDomains {
   private readonly db: Kysely<SipDomainTables>;
   private box: SecretBox | undefined;
+  /** Earlier keys, by id: they open passwords not yet sealed again under the current one. */
+  private earlier = new Map<string, SecretBox>();
 
   constructor(
     store: Store,
     private readonly logger: Logger,
     private readonly credentialKey: string | undefined,
+    private readonly previousKeys: readonly string[] = [],
   ) {
     this.db = store.kysely<SipDomainTables>();
   }
@@ -85,26 +88,80 @@ export class SipDomains {
   /**
    * Loads the credential key: the configured one, else one generated once and kept in the
    * database (shared by every node, but then a database dump holds both key and secrets).
+   * Passwords sealed under an earlier key (SWITCHBOARD_SIP_CREDENTIAL_PREVIOUS_KEYS, or the key
+   * kept in the database before one was configured) are sealed again under the current one.
    */
   async start(): Promise<void> {
-    if (this.credentialKey !== undefined && this.credentialKey !== '') {
+    const kept = await this.keptKey(!this.credentialKey);
+    if (this.credentialKey) {
       this.box = new SecretBox(this.credentialKey);
-      return;
+    } else {
+      this.box = new SecretBox(kept!);
+      this.logger.warn(
+        'SWITCHBOARD_SIP_CREDENTIAL_KEY is not set: SIP credential passwords are sealed with a key kept in the database',
+      );
     }
-    await this.db
-      .insertInto('sip_settings')
-      .values({ name: 'credential_key', value: randomBytes(32).toString('base64') })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
+    const earlier = this.previousKeys.map((k) => new SecretBox(k));
+    if (kept && this.credentialKey) earlier.push(new SecretBox(kept));
+    this.earlier = new Map(
+      earlier.filter((b) => b.keyId !== this.box!.keyId).map((b) => [b.keyId, b]),
+    );
+    await this.sealAgain();
+  }
+
+  /** The generated key kept in the database: made when `create` (no key configured). */
+  private async keptKey(create: boolean): Promise<Buffer | undefined> {
+    if (create) {
+      await this.db
+        .insertInto('sip_settings')
+        .values({ name: 'credential_key', value: randomBytes(32).toString('base64') })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+    }
     const row = await this.db
       .selectFrom('sip_settings')
       .select('value')
       .where('name', '=', 'credential_key')
-      .executeTakeFirstOrThrow();
-    this.box = new SecretBox(Buffer.from(row.value, 'base64'));
-    this.logger.warn(
-      'SWITCHBOARD_SIP_CREDENTIAL_KEY is not set: SIP credential passwords are sealed with a key kept in the database',
-    );
+      .executeTakeFirst();
+    return row ? Buffer.from(row.value, 'base64') : undefined;
+  }
+
+  /**
+   * Seals every password found under an earlier key again under the current one. A row is
+   * replaced only if it is still what was read (a password set meanwhile, or another node
+   * doing the same at its start, wins). Passwords under a key no one configured stay as they
+   * are and are counted: they must be set again.
+   */
+  private async sealAgain(): Promise<void> {
+    const current = this.secrets;
+    const rows = await this.db
+      .selectFrom('sip_credentials')
+      .select(['sid', 'secret', 'key_id'])
+      .where('key_id', '!=', current.keyId)
+      .execute();
+    let sealed = 0;
+    let unopenable = 0;
+    for (const row of rows) {
+      const password = this.earlier.get(row.key_id)?.open(row.secret, row.sid);
+      if (password === undefined) {
+        unopenable++;
+        continue;
+      }
+      await this.db
+        .updateTable('sip_credentials')
+        .set({ secret: current.seal(password, row.sid), key_id: current.keyId })
+        .where('sid', '=', row.sid)
+        .where('key_id', '=', row.key_id)
+        .where('secret', '=', row.secret)
+        .execute();
+      sealed++;
+    }
+    if (sealed) this.logger.info({ credentials: sealed }, 'SIP credential passwords sealed again');
+    if (unopenable)
+      this.logger.error(
+        { credentials: unopenable },
+        'SIP credential passwords under a key that is not configured: set SWITCHBOARD_SIP_CREDENTIAL_PREVIOUS_KEYS or set the passwords again',
+      );
   }
 
   private get secrets(): SecretBox {
@@ -602,8 +659,9 @@ export class SipDomains {
       .execute();
     const row = rows[0];
     if (!row) return undefined;
-    const password =
-      row.key_id === this.secrets.keyId ? this.secrets.open(row.secret, row.sid) : undefined;
+    // A row under an earlier key: another node sealed it before this one was told of the new key.
+    const box = row.key_id === this.secrets.keyId ? this.secrets : this.earlier.get(row.key_id);
+    const password = box?.open(row.secret, row.sid);
     if (password === undefined) {
       this.logger.error(
         { credentialSid: row.sid, keyId: row.key_id },
