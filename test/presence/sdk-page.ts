@@ -270,7 +270,9 @@ export async function talk(
       );
       return Math.abs(p.hz - tones.phoneHz) < 30 && p.db > -60;
     },
-    10_000,
+    // 10 s ran out once in a full CI run (PostgreSQL + Redis phase) and never alone; the cause
+    // is not found (see the closing note of 2026-12-08).
+    20_000,
   );
   const since = Date.now();
   await until(
